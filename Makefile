@@ -1,0 +1,130 @@
+# posta: a sendmail that delivers through one authenticated TLS smart host.
+# Plain GNU make, flags from pkg-config, no configure step.
+
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+SPOOLDIR   ?= /var/spool/posta
+DESTDIR    ?=
+PKG_CONFIG ?= pkg-config
+INSTALL    ?= install
+CC         ?= cc
+CFLAGS     ?= -O2 -g
+
+# Project flags are kept apart so that `make CFLAGS=...` cannot drop them.
+P_CPPFLAGS = -D_DEFAULT_SOURCE -DOPENSSL_API_COMPAT=30000 \
+	     -DOPENSSL_NO_DEPRECATED \
+	     -DSYSCONFDIR='"$(SYSCONFDIR)"' -DSPOOLDIR='"$(SPOOLDIR)"'
+P_CFLAGS   = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+	     -Wmissing-prototypes -Wpointer-arith -Wwrite-strings \
+	     -Wformat=2 -Wvla -Wimplicit-fallthrough \
+	     $(shell $(PKG_CONFIG) --cflags openssl inih)
+P_LDLIBS   = $(shell $(PKG_CONFIG) --libs openssl inih)
+
+HARDEN     ?= 1
+ifeq ($(HARDEN),1)
+P_CPPFLAGS += -D_FORTIFY_SOURCE=2
+P_CFLAGS   += -fstack-protector-strong -fPIE
+P_LDFLAGS  += -pie -Wl,-z,relro,-z,now
+endif
+ifeq ($(SANITIZE),1)
+P_CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer
+P_LDFLAGS  += -fsanitize=address,undefined
+endif
+
+ALL_CPPFLAGS = $(P_CPPFLAGS) $(CPPFLAGS)
+ALL_CFLAGS   = $(P_CFLAGS) $(CFLAGS) -MMD -MP
+ALL_LDFLAGS  = $(P_LDFLAGS) $(LDFLAGS)
+ALL_LDLIBS   = $(P_LDLIBS) $(LDLIBS)
+
+SRCS := $(sort $(wildcard src/*.c))
+OBJS := $(SRCS:.c=.o)
+LIB_OBJS := $(filter-out src/main.o,$(OBJS))
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/t_*.c))
+UNIT_BINS := $(UNIT_SRCS:.c=)
+
+.PHONY: all check check-unit check-it install install-sendmail uninstall \
+	clean lint bench demo deps fuzz format
+
+all: src/posta
+
+src/posta: $(OBJS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(OBJS) $(ALL_LDLIBS)
+
+src/%.o: src/%.c
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+tests/unit/t_%: tests/unit/t_%.c tests/unit/tap.h $(LIB_OBJS)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $< \
+	    $(LIB_OBJS) $(ALL_LDLIBS)
+
+-include $(OBJS:.o=.d) $(UNIT_BINS:=.d)
+
+# Every test: unit tests, then integration tests against the loopback
+# Postfix smart host and the fault server. One line per test.
+check: src/posta $(UNIT_BINS)
+	tests/run
+
+check-unit: $(UNIT_BINS)
+	tests/run unit
+
+check-it: src/posta
+	tests/run it
+
+# Build and test dependencies on Debian 12, in one apt-get line.
+deps:
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	    build-essential clang pkg-config libssl-dev libinih-dev \
+	    postfix sasl2-bin libsasl2-modules openssl ca-certificates \
+	    python3 swaks mandoc valgrind php-cli s-nail msmtp git \
+	    git-email cron procps psmisc hyperfine
+
+# Start the loopback smart host, send one message through posta and show
+# the SMTP transcript and where the message landed. No account needed.
+demo: src/posta
+	tests/demo.sh
+
+bench: src/posta
+	tests/bench/bench.sh
+
+install: src/posta
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)
+	$(INSTALL) -m 0755 src/posta $(DESTDIR)$(SBINDIR)/posta
+	$(INSTALL) -m 0644 man/posta.8 $(DESTDIR)$(MANDIR)/man8/posta.8
+	$(INSTALL) -m 0644 man/posta.conf.5 $(DESTDIR)$(MANDIR)/man5/posta.conf.5
+	test -e $(DESTDIR)$(SYSCONFDIR)/posta.conf || \
+	    $(INSTALL) -m 0600 etc/posta.conf $(DESTDIR)$(SYSCONFDIR)/posta.conf
+
+# The sendmail, mailq and newaliases names; never implied by install.
+# Relative links, so that they also work inside a DESTDIR tree.
+SENDMAIL_PATH   ?= /usr/sbin/sendmail
+MAILQ_PATH      ?= /usr/bin/mailq
+NEWALIASES_PATH ?= /usr/bin/newaliases
+install-sendmail:
+	@for l in $(SENDMAIL_PATH) $(MAILQ_PATH) $(NEWALIASES_PATH); do \
+	    d=$$(dirname $$l); \
+	    t=$$(realpath -m --relative-to=$$d $(SBINDIR)/posta); \
+	    $(INSTALL) -d $(DESTDIR)$$d && \
+	    echo "ln -sf $$t $(DESTDIR)$$l" && \
+	    ln -sf $$t $(DESTDIR)$$l || exit 1; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/posta $(DESTDIR)$(MANDIR)/man8/posta.8 \
+	    $(DESTDIR)$(MANDIR)/man5/posta.conf.5
+
+BANNED = sprintf|vsprintf|strcpy|strcat|strtok|gets|atoi|atol|system|popen|tmpnam|mktemp|alarm|setjmp|longjmp|rand|random
+lint:
+	mandoc -Tlint -Wwarning man/posta.8 man/posta.conf.5
+	@if grep -nwE '($(BANNED))[[:space:]]*\(' src/*.c src/*.h; then \
+	    echo "lint: banned function used"; exit 1; fi
+	@echo "lint: ok"
+
+format:
+	clang-format -i $(SRCS) src/*.h
+
+clean:
+	rm -f src/posta src/*.o src/*.d $(UNIT_BINS) tests/unit/*.d

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Build-wide constants: limits, default paths, version, attributes.
+ * Every limit posta enforces is named here and listed in posta(8).
+ */
+#ifndef POSTA_H
+#define POSTA_H
+
+#define POSTA_VERSION		"0.1.0"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR		"/etc"
+#endif
+#ifndef SPOOLDIR
+#define SPOOLDIR		"/var/spool/posta"
+#endif
+#define PATH_CONFIG		SYSCONFDIR "/posta.conf"
+
+#define MAX_HEADER_BLOCK	(1024 * 1024)	/* header section inspected */
+#define MAX_RCPTS		100000		/* recipients per message */
+#define MAX_ADDR		998		/* one address, octets */
+#define MAX_REPLY_LINES		50		/* lines of one SMTP reply */
+#define MAX_REPLY_LINE		1024		/* octets of one reply line */
+#define MAX_REPLY_TEXT		2048		/* reply text kept */
+#define PIPELINE_WINDOW		100		/* commands sent before reading */
+#define MAX_ALIAS_DEPTH		16		/* alias-to-alias chain */
+#define MAX_SECRET		4096		/* password or token */
+#define MAX_ENVELOPE		(64 * 1024 * 1024) /* envelope file */
+#define IO_CHUNK		65536		/* read/write size */
+#define FLUSH_BUDGET		5		/* seconds of opportunistic flush */
+#define BACKOFF_MIN		60		/* first retry after, seconds */
+#define BACKOFF_MAX		3600		/* retry at least hourly */
+#define DEFAULT_MAX_AGE		(5 * 24 * 3600)	/* then fail definitively */
+#define DEFAULT_TIMEOUT		60		/* seconds per SMTP step */
+
+#define __dead			__attribute__((__noreturn__))
+#define PRINTF(a, b)		__attribute__((__format__(__printf__, a, b)))
+#define UNUSED			__attribute__((__unused__))
+
+#define nitems(a)		(sizeof(a) / sizeof((a)[0]))
+
+#endif /* POSTA_H */
