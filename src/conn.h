@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The transport under SMTP: TCP connect with a timeout, buffered line
+ * reads and coalesced writes, and STARTTLS. Above this file nobody
+ * knows whether the bytes travel in TLS.
+ */
+#ifndef POSTA_CONN_H
+#define POSTA_CONN_H
+
+#include <sys/types.h>
+#include <stddef.h>
+
+#include "perr.h"
+
+struct tls;
+struct tls_params;
+
+struct conn {
+	int		 fd;		/* -1 when closed */
+	struct tls	*tls;		/* NULL until TLS is on */
+	int		 timeout;	/* seconds for each wait */
+	char		 peer[300];	/* "host:port", for messages */
+	size_t		 rpos, rlen;
+	size_t		 wlen;
+	char		 rbuf[16384];
+	char		 wbuf[65536];
+};
+
+/*
+ * Connect to host:port (every address getaddrinfo gives, in order),
+ * non-blocking, TCP_NODELAY, each attempt bounded by timeout seconds.
+ * Returns 0, or -1 with err (EX_TEMPFAIL: "host:port: connect: ...",
+ * EX_NOHOST when the name does not resolve).
+ */
+int	conn_open(struct conn *c, const char *host, int port, int timeout,
+	    struct perr *err);
+
+/* Switch the open connection to TLS (implicit TLS or after STARTTLS). */
+int	conn_start_tls(struct conn *c, const struct tls_params *p,
+	    struct perr *err);
+
+/*
+ * Send what is queued, then read one line ending in LF into buf, with
+ * CR LF or LF removed and a NUL added. Returns its length, or -1 on
+ * timeout, EOF, error, or a line longer than cap - 1 (EX_TEMPFAIL or
+ * EX_PROTOCOL).
+ */
+ssize_t	conn_getline(struct conn *c, char *buf, size_t cap, struct perr *err);
+
+/* Queue bytes; they go out when the buffer fills or before the next read. */
+int	conn_write(struct conn *c, const void *buf, size_t len,
+	    struct perr *err);
+
+/* Send everything queued now. */
+int	conn_flush(struct conn *c, struct perr *err);
+
+/* 1 when the bytes travel in TLS. */
+int	conn_is_tls(const struct conn *c);
+
+/* TLS version and cipher, or "" without TLS. */
+const char *conn_tls_describe(const struct conn *c);
+
+/* Close politely (TLS close_notify, no waiting); a closed conn is a no-op. */
+void	conn_close(struct conn *c);
+
+/* Close without sending anything: the session belongs to another process now. */
+void	conn_abandon(struct conn *c);
+
+#endif /* POSTA_CONN_H */
