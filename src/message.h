@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Intake: a message arrives in pieces (stdin, or DATA in -bs) and goes
+ * into a new spool entry. Line ends are normalised to CR LF, the header
+ * section is inspected (recipients for -t, Bcc removed, Date,
+ * Message-ID and From added when missing, From rewritten with
+ * force_from), the body is streamed to disk: memory does not grow with
+ * the body, and the header section is capped at MAX_HEADER_BLOCK.
+ */
+#ifndef POSTA_MESSAGE_H
+#define POSTA_MESSAGE_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "perr.h"
+#include "spool.h"
+
+struct msg_params {
+	const struct config	*cfg;
+	const char		*sender;	/* envelope sender, "" null */
+	const char		*from_addr;	/* for a generated From: */
+	const char		*fullname;	/* -F, or NULL */
+	int			 from_headers;	/* -t */
+	int			 dot_ends;	/* a lone "." line ends input */
+	int			 body8bit;	/* -B8BITMIME */
+	const char		*dsn_ret, *dsn_envid, *dsn_notify;
+};
+
+struct msg;
+
+/* Start an intake into a new tmp/ entry. Returns NULL with err. */
+struct msg	*msg_begin(struct spool *sp, const struct msg_params *p,
+		    struct perr *err);
+
+/*
+ * Feed input bytes. Returns 0, 1 once a lone "." line ended the
+ * message (with dot_ends; further input is to be ignored), or -1 with
+ * err (EX_IOERR/EX_CANTCREAT: a write error, the entry is discarded by
+ * msg_end).
+ */
+int		 msg_write(struct msg *m, const char *buf, size_t len,
+		    struct perr *err);
+
+/* Add an envelope recipient (already resolved, qualified). */
+int		 msg_add_rcpt(struct msg *m, const char *addr,
+		    struct perr *err);
+
+/*
+ * Finish: complete the header section, resolve header recipients (-t)
+ * through aliases, and commit the entry to q/. On success *ent holds
+ * the entry, locked, for immediate delivery, and 0 is returned. On a
+ * data error (no recipients, a header section over the cap, a bad
+ * address with -t) the message is committed to failed/ with the
+ * reason, err says why and -1 is returned; ent->id is then set. On a
+ * write error nothing is kept and -1 is returned. Frees m.
+ */
+int		 msg_end(struct msg *m, struct spool_entry *ent,
+		    struct perr *err);
+
+/* Abandon the intake: nothing is kept. Frees m. */
+void		 msg_abort(struct msg *m);
+
+/* Octets received so far (for SIZE checks in -bs). */
+unsigned long long msg_size(const struct msg *m);
+
+#endif /* POSTA_MESSAGE_H */

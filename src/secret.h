@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The AUTH secret, fetched at the moment it is needed from password,
+ * password_file or password_command, and wiped right after use.
+ */
+#ifndef POSTA_SECRET_H
+#define POSTA_SECRET_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "perr.h"
+
+/*
+ * Fill buf (NUL-terminated, at most MAX_SECRET octets) with the secret:
+ * the password key, else the first line of password_file (opened
+ * O_NOFOLLOW), else the first line printed by password_command (run by
+ * /bin/sh -c with no user data in its environment, bounded by the
+ * upstream timeout). A trailing CR LF is removed. Returns 0, or -1 with
+ * err (EX_CONFIG) saying which key failed and why, never the secret.
+ */
+int	secret_get(const struct config *cfg, char *buf, size_t cap,
+	    struct perr *err);
+
+/* Overwrite buf in a way the compiler cannot optimise away. */
+void	secret_wipe(void *buf, size_t len);
+
+#endif /* POSTA_SECRET_H */

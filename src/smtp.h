@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * SMTP client mechanism (RFC 5321, 3207, 4954, 2920, 1870, 6152, 6531,
+ * 3461): open an authenticated session, run mail transactions over it,
+ * report every reply. It decides nothing: deliver.c classifies replies
+ * into delivered, retry later and failed.
+ */
+#ifndef POSTA_SMTP_H
+#define POSTA_SMTP_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "conn.h"
+#include "perr.h"
+#include "posta.h"
+
+/* One reply, possibly multi-line. */
+struct smtp_reply {
+	int	code;			/* 250; 0 when none was read */
+	int	nlines;
+	char	text[MAX_REPLY_TEXT];	/* lines after the code, joined by
+					   '\n', control chars replaced */
+};
+
+/*
+ * Pure reply parser: feed lines (without CR LF) one by one. Returns 1
+ * when the reply is complete, 0 when more lines are expected, -1 with
+ * err (EX_PROTOCOL) on a malformed line, a code that changes between
+ * lines, or more than MAX_REPLY_LINES lines. Zero r before the first
+ * line. Text beyond MAX_REPLY_TEXT is cut, not an error.
+ */
+int	smtp_reply_feed(struct smtp_reply *r, const char *line,
+	    struct perr *err);
+
+/* "550 5.1.1 <x@y>: Recipient address rejected" on one line, for messages. */
+const char *smtp_reply_line(const struct smtp_reply *r, char *buf,
+	    size_t cap);
+
+/* EHLO keywords that matter. */
+#define SMTP_EXT_STARTTLS	0x01
+#define SMTP_EXT_AUTH		0x02
+#define SMTP_EXT_PIPELINING	0x04
+#define SMTP_EXT_8BITMIME	0x08
+#define SMTP_EXT_SIZE		0x10
+#define SMTP_EXT_SMTPUTF8	0x20
+#define SMTP_EXT_DSN		0x40
+#define SMTP_EXT_ENHANCED	0x80
+
+struct smtp {
+	struct conn	 conn;
+	int		 verbose;	/* transcript on stderr */
+	int		 ext;		/* SMTP_EXT_* from the last EHLO */
+	unsigned long long size_max;	/* SIZE parameter, 0 = none */
+	char		 auth_offer[256];	/* AUTH keyword parameters */
+	int		 ntx;		/* transactions started */
+	int		 broken;	/* the session cannot be used again */
+};
+
+/*
+ * Open a session to cfg's upstream: connect, greeting, EHLO (HELO when
+ * EHLO is refused and no TLS or AUTH is needed), implicit TLS or
+ * STARTTLS (required when configured: not offered means stop before
+ * any credentials or mail), EHLO again, then AUTH when a username is
+ * set, only over TLS. The secret is fetched with secret_get() and
+ * wiped after use. Returns 0, or -1 with err and, when the failure was
+ * a server reply, that reply in *last (may be NULL). Every failure
+ * here is a session failure: the caller keeps the mail queued.
+ */
+int	smtp_open(struct smtp *s, const struct config *cfg, int verbose,
+	    struct smtp_reply *last, struct perr *err);
+
+/* One recipient of a transaction and what the server said about it. */
+struct smtp_rcpt {
+	const char		*addr;
+	const char		*notify;	/* DSN NOTIFY= value, or NULL */
+	struct smtp_reply	 reply;		/* RCPT reply, filled in */
+};
+
+/* One mail transaction. */
+struct smtp_tx {
+	const char	*sender;	/* "" is the null sender */
+	off_t		 size;		/* for SIZE=, when offered */
+	int		 body8bit;	/* BODY=8BITMIME, when offered */
+	int		 smtputf8;	/* SMTPUTF8, when offered */
+	const char	*dsn_ret;	/* RET=FULL|HDRS, or NULL */
+	const char	*dsn_envid;	/* ENVID=, xtext-encoded here, or NULL */
+	struct smtp_rcpt *rcpts;
+	size_t		 nrcpts;
+	int		 fd;		/* the message: CR LF text, not stuffed */
+
+	struct smtp_reply mail;		/* MAIL FROM reply */
+	struct smtp_reply data;		/* reply to DATA, then to the final dot */
+	int		 data_sent;	/* the final dot went out */
+};
+
+/*
+ * Run one transaction: RSET first when this is not the session's
+ * first, MAIL FROM with the parameters the server offers, RCPT for
+ * each recipient (pipelined in windows of PIPELINE_WINDOW when
+ * PIPELINING is offered), DATA with the message streamed from fd
+ * through dot-stuffing when at least one recipient was accepted, else
+ * RSET. Returns 0 when the dialogue completed (look at tx->mail,
+ * each rcpts[i].reply and tx->data), or -1 with err when the session
+ * broke (timeout, closed, TLS error); then replies not filled in are
+ * unknown, and tx->data_sent says whether the message may have
+ * arrived anyway. Needing SMTPUTF8 that the server does not offer
+ * returns -1 with EX_UNAVAILABLE before anything is sent.
+ */
+int	smtp_send(struct smtp *s, struct smtp_tx *tx, struct perr *err);
+
+/* QUIT (waiting for the reply at most one timeout) and close. */
+void	smtp_close(struct smtp *s);
+
+/* Close without a word: for a forked child or after a broken session. */
+void	smtp_abandon(struct smtp *s);
+
+#endif /* POSTA_SMTP_H */

@@ -1,0 +1,622 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The spool directory and its state machine.
+ *
+ *	DIR/tmp/	intake in progress, envelope updates in progress
+ *	DIR/q/		queued: ID.msg (the message, CR LF text) + ID.env
+ *	DIR/failed/	failed definitively: ID.msg + ID.env with reasons
+ *	DIR/corrupt/	files posta could not understand, moved aside
+ *
+ * An entry is owned by whoever holds flock(LOCK_EX) on its .msg file;
+ * the lock lives as long as the open file, so it follows the file
+ * through renames and into a forked background child. Every change
+ * below is a rename or an unlink, preceded by fsync of the file and
+ * followed by fsync of the directory.
+ *
+ *	state				a crash here leaves		a later scan
+ *	1 tmp/ID.msg being written	tmp/ID.msg, unlocked		unlinks it (never acknowledged)
+ *	2 + tmp/ID.env written		tmp/ID.msg, tmp/ID.env		unlinks both
+ *	3 msg renamed to q/		q/ID.msg, tmp/ID.env		renames the envelope in: queued
+ *	4 env renamed to q/: QUEUED	q/ID.msg, q/ID.env		(this is the normal state)
+ *	5 envelope update		tmp/ID.upd			unlinks it; q/ID.env is the old one
+ *	6 delivered: env unlinked	q/ID.msg alone			unlinks it
+ *	7 failing: env to failed/	q/ID.msg, failed/ID.env		moves the message to failed/
+ *
+ * Acknowledgement (exit 0, or 250 in -bs) happens only after state 4
+ * is on disk. A scan touches only files whose lock it can take, so it
+ * never disturbs a live process. Anything in q/ that is not ID.msg or
+ * ID.env, and any envelope that does not parse, goes to corrupt/ with
+ * a log line.
+ */
+#include <sys/types.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "posta.h"
+#include "spool.h"
+#include "util.h"
+
+#define ID_LEN		16
+#define OPEN_FLAGS	(O_NOFOLLOW | O_CLOEXEC)
+
+static const char *const subdirs[] = { "tmp", "q", "failed", "corrupt" };
+
+int
+spool_valid_id(const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < ID_LEN; i++)
+		if (!isxdigit((unsigned char)id[i]) ||
+		    isupper((unsigned char)id[i]))
+			return 0;
+	return id[ID_LEN] == '\0';
+}
+
+static int
+open_dir(int at, const char *name, int create, struct perr *err,
+    const char *shown)
+{
+	int fd;
+
+	if (create && mkdirat(at, name, 0770) == -1 && errno != EEXIST)
+		return perr_set(err, errno == EACCES ? EX_NOPERM : EX_CANTCREAT,
+		    "%s: cannot create: %s", shown, strerror(errno));
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | OPEN_FLAGS);
+	if (fd == -1)
+		return perr_set(err, errno == EACCES ? EX_NOPERM : EX_CANTCREAT,
+		    "%s: %s", shown, strerror(errno));
+	return fd;
+}
+
+int
+spool_open(struct spool *sp, const char *dir, int create, struct perr *err)
+{
+	char shown[4200];
+	int *fds[] = { &sp->tmpfd, &sp->qfd, &sp->failfd, &sp->corruptfd };
+	size_t i;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->dirfd = sp->tmpfd = sp->qfd = sp->failfd = sp->corruptfd = -1;
+	if (xstrlcpy(sp->path, dir, sizeof(sp->path)) == -1)
+		return perr_set(err, EX_CONFIG, "spool path too long");
+	if ((sp->dirfd = open_dir(AT_FDCWD, dir, create, err, dir)) == -1)
+		goto fail;
+	for (i = 0; i < nitems(subdirs); i++) {
+		(void)snprintf(shown, sizeof(shown), "%s/%s", dir, subdirs[i]);
+		if ((*fds[i] = open_dir(sp->dirfd, subdirs[i], create, err,
+		    shown)) == -1)
+			goto fail;
+	}
+	return 0;
+fail:
+	spool_close(sp);
+	return -1;
+}
+
+void
+spool_close(struct spool *sp)
+{
+	int *fds[] = { &sp->dirfd, &sp->tmpfd, &sp->qfd, &sp->failfd,
+	    &sp->corruptfd };
+	size_t i;
+
+	for (i = 0; i < nitems(fds); i++) {
+		if (*fds[i] != -1)
+			(void)close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+static void
+name_of(char *buf, size_t cap, const char *id, const char *ext)
+{
+	(void)snprintf(buf, cap, "%s.%s", id, ext);
+}
+
+static int
+new_id(char *id, size_t cap)
+{
+	unsigned int rnd;
+
+	if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return -1;
+	return xsnprintf(id, cap, "%08llx%08x",
+	    (unsigned long long)time(NULL) & 0xffffffffULL, rnd);
+}
+
+int
+spool_create(struct spool *sp, struct spool_entry *ent, struct perr *err)
+{
+	char name[64];
+	struct stat st;
+	int fd, tries;
+
+	memset(ent, 0, sizeof(*ent));
+	ent->fd = -1;
+	for (tries = 0; tries < 100; tries++) {
+		if (new_id(ent->id, sizeof(ent->id)) == -1)
+			return perr_set(err, EX_OSERR, "getrandom: %s",
+			    strerror(errno));
+		name_of(name, sizeof(name), ent->id, "msg");
+		fd = openat(sp->tmpfd, name, O_RDWR | O_CREAT | O_EXCL |
+		    OPEN_FLAGS, 0660);
+		if (fd == -1 && errno == EEXIST)
+			continue;
+		if (fd == -1)
+			return perr_set(err, EX_CANTCREAT, "%s/tmp/%s: %s",
+			    sp->path, name, strerror(errno));
+		/* a scan may have taken it for debris between open and lock */
+		if (flock(fd, LOCK_EX) == -1 || fstat(fd, &st) == -1 ||
+		    st.st_nlink == 0) {
+			(void)close(fd);
+			continue;
+		}
+		ent->fd = fd;
+		ent->in_tmp = 1;
+		(void)xstrlcpy(ent->env.id, ent->id, sizeof(ent->env.id));
+		ent->env.created = time(NULL);
+		return 0;
+	}
+	return perr_set(err, EX_CANTCREAT, "%s/tmp: cannot create a file",
+	    sp->path);
+}
+
+/* Write env to tmp/ID.EXT and fsync it. */
+static int
+write_env(struct spool *sp, const struct spool_entry *ent, const char *ext,
+    struct perr *err)
+{
+	char name[64];
+	int fd, rc = -1;
+
+	name_of(name, sizeof(name), ent->id, ext);
+	fd = openat(sp->tmpfd, name, O_WRONLY | O_CREAT | O_TRUNC | OPEN_FLAGS,
+	    0660);
+	if (fd == -1)
+		return perr_set(err, EX_CANTCREAT, "%s/tmp/%s: %s", sp->path,
+		    name, strerror(errno));
+	if (env_write(&ent->env, fd, err) == -1)
+		goto out;
+	if (fsync(fd) == -1) {
+		perr_set(err, EX_IOERR, "%s/tmp/%s: fsync: %s", sp->path, name,
+		    strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (close(fd) == -1 && rc == 0)
+		rc = perr_set(err, EX_IOERR, "%s/tmp/%s: close: %s", sp->path,
+		    name, strerror(errno));
+	if (rc == -1)
+		(void)unlinkat(sp->tmpfd, name, 0);
+	return rc;
+}
+
+static int
+move(struct spool *sp, int from, int to, const char *id, const char *fext,
+    const char *text, struct perr *err)
+{
+	char fname[64], tname[64];
+
+	name_of(fname, sizeof(fname), id, fext);
+	name_of(tname, sizeof(tname), id, text);
+	if (renameat(from, fname, to, tname) == -1)
+		return perr_set(err, EX_IOERR, "%s: rename %s: %s", sp->path,
+		    fname, strerror(errno));
+	return 0;
+}
+
+int
+spool_commit(struct spool *sp, struct spool_entry *ent, int to_failed,
+    struct perr *err)
+{
+	struct stat st;
+	int dst = to_failed ? sp->failfd : sp->qfd;
+
+	if (fsync(ent->fd) == -1 || fstat(ent->fd, &st) == -1)
+		return perr_set(err, EX_IOERR, "%s/tmp/%s.msg: %s", sp->path,
+		    ent->id, strerror(errno));
+	ent->size = st.st_size;
+	if (write_env(sp, ent, "env", err) == -1)
+		return -1;
+	if (move(sp, sp->tmpfd, dst, ent->id, "msg", "msg", err) == -1)
+		return -1;
+	ent->in_tmp = 0;
+	if (move(sp, sp->tmpfd, dst, ent->id, "env", "env", err) == -1 ||
+	    fsync_dir(dst) == -1)
+		return perr_set(err, EX_IOERR, "%s: fsync: %s", sp->path,
+		    strerror(errno));
+	return 0;
+}
+
+void
+spool_discard(struct spool *sp, struct spool_entry *ent)
+{
+	char name[64];
+
+	if (ent->in_tmp) {
+		name_of(name, sizeof(name), ent->id, "env");
+		(void)unlinkat(sp->tmpfd, name, 0);
+		name_of(name, sizeof(name), ent->id, "msg");
+		(void)unlinkat(sp->tmpfd, name, 0);
+		ent->in_tmp = 0;
+	}
+	spool_release(ent);
+}
+
+/* Move a q/ file aside, keeping its name; never fails the caller. */
+static void
+quarantine(struct spool *sp, const char *name, const char *why)
+{
+	if (renameat(sp->qfd, name, sp->corruptfd, name) == -1 &&
+	    errno != ENOENT) {
+		log_warnx("%s/q/%s: %s; cannot move it to corrupt/: %s",
+		    sp->path, name, why, strerror(errno));
+		return;
+	}
+	log_warnx("%s/q/%s: %s; moved to %s/corrupt/", sp->path, name, why,
+	    sp->path);
+}
+
+/* Open and lock dirfd/name without waiting: fd, -1 when busy or gone. */
+static int
+try_lock(int dirfd, const char *name, int flags)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = openat(dirfd, name, flags | OPEN_FLAGS)) == -1)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1 || fstat(fd, &st) == -1 ||
+	    st.st_nlink == 0) {
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+exists_at(int dirfd, const char *id, const char *ext)
+{
+	char name[64];
+	struct stat st;
+
+	name_of(name, sizeof(name), id, ext);
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+int
+spool_take(struct spool *sp, const char *id, struct spool_entry *ent,
+    struct perr *err)
+{
+	char name[64];
+	struct stat st;
+	int efd = -1, rc = -1;
+
+	memset(ent, 0, sizeof(*ent));
+	ent->fd = -1;
+	if (!spool_valid_id(id))
+		return 1;
+	(void)xstrlcpy(ent->id, id, sizeof(ent->id));
+	name_of(name, sizeof(name), id, "msg");
+	if ((ent->fd = try_lock(sp->qfd, name, O_RDWR)) == -1)
+		return 1;
+	if (fstat(ent->fd, &st) == -1) {
+		perr_set(err, EX_IOERR, "%s/q/%s: %s", sp->path, name,
+		    strerror(errno));
+		goto out;
+	}
+	ent->size = st.st_size;
+	name_of(name, sizeof(name), id, "env");
+	if ((efd = openat(sp->qfd, name, O_RDONLY | OPEN_FLAGS)) == -1) {
+		rc = 1;		/* delivered or failed meanwhile */
+		goto out;
+	}
+	if (env_read(&ent->env, efd, err) == -1 ||
+	    strcmp(ent->env.id, id) != 0) {
+		perr_set(err, EX_DATAERR, "%s/q/%s: unreadable envelope",
+		    sp->path, name);
+		env_free(&ent->env);
+		quarantine(sp, name, "unreadable envelope");
+		name_of(name, sizeof(name), id, "msg");
+		quarantine(sp, name, "its envelope is unreadable");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (efd != -1)
+		(void)close(efd);
+	if (rc != 0)
+		spool_release(ent);
+	return rc;
+}
+
+int
+spool_update(struct spool *sp, struct spool_entry *ent, struct perr *err)
+{
+	if (write_env(sp, ent, "upd", err) == -1 ||
+	    move(sp, sp->tmpfd, sp->qfd, ent->id, "upd", "env", err) == -1)
+		return -1;
+	if (fsync_dir(sp->qfd) == -1)
+		return perr_set(err, EX_IOERR, "%s/q: fsync: %s", sp->path,
+		    strerror(errno));
+	return 0;
+}
+
+int
+spool_remove(struct spool *sp, struct spool_entry *ent, struct perr *err)
+{
+	char name[64];
+
+	name_of(name, sizeof(name), ent->id, "env");
+	if (unlinkat(sp->qfd, name, 0) == -1 && errno != ENOENT)
+		return perr_set(err, EX_IOERR, "%s/q/%s: unlink: %s", sp->path,
+		    name, strerror(errno));
+	name_of(name, sizeof(name), ent->id, "msg");
+	if (unlinkat(sp->qfd, name, 0) == -1 && errno != ENOENT)
+		return perr_set(err, EX_IOERR, "%s/q/%s: unlink: %s", sp->path,
+		    name, strerror(errno));
+	(void)fsync_dir(sp->qfd);
+	return 0;
+}
+
+int
+spool_fail(struct spool *sp, struct spool_entry *ent, struct perr *err)
+{
+	if (spool_update(sp, ent, err) == -1 ||
+	    move(sp, sp->qfd, sp->failfd, ent->id, "env", "env", err) == -1 ||
+	    move(sp, sp->qfd, sp->failfd, ent->id, "msg", "msg", err) == -1)
+		return -1;
+	if (fsync_dir(sp->failfd) == -1 || fsync_dir(sp->qfd) == -1)
+		return perr_set(err, EX_IOERR, "%s: fsync: %s", sp->path,
+		    strerror(errno));
+	return 0;
+}
+
+void
+spool_release(struct spool_entry *ent)
+{
+	if (ent->fd != -1)
+		(void)close(ent->fd);
+	ent->fd = -1;
+	env_free(&ent->env);
+}
+
+/* Split "ID.ext"; returns the extension or NULL when it is not ours. */
+static const char *
+split_name(const char *name, char *id, size_t cap)
+{
+	const char *dot = strchr(name, '.');
+
+	if (dot == NULL || (size_t)(dot - name) != ID_LEN || cap <= ID_LEN)
+		return NULL;
+	memcpy(id, name, ID_LEN);
+	id[ID_LEN] = '\0';
+	if (!spool_valid_id(id))
+		return NULL;
+	return dot + 1;
+}
+
+/* q/ID.msg without an envelope, not locked: finish what a crash interrupted. */
+static void
+recover_msg(struct spool *sp, const char *id)
+{
+	char name[64];
+	struct perr err = { 0, "" };
+	int fd;
+
+	name_of(name, sizeof(name), id, "msg");
+	if ((fd = try_lock(sp->qfd, name, O_RDONLY)) == -1)
+		return;
+	if (exists_at(sp->qfd, id, "env"))
+		goto out;
+	if (exists_at(sp->failfd, id, "env")) {
+		if (move(sp, sp->qfd, sp->failfd, id, "msg", "msg", &err) == 0)
+			(void)fsync_dir(sp->failfd);
+	} else if (exists_at(sp->tmpfd, id, "env")) {
+		if (move(sp, sp->tmpfd, sp->qfd, id, "env", "env", &err) == 0) {
+			(void)fsync_dir(sp->qfd);
+			log_info("%s: recovered an interrupted intake", id);
+		}
+	} else
+		(void)unlinkat(sp->qfd, name, 0);
+	if (err.code != 0)
+		log_warnx("%s", err.msg);
+out:
+	(void)close(fd);
+}
+
+/* tmp/ debris: anything whose message is not locked by a live process. */
+static void
+clean_tmp(struct spool *sp)
+{
+	char id[ID_LEN + 1], name[64];
+	const char *ext;
+	struct dirent *de;
+	DIR *d;
+	int fd, dfd;
+
+	if ((dfd = dup(sp->tmpfd)) == -1 || (d = fdopendir(dfd)) == NULL) {
+		if (dfd != -1)
+			(void)close(dfd);
+		return;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if ((ext = split_name(de->d_name, id, sizeof(id))) == NULL)
+			continue;	/* not ours: leave it alone */
+		name_of(name, sizeof(name), id, "msg");
+		if ((fd = try_lock(sp->tmpfd, name, O_RDONLY)) == -1 &&
+		    errno != ENOENT && exists_at(sp->tmpfd, id, "msg"))
+			continue;	/* an intake is writing it */
+		if (fd == -1 && exists_at(sp->qfd, id, "msg")) {
+			if ((fd = try_lock(sp->qfd, name, O_RDONLY)) == -1)
+				continue;	/* its owner is alive */
+			if (strcmp(ext, "env") == 0 &&
+			    !exists_at(sp->qfd, id, "env")) {
+				(void)close(fd);
+				continue;	/* state 3: recover_msg's job */
+			}
+		}
+		(void)unlinkat(sp->tmpfd, de->d_name, 0);
+		if (fd != -1)
+			(void)close(fd);
+	}
+	(void)closedir(d);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+add_id(char ***ids, size_t *n, size_t *cap, const char *id)
+{
+	char **nids;
+
+	if (*n == *cap) {
+		*cap = *cap == 0 ? 64 : *cap * 2;
+		if ((nids = reallocarray(*ids, *cap, sizeof(**ids))) == NULL)
+			return -1;
+		*ids = nids;
+	}
+	if (((*ids)[*n] = strdup(id)) == NULL)
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+int
+spool_list(struct spool *sp, int failed, char ***ids, size_t *nids,
+    struct perr *err)
+{
+	char id[ID_LEN + 1];
+	const char *ext;
+	struct dirent *de;
+	size_t cap = 0;
+	DIR *d = NULL;
+	int dfd, pass, rc = -1;
+
+	*ids = NULL;
+	*nids = 0;
+	if (!failed)
+		clean_tmp(sp);
+	/* pass 0 repairs, pass 1 lists what is left */
+	for (pass = failed ? 1 : 0; pass < 2; pass++) {
+		if ((dfd = dup(failed ? sp->failfd : sp->qfd)) == -1 ||
+		    (d = fdopendir(dfd)) == NULL) {
+			if (dfd != -1)
+				(void)close(dfd);
+			perr_set(err, EX_IOERR, "%s: %s", sp->path,
+			    strerror(errno));
+			goto out;
+		}
+		rewinddir(d);
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			ext = split_name(de->d_name, id, sizeof(id));
+			if (pass == 0 && (ext == NULL ||
+			    (strcmp(ext, "msg") != 0 && strcmp(ext, "env") != 0)))
+				quarantine(sp, de->d_name, "not a spool file");
+			else if (pass == 0 && strcmp(ext, "msg") == 0 &&
+			    !exists_at(sp->qfd, id, "env"))
+				recover_msg(sp, id);
+			else if (pass == 1 && ext != NULL &&
+			    strcmp(ext, "env") == 0 &&
+			    add_id(ids, nids, &cap, id) == -1) {
+				perr_set(err, EX_OSERR, "out of memory");
+				goto out;
+			}
+		}
+		(void)closedir(d);
+		d = NULL;
+	}
+	if (*nids > 0)
+		qsort(*ids, *nids, sizeof(**ids), cmp_str);
+	rc = 0;
+out:
+	if (d != NULL)
+		(void)closedir(d);
+	if (rc == -1) {
+		while (*nids > 0)
+			free((*ids)[--*nids]);
+		free(*ids);
+		*ids = NULL;
+	}
+	return rc;
+}
+
+int
+spool_peek(struct spool *sp, const char *id, int failed,
+    struct spool_entry *ent, struct perr *err)
+{
+	char name[64];
+	struct stat st;
+	int dir = failed ? sp->failfd : sp->qfd, fd, rc;
+
+	memset(ent, 0, sizeof(*ent));
+	ent->fd = -1;
+	(void)xstrlcpy(ent->id, id, sizeof(ent->id));
+	name_of(name, sizeof(name), id, "msg");
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		ent->size = st.st_size;
+	name_of(name, sizeof(name), id, "env");
+	if ((fd = openat(dir, name, O_RDONLY | OPEN_FLAGS)) == -1) {
+		if (errno == ENOENT)
+			return 1;
+		return perr_set(err, EX_IOERR, "%s: %s", name, strerror(errno));
+	}
+	rc = env_read(&ent->env, fd, err);
+	(void)close(fd);
+	return rc;
+}
+
+int
+spool_delete(struct spool *sp, const char *id, struct perr *err)
+{
+	struct spool_entry ent;
+	char name[64];
+	int rc;
+
+	if (!spool_valid_id(id))
+		return perr_set(err, EX_USAGE, "%s: not a queue id", id);
+	if ((rc = spool_take(sp, id, &ent, err)) == 0) {
+		rc = spool_remove(sp, &ent, err);
+		spool_release(&ent);
+		return rc;
+	}
+	if (rc == -1)
+		return -1;
+	if (exists_at(sp->qfd, id, "env"))
+		return perr_set(err, EX_TEMPFAIL,
+		    "%s: being delivered right now; try again", id);
+	if (!exists_at(sp->failfd, id, "env") &&
+	    !exists_at(sp->failfd, id, "msg"))
+		return 1;
+	name_of(name, sizeof(name), id, "env");
+	(void)unlinkat(sp->failfd, name, 0);
+	name_of(name, sizeof(name), id, "msg");
+	(void)unlinkat(sp->failfd, name, 0);
+	(void)fsync_dir(sp->failfd);
+	return 0;
+}

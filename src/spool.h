@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The spool on disk: making queue state changes durable, and nothing
+ * else (what to deliver and when is deliver.c's and runner.c's job).
+ * The state table is at the top of spool.c.
+ */
+#ifndef POSTA_SPOOL_H
+#define POSTA_SPOOL_H
+
+#include <sys/types.h>
+
+#include "envelope.h"
+#include "perr.h"
+
+struct spool {
+	int	dirfd, tmpfd, qfd, failfd, corruptfd;
+	char	path[4096];
+};
+
+/* One entry: its message file, held open and locked while we own it. */
+struct spool_entry {
+	char		 id[32];
+	int		 fd;		/* the message, locked; -1 when not held */
+	int		 in_tmp;	/* intake not committed yet */
+	off_t		 size;
+	struct envelope	 env;
+};
+
+/* Open (with create: make) DIR and its tmp/ q/ failed/ corrupt/ subdirectories. */
+int	spool_open(struct spool *sp, const char *dir, int create,
+	    struct perr *err);
+void	spool_close(struct spool *sp);
+
+/*
+ * Intake: create tmp/ID.msg, exclusively created and locked, for the
+ * message to be written to ent->fd. ent->env gets the new id.
+ */
+int	spool_create(struct spool *sp, struct spool_entry *ent,
+	    struct perr *err);
+
+/*
+ * Make an intake durable: fsync the message, write and fsync the
+ * envelope, rename both into q/ (or failed/ with to_failed), fsync the
+ * directory. Only after this returns 0 may posta say the message is
+ * accepted. The entry stays locked and open for delivery.
+ */
+int	spool_commit(struct spool *sp, struct spool_entry *ent, int to_failed,
+	    struct perr *err);
+
+/* Throw away an uncommitted intake. */
+void	spool_discard(struct spool *sp, struct spool_entry *ent);
+
+/*
+ * Take a queued entry: open and lock q/ID.msg without waiting and read
+ * its envelope. Returns 0 when taken, 1 when another process holds it
+ * or it is gone, -1 with err on error (a corrupt entry has been moved
+ * to corrupt/ and logged; go on with the next).
+ */
+int	spool_take(struct spool *sp, const char *id, struct spool_entry *ent,
+	    struct perr *err);
+
+/* Write ent->env over the queued envelope, atomically. */
+int	spool_update(struct spool *sp, struct spool_entry *ent,
+	    struct perr *err);
+
+/* Delivered: remove the entry (envelope first, then the message). */
+int	spool_remove(struct spool *sp, struct spool_entry *ent,
+	    struct perr *err);
+
+/* Failed definitively: store ent->env and move the entry to failed/. */
+int	spool_fail(struct spool *sp, struct spool_entry *ent,
+	    struct perr *err);
+
+/* Let go of an entry (unlock, close, free the envelope). */
+void	spool_release(struct spool_entry *ent);
+
+/*
+ * List the ids in q/ (or failed/), oldest first, after cleaning up
+ * what crashed processes left behind (see the state table). The
+ * caller frees the array and each string.
+ */
+int	spool_list(struct spool *sp, int failed, char ***ids, size_t *nids,
+	    struct perr *err);
+
+/* Remove an entry from q/ (when not locked) or failed/. 1 if not found. */
+int	spool_delete(struct spool *sp, const char *id, struct perr *err);
+
+/* Read the envelope of an entry in q/ or failed/ without locking (for listing). */
+int	spool_peek(struct spool *sp, const char *id, int failed,
+	    struct spool_entry *ent, struct perr *err);
+
+/* 1 when id looks like one of ours (a hex string of the right size). */
+int	spool_valid_id(const char *id);
+
+#endif /* POSTA_SPOOL_H */
