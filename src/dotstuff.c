@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * DATA transparency as a byte stream (RFC 5321 4.5.2): two bits of
+ * state carried across chunks, so the message is never held whole.
+ */
+#include <stddef.h>
+
+#include "dotstuff.h"
+
+/*
+ * d->bol is 1 at the start of the data and after CR LF, 2 after a bare
+ * LF, 0 inside a line. A '.' is doubled after a bare LF as well: the
+ * input should hold none (intake normalises line ends), but a server
+ * that takes a bare LF for a line end must never see a lone "." line
+ * that we did not mean as the end of data (SMTP smuggling). The end
+ * marker needs a real CR LF before the dot, so only bol == 1 counts
+ * as "ended with CR LF" there.
+ */
+#define BOL_NONE	0
+#define BOL_CRLF	1
+#define BOL_LF		2
+
+void
+dotstuff_init(struct dotstuff *d)
+{
+	d->bol = BOL_CRLF;
+	d->cr = 0;
+}
+
+size_t
+dotstuff_run(struct dotstuff *d, const char *in, size_t len, char *out)
+{
+	size_t i, n = 0;
+	char c;
+
+	for (i = 0; i < len; i++) {
+		c = in[i];
+		if (d->bol != BOL_NONE && c == '.')
+			out[n++] = '.';
+		out[n++] = c;
+		if (c == '\n')
+			d->bol = d->cr ? BOL_CRLF : BOL_LF;
+		else
+			d->bol = BOL_NONE;
+		d->cr = c == '\r';
+	}
+	return n;
+}
+
+size_t
+dotstuff_end(struct dotstuff *d, char *out)
+{
+	size_t n = 0;
+
+	/* empty data counts as ended with CR LF: the marker alone, ".\r\n" */
+	if (d->bol != BOL_CRLF) {
+		out[n++] = '\r';
+		out[n++] = '\n';
+	}
+	out[n++] = '.';
+	out[n++] = '\r';
+	out[n++] = '\n';
+	dotstuff_init(d);
+	return n;
+}
