@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Delivery policy: run spool entries through one upstream session and
+ * decide, from the replies, what was delivered, what is retried and
+ * when, and what failed for good. The mechanism is smtp.c's; the
+ * durable state changes are spool.c's.
+ */
+#ifndef POSTA_DELIVER_H
+#define POSTA_DELIVER_H
+
+#include "config.h"
+#include "perr.h"
+#include "smtp.h"
+#include "spool.h"
+
+struct dsession {
+	const struct config	*cfg;
+	struct spool		*sp;
+	int			 verbose;
+	int			 open;		/* smtp is usable */
+	int			 down;		/* opening failed in this run */
+	struct perr		 down_err;
+	struct smtp		 smtp;
+};
+
+enum dresult {
+	DR_DELIVERED,		/* every recipient accepted; entry removed */
+	DR_DEFERRED,		/* some recipients wait for a retry */
+	DR_FAILED		/* no recipient left to try; entry in failed/ */
+};
+
+struct dreport {
+	enum dresult	 result;
+	size_t		 ndone, npending, nfailed;	/* recipients, all attempts */
+	int		 code;		/* sysexits code for a failure */
+	char		 reason[1024];	/* one line: the reply or error */
+};
+
+void	dsession_init(struct dsession *ds, const struct config *cfg,
+	    struct spool *sp, int verbose);
+
+/*
+ * Try the pending recipients of a taken entry, then record the outcome
+ * durably: remove it, update it with the retry time (back-off
+ * BACKOFF_MIN doubling to BACKOFF_MAX), or move it to failed/ when
+ * nothing is left to try or it is older than max_age. A delivery
+ * status notification goes to the sender for recipients that failed,
+ * unless the sender is null, or caller_told is set and every recipient
+ * failed in this very attempt (the caller gets the error instead).
+ * Returns 0 with rep filled in, or -1 with err when the spool could
+ * not be updated (the entry then keeps its previous state).
+ */
+int	deliver_entry(struct dsession *ds, struct spool_entry *ent,
+	    int caller_told, struct dreport *rep, struct perr *err);
+
+/* QUIT and close the session, if open. */
+void	dsession_close(struct dsession *ds);
+
+/* Back-off after n failed attempts, in seconds. */
+long	deliver_backoff(int attempts);
+
+#endif /* POSTA_DELIVER_H */
