@@ -1,0 +1,594 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * config.c: every key, the defaults and their port/tls interplay, each
+ * error message with its FILE:LINE, the permission check, durations.
+ */
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "posta.h"
+#include "tap.h"
+
+static char path[64];
+
+/* Write text to a fresh temporary file with the given mode. */
+static const char *
+conf(const char *text, mode_t mode)
+{
+	int fd;
+	size_t len = strlen(text);
+
+	if (path[0] != '\0')
+		(void)unlink(path);
+	(void)snprintf(path, sizeof(path), "/tmp/t_config.XXXXXX");
+	if ((fd = mkstemp(path)) == -1) {
+		perror("mkstemp");
+		exit(2);
+	}
+	if (write(fd, text, len) != (ssize_t)len || fchmod(fd, mode) == -1 ||
+	    close(fd) == -1) {
+		perror("write");
+		exit(2);
+	}
+	return path;
+}
+
+/* Load text; returns the rc and leaves the message in err. */
+static int
+load(struct config *cfg, const char *text, struct perr *err)
+{
+	memset(err, 0, sizeof(*err));
+	return config_load(cfg, conf(text, 0600), 1, err);
+}
+
+/* The message expected for text, with FILE: replaced by the temp path. */
+static void
+expect_err(const char *text, const char *want, const char *what)
+{
+	struct config cfg;
+	struct perr err;
+	char full[1200];
+	int rc;
+
+	rc = load(&cfg, text, &err);
+	(void)snprintf(full, sizeof(full), "%s%s", path, want);
+	ok(rc == -1 && err.code == EX_CONFIG, "%s: refused with EX_CONFIG",
+	    what);
+	is_str(err.msg, full, "%s: message", what);
+	ok(cfg.host == NULL && cfg.path == NULL && cfg.spooldir == NULL,
+	    "%s: cfg freed on error", what);
+}
+
+static void
+test_full(void)
+{
+	struct config cfg;
+	struct perr err;
+	static const unsigned char pin[33] = {	/* NUL: quiets -Wformat-overflow */
+		0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89,
+		0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89,
+		0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89,
+		0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89,
+	};
+	int rc;
+
+	rc = load(&cfg,
+	    "; a comment\n"
+	    "[upstream]\n"
+	    "host = smtp.example.com\n"
+	    "port = 2525\n"
+	    "tls = implicit\n"
+	    "username = me@example.com\n"
+	    "password = s3cret\n"
+	    "auth = scram-sha-256\n"
+	    "ca_file = /etc/ssl/ca.pem\n"
+	    "fingerprint = sha256:AB:CD:EF:01:23:45:67:89:ab:cd:ef:01:23:45:"
+	    "67:89:AB:CD:EF:01:23:45:67:89:ab:cd:ef:01:23:45:67:89\n"
+	    "timeout = 2m\n"
+	    "helo = client.example.com\n"
+	    "\n"
+	    "[sender]\n"
+	    "from = robot@example.com\n"
+	    "domain = example.com\n"
+	    "force_from = on\n"
+	    "\n"
+	    "[aliases]\n"
+	    "root = admin@example.com, ops@example.com\n"
+	    "Postmaster = root\n"
+	    "* = catch@example.com\n"
+	    "\n"
+	    "[queue]\n"
+	    "dir = /tmp/posta-spool\n"
+	    "delivery = background\n"
+	    "max_age = 2d\n"
+	    "\n"
+	    "[log]\n"
+	    "syslog = no\n"
+	    "file = /var/log/posta.log\n", &err);
+	is_int(rc, 0, "full file loads");
+	if (rc != 0) {
+		fprintf(stderr, "# %s\n", err.msg);
+		return;
+	}
+	is_str(cfg.path, path, "path");
+	is_str(cfg.host, "smtp.example.com", "host");
+	is_int(cfg.port, 2525, "port");
+	is_int(cfg.tls, TLS_IMPLICIT, "tls");
+	is_str(cfg.username, "me@example.com", "username");
+	is_str(cfg.password, "s3cret", "password");
+	ok(cfg.password_file == NULL && cfg.password_command == NULL,
+	    "no other secret source");
+	is_int(cfg.auth, AUTH_SCRAM_SHA_256, "auth");
+	is_str(cfg.ca_file, "/etc/ssl/ca.pem", "ca_file");
+	is_int(cfg.has_pin, 1, "has_pin");
+	is_mem(cfg.pin, sizeof(cfg.pin), pin, 32, "pin bytes");
+	is_int(cfg.timeout, 120, "timeout");
+	is_str(cfg.helo, "client.example.com", "helo");
+	is_str(cfg.from, "robot@example.com", "from");
+	is_str(cfg.domain, "example.com", "domain");
+	is_int(cfg.force_from, 1, "force_from");
+	is_int(cfg.naliases, 2, "two aliases, catch-all apart");
+	is_str(config_alias(&cfg, "root"),
+	    "admin@example.com, ops@example.com", "alias root");
+	is_str(config_alias(&cfg, "postmaster"), "root",
+	    "alias name lower-cased");
+	is_str(cfg.aliases[1].name, "postmaster", "stored lower case");
+	is_str(config_alias(&cfg, "nobody"), NULL, "no alias, no catch-all");
+	is_str(cfg.catchall, "catch@example.com", "catch-all");
+	is_str(cfg.spooldir, "/tmp/posta-spool", "dir");
+	is_int(cfg.delivery, DELIVERY_BACKGROUND, "delivery");
+	is_int(cfg.max_age, 2 * 86400, "max_age");
+	is_int(cfg.syslog, 0, "syslog");
+	is_str(cfg.logfile, "/var/log/posta.log", "log file");
+
+	config_free(&cfg);
+	ok(cfg.host == NULL && cfg.password == NULL && cfg.aliases == NULL &&
+	    cfg.naliases == 0 && cfg.port == 0, "config_free zeroes cfg");
+	config_free(&cfg);
+	ok(1, "config_free twice is safe");
+}
+
+static void
+test_defaults(void)
+{
+	struct config cfg;
+	struct perr err;
+
+	is_int(load(&cfg, "[upstream]\nhost = mx\n", &err), 0, "minimal file");
+	is_int(cfg.port, 587, "default port 587");
+	is_int(cfg.tls, TLS_STARTTLS, "default tls starttls");
+	is_int(cfg.timeout, DEFAULT_TIMEOUT, "default timeout");
+	is_str(cfg.spooldir, SPOOLDIR, "default spool dir");
+	is_int(cfg.delivery, DELIVERY_FOREGROUND, "default delivery");
+	is_int(cfg.max_age, DEFAULT_MAX_AGE, "default max_age");
+	is_int(cfg.syslog, 1, "default syslog yes");
+	is_int(cfg.auth, AUTH_AUTO, "default auth");
+	ok(cfg.has_pin == 0 && cfg.helo == NULL && cfg.from == NULL &&
+	    cfg.logfile == NULL && cfg.catchall == NULL && cfg.naliases == 0 &&
+	    cfg.force_from == 0 && cfg.username == NULL, "unset keys");
+	config_free(&cfg);
+
+	is_int(load(&cfg, "[upstream]\nport = 465\nhost = mx\n", &err), 0,
+	    "port 465");
+	is_int(cfg.tls, TLS_IMPLICIT, "port 465 implies implicit TLS");
+	config_free(&cfg);
+
+	is_int(load(&cfg, "[upstream]\ntls = implicit\nhost = mx\n", &err), 0,
+	    "tls implicit");
+	is_int(cfg.port, 465, "implicit TLS implies port 465");
+	config_free(&cfg);
+
+	is_int(load(&cfg, "[upstream]\nhost = mx\ntls = implicit\nport = 2465\n",
+	    &err), 0, "implicit on another port");
+	ok(cfg.port == 2465 && cfg.tls == TLS_IMPLICIT, "both kept");
+	config_free(&cfg);
+
+	is_int(load(&cfg, "[upstream]\nport = 465\ntls = starttls\nhost = mx\n",
+	    &err), 0, "starttls on 465");
+	ok(cfg.port == 465 && cfg.tls == TLS_STARTTLS, "explicit tls wins");
+	config_free(&cfg);
+
+	is_int(load(&cfg, "[upstream]\nhost = mx\nport = 25\n", &err), 0,
+	    "port 25");
+	is_int(cfg.tls, TLS_STARTTLS, "other ports default to starttls");
+	config_free(&cfg);
+
+	is_int(load(&cfg, "[upstream]\nhost = mx\ntls = none\n", &err), 0,
+	    "tls none without credentials");
+	ok(cfg.port == 587 && cfg.tls == TLS_NONE, "none on 587");
+	config_free(&cfg);
+
+	is_int(load(&cfg, "[UpStream]\nHost = mx\nTLS = Implicit\n"
+	    "[log]\nfile =\n", &err), 0, "names and words in any case");
+	ok(cfg.tls == TLS_IMPLICIT && cfg.logfile == NULL,
+	    "case-insensitive; empty value is unset");
+	config_free(&cfg);
+
+	is_int(load(&cfg, "\xef\xbb\xbf[upstream]\r\nhost = mx\r\n", &err), 0,
+	    "BOM and CRLF");
+	is_str(cfg.host, "mx", "CR stripped");
+	config_free(&cfg);
+}
+
+static void
+test_errors(void)
+{
+	expect_err("[upstream]\nhost = mx\nport = 587\ntls = starttls\n"
+	    "username = u\npassword_file = /x\npasswrd = y\n",
+	    ":7: unknown key \"passwrd\" in [upstream]; "
+	    "did you mean \"password\"?", "misspelt key");
+	expect_err("[upstream]\nhost = mx\nfrobnicate = 1\n",
+	    ":3: unknown key \"frobnicate\" in [upstream]", "unknown key");
+	expect_err("[sender]\nhost = mx\n",
+	    ":2: unknown key \"host\" in [sender]; it belongs in [upstream]",
+	    "key in the wrong section");
+	expect_err("[queue]\ndelivry = queue\n",
+	    ":2: unknown key \"delivry\" in [queue]; did you mean "
+	    "\"delivery\"?", "suggestion per section");
+	expect_err("[upstream]\nhost = mx\n\n[upstrem]\nport = 25\n",
+	    ":4: unknown section [upstrem]; did you mean [upstream]?",
+	    "misspelt section at its own line");
+	expect_err("[upstream]\nhost = mx\n[misc]\nx = 1\n",
+	    ":3: unknown section [misc]; expected [upstream], [sender], "
+	    "[aliases], [queue] or [log]", "unknown section");
+	expect_err("host = mx\n",
+	    ":1: \"host\" is outside any section; put it under [upstream]",
+	    "key before any section");
+	expect_err("[upstream]\nhost = a\nport = 25\nhost = b\n",
+	    ":4: duplicate key \"host\" in [upstream] (first set on line 2)",
+	    "duplicate key");
+	expect_err("[upstream]\nhost = a\n  port = 25\n",
+	    ":3: indented line continues \"host\" from line 2; remove the "
+	    "leading blanks", "indented continuation");
+	expect_err("[upstream]\nhost = mx\ntls = ssl\n",
+	    ":3: invalid tls \"ssl\"; expected starttls, implicit or none",
+	    "bad tls");
+	expect_err("[upstream]\nhost = mx\nauth = ntlm\n",
+	    ":3: invalid auth \"ntlm\"; expected auto, plain, login, cram-md5, "
+	    "scram-sha-256 or xoauth2", "bad auth");
+	expect_err("[upstream]\nhost = mx\nport = 70000\n",
+	    ":3: invalid port \"70000\"; expected a number from 1 to 65535",
+	    "port out of range");
+	expect_err("[upstream]\nhost = mx\nport = 58x\n",
+	    ":3: invalid port \"58x\"; expected a number from 1 to 65535",
+	    "port with garbage");
+	expect_err("[upstream]\nhost = mx\ntimeout = 0\n",
+	    ":3: invalid timeout \"0\"; expected a duration from 1s to 1d, "
+	    "such as 60, 90s or 2m", "zero timeout");
+	expect_err("[upstream]\nhost = mx\n[sender]\nforce_from = maybe\n",
+	    ":4: invalid force_from \"maybe\"; expected yes, no, true, false, "
+	    "on, off, 1 or 0", "bad bool");
+	expect_err("[upstream]\nhost = mx\n[queue]\ndelivery = later\n",
+	    ":4: invalid delivery \"later\"; expected foreground, background "
+	    "or queue", "bad delivery");
+	expect_err("[upstream]\nhost = mx\n[queue]\nmax_age = forever\n",
+	    ":4: invalid max_age \"forever\"; expected a duration from 1s to "
+	    "365d, such as 5d or 12h", "bad max_age");
+	expect_err("[upstream]\nhost = mx\n[queue]\ndir = spool\n",
+	    ":4: dir must be an absolute path", "relative dir");
+	expect_err("[upstream]\nhost = smtp://mx\n",
+	    ":2: invalid host \"smtp://mx\"; expected a host name or address, "
+	    "without scheme or port", "URL as host");
+	expect_err("[upstream]\nhost = mx.example.com:587\n",
+	    ":2: invalid host \"mx.example.com:587\"; expected a host name or "
+	    "address, without scheme or port", "host with port");
+	expect_err("[upstream]\nhost = mx\nhelo = my host\n",
+	    ":3: invalid helo \"my host\"; expected a host name or address, "
+	    "without scheme or port", "helo with a space");
+	expect_err("[upstream]\nhost = mx\n[sender]\nfrom = robot\n",
+	    ":4: invalid from \"robot\"; expected an address such as "
+	    "robot@example.com", "from without @");
+	expect_err("[upstream]\nhost = mx\n[sender]\nfrom = <a@b.c>\n",
+	    ":4: invalid from \"<a@b.c>\"; expected an address such as "
+	    "robot@example.com", "from with brackets");
+	expect_err("[upstream]\nhost = mx\n[sender]\ndomain = a@b\n",
+	    ":4: invalid domain \"a@b\"; expected a domain name such as "
+	    "example.com", "bad domain");
+	expect_err("[upstream]\nhost = mx\nthis is not ini\n",
+	    ":3: syntax error; expected \"[section]\" or \"key = value\"",
+	    "syntax error");
+	expect_err("[upstream]\nbroken line\nhost = mx\nhost = mx\n",
+	    ":2: syntax error; expected \"[section]\" or \"key = value\"",
+	    "first error wins: syntax before duplicate");
+	expect_err("[upstream]\nhost = mx\n[aliases]\na@b = c@d\n",
+	    ":4: invalid alias name \"a@b\"; expected a local name without "
+	    "'@' or blanks", "alias name with @");
+	expect_err("[upstream]\nhost = mx\n[aliases]\nroot = a@b\nROOT = c@d\n",
+	    ":5: duplicate alias \"root\"", "duplicate alias, any case");
+	expect_err("[upstream]\nhost = mx\n[aliases]\n* = a@b\n* = c@d\n",
+	    ":5: duplicate alias \"*\"", "duplicate catch-all");
+	expect_err("[upstream]\nhost = mx\n[aliases]\nroot =\n",
+	    ":4: alias \"root\" has no targets", "empty alias");
+	expect_err("[upstream]\nhost = mx\nhelo = a\tb\n",
+	    ":3: control character in the value of \"helo\"", "tab in value");
+	expect_err("[upstream]\nhost = mx\nhelo = a\001b\n",
+	    ":3: control character in the value of \"helo\"",
+	    "control character");
+}
+
+static void
+test_secret_free_errors(void)
+{
+	struct config cfg;
+	struct perr err;
+
+	load(&cfg, "[upstream]\nhost = mx\nusername = u\npassword = hun\tter2\n",
+	    &err);
+	ok(err.code == EX_CONFIG && strstr(err.msg, "hun") == NULL &&
+	    strstr(err.msg, "ter2") == NULL, "bad password is not echoed");
+	load(&cfg, "[upstream]\nhost = mx\nusername = u\npassword = hunter2\n"
+	    "password = hunter3\n", &err);
+	ok(err.code == EX_CONFIG && strstr(err.msg, "hunter") == NULL,
+	    "duplicate password is not echoed");
+}
+
+static void
+test_long_lines(void)
+{
+	char text[1024], want[128];
+	size_t n;
+
+	/* a value longer than inih's line buffer must not shift line numbers */
+	n = (size_t)snprintf(text, sizeof(text),
+	    "[upstream]\nhost = mx\npassword_command = ");
+	memset(text + n, 'x', 400);
+	(void)snprintf(text + n + 400, sizeof(text) - n - 400,
+	    "\nusername = u\n");
+	expect_err(text, ":3: line is longer than 199 octets", "long line");
+
+	n = (size_t)snprintf(text, sizeof(text), "[upstream]\nhost = mx\n");
+	memcpy(text + n, "helo = a\0b\n", 11);
+	text[n + 11] = '\0';
+	(void)snprintf(want, sizeof(want), ":3: NUL byte in line");
+	/* the NUL cuts the C string, so write the bytes ourselves */
+	{
+		struct config cfg;
+		struct perr err;
+		char full[1200];
+		int fd;
+
+		(void)conf("", 0600);
+		fd = open(path, O_WRONLY | O_TRUNC);
+		ok(fd != -1 && write(fd, text, n + 11) == (ssize_t)(n + 11) &&
+		    close(fd) == 0, "wrote a file with a NUL");
+		memset(&err, 0, sizeof(err));
+		(void)config_load(&cfg, path, 1, &err);
+		(void)snprintf(full, sizeof(full), "%s%s", path, want);
+		is_str(err.msg, full, "NUL byte refused");
+	}
+}
+
+static void
+test_semantics(void)
+{
+	expect_err("[upstream]\nport = 25\n", ": [upstream] host is not set",
+	    "missing host");
+	expect_err("[upstream]\n", ": [upstream] host is not set",
+	    "empty upstream");
+	expect_err("[upstream]\nhost = mx\ntls = none\nusername = u\n"
+	    "password_file = /p\n",
+	    ":3: tls = none with a username: credentials are never sent "
+	    "without TLS", "tls none with username");
+	expect_err("[upstream]\nhost = mx\nusername = u\n",
+	    ":3: username is set but none of password, password_file or "
+	    "password_command", "username without a secret");
+	expect_err("[upstream]\nhost = mx\npassword_command = pass smtp\n",
+	    ":3: a password is set but username is not",
+	    "secret without username");
+	expect_err("[upstream]\nhost = mx\nusername = u\npassword = p\n"
+	    "password_file = /p\n",
+	    ":5: set only one of password, password_file and "
+	    "password_command", "two secret sources");
+	expect_err("[upstream]\nhost = mx\nauth = xoauth2\n",
+	    ":3: auth = xoauth2 needs username and password, password_file or "
+	    "password_command", "xoauth2 without a token");
+	expect_err("[upstream]\nhost = mx\ntls = none\nfingerprint = "
+	    "0000000000000000000000000000000000000000000000000000000000000000\n",
+	    ":3: tls = none with a fingerprint: the pin would never be checked",
+	    "pin without TLS");
+}
+
+static void
+test_open(void)
+{
+	struct config cfg;
+	struct perr err;
+	char want[200];
+
+	memset(&err, 0, sizeof(err));
+	is_int(config_load(&cfg, "/nonexistent/posta.conf", 1, &err), -1,
+	    "missing file");
+	is_int(err.code, EX_CONFIG, "missing file: EX_CONFIG");
+	is_str(err.msg, "/nonexistent/posta.conf: cannot open: No such file "
+	    "or directory", "missing file: message");
+
+	(void)conf("[upstream]\nhost = mx\n", 0600);
+	(void)snprintf(want, sizeof(want), "%s.link", path);
+	(void)unlink(want);
+	ok(symlink(path, want) == 0, "made a symlink");
+	memset(&err, 0, sizeof(err));
+	is_int(config_load(&cfg, want, 1, &err), -1, "symlink refused");
+	ok(strstr(err.msg, "cannot open: is a symbolic link") != NULL,
+	    "symlink: message");
+	(void)unlink(want);
+
+	memset(&err, 0, sizeof(err));
+	is_int(config_load(&cfg, "/tmp", 1, &err), -1, "directory refused");
+	is_str(err.msg, "/tmp: cannot open: not a regular file",
+	    "directory: message");
+}
+
+static void
+test_secure(void)
+{
+	struct config cfg;
+	struct perr err;
+	char want[300];
+	const char *text = "[upstream]\nhost = mx\nusername = u\n"
+	    "password = hunter2\n";
+
+	memset(&err, 0, sizeof(err));
+	is_int(config_load(&cfg, conf(text, 0644), 1, &err), -1,
+	    "0644 with a password refused");
+	(void)snprintf(want, sizeof(want), "%s: holds a password but is "
+	    "readable by others; chmod 600 %s", path, path);
+	is_str(err.msg, want, "check_secure message");
+	is_int(err.code, EX_CONFIG, "check_secure: EX_CONFIG");
+
+	memset(&err, 0, sizeof(err));
+	is_int(config_load(&cfg, conf(text, 0602), 1, &err), -1,
+	    "0602 with a password refused");
+	ok(strstr(err.msg, "writable by others") != NULL, "writable: message");
+
+	memset(&err, 0, sizeof(err));
+	is_int(config_load(&cfg, conf(text, 0600), 1, &err), 0,
+	    "0600 with a password accepted");
+	config_free(&cfg);
+
+	memset(&err, 0, sizeof(err));
+	is_int(config_load(&cfg, conf(text, 0640), 1, &err), 0,
+	    "0640 (group, for set-group-id) accepted");
+	config_free(&cfg);
+
+	memset(&err, 0, sizeof(err));
+	is_int(config_load(&cfg, conf(text, 0644), 0, &err), 0,
+	    "0644 accepted without check_secure");
+	config_free(&cfg);
+
+	memset(&err, 0, sizeof(err));
+	is_int(config_load(&cfg, conf("[upstream]\nhost = mx\nusername = u\n"
+	    "password_file = /run/secret\n", 0644), 1, &err), 0,
+	    "0644 without a password key accepted");
+	is_str(cfg.password_file, "/run/secret", "password_file kept");
+	config_free(&cfg);
+}
+
+static void
+test_pin(void)
+{
+	struct config cfg;
+	struct perr err;
+	unsigned char want[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(want); i++)
+		want[i] = (unsigned char)(i * 8 + 7);
+	is_int(load(&cfg, "[upstream]\nhost = mx\nfingerprint = "
+	    "070f171f272f373f474f575f676f777f878f979fa7afb7bfc7cfd7dfe7eff7ff\n",
+	    &err), 0, "plain hex pin");
+	is_mem(cfg.pin, 32, want, 32, "plain hex bytes");
+	config_free(&cfg);
+
+	is_int(load(&cfg, "[upstream]\nhost = mx\nfingerprint = SHA256:"
+	    "07:0F:17:1F:27:2F:37:3F:47:4F:57:5F:67:6F:77:7F:87:8F:97:9F:A7:AF:"
+	    "B7:BF:C7:CF:D7:DF:E7:EF:F7:FF\n", &err), 0,
+	    "colon form, upper case");
+	ok(cfg.has_pin, "has_pin set");
+	is_mem(cfg.pin, 32, want, 32, "colon form bytes");
+	config_free(&cfg);
+
+	expect_err("[upstream]\nhost = mx\nfingerprint = sha256:abcd\n",
+	    ":3: invalid fingerprint; expected \"sha256:\" and 64 hex digits "
+	    "(the SHA-256 of the server certificate)", "short pin");
+	expect_err("[upstream]\nhost = mx\nfingerprint = "
+	    "070f171f272f373f474f575f676f777f878f979fa7afb7bfc7cfd7dfe7eff7ff00\n",
+	    ":3: invalid fingerprint; expected \"sha256:\" and 64 hex digits "
+	    "(the SHA-256 of the server certificate)", "long pin");
+	expect_err("[upstream]\nhost = mx\nfingerprint = sha1:"
+	    "070f171f272f373f474f575f676f777f878f979fa7afb7bfc7cfd7dfe7eff7ff\n",
+	    ":3: invalid fingerprint; expected \"sha256:\" and 64 hex digits "
+	    "(the SHA-256 of the server certificate)", "other algorithm");
+	expect_err("[upstream]\nhost = mx\nfingerprint = "
+	    "g70f171f272f373f474f575f676f777f878f979fa7afb7bfc7cfd7dfe7eff7ff\n",
+	    ":3: invalid fingerprint; expected \"sha256:\" and 64 hex digits "
+	    "(the SHA-256 of the server certificate)", "non-hex pin");
+}
+
+static void
+test_aliases(void)
+{
+	struct config cfg;
+	struct perr err;
+
+	is_int(load(&cfg, "[upstream]\nhost = mx\n[aliases]\n"
+	    "WebMaster = root\nroot = a@example.com,b@example.com\n"
+	    "* = all@example.com\nwww-data = root\n", &err), 0, "aliases load");
+	is_int(cfg.naliases, 3, "three named aliases");
+	is_str(cfg.aliases[0].name, "webmaster", "first, lower-cased");
+	is_str(cfg.aliases[2].name, "www-data", "file order kept");
+	is_str(config_alias(&cfg, "webmaster"), "root", "lookup lower case");
+	is_str(config_alias(&cfg, "root"), "a@example.com,b@example.com",
+	    "value as written");
+	is_str(config_alias(&cfg, "*"), NULL, "* is not a named alias");
+	is_str(config_alias(&cfg, "other"), NULL, "unknown name");
+	is_str(cfg.catchall, "all@example.com", "catch-all kept apart");
+	config_free(&cfg);
+}
+
+static void
+test_durations(void)
+{
+	is_int(config_duration("90"), 90, "bare seconds");
+	is_int(config_duration("90s"), 90, "s");
+	is_int(config_duration("15m"), 900, "m");
+	is_int(config_duration("2h"), 7200, "h");
+	is_int(config_duration("5d"), 432000, "d");
+	is_int(config_duration("1w"), 604800, "w");
+	is_int(config_duration("1h30m"), 5400, "sum");
+	is_int(config_duration("0"), 0, "zero");
+	is_int(config_duration(""), -1, "empty");
+	is_int(config_duration(NULL), -1, "NULL");
+	is_int(config_duration("-5"), -1, "negative");
+	is_int(config_duration("+5"), -1, "plus sign");
+	is_int(config_duration(" 5"), -1, "leading blank");
+	is_int(config_duration("5 m"), -1, "inner blank");
+	is_int(config_duration("5x"), -1, "bad unit");
+	is_int(config_duration("m"), -1, "unit alone");
+	is_int(config_duration("1h30"), -1, "bare number after a unit");
+	is_int(config_duration("5mm"), -1, "double unit");
+	is_int(config_duration("99999999999999999999"), -1, "overflow");
+	is_int(config_duration("9223372036854775807"), 9223372036854775807L,
+	    "LONG_MAX seconds");
+	is_int(config_duration("9223372036854775807m"), -1,
+	    "overflow in the unit");
+	is_int(config_duration("15250284452472w"), -1, "overflow in weeks");
+}
+
+static void
+test_zeroed_free(void)
+{
+	struct config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	config_free(&cfg);
+	config_free(&cfg);
+	config_free(NULL);
+	ok(1, "config_free on a zeroed struct, twice, and NULL");
+}
+
+int
+main(void)
+{
+	test_full();
+	test_defaults();
+	test_errors();
+	test_secret_free_errors();
+	test_long_lines();
+	test_semantics();
+	test_open();
+	test_secure();
+	test_pin();
+	test_aliases();
+	test_durations();
+	test_zeroed_free();
+	if (path[0] != '\0')
+		(void)unlink(path);
+	return done_testing();
+}
