@@ -1,0 +1,869 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * SMTP client mechanism: session set-up (greeting, EHLO, STARTTLS,
+ * AUTH), mail transactions with bounded pipelining and streamed DATA,
+ * and the -v transcript. It reports replies; deliver.c judges them.
+ */
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "conn.h"
+#include "dotstuff.h"
+#include "posta.h"
+#include "secret.h"
+#include "smtp.h"
+#include "tls.h"
+#include "util.h"
+
+/*
+ * The session, as the -v transcript shows it:
+ *
+ *   connect -> [TLS, implicit] -> greeting 220 -> EHLO (HELO when refused,
+ *   only without TLS and AUTH) -> [STARTTLS 220 -> TLS -> EHLO again]
+ *   -> [AUTH ... 334 ... 235] -> ready
+ *
+ * and then, for each transaction:
+ *
+ *   [RSET] MAIL RCPT... (pipelined in windows) -> DATA 354 -> message
+ *   -> final reply; or RSET when no recipient was accepted.
+ *
+ * Server lines are shown as "<<< ", ours as ">>> ", events as "*** ".
+ */
+
+/* Pure helpers, exported only for tests/unit/t_smtp.c (not in smtp.h). */
+int	smtp_ehlo_parse(const char *text, unsigned long long *size_max,
+	    char *auth, size_t cap);
+int	smtp_xtext(const char *in, char *out, size_t cap);
+
+#define CMD_MAX		2048	/* MAIL FROM with an address and every parameter */
+#define AUTH_RESP_MAX	8192	/* base64 of user + MAX_SECRET, with room */
+#define AUTH_MAX_STEPS	8	/* 334 challenges before we give up */
+#define ENVID_MAX	100	/* RFC 3461 4.4: ENVID is at most 100 chars */
+
+/* Slots of one transaction's command sequence. */
+#define SLOT_RSET	0
+#define SLOT_MAIL	1
+#define SLOT_RCPT	2
+
+int
+smtp_reply_feed(struct smtp_reply *r, const char *line, struct perr *err)
+{
+	size_t len, room;
+	const char *p;
+	char *t;
+	int code;
+
+	if (!(line[0] >= '2' && line[0] <= '5') ||
+	    !isdigit((unsigned char)line[1]) ||
+	    !isdigit((unsigned char)line[2]) ||
+	    (line[3] != '\0' && line[3] != ' ' && line[3] != '-'))
+		return perr_set(err, EX_PROTOCOL, "malformed reply: \"%.80s\"",
+		    line);
+	code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+	if (r->nlines > 0 && code != r->code)
+		return perr_set(err, EX_PROTOCOL,
+		    "reply code changed from %d to %d within one reply",
+		    r->code, code);
+	if (r->nlines >= MAX_REPLY_LINES)
+		return perr_set(err, EX_PROTOCOL,
+		    "reply longer than %d lines", MAX_REPLY_LINES);
+	r->code = code;
+
+	/* append the text, '\n' between lines; cut silently when full */
+	len = strlen(r->text);
+	t = r->text + len;
+	room = sizeof(r->text) - 1 - len;
+	if (r->nlines > 0 && room > 0) {
+		*t++ = '\n';
+		room--;
+	}
+	p = line[3] == '\0' ? "" : line + 4;
+	for (; *p != '\0' && room > 0; p++, room--)
+		*t++ = ((unsigned char)*p < 0x20 || *p == 0x7f) ? ' ' : *p;
+	*t = '\0';
+	r->nlines++;
+	return line[3] == '-' ? 0 : 1;
+}
+
+const char *
+smtp_reply_line(const struct smtp_reply *r, char *buf, size_t cap)
+{
+	const char *p;
+	size_t n;
+	int w;
+
+	if (cap == 0)
+		return buf;
+	if (r->code == 0) {
+		(void)xstrlcpy(buf, "(no reply)", cap);
+		return buf;
+	}
+	w = snprintf(buf, cap, "%d", r->code);
+	if (w < 0 || (size_t)w >= cap)
+		return buf;
+	n = (size_t)w;
+	if (r->text[0] != '\0' && n + 1 < cap)
+		buf[n++] = ' ';
+	/* the lines of a multi-line reply are joined by " / " */
+	for (p = r->text; *p != '\0' && n + 1 < cap; p++) {
+		if (*p != '\n') {
+			buf[n++] = *p;
+			continue;
+		}
+		if (n + 3 >= cap)
+			break;
+		memcpy(buf + n, " / ", 3);
+		n += 3;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Copy the first len bytes of src into dst, cut to cap. */
+static void
+copy_n(char *dst, size_t cap, const char *src, size_t len)
+{
+	if (len >= cap)
+		len = cap - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+/* Case-insensitive: is the word p[0..len) equal to kw? */
+static int
+word_is(const char *p, size_t len, const char *kw)
+{
+	return strlen(kw) == len && strncasecmp(p, kw, len) == 0;
+}
+
+/* One EHLO keyword line; returns its SMTP_EXT_* bit, or 0. */
+static int
+ehlo_line(const char *p, size_t len, unsigned long long *size_max,
+    char *auth, size_t cap, int *auth_sp)
+{
+	const char *param;
+	char num[24], *end;
+	unsigned long long v;
+	size_t kw, plen;
+
+	for (kw = 0; kw < len && p[kw] != ' '; kw++)
+		continue;
+	param = p + kw;
+	while (param < p + len && *param == ' ')
+		param++;
+	plen = (size_t)(p + len - param);
+
+	if (word_is(p, kw, "AUTH")) {
+		copy_n(auth, cap, param, plen);
+		*auth_sp = 1;
+		return SMTP_EXT_AUTH;
+	}
+	if (kw > 5 && strncasecmp(p, "AUTH=", 5) == 0) {
+		/* the pre-RFC 4954 form; the standard line wins when both come */
+		if (!*auth_sp)
+			copy_n(auth, cap, p + 5, len - 5);
+		return SMTP_EXT_AUTH;
+	}
+	if (word_is(p, kw, "SIZE")) {
+		/* "SIZE" alone or "SIZE 0" means no fixed limit */
+		*size_max = 0;
+		if (plen > 0 && plen < sizeof(num) &&
+		    isdigit((unsigned char)param[0])) {
+			copy_n(num, sizeof(num), param, plen);
+			errno = 0;
+			v = strtoull(num, &end, 10);
+			if (errno == 0 && (*end == '\0' || *end == ' '))
+				*size_max = v;
+		}
+		return SMTP_EXT_SIZE;
+	}
+	if (word_is(p, kw, "STARTTLS"))
+		return SMTP_EXT_STARTTLS;
+	if (word_is(p, kw, "PIPELINING"))
+		return SMTP_EXT_PIPELINING;
+	if (word_is(p, kw, "8BITMIME"))
+		return SMTP_EXT_8BITMIME;
+	if (word_is(p, kw, "SMTPUTF8"))
+		return SMTP_EXT_SMTPUTF8;
+	if (word_is(p, kw, "DSN"))
+		return SMTP_EXT_DSN;
+	if (word_is(p, kw, "ENHANCEDSTATUSCODES"))
+		return SMTP_EXT_ENHANCED;
+	return 0;
+}
+
+/*
+ * The text of a 250 EHLO reply ('\n' between lines) -> SMTP_EXT_* bits,
+ * the SIZE limit and the AUTH parameters. The first line is the
+ * server's name and is skipped.
+ */
+int
+smtp_ehlo_parse(const char *text, unsigned long long *size_max, char *auth,
+    size_t cap)
+{
+	const char *p, *eol;
+	int ext = 0, auth_sp = 0;
+	size_t len;
+
+	*size_max = 0;
+	auth[0] = '\0';
+	for (p = strchr(text, '\n'); p != NULL; p = eol) {
+		p++;
+		eol = strchr(p, '\n');
+		len = eol != NULL ? (size_t)(eol - p) : strlen(p);
+		ext |= ehlo_line(p, len, size_max, auth, cap, &auth_sp);
+	}
+	return ext;
+}
+
+/*
+ * RFC 3461 4: xtext. Printable ASCII other than '+' and '=' stands for
+ * itself, anything else is "+XX". Returns -1 when out is too small.
+ */
+int
+smtp_xtext(const char *in, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char c;
+	size_t n = 0;
+
+	if (cap == 0)
+		return -1;
+	for (; *in != '\0'; in++) {
+		c = (unsigned char)*in;
+		if (c >= '!' && c <= '~' && c != '+' && c != '=') {
+			if (n + 1 >= cap)
+				goto full;
+			out[n++] = (char)c;
+			continue;
+		}
+		if (n + 3 >= cap)
+			goto full;
+		out[n++] = '+';
+		out[n++] = hex[c >> 4];
+		out[n++] = hex[c & 0x0f];
+	}
+	out[n] = '\0';
+	return 0;
+full:
+	out[n] = '\0';
+	return -1;
+}
+
+/* One transcript line on stderr with -v; control characters blanked. */
+static void PRINTF(2, 3)
+trace(const struct smtp *s, const char *fmt, ...)
+{
+	char line[CMD_MAX + 16], *p;
+	va_list ap;
+
+	if (!s->verbose)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* a hostile server must not drive the terminal */
+	for (p = line; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	(void)fprintf(stderr, "%s\n", line);
+}
+
+/* err from a callee, prefixed with the upstream unless it names it. */
+static int
+wrap(const struct smtp *s, struct perr *err, const struct perr *e)
+{
+	size_t n = strlen(s->conn.peer);
+	int code = e->code != 0 ? e->code : EX_SOFTWARE;
+
+	if (strncmp(e->msg, s->conn.peer, n) == 0 && e->msg[n] == ':')
+		return perr_set(err, code, "%s", e->msg);
+	return perr_set(err, code, "%s: %s", s->conn.peer, e->msg);
+}
+
+/* A reply that ends the session set-up: into *last and err. */
+static int
+refused(const struct smtp *s, struct perr *err, struct smtp_reply *last,
+    const struct smtp_reply *r, const char *what)
+{
+	char line[MAX_REPLY_TEXT + 16];
+
+	if (last != NULL)
+		*last = *r;
+	return perr_set(err, EX_TEMPFAIL, "%s: %s: %s", s->conn.peer, what,
+	    smtp_reply_line(r, line, sizeof(line)));
+}
+
+/*
+ * Queue one command line. Anything that would not fit or would carry
+ * a line break is refused: it could smuggle a second command.
+ */
+static int PRINTF(3, 4)
+smtp_cmd(struct smtp *s, struct perr *err, const char *fmt, ...)
+{
+	char line[CMD_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line) - 2) {
+		s->broken = 1;
+		return perr_set(err, EX_DATAERR, "%s: command too long",
+		    s->conn.peer);
+	}
+	if (has_ctl(line)) {
+		s->broken = 1;
+		return perr_set(err, EX_DATAERR,
+		    "%s: refusing to send a command with control characters",
+		    s->conn.peer);
+	}
+	trace(s, ">>> %s", line);
+	memcpy(line + n, "\r\n", 2);
+	if (conn_write(&s->conn, line, (size_t)n + 2, err) == -1) {
+		s->broken = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Read one whole reply into r. With redact, 334 lines (SASL
+ * challenges) are not shown. A 421 means the server is closing: the
+ * session cannot carry another command.
+ */
+static int
+smtp_read(struct smtp *s, struct smtp_reply *r, int redact, struct perr *err)
+{
+	char line[MAX_REPLY_LINE + 1];
+	struct perr e = { 0, "" };
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	do {
+		if (conn_getline(&s->conn, line, sizeof(line), err) == -1) {
+			s->broken = 1;
+			return -1;
+		}
+		if (redact && strncmp(line, "334", 3) == 0)
+			trace(s, "<<< 334 <redacted>");
+		else
+			trace(s, "<<< %s", line);
+		rc = smtp_reply_feed(r, line, &e);
+		if (rc == -1) {
+			s->broken = 1;
+			return wrap(s, err, &e);
+		}
+	} while (rc == 0);
+	if (r->code == 421)
+		s->broken = 1;
+	return 0;
+}
+
+static int
+smtp_tls(struct smtp *s, const struct config *cfg, struct perr *err)
+{
+	struct tls_params p;
+	struct perr e = { 0, "" };
+
+	memset(&p, 0, sizeof(p));
+	p.servername = cfg->host;
+	p.ca_file = cfg->ca_file;
+	p.pin = cfg->has_pin ? cfg->pin : NULL;
+	if (conn_start_tls(&s->conn, &p, &e) == -1) {
+		s->broken = 1;
+		return wrap(s, err, &e);
+	}
+	trace(s, "*** TLS %s", conn_tls_describe(&s->conn));
+	return 0;
+}
+
+/* EHLO, or HELO when EHLO is refused and allowed is set; keywords into s. */
+static int
+smtp_hello(struct smtp *s, const struct config *cfg, int allowed,
+    struct smtp_reply *last, struct perr *err)
+{
+	struct smtp_reply r;
+	char name[256];
+
+	if (cfg->helo != NULL && cfg->helo[0] != '\0')
+		(void)xstrlcpy(name, cfg->helo, sizeof(name));
+	else
+		host_name(name, sizeof(name));
+	/* what a server said before STARTTLS counts for nothing after it */
+	s->ext = 0;
+	s->size_max = 0;
+	s->auth_offer[0] = '\0';
+
+	if (smtp_cmd(s, err, "EHLO %s", name) == -1 ||
+	    smtp_read(s, &r, 0, err) == -1)
+		return -1;
+	if (r.code / 100 == 2) {
+		s->ext = smtp_ehlo_parse(r.text, &s->size_max, s->auth_offer,
+		    sizeof(s->auth_offer));
+		return 0;
+	}
+	if (r.code / 100 != 5 || !allowed)
+		return refused(s, err, last, &r, "EHLO refused");
+	if (smtp_cmd(s, err, "HELO %s", name) == -1 ||
+	    smtp_read(s, &r, 0, err) == -1)
+		return -1;
+	if (r.code / 100 != 2)
+		return refused(s, err, last, &r, "HELO refused");
+	return 0;
+}
+
+static int
+smtp_starttls(struct smtp *s, const struct config *cfg,
+    struct smtp_reply *last, struct perr *err)
+{
+	struct smtp_reply r;
+
+	/* no silent downgrade: without STARTTLS nothing else is sent */
+	if (!(s->ext & SMTP_EXT_STARTTLS))
+		return perr_set(err, EX_TEMPFAIL, "%s: upstream does not "
+		    "offer STARTTLS; not sending credentials or mail",
+		    s->conn.peer);
+	if (smtp_cmd(s, err, "STARTTLS") == -1 ||
+	    smtp_read(s, &r, 0, err) == -1)
+		return -1;
+	if (r.code != 220)
+		return refused(s, err, last, &r, "STARTTLS refused");
+	if (smtp_tls(s, cfg, err) == -1)
+		return -1;
+	return smtp_hello(s, cfg, 0, last, err);
+}
+
+/* "AUTH MECH [initial]" or a continuation line; secrets never traced. */
+static int
+auth_send(struct smtp *s, const char *mech, const char *resp,
+    struct perr *err)
+{
+	int rc = 0;
+
+	if (mech != NULL) {
+		trace(s, ">>> AUTH %s%s", mech, resp[0] != '\0' ?
+		    " <redacted>" : "");
+		if (conn_write(&s->conn, "AUTH ", 5, err) == -1 ||
+		    conn_write(&s->conn, mech, strlen(mech), err) == -1 ||
+		    (resp[0] != '\0' &&
+		    conn_write(&s->conn, " ", 1, err) == -1))
+			rc = -1;
+	} else
+		trace(s, ">>> <redacted>");
+	if (rc == 0 && (conn_write(&s->conn, resp, strlen(resp), err) == -1 ||
+	    conn_write(&s->conn, "\r\n", 2, err) == -1))
+		rc = -1;
+	if (rc == -1)
+		s->broken = 1;
+	return rc;
+}
+
+/* The SASL dialogue (RFC 4954) with the buffers wiped on every path. */
+static int
+smtp_auth(struct smtp *s, const struct config *cfg, struct smtp_reply *last,
+    struct perr *err)
+{
+	char secret[MAX_SECRET + 1], resp[AUTH_RESP_MAX], what[64];
+	struct perr e = { 0, "" };
+	struct smtp_reply r;
+	enum auth_mech mech;
+	struct auth a;
+	const char *name;
+	int steps, rc = -1;
+
+	memset(&a, 0, sizeof(a));
+	secret[0] = '\0';
+	resp[0] = '\0';
+	if (!conn_is_tls(&s->conn)) {
+		perr_set(err, EX_CONFIG, "%s: not sending credentials "
+		    "without TLS (tls = none)", s->conn.peer);
+		goto out;
+	}
+	if (!(s->ext & SMTP_EXT_AUTH)) {
+		perr_set(err, EX_TEMPFAIL, "%s: upstream does not offer AUTH",
+		    s->conn.peer);
+		goto out;
+	}
+	if (auth_pick(s->auth_offer, cfg->auth, &mech, &e) == -1 ||
+	    secret_get(cfg, secret, sizeof(secret), &e) == -1 ||
+	    auth_start(&a, mech, cfg->username, secret, resp, sizeof(resp),
+	    &e) == -1) {
+		wrap(s, err, &e);
+		goto out;
+	}
+	name = auth_name(mech);
+	if (auth_send(s, name, resp, err) == -1)
+		goto out;
+	for (steps = 0;; steps++) {
+		if (smtp_read(s, &r, 1, err) == -1)
+			goto out;
+		if (r.code != 334)
+			break;
+		if (steps == AUTH_MAX_STEPS) {
+			s->broken = 1;
+			perr_set(err, EX_PROTOCOL, "%s: AUTH %s: more than %d "
+			    "challenges", s->conn.peer, name, AUTH_MAX_STEPS);
+			goto out;
+		}
+		if (auth_step(&a, r.text, resp, sizeof(resp), &e) == -1) {
+			/* RFC 4954 4: "*" cancels; the 501 that follows is moot */
+			wrap(s, err, &e);
+			perr_clear(&e);
+			if (smtp_cmd(s, &e, "*") == 0)
+				(void)smtp_read(s, &r, 0, &e);
+			goto out;
+		}
+		if (auth_send(s, NULL, resp, err) == -1)
+			goto out;
+	}
+	(void)snprintf(what, sizeof(what), "AUTH %s failed", name);
+	if (r.code != 235) {
+		/* a wrong password is temporary too: the mail stays queued */
+		refused(s, err, last, &r, what);
+		goto out;
+	}
+	if (auth_finish(&a, r.text, &e) == -1) {
+		wrap(s, err, &e);
+		goto out;
+	}
+	rc = 0;
+out:
+	auth_clear(&a);
+	secret_wipe(secret, sizeof(secret));
+	secret_wipe(resp, sizeof(resp));
+	/* the AUTH lines went through conn's write buffer; wipe what is sent */
+	secret_wipe(s->conn.wbuf + s->conn.wlen,
+	    sizeof(s->conn.wbuf) - s->conn.wlen);
+	return rc;
+}
+
+/*
+ * On failure the connection is closed here (QUIT first when the
+ * dialogue is still sane), so the caller has nothing to clean up.
+ */
+int
+smtp_open(struct smtp *s, const struct config *cfg, int verbose,
+    struct smtp_reply *last, struct perr *err)
+{
+	struct smtp_reply r;
+	int helo_ok, rc = -1;
+
+	memset(s, 0, sizeof(*s));
+	s->conn.fd = -1;
+	s->verbose = verbose;
+	if (last != NULL)
+		memset(last, 0, sizeof(*last));
+
+	if (conn_open(&s->conn, cfg->host, cfg->port, cfg->timeout,
+	    err) == -1) {
+		s->broken = 1;
+		goto out;
+	}
+	trace(s, "*** connected to %s", s->conn.peer);
+	if (cfg->tls == TLS_IMPLICIT && smtp_tls(s, cfg, err) == -1)
+		goto out;
+	if (smtp_read(s, &r, 0, err) == -1)
+		goto out;
+	if (r.code != 220) {
+		refused(s, err, last, &r, "greeting");
+		goto out;
+	}
+	helo_ok = cfg->tls == TLS_NONE &&
+	    (cfg->username == NULL || cfg->username[0] == '\0');
+	if (smtp_hello(s, cfg, helo_ok, last, err) == -1)
+		goto out;
+	if (cfg->tls == TLS_STARTTLS && smtp_starttls(s, cfg, last, err) == -1)
+		goto out;
+	if (cfg->username != NULL && cfg->username[0] != '\0' &&
+	    smtp_auth(s, cfg, last, err) == -1)
+		goto out;
+	rc = 0;
+out:
+	if (rc == -1)
+		smtp_close(s);
+	return rc;
+}
+
+/* Refuse what must never reach the wire: checked before any command. */
+static int
+tx_check(const struct smtp *s, const struct smtp_tx *tx, struct perr *err)
+{
+	const char *notify;
+	size_t i;
+
+	if (has_ctl(tx->sender) || strlen(tx->sender) > MAX_ADDR)
+		return perr_set(err, EX_DATAERR, "%s: unusable sender address",
+		    s->conn.peer);
+	for (i = 0; i < tx->nrcpts; i++) {
+		if (has_ctl(tx->rcpts[i].addr) ||
+		    strlen(tx->rcpts[i].addr) > MAX_ADDR)
+			return perr_set(err, EX_DATAERR,
+			    "%s: unusable recipient address", s->conn.peer);
+		notify = tx->rcpts[i].notify;
+		if (notify != NULL && (notify[0] == '\0' ||
+		    strlen(notify) > 64 || strspn(notify, "ABCDEFGHIJKLMNOPQRS"
+		    "TUVWXYZabcdefghijklmnopqrstuvwxyz,") != strlen(notify)))
+			return perr_set(err, EX_DATAERR,
+			    "%s: bad DSN NOTIFY value", s->conn.peer);
+	}
+	if (tx->dsn_ret != NULL && strcasecmp(tx->dsn_ret, "FULL") != 0 &&
+	    strcasecmp(tx->dsn_ret, "HDRS") != 0)
+		return perr_set(err, EX_DATAERR, "%s: bad DSN RET value",
+		    s->conn.peer);
+	return 0;
+}
+
+/* Append to buf at *n; returns -1 once it no longer fits. */
+static int PRINTF(4, 5)
+append(char *buf, size_t cap, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	if (*n >= cap)
+		return -1;
+	va_start(ap, fmt);
+	w = vsnprintf(buf + *n, cap - *n, fmt, ap);
+	va_end(ap);
+	if (w < 0 || (size_t)w >= cap - *n)
+		return -1;
+	*n += (size_t)w;
+	return 0;
+}
+
+/* The MAIL FROM parameters the server offers and the message wants. */
+static int
+tx_params(const struct smtp *s, const struct smtp_tx *tx, char *buf,
+    size_t cap, struct perr *err)
+{
+	char envid[3 * ENVID_MAX + 1];
+	int dsn = (s->ext & SMTP_EXT_DSN) != 0;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (dsn && tx->dsn_envid != NULL &&
+	    (strlen(tx->dsn_envid) > ENVID_MAX ||
+	    smtp_xtext(tx->dsn_envid, envid, sizeof(envid)) == -1))
+		return perr_set(err, EX_DATAERR, "%s: DSN envelope id longer "
+		    "than %d characters", s->conn.peer, ENVID_MAX);
+	if (((s->ext & SMTP_EXT_SIZE) && tx->size > 0 &&
+	    append(buf, cap, &n, " SIZE=%lld", (long long)tx->size) == -1) ||
+	    (tx->body8bit && (s->ext & SMTP_EXT_8BITMIME) &&
+	    append(buf, cap, &n, " BODY=8BITMIME") == -1) ||
+	    (tx->smtputf8 && append(buf, cap, &n, " SMTPUTF8") == -1) ||
+	    (dsn && tx->dsn_ret != NULL &&
+	    append(buf, cap, &n, " RET=%s", tx->dsn_ret) == -1) ||
+	    (dsn && tx->dsn_envid != NULL &&
+	    append(buf, cap, &n, " ENVID=%s", envid) == -1))
+		return perr_set(err, EX_DATAERR, "%s: MAIL parameters too long",
+		    s->conn.peer);
+	return 0;
+}
+
+static int
+tx_queue(struct smtp *s, const struct smtp_tx *tx, size_t slot,
+    const char *params, struct perr *err)
+{
+	const struct smtp_rcpt *rc;
+
+	if (slot == SLOT_RSET)
+		return smtp_cmd(s, err, "RSET");
+	if (slot == SLOT_MAIL)
+		return smtp_cmd(s, err, "MAIL FROM:<%s>%s", tx->sender, params);
+	rc = &tx->rcpts[slot - SLOT_RCPT];
+	if ((s->ext & SMTP_EXT_DSN) && rc->notify != NULL)
+		return smtp_cmd(s, err, "RCPT TO:<%s> NOTIFY=%s", rc->addr,
+		    rc->notify);
+	return smtp_cmd(s, err, "RCPT TO:<%s>", rc->addr);
+}
+
+static int
+tx_reply(struct smtp *s, struct smtp_tx *tx, size_t slot, struct perr *err)
+{
+	struct smtp_reply rset, *r;
+
+	if (slot == SLOT_RSET)
+		r = &rset;
+	else if (slot == SLOT_MAIL)
+		r = &tx->mail;
+	else
+		r = &tx->rcpts[slot - SLOT_RCPT].reply;
+	if (smtp_read(s, r, 0, err) == -1)
+		return -1;
+	if (slot == SLOT_RSET && r->code / 100 != 2) {
+		/* the server lost track of the session: do not build on it */
+		s->broken = 1;
+		return refused(s, err, NULL, r, "RSET refused");
+	}
+	return 0;
+}
+
+/*
+ * [RSET] MAIL RCPT...: with PIPELINING the commands go out in windows
+ * (the first one with RSET and MAIL, then PIPELINE_WINDOW recipients
+ * each), one write per window, and the replies are read in order.
+ * Without it, one command and one reply at a time. Once MAIL is
+ * refused no RCPT is sent.
+ */
+static int
+tx_envelope(struct smtp *s, struct smtp_tx *tx, const char *params,
+    struct perr *err)
+{
+	size_t next, first, k, nr, total = tx->nrcpts + SLOT_RCPT;
+	int pipe = (s->ext & SMTP_EXT_PIPELINING) != 0;
+
+	next = s->ntx > 0 ? SLOT_RSET : SLOT_MAIL;
+	s->ntx++;
+	while (next < total) {
+		first = next;
+		nr = 0;
+		do {
+			if (tx_queue(s, tx, next, params, err) == -1)
+				return -1;
+			if (next++ >= SLOT_RCPT)
+				nr++;
+		} while (pipe && next < total && nr < PIPELINE_WINDOW);
+		for (k = first; k < next; k++)
+			if (tx_reply(s, tx, k, err) == -1)
+				return -1;
+		if (next > SLOT_MAIL && tx->mail.code / 100 != 2)
+			break;
+	}
+	return 0;
+}
+
+/* DATA, the message from offset 0 through the dot-stuffer, the final reply. */
+static int
+tx_data(struct smtp *s, struct smtp_tx *tx, struct perr *err)
+{
+	char in[IO_CHUNK], out[2 * IO_CHUNK];
+	struct dotstuff d;
+	long long total = 0;
+	ssize_t n;
+	size_t m;
+
+	if (smtp_cmd(s, err, "DATA") == -1 ||
+	    smtp_read(s, &tx->data, 0, err) == -1)
+		return -1;
+	if (tx->data.code != 354)
+		return 0;
+	/* from here on only the end marker or a dropped connection is safe */
+	if (lseek(tx->fd, 0, SEEK_SET) == -1)
+		return perr_set(err, EX_IOERR, "message file: %s",
+		    strerror(errno));
+	dotstuff_init(&d);
+	for (;;) {
+		n = read(tx->fd, in, sizeof(in));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return perr_set(err, EX_IOERR, "message file: %s",
+			    strerror(errno));
+		if (n == 0)
+			break;
+		total += n;
+		m = dotstuff_run(&d, in, (size_t)n, out);
+		if (conn_write(&s->conn, out, m, err) == -1)
+			return -1;
+	}
+	m = dotstuff_end(&d, out);
+	trace(s, ">>> (message, %lld octets)", total);
+	trace(s, ">>> .");
+	if (conn_write(&s->conn, out, m, err) == -1)
+		return -1;
+	/* the marker is handed over: the message may arrive from now on */
+	tx->data_sent = 1;
+	if (conn_flush(&s->conn, err) == -1)
+		return -1;
+	return smtp_read(s, &tx->data, 0, err);
+}
+
+/* RSET after a transaction that got no recipient; failure only breaks s. */
+static void
+tx_abort(struct smtp *s)
+{
+	struct perr e = { 0, "" };
+	struct smtp_reply r;
+
+	if (s->broken)
+		return;
+	if (smtp_cmd(s, &e, "RSET") == -1 || smtp_read(s, &r, 0, &e) == -1 ||
+	    r.code / 100 != 2)
+		s->broken = 1;
+}
+
+int
+smtp_send(struct smtp *s, struct smtp_tx *tx, struct perr *err)
+{
+	char params[CMD_MAX / 2];
+	size_t i, accepted = 0;
+
+	tx->data_sent = 0;
+	memset(&tx->mail, 0, sizeof(tx->mail));
+	memset(&tx->data, 0, sizeof(tx->data));
+	for (i = 0; i < tx->nrcpts; i++)
+		memset(&tx->rcpts[i].reply, 0, sizeof(tx->rcpts[i].reply));
+
+	if (s->broken || s->conn.fd == -1) {
+		s->broken = 1;
+		return perr_set(err, EX_TEMPFAIL, "%s: the session was lost",
+		    s->conn.peer);
+	}
+	if (tx->smtputf8 && !(s->ext & SMTP_EXT_SMTPUTF8))
+		return perr_set(err, EX_UNAVAILABLE, "%s: upstream does not "
+		    "offer SMTPUTF8, which this message needs", s->conn.peer);
+	if (tx_check(s, tx, err) == -1 ||
+	    tx_params(s, tx, params, sizeof(params), err) == -1)
+		return -1;
+
+	if (tx_envelope(s, tx, params, err) == -1)
+		goto broken;
+	for (i = 0; i < tx->nrcpts; i++)
+		if (tx->rcpts[i].reply.code / 100 == 2)
+			accepted++;
+	if (tx->mail.code / 100 != 2 || accepted == 0) {
+		tx_abort(s);
+		return 0;
+	}
+	if (tx_data(s, tx, err) == -1)
+		goto broken;
+	return 0;
+broken:
+	/* mid-transaction nothing can be taken back: the session is done */
+	s->broken = 1;
+	return -1;
+}
+
+void
+smtp_close(struct smtp *s)
+{
+	struct perr e = { 0, "" };
+	struct smtp_reply r;
+
+	if (s->conn.fd == -1)
+		return;
+	/* conn's timeout bounds the wait; the answer changes nothing */
+	if (!s->broken && smtp_cmd(s, &e, "QUIT") == 0)
+		(void)smtp_read(s, &r, 0, &e);
+	conn_close(&s->conn);
+	s->broken = 1;
+}
+
+void
+smtp_abandon(struct smtp *s)
+{
+	conn_abandon(&s->conn);
+	s->broken = 1;
+}
