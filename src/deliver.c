@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Delivery policy. How a reply is read:
+ *
+ *	session could not be opened	every pending recipient: retry
+ *	(connect, TLS, AUTH, greeting)	(a wrong password is fixed by
+ *					 the admin; mail must wait for it)
+ *	MAIL 4xx / 5xx			every pending recipient: retry / failed
+ *	RCPT 4xx / 5xx			that recipient: retry / failed
+ *	final dot 2xx / 4xx / 5xx	accepted recipients: done / retry / failed
+ *	session lost before the dot	retry, over a new connection once
+ *	session lost after the dot	retry: the upstream may have the
+ *					message already (a possible
+ *					duplicate, never a loss)
+ *
+ * A recipient marked done is never sent again. 452 (too many
+ * recipients) after some were accepted starts another transaction at
+ * once for the rest.
+ */
+#include <sys/types.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "deliver.h"
+#include "dsn.h"
+#include "log.h"
+#include "posta.h"
+#include "util.h"
+
+void
+dsession_init(struct dsession *ds, const struct config *cfg, struct spool *sp,
+    int verbose)
+{
+	memset(ds, 0, sizeof(*ds));
+	ds->cfg = cfg;
+	ds->sp = sp;
+	ds->verbose = verbose;
+	ds->smtp.conn.fd = -1;
+}
+
+void
+dsession_close(struct dsession *ds)
+{
+	if (ds->open)
+		smtp_close(&ds->smtp);
+	ds->open = 0;
+}
+
+long
+deliver_backoff(int attempts)
+{
+	long d = BACKOFF_MIN;
+
+	while (--attempts > 0 && d < BACKOFF_MAX)
+		d *= 2;
+	return d < BACKOFF_MAX ? d : BACKOFF_MAX;
+}
+
+static int
+session(struct dsession *ds)
+{
+	struct smtp_reply last;
+
+	if (ds->open)
+		return 0;
+	if (ds->down)
+		return -1;
+	memset(&last, 0, sizeof(last));
+	perr_clear(&ds->down_err);
+	if (smtp_open(&ds->smtp, ds->cfg, ds->verbose, &last,
+	    &ds->down_err) == -1) {
+		ds->down = 1;
+		return -1;
+	}
+	ds->open = 1;
+	return 0;
+}
+
+static void
+set_reason(struct env_rcpt *r, const struct smtp_reply *rep)
+{
+	char line[MAX_REPLY_TEXT + 16];
+
+	(void)env_set_str(&r->reason, smtp_reply_line(rep, line, sizeof(line)),
+	    NULL);
+}
+
+/*
+ * One transaction for the pending recipients (at most max of them).
+ * Returns 0 when replies were classified, -1 when the session broke
+ * (err says why); *again is set when a 452 asks for another round.
+ */
+static int
+transaction(struct dsession *ds, struct spool_entry *ent, int *again,
+    struct perr *err)
+{
+	struct envelope *e = &ent->env;
+	struct smtp_tx tx;
+	size_t i, n = 0, *map = NULL, accepted = 0, n452 = 0;
+	int rc = -1, code;
+
+	*again = 0;
+	memset(&tx, 0, sizeof(tx));
+	if ((tx.rcpts = calloc(e->nrcpts, sizeof(*tx.rcpts))) == NULL ||
+	    (map = calloc(e->nrcpts, sizeof(*map))) == NULL) {
+		perr_set(err, EX_OSERR, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < e->nrcpts; i++) {
+		if (e->rcpts[i].state != RCPT_PENDING)
+			continue;
+		tx.rcpts[n].addr = e->rcpts[i].addr;
+		tx.rcpts[n].notify = e->dsn_notify;
+		map[n++] = i;
+	}
+	tx.nrcpts = n;
+	tx.sender = e->sender;
+	tx.size = ent->size;
+	tx.body8bit = e->body8bit;
+	tx.smtputf8 = e->smtputf8;
+	tx.dsn_ret = e->dsn_ret;
+	tx.dsn_envid = e->dsn_envid;
+	tx.fd = ent->fd;
+	if (smtp_send(&ds->smtp, &tx, err) == -1) {
+		if (!ds->smtp.broken) {
+			/* refused before anything was sent (SMTPUTF8 needed) */
+			for (i = 0; i < n; i++) {
+				e->rcpts[map[i]].state = RCPT_FAILED;
+				(void)env_set_str(&e->rcpts[map[i]].reason,
+				    err->msg, NULL);
+			}
+			rc = 0;
+			goto out;
+		}
+		{
+			smtp_abandon(&ds->smtp);
+			ds->open = 0;
+		}
+		if (tx.data_sent)
+			perr_set(err, EX_TEMPFAIL, "connection lost after the "
+			    "message was sent; it will be sent again");
+		/* mark: nothing was said about this transaction yet */
+		code = tx.mail.code == 0 ? -2 : -1;
+		rc = code;
+		goto out;
+	}
+	code = tx.mail.code;
+	for (i = 0; i < n; i++) {
+		struct env_rcpt *r = &e->rcpts[map[i]];
+		const struct smtp_reply *rr = &tx.rcpts[i].reply;
+
+		if (code / 100 != 2)
+			rr = &tx.mail;
+		if (rr->code / 100 == 2) {
+			accepted++;
+			rr = &tx.data;
+			if (rr->code / 100 == 2) {
+				r->state = RCPT_DONE;
+				(void)env_set_str(&r->reason, NULL, NULL);
+				continue;
+			}
+		}
+		if (rr->code == 452 && code / 100 == 2)
+			n452++;
+		set_reason(r, rr);
+		if (rr->code / 100 == 5)
+			r->state = RCPT_FAILED;
+	}
+	*again = n452 > 0 && accepted > 0 && tx.data.code / 100 == 2;
+	rc = 0;
+out:
+	free(tx.rcpts);
+	free(map);
+	return rc;
+}
+
+/* The most telling reason among the pending/failed recipients. */
+static void
+pick_reason(const struct envelope *e, enum rcpt_state st, char *buf,
+    size_t cap)
+{
+	size_t i;
+
+	for (i = 0; i < e->nrcpts; i++)
+		if (e->rcpts[i].state == st && e->rcpts[i].reason != NULL) {
+			(void)snprintf(buf, cap, "<%s>: %s", e->rcpts[i].addr,
+			    e->rcpts[i].reason);
+			return;
+		}
+}
+
+static void
+attempt(struct dsession *ds, struct spool_entry *ent, char *why, size_t cap)
+{
+	struct perr err = { 0, "" };
+	int again, tries = 0, reconnected = 0, rc;
+
+	why[0] = '\0';
+	do {
+		if (session(ds) == -1) {
+			(void)xstrlcpy(why, ds->down_err.msg, cap);
+			return;
+		}
+		perr_clear(&err);
+		rc = transaction(ds, ent, &again, &err);
+		if (rc == -2 && !reconnected) {
+			/* the server had closed an idle session: try a fresh one */
+			reconnected = 1;
+			again = 1;
+			continue;
+		}
+		if (rc < 0) {
+			(void)xstrlcpy(why, err.msg, cap);
+			return;
+		}
+	} while (again && ++tries < 1000);
+}
+
+int
+deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
+    struct dreport *rep, struct perr *err)
+{
+	struct envelope *e = &ent->env;
+	size_t failed_before = env_count(e, RCPT_FAILED);
+	char why[1024], age[32];
+	time_t now;
+	size_t i;
+	int rc;
+
+	memset(rep, 0, sizeof(*rep));
+	attempt(ds, ent, why, sizeof(why));
+	now = time(NULL);
+	rep->npending = env_count(e, RCPT_PENDING);
+	if (rep->npending > 0) {
+		e->attempts++;
+		if (why[0] == '\0')
+			pick_reason(e, RCPT_PENDING, why, sizeof(why));
+		(void)env_set_str(&e->last_error, why, NULL);
+		e->next_try = now + deliver_backoff(e->attempts);
+		if (now - e->created >= ds->cfg->max_age) {
+			fmt_duration(now - e->created, age, sizeof(age));
+			for (i = 0; i < e->nrcpts; i++) {
+				if (e->rcpts[i].state != RCPT_PENDING)
+					continue;
+				e->rcpts[i].state = RCPT_FAILED;
+				if (e->rcpts[i].reason == NULL)
+					(void)env_set_str(&e->rcpts[i].reason,
+					    why, NULL);
+			}
+			log_warnx("%s: giving up after %s in the queue: %s",
+			    e->id, age, why);
+			rep->npending = 0;
+		}
+	}
+	rep->ndone = env_count(e, RCPT_DONE);
+	rep->nfailed = env_count(e, RCPT_FAILED);
+	if (rep->nfailed > 0 && why[0] == '\0')
+		pick_reason(e, RCPT_FAILED, why, sizeof(why));
+	(void)xstrlcpy(rep->reason, why, sizeof(rep->reason));
+
+	if (rep->npending > 0) {
+		rep->result = DR_DEFERRED;
+		rc = spool_update(ds->sp, ent, err);
+		log_info("%s: deferred (%zu of %zu recipients pending, attempt "
+		    "%d): %s", e->id, rep->npending, e->nrcpts, e->attempts,
+		    why);
+		return rc;
+	}
+	if (rep->nfailed == 0) {
+		rep->result = DR_DELIVERED;
+		log_info("%s: delivered to %zu recipient%s via %s:%d", e->id,
+		    rep->ndone, rep->ndone == 1 ? "" : "s", ds->cfg->host,
+		    ds->cfg->port);
+		return spool_remove(ds->sp, ent, err);
+	}
+	rep->result = DR_FAILED;
+	rep->code = EX_UNAVAILABLE;
+	(void)env_set_str(&e->last_error, why, NULL);
+	if (spool_fail(ds->sp, ent, err) == -1)
+		return -1;
+	log_warnx("%s: failed for %zu recipient%s, moved to failed/: %s",
+	    e->id, rep->nfailed, rep->nfailed == 1 ? "" : "s", why);
+	if (caller_told && rep->ndone == 0 && failed_before == 0)
+		return 0;
+	if (e->sender[0] != '\0') {
+		struct perr derr = { 0, "" };
+		char newid[32];
+
+		if (dsn_queue(ds->sp, ds->cfg, ent, newid, sizeof(newid),
+		    &derr) == -1)
+			log_warnx("%s: cannot queue a notification: %s", e->id,
+			    derr.msg);
+		else
+			log_info("%s: notification %s queued for <%s>", e->id,
+			    newid, e->sender);
+	}
+	return 0;
+}

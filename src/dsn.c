@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Delivery status notifications (RFC 3464, RFC 6522 multipart/report):
+ * a text part for people, a message/delivery-status part for programs
+ * and the original header section, written through the normal intake
+ * path with the null sender so that a notification that cannot be
+ * delivered is never answered by another one.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dsn.h"
+#include "message.h"
+#include "posta.h"
+#include "util.h"
+
+#define MAX_ORIG_HEADERS	(256 * 1024)
+
+static int
+put(struct msg *m, const char *s, struct perr *err)
+{
+	return msg_write(m, s, strlen(s), err) == -1 ? -1 : 0;
+}
+
+static int
+putf(struct msg *m, struct perr *err, const char *fmt, ...)
+    PRINTF(3, 4);
+
+static int
+putf(struct msg *m, struct perr *err, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return put(m, buf, err);
+}
+
+/* "550 5.1.1 text" -> "5.1.1"; a reply without one gets a generic status. */
+static void
+status_of(const char *reason, char *buf, size_t cap)
+{
+	int a, b, c, n = 0;
+
+	if (reason != NULL && sscanf(reason, "%*d %d.%d.%d%n", &a, &b, &c,
+	    &n) == 3 && n > 0 && (a == 4 || a == 5) && b >= 0 && c >= 0) {
+		/* a temporary reply that outlived max_age: "expired" */
+		if (a == 4)
+			(void)snprintf(buf, cap, "4.4.7");
+		else
+			(void)snprintf(buf, cap, "%d.%d.%d", a, b, c);
+		return;
+	}
+	(void)snprintf(buf, cap, reason != NULL && reason[0] == '5' ?
+	    "5.0.0" : "4.4.7");
+}
+
+static int
+copy_headers(struct msg *m, int fd, struct perr *err)
+{
+	char buf[8192];
+	off_t off = 0;
+	ssize_t n;
+	int bol = 1;
+	size_t i;
+
+	while (off < MAX_ORIG_HEADERS) {
+		n = pread(fd, buf, sizeof(buf), off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (i = 0; i < (size_t)n; i++) {
+			if (buf[i] == '\n') {
+				if (bol)	/* the blank line: headers end */
+					return msg_write(m, buf, i + 1, err)
+					    == -1 ? -1 : 0;
+				bol = 1;
+			} else if (buf[i] != '\r')
+				bol = 0;
+		}
+		if (msg_write(m, buf, (size_t)n, err) == -1)
+			return -1;
+		off += n;
+	}
+	return put(m, "\r\n", err);
+}
+
+int
+dsn_queue(struct spool *sp, const struct config *cfg,
+    const struct spool_entry *ent, char *newid, size_t cap, struct perr *err)
+{
+	const struct envelope *e = &ent->env;
+	struct msg_params mp;
+	struct spool_entry out;
+	struct msg *m;
+	char host[256], boundary[64], date[64], from[MAX_ADDR + 64], st[16];
+	struct tm tm;
+	size_t i;
+
+	if (e->sender == NULL || e->sender[0] == '\0')
+		return 0;
+	host_name(host, sizeof(host));
+	(void)snprintf(from, sizeof(from), "MAILER-DAEMON@%s",
+	    cfg->domain != NULL ? cfg->domain : host);
+	memset(&mp, 0, sizeof(mp));
+	mp.cfg = cfg;
+	mp.sender = "";
+	mp.from_addr = from;
+	mp.fullname = "Mail Delivery System";
+	if ((m = msg_begin(sp, &mp, err)) == NULL)
+		return -1;
+	if (msg_add_rcpt(m, e->sender, err) == -1)
+		goto fail;
+	(void)snprintf(boundary, sizeof(boundary), "=_posta_%s", e->id);
+	(void)localtime_r(&e->created, &tm);
+	(void)strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+	if (putf(m, err, "From: Mail Delivery System <%s>\r\n"
+	    "To: <%s>\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+	    "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/report; report-type=delivery-status;\r\n"
+	    "\tboundary=\"%s\"\r\n\r\n"
+	    "This is a MIME-encapsulated message.\r\n\r\n--%s\r\n"
+	    "Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+	    "posta on %s could not deliver your message %s of %s\r\n"
+	    "through %s to the recipients below. It has given up.\r\n\r\n",
+	    from, e->sender, boundary, boundary, host, e->id, date,
+	    cfg->host) == -1)
+		goto fail;
+	for (i = 0; i < e->nrcpts; i++)
+		if (e->rcpts[i].state == RCPT_FAILED && putf(m, err,
+		    "<%s>: %s\r\n", e->rcpts[i].addr, e->rcpts[i].reason ?
+		    e->rcpts[i].reason : "failed") == -1)
+			goto fail;
+	if (putf(m, err, "\r\n--%s\r\nContent-Type: message/delivery-status"
+	    "\r\n\r\nReporting-MTA: dns; %s\r\n", boundary, host) == -1 ||
+	    (e->dsn_envid != NULL && putf(m, err,
+	    "Original-Envelope-Id: %s\r\n", e->dsn_envid) == -1) ||
+	    putf(m, err, "Arrival-Date: %s\r\n", date) == -1)
+		goto fail;
+	for (i = 0; i < e->nrcpts; i++) {
+		if (e->rcpts[i].state != RCPT_FAILED)
+			continue;
+		status_of(e->rcpts[i].reason, st, sizeof(st));
+		if (putf(m, err, "\r\nFinal-Recipient: rfc822; %s\r\n"
+		    "Action: failed\r\nStatus: %s\r\nRemote-MTA: dns; %s\r\n",
+		    e->rcpts[i].addr, st, cfg->host) == -1 ||
+		    (e->rcpts[i].reason != NULL && e->rcpts[i].reason[0] >= '2' &&
+		    e->rcpts[i].reason[0] <= '5' && putf(m, err,
+		    "Diagnostic-Code: smtp; %s\r\n", e->rcpts[i].reason) == -1))
+			goto fail;
+	}
+	if (putf(m, err, "\r\n--%s\r\nContent-Type: text/rfc822-headers\r\n"
+	    "\r\n", boundary) == -1 || copy_headers(m, ent->fd, err) == -1 ||
+	    putf(m, err, "\r\n--%s--\r\n", boundary) == -1)
+		goto fail;
+	if (msg_end(m, &out, err) == -1)
+		return -1;
+	if (newid != NULL)
+		(void)xstrlcpy(newid, out.id, cap);
+	spool_release(&out);
+	return 0;
+fail:
+	msg_abort(m);
+	return -1;
+}

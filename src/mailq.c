@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The queue listing, in the spirit of Postfix's mailq: one block per
+ * entry, a summary line at the end.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mailq.h"
+#include "util.h"
+
+static const char *const state_word[] = { "pending", "delivered", "failed" };
+
+static void
+print_entry(const struct spool_entry *ent, int failed, time_t now, FILE *out)
+{
+	const struct envelope *e = &ent->env;
+	char age[32], next[32];
+	size_t i;
+
+	fmt_duration(now - e->created, age, sizeof(age));
+	fprintf(out, "%-16s %10lld %6s  <%s>\n", ent->id,
+	    (long long)ent->size, age, e->sender);
+	if (failed)
+		fprintf(out, "    failed after %d attempt%s\n", e->attempts,
+		    e->attempts == 1 ? "" : "s");
+	else if (e->next_try <= now)
+		fprintf(out, "    attempts %d, next try: now\n", e->attempts);
+	else {
+		fmt_duration(e->next_try - now, next, sizeof(next));
+		fprintf(out, "    attempts %d, next try in %s\n", e->attempts,
+		    next);
+	}
+	if (e->last_error != NULL)
+		fprintf(out, "    last error: %s\n", e->last_error);
+	for (i = 0; i < e->nrcpts; i++) {
+		fprintf(out, "    %-9s <%s>\n", state_word[e->rcpts[i].state],
+		    e->rcpts[i].addr);
+		if (e->rcpts[i].reason != NULL &&
+		    e->rcpts[i].state != RCPT_DONE)
+			fprintf(out, "              %s\n", e->rcpts[i].reason);
+	}
+}
+
+int
+mailq_print(struct spool *sp, int failed, FILE *out, struct perr *err)
+{
+	struct spool_entry ent;
+	struct perr eerr;
+	char **ids;
+	size_t nids, i, shown = 0;
+	long long total = 0;
+	time_t now = time(NULL);
+
+	if (spool_list(sp, failed, &ids, &nids, err) == -1)
+		return -1;
+	for (i = 0; i < nids; i++) {
+		perr_clear(&eerr);
+		if (spool_peek(sp, ids[i], failed, &ent, &eerr) != 0) {
+			if (eerr.code != 0)
+				fprintf(out, "%-16s (unreadable: %s)\n", ids[i],
+				    eerr.msg);
+			continue;
+		}
+		if (shown == 0)
+			fprintf(out, "%-16s %10s %6s  %s\n", "Queue ID", "Size",
+			    "Age", "Sender/Recipients");
+		print_entry(&ent, failed, now, out);
+		fputc('\n', out);
+		total += (long long)ent.size;
+		shown++;
+		spool_release(&ent);
+	}
+	for (i = 0; i < nids; i++)
+		free(ids[i]);
+	free(ids);
+	if (shown == 0)
+		fprintf(out, failed ? "No failed messages\n" :
+		    "Mail queue is empty\n");
+	else
+		fprintf(out, "-- %zu message%s, %lld octets%s\n", shown,
+		    shown == 1 ? "" : "s", total, failed ? " in failed/" : "");
+	return 0;
+}

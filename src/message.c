@@ -1,0 +1,525 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Intake, as a byte-at-a-time state machine over the input:
+ *
+ *	line ends	CR LF, LF and a bare CR all end a line; CR LF goes out
+ *	lone dot	with dot_ends, a line that is only "." ends the input
+ *	headers		buffered (at most MAX_HEADER_BLOCK) until the blank
+ *			line, or until a line that is not a field, before
+ *			which a blank line is inserted; then rewritten once
+ *	body		streamed to the spool file through a fixed buffer
+ *
+ * A header section over the cap is not an excuse to lose the message:
+ * it is kept, as received, in failed/ and the caller is told why.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "addr.h"
+#include "alias.h"
+#include "header.h"
+#include "message.h"
+#include "posta.h"
+#include "util.h"
+
+enum phase { PH_HEADERS, PH_BODY, PH_RAW };
+
+struct msg {
+	struct spool		*sp;
+	struct msg_params	 p;
+	struct spool_entry	 ent;
+	enum phase		 phase;
+	int			 cr, bol, dotpend, done, first_line;
+	int			 has8bit;
+	unsigned long long	 size;
+	struct perr		 dataerr;	/* keeps the message in failed/ */
+	struct perr		 ioerr;		/* loses it: nothing acknowledged */
+	char			*hdr;
+	size_t			 hlen, hcap, line_start;
+	size_t			 olen;
+	char			 out[IO_CHUNK];
+};
+
+static int	rcpt_cb(const char *, void *);
+
+unsigned long long
+msg_size(const struct msg *m)
+{
+	return m->size;
+}
+
+struct msg *
+msg_begin(struct spool *sp, const struct msg_params *p, struct perr *err)
+{
+	struct msg *m;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		perr_set(err, EX_OSERR, "out of memory");
+		return NULL;
+	}
+	m->sp = sp;
+	m->p = *p;
+	m->bol = 1;
+	m->first_line = 1;
+	if (spool_create(sp, &m->ent, err) == -1) {
+		free(m);
+		return NULL;
+	}
+	if (env_set_sender(&m->ent.env, p->sender, err) == -1 ||
+	    env_set_str(&m->ent.env.dsn_ret, p->dsn_ret, err) == -1 ||
+	    env_set_str(&m->ent.env.dsn_envid, p->dsn_envid, err) == -1 ||
+	    env_set_str(&m->ent.env.dsn_notify, p->dsn_notify, err) == -1) {
+		msg_abort(m);
+		return NULL;
+	}
+	m->ent.env.smtputf8 = addr_is_utf8(p->sender);
+	return m;
+}
+
+static int
+out_flush(struct msg *m)
+{
+	if (m->olen > 0 && m->ioerr.code == 0 &&
+	    write_all(m->ent.fd, m->out, m->olen) == -1)
+		perr_set(&m->ioerr, EX_CANTCREAT,
+		    "cannot write to the spool %s: %s", m->sp->path,
+		    strerror(errno));
+	m->olen = 0;
+	return m->ioerr.code == 0 ? 0 : -1;
+}
+
+static int
+out_put(struct msg *m, const char *s, size_t n)
+{
+	size_t k;
+
+	while (n > 0) {
+		if (m->olen == sizeof(m->out) && out_flush(m) == -1)
+			return -1;
+		k = sizeof(m->out) - m->olen;
+		if (k > n)
+			k = n;
+		memcpy(m->out + m->olen, s, k);
+		m->olen += k;
+		s += k;
+		n -= k;
+	}
+	return 0;
+}
+
+static int
+out_str(struct msg *m, const char *s)
+{
+	return out_put(m, s, strlen(s));
+}
+
+static int
+hdr_put(struct msg *m, const char *s, size_t n)
+{
+	size_t ncap;
+	char *nh;
+
+	if (m->hlen + n > m->hcap) {
+		ncap = m->hcap == 0 ? 4096 : m->hcap;
+		while (ncap < m->hlen + n)
+			ncap *= 2;
+		if (ncap > MAX_HEADER_BLOCK + 2)
+			ncap = MAX_HEADER_BLOCK + 2;
+		if (m->hlen + n > ncap) {
+			/* over the cap: keep everything as received, fail later */
+			perr_set(&m->dataerr, EX_DATAERR,
+			    "header section larger than %d octets",
+			    MAX_HEADER_BLOCK);
+			m->phase = PH_RAW;
+			if (out_put(m, m->hdr, m->hlen) == -1)
+				return -1;
+			m->hlen = 0;
+			return out_put(m, s, n);
+		}
+		if ((nh = realloc(m->hdr, ncap)) == NULL)
+			return perr_set(&m->ioerr, EX_OSERR, "out of memory");
+		m->hdr = nh;
+		m->hcap = ncap;
+	}
+	memcpy(m->hdr + m->hlen, s, n);
+	m->hlen += n;
+	return 0;
+}
+
+/* Quote a display name when it needs it; non-ASCII becomes an encoded word. */
+static void
+format_name(const char *name, char *buf, size_t cap)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *s = (const unsigned char *)name;
+	size_t i, n = strlen(name), o = 0;
+	int special = 0, high = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] >= 0x80)
+			high = 1;
+		else if (strchr("()<>[]:;@\\,.\"", s[i]) != NULL)
+			special = 1;
+	}
+	if (high) {
+		o = (size_t)snprintf(buf, cap, "=?UTF-8?B?");
+		for (i = 0; i < n && o + 5 < cap - 2; i += 3) {
+			unsigned long v = (unsigned long)s[i] << 16;
+
+			if (i + 1 < n)
+				v |= (unsigned long)s[i + 1] << 8;
+			if (i + 2 < n)
+				v |= s[i + 2];
+			buf[o++] = b64[v >> 18 & 63];
+			buf[o++] = b64[v >> 12 & 63];
+			buf[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
+			buf[o++] = i + 2 < n ? b64[v & 63] : '=';
+		}
+		(void)snprintf(buf + o, cap - o, "?=");
+		return;
+	}
+	if (!special) {
+		(void)xstrlcpy(buf, name, cap);
+		return;
+	}
+	buf[o++] = '"';
+	for (i = 0; i < n && o + 3 < cap; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			buf[o++] = '\\';
+		buf[o++] = (char)s[i];
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+}
+
+static const char *
+id_domain(const struct msg *m, char *buf, size_t cap)
+{
+	const char *at;
+
+	if (m->p.cfg->domain != NULL)
+		return m->p.cfg->domain;
+	if (m->p.from_addr != NULL && (at = strrchr(m->p.from_addr, '@')) != NULL)
+		return at + 1;
+	host_name(buf, cap);
+	return buf;
+}
+
+static int
+add_headers(struct msg *m, int has_from, int has_date, int has_msgid)
+{
+	char line[2048], name[1024], host[256];
+	struct tm tm;
+	time_t now = time(NULL);
+
+	if (!has_from && m->p.from_addr != NULL) {
+		if (m->p.fullname != NULL && m->p.fullname[0] != '\0') {
+			format_name(m->p.fullname, name, sizeof(name));
+			(void)snprintf(line, sizeof(line), "From: %s <%s>\r\n",
+			    name, m->p.from_addr);
+		} else
+			(void)snprintf(line, sizeof(line), "From: %s\r\n",
+			    m->p.from_addr);
+		if (out_str(m, line) == -1)
+			return -1;
+	}
+	if (!has_date) {
+		(void)localtime_r(&now, &tm);
+		(void)strftime(name, sizeof(name), "%a, %d %b %Y %H:%M:%S %z",
+		    &tm);
+		(void)snprintf(line, sizeof(line), "Date: %s\r\n", name);
+		if (out_str(m, line) == -1)
+			return -1;
+	}
+	if (!has_msgid) {
+		(void)localtime_r(&now, &tm);
+		(void)strftime(name, sizeof(name), "%Y%m%d%H%M%S", &tm);
+		(void)snprintf(line, sizeof(line), "Message-ID: <%s.%s@%s>\r\n",
+		    name, m->ent.id, id_domain(m, host, sizeof(host)));
+		if (out_str(m, line) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+rewrite_from(struct msg *m, const struct header_field *f)
+{
+	char display[1024], addr[MAX_ADDR + 1], line[2200], *v;
+	int rc;
+
+	v = header_unfold(f->value, f->valuelen);
+	if (v != NULL && addr_mailbox_parse(v, strlen(v), display,
+	    sizeof(display), addr, sizeof(addr)) == 0 && display[0] != '\0')
+		rc = xsnprintf(line, sizeof(line), "From: %s <%s>\r\n",
+		    display, m->p.cfg->from);
+	else
+		rc = xsnprintf(line, sizeof(line), "From: %s\r\n",
+		    m->p.cfg->from);
+	free(v);
+	if (rc == -1)
+		(void)snprintf(line, sizeof(line), "From: %s\r\n",
+		    m->p.cfg->from);
+	return out_str(m, line);
+}
+
+struct rcpt_ctx {
+	struct msg	*m;
+	struct perr	*err;
+};
+
+static int
+resolved_cb(const char *addr, void *arg)
+{
+	struct rcpt_ctx *c = arg;
+
+	return msg_add_rcpt(c->m, addr, c->err);
+}
+
+static int
+rcpt_cb(const char *addr, void *arg)
+{
+	struct rcpt_ctx *c = arg;
+
+	return alias_resolve(c->m->p.cfg, addr, resolved_cb, c, c->err) == 0 ?
+	    0 : -1;
+}
+
+static void
+header_rcpts(struct msg *m, const struct header_field *f)
+{
+	struct perr err = { 0, "" };
+	struct rcpt_ctx c = { m, &err };
+	char *v;
+
+	if ((v = header_unfold(f->value, f->valuelen)) == NULL) {
+		perr_set(&m->ioerr, EX_OSERR, "out of memory");
+		return;
+	}
+	if (addr_list_parse(v, strlen(v), rcpt_cb, &c) != 0)
+		perr_set(&m->dataerr, err.code ? err.code : EX_DATAERR,
+		    "%.*s header: %s", (int)f->namelen, f->name,
+		    err.code ? err.msg : "invalid address list");
+	free(v);
+}
+
+/* The header section is complete: write it out, rewritten. */
+static int
+flush_headers(struct msg *m, size_t end)
+{
+	struct header_field f;
+	size_t pos = 0;
+	int has_from = 0, has_date = 0, has_msgid = 0;
+
+	while (header_next(m->hdr, end, &pos, &f)) {
+		if (m->p.from_headers && (header_is(&f, "To") ||
+		    header_is(&f, "Cc") || header_is(&f, "Bcc")))
+			header_rcpts(m, &f);
+		if (header_is(&f, "Bcc"))
+			continue;
+		if (header_is(&f, "Date"))
+			has_date = 1;
+		else if (header_is(&f, "Message-ID"))
+			has_msgid = 1;
+		else if (header_is(&f, "From")) {
+			has_from = 1;
+			if (m->p.cfg->force_from && m->p.cfg->from != NULL) {
+				if (rewrite_from(m, &f) == -1)
+					return -1;
+				continue;
+			}
+		}
+		if (out_put(m, f.raw, f.rawlen) == -1)
+			return -1;
+	}
+	return add_headers(m, has_from, has_date, has_msgid);
+}
+
+/* A header-phase line just ended (its CR LF is in hdr). */
+static int
+header_line(struct msg *m)
+{
+	size_t start = m->line_start, n = m->hlen - start - 2;
+	const char *line = m->hdr + start;
+	int first = m->first_line;
+
+	m->first_line = 0;
+	m->line_start = m->hlen;
+	if (first && n >= 5 && memcmp(line, "From ", 5) == 0) {
+		m->hlen = m->line_start = start;	/* mbox separator */
+		m->first_line = 1;
+		return 0;
+	}
+	if (n == 0) {
+		m->phase = PH_BODY;
+		if (flush_headers(m, start) == -1 || out_put(m, "\r\n", 2) == -1)
+			return -1;
+	} else if ((line[0] == ' ' || line[0] == '\t') && start > 0)
+		return 0;
+	else if (header_line_is_field(line, n))
+		return 0;
+	else {
+		/* not a header: the body starts here, after a blank line */
+		m->phase = PH_BODY;
+		if (flush_headers(m, start) == -1 ||
+		    out_put(m, "\r\n", 2) == -1 ||
+		    out_put(m, line, n + 2) == -1)
+			return -1;
+	}
+	free(m->hdr);
+	m->hdr = NULL;
+	m->hlen = m->hcap = 0;
+	return 0;
+}
+
+static int
+emit(struct msg *m, const char *s, size_t n)
+{
+	if (m->phase == PH_HEADERS)
+		return hdr_put(m, s, n);
+	return out_put(m, s, n);
+}
+
+static int
+end_line(struct msg *m)
+{
+	if (m->dotpend) {
+		m->done = 1;
+		return 0;
+	}
+	m->bol = 1;
+	if (emit(m, "\r\n", 2) == -1)
+		return -1;
+	if (m->phase == PH_HEADERS)
+		return header_line(m);
+	return 0;
+}
+
+int
+msg_write(struct msg *m, const char *buf, size_t len, struct perr *err)
+{
+	size_t i, run;
+	char c;
+
+	for (i = 0; i < len && !m->done; i++) {
+		c = buf[i];
+		m->size++;
+		if (m->cr) {
+			m->cr = 0;
+			if (c == '\n')
+				continue;
+		}
+		if (c == '\r' || c == '\n') {
+			m->cr = c == '\r';
+			if (end_line(m) == -1)
+				break;
+			continue;
+		}
+		if (m->bol && c == '.' && m->p.dot_ends && !m->dotpend) {
+			m->dotpend = 1;
+			continue;
+		}
+		if (m->dotpend) {
+			m->dotpend = 0;
+			if (emit(m, ".", 1) == -1)
+				break;
+		}
+		m->bol = 0;
+		/* copy the rest of an ordinary line in one go */
+		for (run = 1; i + run < len && buf[i + run] != '\r' &&
+		    buf[i + run] != '\n'; run++)
+			;
+		for (size_t k = 0; k < run; k++)
+			if ((unsigned char)buf[i + k] >= 0x80)
+				m->has8bit = 1;
+		if (emit(m, buf + i, run) == -1)
+			break;
+		m->size += run - 1;
+		i += run - 1;
+	}
+	if (m->ioerr.code != 0)
+		return perr_set(err, m->ioerr.code, "%s", m->ioerr.msg);
+	return m->done ? 1 : 0;
+}
+
+int
+msg_add_rcpt(struct msg *m, const char *addr, struct perr *err)
+{
+	const char *why;
+
+	if (addr_check_envelope(addr, 0, &why) == -1)
+		return perr_set(err, EX_DATAERR, "<%s>: %s", addr, why);
+	if (addr_is_utf8(addr))
+		m->ent.env.smtputf8 = 1;
+	return env_add_rcpt(&m->ent.env, addr, err);
+}
+
+int
+msg_end(struct msg *m, struct spool_entry *ent, struct perr *err)
+{
+	int failed, rc = -1;
+
+	if (!m->done) {
+		if (m->dotpend) {
+			/* a "." with no line end at the very end is text */
+			m->dotpend = 0;
+			(void)emit(m, ".", 1);
+			m->bol = 0;
+		}
+		if (!m->bol)
+			(void)end_line(m);
+	}
+	if (m->phase == PH_HEADERS && m->ioerr.code == 0) {
+		m->phase = PH_BODY;
+		(void)flush_headers(m, m->hlen);
+	}
+	if (m->ent.env.nrcpts == 0)
+		perr_set(&m->dataerr, EX_DATAERR, m->p.from_headers ?
+		    "no recipients: none given and none found in To, Cc or Bcc" :
+		    "no recipients given");
+	m->ent.env.body8bit = m->has8bit || m->p.body8bit;
+	(void)out_flush(m);
+	if (m->ioerr.code != 0) {
+		perr_set(err, m->ioerr.code, "%s", m->ioerr.msg);
+		spool_discard(m->sp, &m->ent);
+		goto out;
+	}
+	failed = m->dataerr.code != 0;
+	if (failed)
+		(void)env_set_str(&m->ent.env.last_error, m->dataerr.msg, err);
+	if (spool_commit(m->sp, &m->ent, failed, err) == -1) {
+		spool_discard(m->sp, &m->ent);
+		goto out;
+	}
+	*ent = m->ent;
+	memset(&m->ent, 0, sizeof(m->ent));
+	m->ent.fd = -1;
+	if (failed) {
+		perr_set(err, m->dataerr.code, "%s; message saved as %s in %s/failed",
+		    m->dataerr.msg, ent->id, m->sp->path);
+		spool_release(ent);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(m->hdr);
+	free(m);
+	return rc;
+}
+
+void
+msg_abort(struct msg *m)
+{
+	if (m == NULL)
+		return;
+	spool_discard(m->sp, &m->ent);
+	free(m->hdr);
+	free(m);
+}

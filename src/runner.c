@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Queue runs. The stop flag is the only file-static state: a signal
+ * ends the run between two entries, never inside one, so the entry in
+ * flight is recorded as delivered, deferred or failed before we go.
+ */
+#define _GNU_SOURCE	/* strcasestr */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "runner.h"
+#include "util.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+void
+runner_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	(void)sigemptyset(&sa.sa_mask);
+	/* no SA_RESTART: a sleep between runs must end at once */
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGHUP, &sa, NULL);
+}
+
+int
+runner_stopping(void)
+{
+	return stop_flag != 0;
+}
+
+static int
+matches(const struct qsel *sel, const struct envelope *e)
+{
+	size_t i;
+
+	switch (sel->kind) {
+	case 'I':
+		return strcasestr(e->id, sel->arg) != NULL;
+	case 'S':
+		return strcasestr(e->sender, sel->arg) != NULL;
+	case 'R':
+		for (i = 0; i < e->nrcpts; i++)
+			if (e->rcpts[i].state == RCPT_PENDING &&
+			    strcasestr(e->rcpts[i].addr, sel->arg) != NULL)
+				return 1;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+int
+runner_once(struct dsession *ds, const struct qsel *sel, struct runstats *st,
+    struct perr *err)
+{
+	struct spool_entry ent;
+	struct dreport rep;
+	struct perr eerr;
+	double start = mono_now();
+	char **ids = NULL;
+	size_t nids = 0, i;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if (spool_list(ds->sp, 0, &ids, &nids, err) == -1)
+		return -1;
+	for (i = 0; i < nids && !stop_flag && !ds->down; i++) {
+		if (sel->budget > 0 && mono_now() - start > sel->budget)
+			break;
+		if (sel->skip_id != NULL && strcmp(ids[i], sel->skip_id) == 0)
+			continue;
+		perr_clear(&eerr);
+		rc = spool_take(ds->sp, ids[i], &ent, &eerr);
+		if (rc == 1) {
+			st->busy++;
+			continue;
+		}
+		if (rc == -1) {
+			log_warnx("%s", eerr.msg);
+			continue;
+		}
+		if ((sel->due_only && ent.env.next_try > time(NULL)) ||
+		    !matches(sel, &ent.env)) {
+			spool_release(&ent);
+			continue;
+		}
+		st->tried++;
+		if (deliver_entry(ds, &ent, 0, &rep, &eerr) == -1)
+			log_warnx("%s: %s", ent.id, eerr.msg);
+		else if (rep.result == DR_DELIVERED)
+			st->delivered++;
+		else if (rep.result == DR_FAILED)
+			st->failed++;
+		else
+			st->deferred++;
+		spool_release(&ent);
+	}
+	for (i = 0; i < nids; i++)
+		free(ids[i]);
+	free(ids);
+	return 0;
+}
+
+int
+runner_loop(struct dsession *ds, const struct qsel *sel, long interval,
+    struct perr *err)
+{
+	struct runstats st;
+	struct qsel s = *sel;
+	time_t next;
+
+	s.due_only = 1;
+	log_info("queue runner started, every %lds", interval);
+	while (!stop_flag) {
+		next = time(NULL) + interval;
+		ds->down = 0;
+		if (runner_once(ds, &s, &st, err) == -1)
+			return -1;
+		dsession_close(ds);
+		if (st.tried > 0)
+			log_info("queue run: %zu tried, %zu delivered, %zu "
+			    "deferred, %zu failed", st.tried, st.delivered,
+			    st.deferred, st.failed);
+		while (!stop_flag && time(NULL) < next)
+			(void)sleep((unsigned int)(next - time(NULL)));
+	}
+	log_info("queue runner stopped");
+	return 0;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Queue runs: which entries to try, over one session, for how long;
+ * the -qINTERVAL loop; and the detached child of background delivery.
+ */
+#ifndef POSTA_RUNNER_H
+#define POSTA_RUNNER_H
+
+#include "deliver.h"
+
+struct qsel {
+	char		 kind;		/* 'I' id, 'R' recipient, 'S' sender, 0 all */
+	const char	*arg;		/* substring, compared ignoring case */
+	int		 due_only;	/* skip entries whose next try is ahead */
+	double		 budget;	/* seconds, 0 = no limit */
+	const char	*skip_id;	/* do not touch this one */
+};
+
+struct runstats {
+	size_t	tried, delivered, deferred, failed, busy;
+};
+
+/*
+ * Deliver the selected entries over ds's session, oldest first. A
+ * session that cannot be opened ends the run (every entry would fail
+ * the same way). Stops early when the budget is spent or a stop signal
+ * arrived. Returns 0, or -1 with err when the spool cannot be read.
+ */
+int	runner_once(struct dsession *ds, const struct qsel *sel,
+	    struct runstats *st, struct perr *err);
+
+/* Run the due entries every interval seconds until SIGTERM or SIGINT. */
+int	runner_loop(struct dsession *ds, const struct qsel *sel,
+	    long interval, struct perr *err);
+
+/* 1 once SIGTERM, SIGINT or SIGHUP asked us to stop. */
+int	runner_stopping(void);
+
+/* Install the stop handlers (the in-flight entry is finished first). */
+void	runner_catch_signals(void);
+
+#endif /* POSTA_RUNNER_H */
