@@ -74,9 +74,10 @@ auth_name(enum auth_mech m)
 static int
 auth_offered(const char *offered, const char *name)
 {
-	size_t n = strlen(name), len;
 	const char *p = offered;
+	size_t n, len;
 
+	n = strlen(name);
 	while (*p != '\0') {
 		while (*p == ' ' || *p == '\t')
 			p++;
@@ -134,9 +135,10 @@ b64_encode(const void *in, size_t len, char *out, size_t cap)
 static ssize_t
 b64_decode(const char *in, unsigned char *out, size_t cap)
 {
-	size_t len = strlen(in), pad = 0, i;
+	size_t len, pad = 0, i;
 	int n;
 
+	len = strlen(in);
 	if (len % 4 != 0 || len / 4 * 3 + 1 > cap)
 		return -1;
 	for (i = 0; i < len; i++)
@@ -176,9 +178,11 @@ static int
 auth_plain(struct auth *a, char *out, size_t cap, struct perr *err)
 {
 	char raw[AUTH_MAX_USER + MAX_SECRET + 2];
-	size_t ul = strlen(a->user), sl = strlen(a->secret);
+	size_t ul, sl;
 	int rc = -1;
 
+	ul = strlen(a->user);
+	sl = strlen(a->secret);
 	raw[0] = '\0';
 	memcpy(raw + 1, a->user, ul);
 	raw[ul + 1] = '\0';
@@ -370,9 +374,9 @@ hmac256(const void *key, size_t klen, const void *data, size_t dlen,
 }
 
 /*
- * Find attribute "c=" in a SCRAM message: the value up to the next ','
- * into val. order: it must be the attribute at index pos (RFC 5802 5.1
- * fixes the order). Returns 0 or -1.
+ * The value of attribute name, which must be the pos-th (from 0) of the
+ * SCRAM message because RFC 5802 5.1 fixes their order, into val.
+ * Returns 0 or -1.
  */
 static int
 scram_attr(const char *msg, int pos, char name, char *val, size_t cap)
@@ -445,11 +449,12 @@ scram_final(struct auth *a, const char *sfirst, char *out, size_t cap,
 	char authmsg[sizeof(a->client_first_bare) + AUTH_MAX_CHALLENGE +
 	    sizeof(final)];
 	ssize_t saltlen;
-	size_t nl = strlen(a->nonce);
 	char *end;
 	long iter;
+	size_t nl;
 	int rc = -1;
 
+	nl = strlen(a->nonce);
 	if (sfirst[0] == 'm' && sfirst[1] == '=') {
 		auth_bad(a, "server requires an unknown extension", err);
 		goto out;
