@@ -104,7 +104,7 @@ dsn_queue(struct spool *sp, const struct config *cfg,
 	struct msg_params mp;
 	struct spool_entry out;
 	struct msg *m;
-	char host[256], boundary[64], date[64], from[MAX_ADDR + 64], st[16];
+	char host[256], boundary[64], date[64], from[MAX_ADDR + 64], st[48];
 	struct tm tm;
 	size_t i;
 
