@@ -395,11 +395,35 @@ parse_item(struct lexer *lx, struct obuf *ob, struct item *it)
 }
 
 /*
- * What may follow a mailbox: the end, a comma, the group's ';', or,
- * after an angle address, the next address with its comma forgotten.
+ * Does a name-addr "[phrase] <" or a group "phrase:" start here?
+ * Scans without consuming.
  */
 static int
-separator_ok(struct lexer *lx, const struct item *it, int ingroup)
+angle_or_group_follows(struct lexer *lx)
+{
+	struct tok t;
+	size_t save = lx->pos;
+	int nwords = 0;
+
+	for (;;) {
+		lex(lx, &t);
+		if (is_word(&t))
+			nwords++;
+		else if (!is_spec(&t, '.'))
+			break;
+	}
+	lx->pos = save;
+	return is_spec(&t, '<') || (is_spec(&t, ':') && nwords > 0);
+}
+
+/*
+ * What may follow a mailbox or a group's ';': the end, a comma, the
+ * group's ';', or, after an angle address or a group, a name-addr or
+ * group with its comma forgotten. "<a@x> junk" stays an error: junk
+ * is not taken for a local name.
+ */
+static int
+separator_ok(struct lexer *lx, int angle, int ingroup)
 {
 	struct tok t;
 
@@ -408,7 +432,7 @@ separator_ok(struct lexer *lx, const struct item *it, int ingroup)
 		return 1;
 	if (is_spec(&t, ';') && ingroup)
 		return 1;
-	return it->angle && (is_word(&t) || is_spec(&t, '<'));
+	return angle && angle_or_group_follows(lx);
 }
 
 int
@@ -436,6 +460,8 @@ addr_list_parse(const char *s, size_t len,
 				return -1;
 			lex(&lx, &t);
 			ingroup = 0;
+			if (!separator_ok(&lx, 1, 0))
+				return -1;
 			continue;
 		}
 		ob.b = buf;
@@ -451,7 +477,7 @@ addr_list_parse(const char *s, size_t len,
 			ingroup = 1;
 			continue;
 		}
-		if (!separator_ok(&lx, &it, ingroup))
+		if (!separator_ok(&lx, it.angle, ingroup))
 			return -1;
 		/* never hand on what could not go into RCPT TO */
 		if (addr_check_envelope(buf, 0, &why) == -1)

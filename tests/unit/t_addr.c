@@ -166,6 +166,9 @@ test_list_groups(void)
 	list_ok("g1: a@x; g2: b@y;", "a@x|b@y", "two groups");
 	list_ok("team: , a@x, ,;", "a@x", "empty elements in a group");
 	list_bad("a@x; b@y", "", "';' outside a group");
+	list_bad("g: a@x; junk", "a@x", "word after a group");
+	list_bad("g: a@x; b@y", "a@x", "addr-spec after a group, no comma");
+	list_ok("g: a@x; <b@y>", "a@x|b@y", "angle after a group, no comma");
 	list_bad("g: a@x, h: b@y;", "a@x", "nested group");
 	list_bad(": a@x;", "", "group without a name");
 }
@@ -181,6 +184,13 @@ test_list_obsolete(void)
 	list_ok("<a@x> <b@y>", "a@x|b@y", "missing comma between angles");
 	list_ok("A <a@x> B <b@y> \"C\" <c@z>", "a@x|b@y|c@z",
 	    "missing commas between name-addrs");
+	list_ok("team: <a@x> B <b@y>; <c@z>", "a@x|b@y|c@z",
+	    "missing commas inside a group");
+	list_ok("<a@x> Joe Q. Public <b@y>", "a@x|b@y",
+	    "missing comma before an obsolete phrase");
+	list_bad("<a@x> junk", "", "words after an angle address");
+	list_bad("<a@x> junk, b@y", "", "words then comma after an angle");
+	list_bad("A <a@x> b@y", "", "addr-spec after an angle, no comma");
 	list_bad("<@r1:>", "", "route without address");
 	list_bad("<@r1 u@d>", "", "route without colon");
 	list_bad("<:u@d>", "", "colon without route");
