@@ -252,14 +252,20 @@ add_headers(struct msg *m, int has_from, int has_date, int has_msgid)
 static int
 rewrite_from(struct msg *m, const struct header_field *f)
 {
-	char display[1024], addr[MAX_ADDR + 1], line[2200], *v;
+	char display[1024], name[1100], addr[MAX_ADDR + 1], line[2200], *v;
 	int rc;
 
 	v = header_unfold(f->value, f->valuelen);
 	if (v != NULL && addr_mailbox_parse(v, strlen(v), display,
-	    sizeof(display), addr, sizeof(addr)) == 0 && display[0] != '\0')
+	    sizeof(display), addr, sizeof(addr)) == 0 && display[0] != '\0') {
+		/* a comment-style name ("a@b (Smith, John)") may need quotes */
+		if (display[0] == '"' || strstr(display, "=?") != NULL)
+			(void)xstrlcpy(name, display, sizeof(name));
+		else
+			format_name(display, name, sizeof(name));
 		rc = xsnprintf(line, sizeof(line), "From: %s <%s>\r\n",
-		    display, m->p.cfg->from);
+		    name, m->p.cfg->from);
+	}
 	else
 		rc = xsnprintf(line, sizeof(line), "From: %s\r\n",
 		    m->p.cfg->from);
