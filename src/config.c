@@ -29,8 +29,8 @@
 #define MAX_NAME	64		/* alias name: an RFC 5321 local part */
 #define MAX_HOST	255		/* host, helo, domain */
 #define MAX_TIMEOUT	86400		/* one SMTP step, seconds */
-#define MAX_MAX_AGE	(365L * 86400)	/* keeps ctime + max_age far from overflow */
-#define MAX_SUGGEST	3		/* Levenshtein distance for "did you mean" */
+#define MAX_MAX_AGE	(365L * 86400)	/* ctime + max_age cannot overflow */
+#define MAX_SUGGEST	3		/* edit distance for "did you mean" */
 #define NKEYS		20		/* entries in keys[] */
 
 struct ctx;
@@ -39,7 +39,7 @@ struct key {
 	const char	*section;
 	const char	*name;
 	int		(*set)(struct ctx *, const struct key *, const char *);
-	size_t		 off;		/* field in struct config, for shared setters */
+	size_t		 off;		/* field in struct config */
 };
 
 struct word {
@@ -53,10 +53,10 @@ struct ctx {
 	FILE		*fp;
 	struct perr	 err;		/* first error, with its line */
 	int		 errline;
-	int		 lineno;	/* physical lines handed to inih so far */
+	int		 lineno;	/* physical lines read so far */
 	int		 sectline;	/* line of the last "[section]" */
 	int		 indented;	/* this line starts with a blank */
-	int		 keyline[NKEYS]; /* line each key was set on, 0: unset */
+	int		 keyline[NKEYS]; /* line of each key, 0: unset */
 	size_t		 acap;		/* allocated cfg->aliases */
 };
 
@@ -193,7 +193,8 @@ distance(const char *a, const char *b)
 		row[0] = i;
 		for (j = 1; j <= lb; j++) {
 			up = row[j];
-			best = diag + (strncasecmp(a + i - 1, b + j - 1, 1) != 0);
+			best = diag +
+			    (strncasecmp(a + i - 1, b + j - 1, 1) != 0);
 			if (up + 1 < best)
 				best = up + 1;
 			if (row[j - 1] + 1 < best)
@@ -480,7 +481,8 @@ valid_alias_name(const char *s)
 	if (strcmp(s, "*") == 0)
 		return 1;
 	for (n = 0; s[n] != '\0'; n++)
-		if ((unsigned char)s[n] <= ' ' || strchr("@,<>\"", s[n]) != NULL)
+		if ((unsigned char)s[n] <= ' ' ||
+		    strchr("@,<>\"", s[n]) != NULL)
 			return 0;
 	return n > 0 && n <= MAX_NAME;
 }

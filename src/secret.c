@@ -63,10 +63,11 @@ take_line(const char *what, const char *out, size_t n, size_t outcap,
 		return perr_set(err, EX_CONFIG, "%s: first line is longer than "
 		    "%zu octets", what, limit);
 	if (len == 0)
-		return perr_set(err, EX_CONFIG, "%s: first line is empty", what);
-	if (memchr(out, '\0', (size_t)len) != NULL)
-		return perr_set(err, EX_CONFIG, "%s: NUL byte in the first line",
+		return perr_set(err, EX_CONFIG, "%s: first line is empty",
 		    what);
+	if (memchr(out, '\0', (size_t)len) != NULL)
+		return perr_set(err, EX_CONFIG, "%s: NUL byte in the first "
+		    "line", what);
 	memcpy(buf, out, (size_t)len);
 	buf[len] = '\0';
 	return 0;
@@ -79,6 +80,8 @@ from_key(const struct config *cfg, char *buf, size_t limit,
 	size_t len;
 
 	len = strlen(cfg->password);
+	if (len == 0)
+		return perr_set(err, EX_CONFIG, "password is empty");
 	if (len > limit)
 		return perr_set(err, EX_CONFIG, "password is longer than %zu "
 		    "octets", limit);

@@ -74,7 +74,7 @@ test_key(void)
 	struct config cfg;
 	struct perr err;
 	char buf[MAX_SECRET + 1], small[8];
-	char pw[] = "hunter2", longpw[] = "correct horse battery";
+	char pw[] = "hunter2", longpw[] = "correct horse battery", empty[] = "";
 
 	cfg_init(&cfg, pw, NULL, NULL, 5);
 	is_int(get(&cfg, buf, sizeof(buf), &err), 0, "password key");
@@ -84,9 +84,14 @@ test_key(void)
 	cfg_init(&cfg, longpw, NULL, NULL, 5);
 	is_int(get(&cfg, small, sizeof(small), &err), -1,
 	    "password longer than the buffer");
-	is_str(err.msg, "password is longer than 7 octets", "too long: message");
+	is_str(err.msg, "password is longer than 7 octets",
+	    "too long: message");
 	ok(strstr(err.msg, "horse") == NULL, "too long: secret not in msg");
 	ok(all_zero(small, sizeof(small)), "buffer wiped on error");
+
+	cfg_init(&cfg, empty, NULL, NULL, 5);
+	is_int(get(&cfg, buf, sizeof(buf), &err), -1, "empty password");
+	is_str(err.msg, "password is empty", "empty password: message");
 
 	cfg_init(&cfg, NULL, NULL, NULL, 5);
 	is_int(get(&cfg, buf, sizeof(buf), &err), -1, "no source");
@@ -133,7 +138,8 @@ test_file(void)
 	big[MAX_SECRET] = '\r';
 	big[MAX_SECRET + 1] = '\n';
 	write_file("max", big, MAX_SECRET + 2);
-	is_int(get(&cfg, buf, sizeof(buf), &err), 0, "MAX_SECRET octets + CRLF");
+	is_int(get(&cfg, buf, sizeof(buf), &err), 0,
+	    "MAX_SECRET octets + CRLF");
 	is_int(strlen(buf), MAX_SECRET, "MAX_SECRET octets kept");
 
 	memset(big, 'x', sizeof(big));
@@ -291,7 +297,8 @@ test_command(void)
 	is_str(buf, "done", "stdin is /dev/null");
 
 	cfg_init(&cfg, NULL, NULL, c6, 5);
-	is_int(get(&cfg, buf, sizeof(buf), &err), 0, "long output after line 1");
+	is_int(get(&cfg, buf, sizeof(buf), &err), 0,
+	    "long output after line 1");
 	is_str(buf, "tok", "rest drained, command exits 0");
 
 	cfg_init(&cfg, NULL, NULL, c7, 5);
