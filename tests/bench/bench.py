@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""posta vs msmtp against the loopback smart host; medians of interleaved runs.
+
+Environment: the TB_* variables of tests/lib/testbed.sh.
+"""
+import argparse, os, shutil, statistics, subprocess, sys, time
+
+def run(cmd, data):
+    """Run cmd with data on stdin; return (wall s, cpu s, maxrss KiB)."""
+    r, w = os.pipe()
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdin=r, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    os.close(r)
+    with os.fdopen(w, "wb") as f:
+        f.write(data)
+    err = p.stderr.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0 or err:
+        sys.exit("%s failed (%d): %s" % (cmd[0], p.returncode, err.decode()))
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
+
+def message(size):
+    head = b"From: bench@example.com\nTo: sink@bench.test\nSubject: bench\n\n"
+    line = b"x" * 76 + b"\n"
+    body = line * max(1, (size - len(head)) // len(line))
+    return head + body
+
+def ms(x):
+    return "%.2f ms" % (x * 1000)
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--posta", required=True)
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("-n", type=int, default=200)
+    ap.add_argument("--queue", type=int, default=1000)
+    a = ap.parse_args()
+    e = os.environ
+    pconf = os.path.join(a.dir, "posta.conf")
+    with open(pconf, "w") as f:
+        f.write("[upstream]\nhost = %s\nport = %s\ntls = starttls\n"
+                "username = %s\npassword = %s\nca_file = %s\n"
+                "[sender]\ndomain = example.com\n[queue]\ndir = %s\n"
+                "[log]\nsyslog = no\n" % (e["TB_HOST"], e["TB_PORT_SUBMISSION"],
+                e["TB_USER"], e["TB_PASS"], e["TB_CA"],
+                os.path.join(a.dir, "spool")))
+    os.chmod(pconf, 0o600)
+    mconf = os.path.join(a.dir, "msmtprc")
+    with open(mconf, "w") as f:
+        f.write("defaults\nsyslog off\nlogfile\naccount default\nhost %s\n"
+                "port %s\ntls on\ntls_starttls on\ntls_trust_file %s\n"
+                "auth on\nuser %s\npassword %s\nfrom bench@example.com\n" %
+                (e["TB_HOST"], e["TB_PORT_SUBMISSION"], e["TB_CA"],
+                 e["TB_USER"], e["TB_PASS"]))
+    os.chmod(mconf, 0o600)
+    msmtp = shutil.which("msmtp")
+    posta = [a.posta, "-C", pconf, "-f", "bench@example.com", "sink@bench.test"]
+    mcmd = [msmtp, "-C", mconf, "sink@bench.test"] if msmtp else None
+    small = message(1024)
+
+    print("posta %s vs %s; loopback Postfix, STARTTLS + AUTH PLAIN; "
+          "medians over %d interleaved runs" %
+          (subprocess.run([a.posta, "--version"], capture_output=True,
+                          text=True).stdout.strip(),
+           subprocess.run([msmtp, "--version"], capture_output=True,
+                          text=True).stdout.splitlines()[0] if msmtp else
+           "no msmtp", a.n))
+    pw, pc, mw, mc, qw = [], [], [], [], []
+    for i in range(a.n):
+        w, c, _ = run(posta, small); pw.append(w); pc.append(c)
+        if mcmd:
+            w, c, _ = run(mcmd, small); mw.append(w); mc.append(c)
+        w, _, _ = run(posta[:3] + ["-odq"] + posta[3:], small); qw.append(w)
+    # the -odq messages are still queued: the queue run below includes them
+    for i in range(a.queue - a.n):
+        run(posta[:3] + ["-odq"] + posta[3:], small)
+    t0 = time.perf_counter()
+    subprocess.run([a.posta, "-C", pconf, "-q"], check=True)
+    qrun = (time.perf_counter() - t0) / a.queue
+    left = subprocess.run([a.posta, "-C", pconf, "-bp"], capture_output=True,
+                          text=True).stdout.strip()
+
+    big = message(50 * 1024 * 1024)
+    _, _, prss_small = run(posta, small)
+    _, _, prss_big = run(posta, big)
+    mrss_small = mrss_big = None
+    if mcmd:
+        _, _, mrss_small = run(mcmd, small)
+        _, _, mrss_big = run(mcmd, big)
+
+    P, M = statistics.median(pw), statistics.median(mw) if mw else None
+    rows = [
+        ("foreground send, 1 KB, wall per invocation", ms(P),
+         ms(M) if M else "-", "%.1fx" % (M / P) if M else "-", ">= 8x"),
+        ("enqueue only (-odq), wall per invocation", ms(statistics.median(qw)),
+         ms(M) if M else "-", "%.1fx" % (M / statistics.median(qw)) if M else "-",
+         ">= 20x"),
+        ("queue run (-q) over %d messages, per message" % a.queue, ms(qrun),
+         ms(M) if M else "-", "%.1fx" % (M / qrun) if M else "-", ">= 50x"),
+        ("CPU time per message (user+sys)", ms(statistics.median(pc)),
+         ms(statistics.median(mc)) if mc else "-", "", ""),
+        ("peak RSS, 1 KB message", "%d KiB" % prss_small,
+         "%d KiB" % mrss_small if mrss_small else "-", "", ""),
+        ("peak RSS, 50 MB message", "%d KiB" % prss_big,
+         "%d KiB" % mrss_big if mrss_big else "-",
+         "%+.1f%% vs 1 KB" % (100.0 * (prss_big - prss_small) / prss_small),
+         "<= +10%, < msmtp"),
+    ]
+    print("%-48s %12s %12s %16s %s" % ("", "posta", "msmtp", "ratio", "target"))
+    for r in rows:
+        print("%-48s %12s %12s %16s %s" % r)
+    if "empty" not in left:
+        print("warning: queue not empty after -q:\n" + left)
+
+if __name__ == "__main__":
+    main()
