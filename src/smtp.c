@@ -809,6 +809,7 @@ smtp_send(struct smtp *s, struct smtp_tx *tx, struct perr *err)
 {
 	char params[CMD_MAX / 2];
 	size_t i, accepted = 0;
+	int rc = -1;
 
 	tx->data_sent = 0;
 	memset(&tx->mail, 0, sizeof(tx->mail));
@@ -829,21 +830,20 @@ smtp_send(struct smtp *s, struct smtp_tx *tx, struct perr *err)
 		return -1;
 
 	if (tx_envelope(s, tx, params, err) == -1)
-		goto broken;
+		goto out;
 	for (i = 0; i < tx->nrcpts; i++)
 		if (tx->rcpts[i].reply.code / 100 == 2)
 			accepted++;
-	if (tx->mail.code / 100 != 2 || accepted == 0) {
+	if (tx->mail.code / 100 != 2 || accepted == 0)
 		tx_abort(s);
-		return 0;
-	}
-	if (tx_data(s, tx, err) == -1)
-		goto broken;
-	return 0;
-broken:
+	else if (tx_data(s, tx, err) == -1)
+		goto out;
+	rc = 0;
+out:
 	/* mid-transaction nothing can be taken back: the session is done */
-	s->broken = 1;
-	return -1;
+	if (rc == -1)
+		s->broken = 1;
+	return rc;
 }
 
 void

@@ -14,7 +14,7 @@
 
 static uint32_t seed = 0x2545f491;
 
-/* xorshift32: the tests must be reproducible, and rand(3) is banned */
+/* xorshift32: reproducible, and the libc generator is banned here */
 static uint32_t
 next_rand(void)
 {
