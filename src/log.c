@@ -34,7 +34,7 @@ log_init(int use_syslog, const char *file, int to_stderr)
 		    O_NOFOLLOW, 0640);
 }
 
-static void
+static void PRINTF(2, 0)
 log_emit(int prio, const char *fmt, va_list ap)
 {
 	char msg[2048], line[2200], stamp[32];
@@ -42,8 +42,12 @@ log_emit(int prio, const char *fmt, va_list ap)
 	time_t now;
 	int saved = errno, n;
 
+	char *p;
+
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
-	sanitize_line(msg, sizeof(msg), msg);
+	for (p = msg; *p != '\0'; p++)	/* one event, one line */
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
 	if (lg.syslog)
 		syslog(prio, "%s", msg);
 	if (lg.fd != -1) {
