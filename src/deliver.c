@@ -17,6 +17,7 @@
  * recipients) after some were accepted starts another transaction at
  * once for the rest.
  */
+#define _GNU_SOURCE	/* strcasestr */
 #include <sys/types.h>
 
 #include <stdio.h>
@@ -286,7 +287,9 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 	    e->id, rep->nfailed, rep->nfailed == 1 ? "" : "s", why);
 	if (caller_told && rep->ndone == 0 && failed_before == 0)
 		return 0;
-	if (e->sender[0] != '\0') {
+	/* NOTIFY=NEVER, or a list without FAILURE, asked for silence */
+	if (e->sender[0] != '\0' && (e->dsn_notify == NULL ||
+	    strcasestr(e->dsn_notify, "FAILURE") != NULL)) {
 		struct perr derr = { 0, "" };
 		char newid[32];
 

@@ -150,24 +150,38 @@ deliver_one(struct app *a, struct spool_entry *ent, int mode)
 	return code;
 }
 
+/*
+ * Fork a child that outlives us, detached from the caller's session and
+ * from its pipes (a caller may wait for them to close). Returns 0 in the
+ * child, 1 in the parent, -1 when fork failed.
+ */
+static int
+detach(struct app *a)
+{
+	pid_t pid;
+	int fd;
+
+	if ((pid = fork()) != 0)
+		return pid == -1 ? -1 : 1;
+	(void)setsid();
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1) {
+		(void)dup2(fd, 0);
+		(void)dup2(fd, 1);
+		(void)dup2(fd, 2);
+	}
+	a->o.verbose = 0;
+	return 0;
+}
+
 /* -odb: hand the entry to a detached child and return at once. */
 static int
 background(struct app *a, struct spool_entry *ent)
 {
-	int fd;
-
-	switch (fork()) {
+	switch (detach(a)) {
 	case -1:
 		spool_release(ent);	/* it stays queued */
 		return 0;
 	case 0:
-		(void)setsid();
-		if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1) {
-			(void)dup2(fd, 0);
-			(void)dup2(fd, 1);
-			(void)dup2(fd, 2);
-		}
-		a->o.verbose = 0;
 		_exit(deliver_one(a, ent, DELIVERY_BACKGROUND) == 0 ? 0 : 1);
 	default:
 		/* the child holds the lock through its copy of the fd */
@@ -286,8 +300,8 @@ smtp_mode(struct app *a)
 	rc = smtpd_run(STDIN_FILENO, STDOUT_FILENO, &p, &a->err);
 	(void)fclose(stdout);
 	got = a->nids;
-	if (mode == DELIVERY_BACKGROUND && a->nids > 0 && fork() > 0)
-		a->nids = 0;	/* the child delivers */
+	if (mode == DELIVERY_BACKGROUND && a->nids > 0 && detach(a) != 0)
+		a->nids = 0;	/* the child delivers, or the next run */
 	dsession_init(&ds, &a->cfg, &a->sp, a->o.verbose);
 	for (i = 0; i < a->nids && mode != DELIVERY_QUEUE; i++) {
 		perr_clear(&e);
@@ -392,7 +406,14 @@ main(int argc, char *argv[])
 	if (config_load(&a.cfg, a.o.conf_path ? a.o.conf_path : PATH_CONFIG,
 	    1, &a.err) == -1)
 		return finish(&a, 0);
-	log_init(a.cfg.syslog, a.cfg.logfile, a.o.verbose);
+	log_init(a.cfg.syslog, a.cfg.logfile, a.o.verbose || a.o.interval > 0);
+	/* set-group-id: only root may see or delete other users' mail */
+	if (setgid_run && getuid() != 0 && (a.o.mode == MODE_LIST ||
+	    a.o.mode == MODE_DELETE)) {
+		perr_set(&a.err, EX_NOPERM, "only root may list or delete "
+		    "queued mail");
+		return finish(&a, 0);
+	}
 	switch (a.o.mode) {
 	case MODE_LIST:
 		return finish(&a, list_mode(&a));
