@@ -94,8 +94,8 @@ main(void)
 
 	if (mkdtemp(dir) == NULL)
 		return 1;
-	cfg.domain = "example.com";
-	cfg.from = "robot@example.com";
+	cfg.domain = (char *)"example.com";
+	cfg.from = (char *)"robot@example.com";
 	if (spool_open(&sp, dir, 1, &err) == -1) {
 		fprintf(stderr, "%s\n", err.msg);
 		return 1;

@@ -46,7 +46,8 @@ make_entry(char *id, size_t cap)
 	struct perr err = { 0, "" };
 
 	spool_create(&sp, &ent, &err);
-	write(ent.fd, "Subject: x\r\n\r\nbody\r\n", 20);
+	if (write(ent.fd, "Subject: x\r\n\r\nbody\r\n", 20) != 20)
+		fprintf(stderr, "write failed\n");
 	env_set_sender(&ent.env, "me@example.com", &err);
 	env_add_rcpt(&ent.env, "a@example.com", &err);
 	spool_commit(&sp, &ent, 0, &err);
