@@ -40,11 +40,6 @@
  * Server lines are shown as "<<< ", ours as ">>> ", events as "*** ".
  */
 
-/* Pure helpers, exported only for tests/unit/t_smtp.c (not in smtp.h). */
-int	smtp_ehlo_parse(const char *text, unsigned long long *size_max,
-	    char *auth, size_t cap);
-int	smtp_xtext(const char *in, char *out, size_t cap);
-
 #define CMD_MAX		2048	/* MAIL FROM with an address and every parameter */
 #define AUTH_RESP_MAX	8192	/* base64 of user + MAX_SECRET, with room */
 #define AUTH_MAX_STEPS	8	/* 334 challenges before we give up */

@@ -38,6 +38,16 @@ int	smtp_reply_feed(struct smtp_reply *r, const char *line,
 const char *smtp_reply_line(const struct smtp_reply *r, char *buf,
 	    size_t cap);
 
+/*
+ * Pure: the SMTP_EXT_* bits of an EHLO reply text (lines after the
+ * greeting line, '\n'-separated); SIZE into *size_max, AUTH's list into auth.
+ */
+int	smtp_ehlo_parse(const char *text, unsigned long long *size_max,
+	    char *auth, size_t cap);
+
+/* Pure: RFC 3461 xtext encoding of in (for ENVID); -1 when it does not fit. */
+int	smtp_xtext(const char *in, char *out, size_t cap);
+
 /* EHLO keywords that matter. */
 #define SMTP_EXT_STARTTLS	0x01
 #define SMTP_EXT_AUTH		0x02

@@ -13,9 +13,6 @@
 #include "tap.h"
 
 /* Not in smtp.h: exported by smtp.c for this test only. */
-int	smtp_ehlo_parse(const char *text, unsigned long long *size_max,
-	    char *auth, size_t cap);
-int	smtp_xtext(const char *in, char *out, size_t cap);
 
 /* Feed lines until the parser says done or fails; returns its last answer. */
 static int
