@@ -12,8 +12,6 @@
 #include "smtp.h"
 #include "tap.h"
 
-/* Not in smtp.h: exported by smtp.c for this test only. */
-
 /* Feed lines until the parser says done or fails; returns its last answer. */
 static int
 feed_all(struct smtp_reply *r, struct perr *err, const char *const *lines,
