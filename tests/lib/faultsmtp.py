@@ -1,0 +1,369 @@
+#!/usr/bin/env python3
+"""A small scriptable SMTP server for the faults Postfix cannot produce.
+
+faultsmtp.py --port P --dir D [--tls none|implicit|starttls] [--cert C --key K]
+             [--script FILE]
+
+Listens on 127.0.0.1:P, writes D/pid, then D/ready. Default behaviour: a
+well-behaved ESMTP server (PIPELINING, 8BITMIME, SIZE, SMTPUTF8, DSN,
+ENHANCEDSTATUSCODES, AUTH PLAIN LOGIN after TLS, STARTTLS with --tls
+starttls) that accepts everything. Script directives, one per line ('#'
+comments); COUNT is "once", a number, or absent (always); counters are
+global across connections, so a retry succeeds once they are used up:
+
+  greet CODE TEXT [COUNT]        reply to the connection instead of 220
+  ehlo-fail                      answer EHLO with 502 (HELO works)
+  no KEYWORD                     leave KEYWORD out of the EHLO reply
+  auth-plaintext                 offer AUTH without TLS too
+  reply CMD CODE TEXT [COUNT]    CMD: MAIL RCPT DATA DOT AUTH RSET QUIT EHLO
+  rcpt SUBSTR CODE TEXT [COUNT]  reply for RCPT whose address contains SUBSTR
+  drop CMD [COUNT]               close instead of replying to CMD
+  delay CMD SECONDS [COUNT]      wait before replying to CMD
+  max-rcpts N                    452 4.5.3 after N recipients per transaction
+  close-after N                  close the session after N messages
+
+D/transcript gets "C<n> < line", "C<n> > line", "C<n> * event" for every
+connection n. Each accepted message is D/msgs/NNNNNN.eml (the DATA,
+unstuffed, byte-exact) and NNNNNN.env ("sender S", "param P",
+"recipient R" lines).
+"""
+import argparse, os, socket, ssl, sys, threading, time
+
+LOCK = threading.Lock()
+STATE = {"conn": 0, "msg": 0}
+
+
+class Rule:
+    def __init__(self, words, count):
+        self.words = words
+        self.left = count  # None: always
+
+    def fire(self):
+        with LOCK:
+            if self.left is None:
+                return True
+            if self.left > 0:
+                self.left -= 1
+                return True
+            return False
+
+
+def parse_count(words):
+    if words and words[-1] == "once":
+        return words[:-1], 1
+    if words and words[-1].isdigit() and len(words) > 1 and not words[-2].isdigit():
+        return words[:-1], int(words[-1])
+    return words, None
+
+
+def load_script(path):
+    rules = []
+    if not path:
+        return rules
+    for line in open(path):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        words = line.split()
+        kind = words[0]
+        if kind in ("greet", "reply", "rcpt", "drop", "delay"):
+            if kind == "delay":  # delay CMD SECONDS [COUNT]
+                rest = words[1:3]
+                count = (None if len(words) < 4 else
+                         1 if words[3] == "once" else int(words[3]))
+            else:
+                rest, count = parse_count(words[1:])
+            rules.append((kind, Rule(rest, count)))
+        else:
+            rules.append((kind, Rule(words[1:], None)))
+    return rules
+
+
+class Session:
+    def __init__(self, srv, sock, n):
+        self.srv, self.sock, self.n = srv, sock, n
+        self.buf = b""
+        self.tls = False
+        self.out = []
+        self.msgs = 0
+        self.reset()
+
+    def reset(self):
+        self.sender, self.params, self.rcpts = None, "", []
+
+    def log(self, kind, line):
+        with LOCK:
+            with open(os.path.join(self.srv.dir, "transcript"), "ab") as f:
+                f.write(b"C%d %s %s\n" % (self.n, kind.encode(), line))
+
+    def rules(self, kind):
+        return [r for k, r in self.srv.rules if k == kind]
+
+    def has(self, kind, arg=None):
+        for r in self.rules(kind):
+            if arg is None or (r.words and r.words[0].upper() == arg):
+                return True
+        return False
+
+    def send(self, line, flush=True):
+        self.log(">", line.encode())
+        self.out.append(line.encode() + b"\r\n")
+        if flush:
+            self.flush()
+
+    def flush(self):
+        if self.out:
+            self.sock.sendall(b"".join(self.out))
+            self.out = []
+
+    def readline(self):
+        while b"\n" not in self.buf:
+            self.flush()  # replies to a pipelined batch leave together
+            d = self.sock.recv(65536)
+            if not d:
+                raise EOFError
+            self.buf += d
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.rstrip(b"\r")
+
+    def special(self, cmd, default):
+        """Apply delay/drop/reply rules for cmd; return the reply or None to drop."""
+        for r in self.rules("delay"):
+            if r.words[0].upper() == cmd and r.fire():
+                self.log("*", b"delay %s" % r.words[1].encode())
+                self.flush()
+                time.sleep(float(r.words[1]))
+        for r in self.rules("drop"):
+            if r.words[0].upper() == cmd and r.fire():
+                self.log("*", b"drop")
+                return None
+        for r in self.rules("reply"):
+            if r.words[0].upper() == cmd and r.fire():
+                return " ".join(r.words[1:])
+        return default
+
+    def reply(self, cmd, default):
+        text = self.special(cmd, default)
+        if text is None:
+            raise ConnectionAbortedError
+        more = bool(self.buf) and b"\n" in self.buf
+        self.send(text, flush=not more)
+        return text
+
+    def ehlo_lines(self):
+        exts = ["PIPELINING", "8BITMIME", "SIZE 52428800", "SMTPUTF8", "DSN",
+                "ENHANCEDSTATUSCODES"]
+        if self.srv.tlsmode == "starttls" and not self.tls:
+            exts.append("STARTTLS")
+        if self.tls or self.has("auth-plaintext"):
+            exts.append("AUTH PLAIN LOGIN")
+        omit = {w.upper() for k, r in self.srv.rules if k == "no" for w in r.words}
+        return [e for e in exts if e.split()[0] not in omit]
+
+    def starttls(self):
+        self.sock = self.srv.ctx.wrap_socket(self.sock, server_side=True)
+        self.tls = True
+        self.log("*", b"tls")
+
+    def run(self):
+        if self.srv.tlsmode == "implicit":
+            self.starttls()
+        text = "220 fault.test ESMTP faultsmtp"
+        for r in self.rules("greet"):
+            if r.fire():
+                text = " ".join(r.words)
+        self.send(text)
+        if not text.startswith("220"):
+            self.readline_quiet()
+            return
+        while True:
+            line = self.readline()
+            self.log("<", line)
+            word = line.split(b" ", 1)[0].upper().decode("latin-1")
+            if word in ("EHLO", "HELO"):
+                if word == "EHLO" and self.has("ehlo-fail"):
+                    self.reply("EHLO", "502 5.5.2 no EHLO here")
+                    continue
+                if word == "HELO":
+                    self.reply("EHLO", "250 fault.test")
+                    continue
+                lines = ["fault.test"] + self.ehlo_lines()
+                for l in lines[:-1]:
+                    self.send("250-" + l, flush=False)
+                self.reply("EHLO", "250 " + lines[-1])
+            elif word == "STARTTLS":
+                self.send("220 2.0.0 go ahead")
+                if self.buf:
+                    self.log("*", b"data after STARTTLS discarded")
+                    self.buf = b""
+                self.starttls()
+            elif word == "AUTH":
+                self.auth(line)
+            elif word == "MAIL":
+                self.reset()
+                addr = line[10:].decode("utf-8", "replace")
+                self.sender, _, self.params = addr.partition(" ")
+                self.reply("MAIL", "250 2.1.0 ok")
+            elif word == "RCPT":
+                self.rcpt(line[8:].decode("utf-8", "replace"))
+            elif word == "DATA":
+                self.data()
+            elif word == "RSET":
+                self.reset()
+                self.reply("RSET", "250 2.0.0 ok")
+            elif word == "NOOP":
+                self.send("250 2.0.0 ok")
+            elif word == "QUIT":
+                self.reply("QUIT", "221 2.0.0 bye")
+                return
+            else:
+                self.send("502 5.5.2 unknown command")
+
+    def readline_quiet(self):
+        try:
+            while True:
+                line = self.readline()
+                self.log("<", line)
+                if line.upper().startswith(b"QUIT"):
+                    self.send("221 2.0.0 bye")
+                    return
+                self.send("503 5.5.1 go away")
+        except (EOFError, OSError):
+            pass
+
+    def auth(self, line):
+        parts = line.split()
+        if not self.tls and not self.has("auth-plaintext"):
+            self.send("538 5.7.11 encryption required")
+            return
+        if parts[1].upper() == b"LOGIN":
+            self.send("334 VXNlcm5hbWU6")
+            self.log("<", self.readline())
+            self.send("334 UGFzc3dvcmQ6")
+            self.log("<", self.readline())
+        elif len(parts) < 3:
+            self.send("334 ")
+            self.log("<", self.readline())
+        self.reply("AUTH", "235 2.7.0 authenticated")
+
+    def rcpt(self, addr):
+        a = addr.split(" ", 1)[0]
+        for r in self.rules("rcpt"):
+            if r.words[0] in a and r.fire():
+                self.send(" ".join(r.words[1:]), flush=not (b"\n" in self.buf))
+                return
+        for k, r in self.srv.rules:
+            if k == "max-rcpts" and len(self.rcpts) >= int(r.words[0]):
+                self.send("452 4.5.3 too many recipients",
+                          flush=not (b"\n" in self.buf))
+                return
+        text = self.reply("RCPT", "250 2.1.5 ok")
+        if text.startswith("2"):
+            self.rcpts.append(addr)
+
+    def data(self):
+        if not self.rcpts:
+            self.send("554 5.5.1 no valid recipients")
+            return
+        text = self.reply("DATA", "354 end with .")
+        if not text.startswith("3"):
+            return
+        body = []
+        while True:
+            while b"\n" not in self.buf:
+                d = self.sock.recv(65536)
+                if not d:
+                    raise EOFError
+                self.buf += d
+            line, self.buf = self.buf.split(b"\n", 1)
+            if line in (b".\r", b"."):
+                break
+            if line.startswith(b"."):
+                line = line[1:]
+            body.append(line + b"\n")
+        self.log("<", b"(message, %d octets)" % sum(map(len, body)))
+        text = self.special("DOT", "250 2.0.0 queued")
+        if text is not None and text.startswith("2"):
+            self.store(b"".join(body))
+        if text is None:
+            raise ConnectionAbortedError
+        self.send(text)
+        self.msgs += 1
+        self.reset()
+        for k, r in self.srv.rules:
+            if k == "close-after" and self.msgs >= int(r.words[0]):
+                self.log("*", b"close-after")
+                raise ConnectionAbortedError
+
+    def store(self, data):
+        with LOCK:
+            STATE["msg"] += 1
+            n = STATE["msg"]
+        base = os.path.join(self.srv.dir, "msgs", "%06d" % n)
+        with open(base + ".eml.tmp", "wb") as f:
+            f.write(data)
+        with open(base + ".env", "w") as f:
+            f.write("sender %s\n" % self.sender.strip("<>"))
+            if self.params:
+                f.write("param %s\n" % self.params)
+            for r in self.rcpts:
+                a, _, p = r.partition(" ")
+                f.write("recipient %s\n" % a.strip("<>"))
+                if p:
+                    f.write("rparam %s\n" % p)
+        os.rename(base + ".eml.tmp", base + ".eml")
+
+
+class Server:
+    def __init__(self, a):
+        self.dir, self.tlsmode = a.dir, a.tls
+        self.rules = load_script(a.script)
+        os.makedirs(os.path.join(a.dir, "msgs"), exist_ok=True)
+        self.ctx = None
+        if a.tls != "none":
+            self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.ctx.load_cert_chain(a.cert, a.key)
+
+    def serve(self, port):
+        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(("127.0.0.1", port))
+        ls.listen(512)
+        with open(os.path.join(self.dir, "pid"), "w") as f:
+            f.write("%d\n" % os.getpid())
+        open(os.path.join(self.dir, "ready"), "w").close()
+        while True:
+            s, _ = ls.accept()
+            with LOCK:
+                STATE["conn"] += 1
+                n = STATE["conn"]
+            threading.Thread(target=self.handle, args=(s, n), daemon=True).start()
+
+    def handle(self, s, n):
+        sess = Session(self, s, n)
+        sess.log("*", b"connect")
+        try:
+            sess.run()
+        except (EOFError, ConnectionAbortedError, OSError, ssl.SSLError):
+            pass
+        sess.log("*", b"close")
+        try:
+            sess.sock.close()
+        except OSError:
+            pass
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--tls", default="none",
+                    choices=("none", "implicit", "starttls"))
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
+    ap.add_argument("--script")
+    Server(ap.parse_args()).serve(ap.parse_args().port)
+
+
+if __name__ == "__main__":
+    main()
