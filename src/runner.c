@@ -68,17 +68,63 @@ matches(const struct qsel *sel, const struct envelope *e)
 	}
 }
 
+static int
+cmp_id(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+free_ids(char **ids, size_t n)
+{
+	while (n > 0)
+		free(ids[--n]);
+	free(ids);
+}
+
+/* One entry of a run; updates st. */
+static void
+run_entry(struct dsession *ds, const struct qsel *sel, const char *id,
+    struct runstats *st)
+{
+	struct spool_entry ent;
+	struct dreport rep;
+	struct perr eerr = { 0, "" };
+	int rc;
+
+	if ((rc = spool_take(ds->sp, id, &ent, &eerr)) == 1) {
+		st->busy++;
+		return;
+	}
+	if (rc == -1) {
+		log_warnx("%s", eerr.msg);
+		return;
+	}
+	if ((sel->due_only && ent.env.next_try > time(NULL)) ||
+	    !matches(sel, &ent.env)) {
+		spool_release(&ent);
+		return;
+	}
+	st->tried++;
+	if (deliver_entry(ds, &ent, 0, &rep, &eerr) == -1)
+		log_warnx("%s: %s", ent.id, eerr.msg);
+	else if (rep.result == DR_DELIVERED)
+		st->delivered++;
+	else if (rep.result == DR_FAILED)
+		st->failed++;
+	else
+		st->deferred++;
+	spool_release(&ent);
+}
+
 int
 runner_once(struct dsession *ds, const struct qsel *sel, struct runstats *st,
     struct perr *err)
 {
-	struct spool_entry ent;
-	struct dreport rep;
-	struct perr eerr;
 	double start = mono_now();
-	char **ids = NULL;
-	size_t nids = 0, i;
-	int rc;
+	char **ids = NULL, **more = NULL;
+	size_t nids = 0, nmore = 0, i;
+	const char *key;
 
 	memset(st, 0, sizeof(*st));
 	if (spool_list(ds->sp, 0, &ids, &nids, err) == -1)
@@ -86,37 +132,20 @@ runner_once(struct dsession *ds, const struct qsel *sel, struct runstats *st,
 	for (i = 0; i < nids && !stop_flag && !ds->down; i++) {
 		if (sel->budget > 0 && mono_now() - start > sel->budget)
 			break;
-		if (sel->skip_id != NULL && strcmp(ids[i], sel->skip_id) == 0)
-			continue;
-		perr_clear(&eerr);
-		rc = spool_take(ds->sp, ids[i], &ent, &eerr);
-		if (rc == 1) {
-			st->busy++;
-			continue;
-		}
-		if (rc == -1) {
-			log_warnx("%s", eerr.msg);
-			continue;
-		}
-		if ((sel->due_only && ent.env.next_try > time(NULL)) ||
-		    !matches(sel, &ent.env)) {
-			spool_release(&ent);
-			continue;
-		}
-		st->tried++;
-		if (deliver_entry(ds, &ent, 0, &rep, &eerr) == -1)
-			log_warnx("%s: %s", ent.id, eerr.msg);
-		else if (rep.result == DR_DELIVERED)
-			st->delivered++;
-		else if (rep.result == DR_FAILED)
-			st->failed++;
-		else
-			st->deferred++;
-		spool_release(&ent);
+		if (sel->skip_id == NULL || strcmp(ids[i], sel->skip_id) != 0)
+			run_entry(ds, sel, ids[i], st);
 	}
-	for (i = 0; i < nids; i++)
-		free(ids[i]);
-	free(ids);
+	/* notifications this run queued go out over the same session */
+	if (st->failed > 0 && !stop_flag && !ds->down &&
+	    spool_list(ds->sp, 0, &more, &nmore, err) == 0) {
+		for (i = 0; i < nmore && !stop_flag && !ds->down; i++) {
+			key = more[i];
+			if (bsearch(&key, ids, nids, sizeof(*ids), cmp_id) == NULL)
+				run_entry(ds, sel, more[i], st);
+		}
+		free_ids(more, nmore);
+	}
+	free_ids(ids, nids);
 	return 0;
 }
 
