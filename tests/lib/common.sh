@@ -1,0 +1,149 @@
+# Sourced by every integration test (tests/it/t_*.sh). sh, not bash.
+# The test bed's variables (TB_*) come from $TB_ENV, set by tests/run.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+POSTA=${POSTA:-$ROOT/src/posta}
+LIB=$ROOT/tests/lib
+[ -n "${TB_ENV:-}" ] && [ -r "$TB_ENV" ] && . "$TB_ENV"
+
+# A fresh directory per test; kept for a look when the test fails.
+T=$(mktemp -d /tmp/posta-test.XXXXXX)
+chmod 755 "$T"
+FAULT_PIDS=""
+cleanup() {
+	st=$?
+	for p in $FAULT_PIDS; do kill "$p" 2>/dev/null; done
+	if [ $st -eq 0 ]; then rm -rf "$T"; else echo "# kept $T" >&2; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "skip: $*" >&2; exit 77; }
+need_testbed() { [ -n "${TB_PORT_SUBMISSION:-}" ] || skip "no test bed (run through tests/run)"; }
+
+# expect_exit N cmd...: run cmd, fail unless it exits N
+expect_exit() {
+	want=$1; shift
+	"$@"; got=$?
+	[ "$got" -eq "$want" ] || fail "$*: exit $got, want $want"
+}
+assert_eq() { [ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"; }
+assert_file_contains() { grep -qF -- "$2" "$1" || fail "$1 does not contain '$2'"; }
+assert_not_contains() { ! grep -qF -- "$2" "$1" || fail "$1 contains '$2'"; }
+
+# A TCP port on 127.0.0.1 nobody listens on, in 30000-39999.
+free_port() {
+	python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    p = random.randint(30000, 39999)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+        s.close()
+        print(p)
+        break
+    except OSError:
+        s.close()
+PY
+}
+
+# fault_start SCRIPT [none|implicit|starttls]: start faultsmtp.py in
+# $T/fault (FAULT_DIR) on FAULT_PORT; the script is a file or "-" (none).
+fault_start() {
+	FAULT_DIR=$T/fault${FAULT_N:-}
+	FAULT_N=$(( ${FAULT_N:-0} + 1 ))
+	mkdir -p "$FAULT_DIR"
+	[ -n "${FAULT_PORT:-}" ] || FAULT_PORT=$(free_port)
+	set -- "$1" "${2:-none}"
+	args="--port $FAULT_PORT --dir $FAULT_DIR --tls $2"
+	[ "$2" != none ] && args="$args --cert $TB_CERT --key $TB_KEY"
+	[ "$1" != - ] && args="$args --script $1"
+	# shellcheck disable=SC2086
+	python3 "$LIB/faultsmtp.py" $args 2>>"$FAULT_DIR/stderr" &
+	FAULT_PIDS="$FAULT_PIDS $!"
+	FAULT_PID=$!
+	i=0
+	while [ ! -e "$FAULT_DIR/ready" ]; do
+		i=$((i + 1)); [ $i -gt 100 ] && fail "fault server did not start"
+		sleep 0.05
+	done
+}
+fault_stop() {
+	[ -n "${FAULT_PID:-}" ] && kill "$FAULT_PID" 2>/dev/null
+	wait "$FAULT_PID" 2>/dev/null
+	FAULT_PID=""
+}
+fault_msgs() { ls "$FAULT_DIR/msgs" 2>/dev/null | grep -c '\.eml$'; }
+fault_connections() { grep -c '^C[0-9]* \* connect' "$FAULT_DIR/transcript"; }
+
+# posta_conf NAME: the common tail of every config ([sender] [queue] [log])
+conf_tail() {
+	printf '[sender]\ndomain = example.com\n[queue]\ndir = %s\n[log]\nsyslog = no\nfile = %s\n' \
+	    "$T/spool" "$T/posta.log"
+}
+
+# posta_conf_postfix smtps|submission|plain: a config for the test bed
+posta_conf_postfix() {
+	need_testbed
+	case $1 in
+	smtps) port=$TB_PORT_SMTPS tls=implicit ;;
+	submission) port=$TB_PORT_SUBMISSION tls=starttls ;;
+	plain) port=$TB_PORT_PLAIN tls=none ;;
+	esac
+	{
+		printf '[upstream]\nhost = %s\nport = %s\ntls = %s\n' "$TB_HOST" "$port" "$tls"
+		[ "$tls" != none ] && printf 'username = %s\npassword = %s\nca_file = %s\n' \
+		    "$TB_USER" "$TB_PASS" "$TB_CA"
+		printf 'timeout = 10\n'
+		conf_tail
+	} >"$T/posta.conf"
+	chmod 600 "$T/posta.conf"
+	echo "$T/posta.conf"
+}
+
+# posta_conf_fault PORT [none|implicit|starttls]
+posta_conf_fault() {
+	tls=${2:-none}
+	{
+		printf '[upstream]\nhost = %s\nport = %s\ntls = %s\ntimeout = 5\n' \
+		    "$( [ "$tls" = none ] && echo 127.0.0.1 || echo localhost)" "$1" "$tls"
+		[ "$tls" != none ] && printf 'username = u@example.com\npassword = fault-secret-pw\nca_file = %s\n' "$TB_CA"
+		conf_tail
+	} >"$T/posta.conf"
+	chmod 600 "$T/posta.conf"
+	echo "$T/posta.conf"
+}
+
+mail_count() { ls "$TB_CAPTURE/$1" 2>/dev/null | grep -c '\.eml$'; }
+
+# wait_mail RCPT N [TIMEOUT]: the capture pipe writes asynchronously
+wait_mail() {
+	n=0 limit=$(( ${3:-20} * 10 ))
+	while [ "$(mail_count "$1")" -lt "$2" ]; do
+		n=$((n + 1)); [ $n -gt $limit ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# The message as posta sent it: without the Received header Postfix added.
+strip_received() {
+	awk 'BEGIN { skip = 0; done = 0 }
+	     !done && /^Received: / { skip = 1; next }
+	     !done && skip && /^[ \t]/ { next }
+	     { if (skip) done = 1; skip = 0; print }' "$1"
+}
+
+# The private Postfix has nothing in flight.
+testbed_idle() {
+	i=0
+	while [ -n "$(find "$TB_QUEUE/incoming" "$TB_QUEUE/active" "$TB_QUEUE/maildrop" -type f 2>/dev/null)" ]; do
+		i=$((i + 1)); [ $i -gt 200 ] && return 1
+		sleep 0.1
+	done
+}
+
+queued() { ls "$T/spool/q" 2>/dev/null | grep -c '\.env$'; }
+failed_count() { ls "$T/spool/failed" 2>/dev/null | grep -c '\.env$'; }
