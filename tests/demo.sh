@@ -6,6 +6,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 POSTA=${POSTA:-$ROOT/src/posta}
 D=$(mktemp -d /tmp/posta-demo.XXXXXX)
+chmod 755 "$D"
 cleanup() { "$ROOT/tests/lib/testbed.sh" stop "$D/tb" >/dev/null 2>&1 || :; }
 trap cleanup EXIT INT TERM
 

@@ -4,6 +4,7 @@
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 D=$(mktemp -d /tmp/posta-bench.XXXXXX)
+chmod 755 "$D"
 cleanup() { "$ROOT/tests/lib/testbed.sh" stop "$D/tb" >/dev/null 2>&1 || :; }
 trap cleanup EXIT INT TERM
 "$ROOT/tests/lib/testbed.sh" start "$D/tb" >/dev/null
