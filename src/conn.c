@@ -37,6 +37,8 @@ conn_poll(int fd, short events, double deadline)
 		left = deadline - mono_now();
 		if (left <= 0)
 			return 0;
+		if (events & POLLIN)
+			tcp_quickack(fd);
 		pfd.fd = fd;
 		pfd.events = events;
 		pfd.revents = 0;

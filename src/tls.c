@@ -72,6 +72,8 @@ tls_poll(int fd, short events, double deadline)
 			errno = ETIMEDOUT;
 			return -1;
 		}
+		if (events & POLLIN)
+			tcp_quickack(fd);
 		pfd.fd = fd;
 		pfd.events = events;
 		pfd.revents = 0;

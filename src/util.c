@@ -4,6 +4,10 @@
  * screen deserves its own file.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -100,6 +104,20 @@ host_name(char *buf, size_t cap)
 	if (gethostname(buf, cap) == -1 || buf[0] == '\0')
 		(void)xstrlcpy(buf, "localhost", cap);
 	buf[cap - 1] = '\0';
+}
+
+void
+tcp_quickack(int fd)
+{
+	int one = 1;
+
+	/* Linux only; elsewhere, and on a pipe, this fails harmlessly */
+#ifdef TCP_QUICKACK
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+#else
+	(void)fd;
+	(void)one;
+#endif
 }
 
 void

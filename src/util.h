@@ -32,6 +32,14 @@ char	*xstrdup(const char *s);
 /* This host's name as gethostname(3) gives it, into buf. */
 void	 host_name(char *buf, size_t cap);
 
+/*
+ * Ask the kernel to acknowledge what arrives on TCP socket fd at once.
+ * Called before every wait for input: a server that sends two small
+ * writes in a row (a TLS session ticket, then a reply) is otherwise held
+ * by its own Nagle algorithm until our delayed ACK, 40 ms later.
+ */
+void	 tcp_quickack(int fd);
+
 /* Lower-case ASCII in place. */
 void	 str_lower(char *s);
 
