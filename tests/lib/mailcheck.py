@@ -10,6 +10,8 @@ mailcheck.py names FILE           the field names in order, one a line
 mailcheck.py body FILE            the body (after the first empty line) as
                                   stored, byte for byte; CR LF kept
 mailcheck.py body-lf FILE         the body with CR LF turned into LF
+mailcheck.py text FILE            the body of a text/plain message, its
+                                  Content-Transfer-Encoding undone, UTF-8
 
 The header section ends at the first empty line (or at the end of the
 file). The test bed's Received field counts like any other field.
@@ -56,6 +58,15 @@ def main():
     out = sys.stdout.buffer
     if cmd == "body":
         out.write(body)
+        return 0
+    if cmd == "text":
+        import email
+        from email import policy
+        m = email.message_from_bytes(data, policy=policy.compat32)
+        raw = m.get_payload(decode=True)
+        cs = m.get_content_charset() or "us-ascii"
+        text = raw.decode(cs, "replace").replace("\r\n", "\n")
+        out.write(text.encode("utf-8"))
         return 0
     if cmd == "body-lf":
         out.write(body.replace(b"\r\n", b"\n"))
