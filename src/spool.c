@@ -25,8 +25,8 @@
  * Acknowledgement (exit 0, or 250 in -bs) happens only after state 4
  * is on disk. A scan touches only files whose lock it can take, so it
  * never disturbs a live process. Anything in q/ that is not ID.msg or
- * ID.env, and any envelope that does not parse, goes to corrupt/ with
- * a log line.
+ * ID.env, an envelope without its message, and any envelope that does
+ * not parse, goes to corrupt/ with a log line.
  */
 #include <sys/types.h>
 #include <sys/file.h>
@@ -262,10 +262,10 @@ spool_discard(struct spool *sp, struct spool_entry *ent)
 static void
 quarantine(struct spool *sp, const char *name, const char *why)
 {
-	if (renameat(sp->qfd, name, sp->corruptfd, name) == -1 &&
-	    errno != ENOENT) {
-		log_warnx("%s/q/%s: %s; cannot move it to corrupt/: %s",
-		    sp->path, name, why, strerror(errno));
+	if (renameat(sp->qfd, name, sp->corruptfd, name) == -1) {
+		if (errno != ENOENT)	/* gone: its owner finished with it */
+			log_warnx("%s/q/%s: %s; cannot move it to corrupt/: "
+			    "%s", sp->path, name, why, strerror(errno));
 		return;
 	}
 	log_warnx("%s/q/%s: %s; moved to %s/corrupt/", sp->path, name, why,
@@ -541,6 +541,11 @@ spool_list(struct spool *sp, int failed, char ***ids, size_t *nids,
 			else if (pass == 0 && strcmp(ext, "msg") == 0 &&
 			    !exists_at(sp->qfd, id, "env"))
 				recover_msg(sp, id);
+			else if (pass == 0 && strcmp(ext, "env") == 0 &&
+			    !exists_at(sp->qfd, id, "msg"))
+				/* never a state of ours: envelopes go first */
+				quarantine(sp, de->d_name,
+				    "envelope without a message");
 			else if (pass == 1 && ext != NULL &&
 			    strcmp(ext, "env") == 0 &&
 			    add_id(ids, nids, &cap, id) == -1) {
