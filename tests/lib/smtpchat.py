@@ -128,9 +128,23 @@ class Chat:
                 self.p.stdin.close()
         except (BrokenPipeError, SystemExit):
             pass
+        fd = self.p.stdout.fileno()
         rest = b""
+        deadline = time.monotonic() + 30
+        while True:
+            left = deadline - time.monotonic()
+            r = select.select([fd], [], [], max(left, 0))[0] if left > 0 else []
+            if not r:
+                self.p.kill()
+                self.p.wait()
+                self.out("exit timeout")
+                return 1
+            d = os.read(fd, 65536)
+            if not d:
+                break
+            rest += d
         try:
-            rest, _ = self.p.communicate(timeout=30)
+            self.p.wait(timeout=max(deadline - time.monotonic(), 1))
         except subprocess.TimeoutExpired:
             self.p.kill()
             self.p.wait()
