@@ -1,0 +1,95 @@
+#!/bin/sh
+# Issue 4: the installed names. `make install install-sendmail` into a
+# DESTDIR tree under $T (never outside it): the binary, the man pages,
+# etc/posta.conf (mode 600), and relative links sendmail, mailq and
+# newaliases that resolve inside the tree; called by those names they
+# behave as SPEC.md says: sendmail is posta, mailq is posta -bp,
+# newaliases succeeds and does nothing.
+. "$(dirname "$0")/../lib/common.sh"
+. "$LIB/callers.sh"
+[ -x "$POSTA" ] || fail "$POSTA is not built"
+
+D=$T/root
+# -o src/posta: install the binary under test, never rebuild it here
+make -C "$ROOT" -o src/posta install install-sendmail DESTDIR="$D" \
+    PREFIX=/usr >"$T/make.out" 2>&1 || fail "make install: $(tail -5 "$T/make.out")"
+# every destination make wrote to is inside $D
+awk '/^ *install -m/ { print $NF } /^ln -sf/ { print $NF }' "$T/make.out" >"$T/dests"
+[ "$(wc -l <"$T/dests")" -ge 7 ] || fail "make printed no install lines: $(cat "$T/make.out")"
+while read -r d; do
+	case $d in "$D"/*) ;; *) fail "make installed outside DESTDIR: $d" ;; esac
+done <"$T/dests"
+
+mode() { stat -c %a "$1"; }
+for f in usr/sbin/posta:755:src/posta usr/share/man/man8/posta.8:644:man/posta.8 \
+    usr/share/man/man5/posta.conf.5:644:man/posta.conf.5 etc/posta.conf:600:etc/posta.conf; do
+	p=${f%%:*} rest=${f#*:}
+	m=${rest%%:*} src=${rest#*:}
+	[ -f "$D/$p" ] && [ ! -L "$D/$p" ] || fail "$p not installed as a file"
+	assert_eq "$(mode "$D/$p")" "$m" "mode of $p"
+	cmp -s "$D/$p" "$ROOT/$src" || fail "$p differs from $src"
+done
+
+# the links: relative, resolving to the installed posta inside $D
+for l in usr/sbin/sendmail:posta usr/bin/mailq:../sbin/posta \
+    usr/bin/newaliases:../sbin/posta; do
+	p=${l%%:*} want=${l#*:}
+	[ -L "$D/$p" ] || fail "$p is not a symbolic link"
+	assert_eq "$(readlink "$D/$p")" "$want" "target of $p"
+	assert_eq "$(readlink -f "$D/$p")" "$(readlink -f "$D/usr/sbin/posta")" "$p resolves to"
+done
+SM=$D/usr/sbin/sendmail MQ=$D/usr/bin/mailq NA=$D/usr/bin/newaliases
+
+# sendmail: the version, then mail through the real smart host
+"$SM" -bV >"$T/out" 2>&1 || fail "sendmail -bV: exit $?"
+grep -q '^posta ' "$T/out" || fail "sendmail -bV: $(cat "$T/out")"
+posta_conf_postfix submission >/dev/null
+R=install-$TAG@dest.test
+printf 'Subject: installed %s\n\nvia the sendmail link\n' "$TAG" |
+    "$SM" -C "$T/posta.conf" -i "$R" 2>"$T/err" || fail "sendmail: exit $?: $(cat "$T/err")"
+getmail "$R" 1
+assert_hdr "$M" Subject "installed $TAG"
+assert_eq "$(env_sender "$E")" "$ME@example.com" "sendmail link: envelope sender"
+
+# mailq: posta -bp: the empty queue, then a queued message, then empty
+"$MQ" -C "$T/posta.conf" >"$T/out" 2>&1 || fail "mailq: exit $?"
+assert_eq "$(cat "$T/out")" "Mail queue is empty" "mailq on an empty queue"
+printf 'Subject: queued\n\nb\n' | "$SM" -C "$T/posta.conf" -odq "$R" || fail "-odq: exit $?"
+"$MQ" -C "$T/posta.conf" >"$T/out" 2>&1 || fail "mailq: exit $?"
+id=$(ls "$T/spool/q" | sed -n 's/\.env$//p')
+[ -n "$id" ] || fail "-odq queued nothing"
+grep -q "^$id " "$T/out" && grep -q "pending *<$R>" "$T/out" ||
+    fail "mailq does not list $id: $(cat "$T/out")"
+"$SM" -C "$T/posta.conf" -bp | cmp -s - "$T/out" || fail "mailq and sendmail -bp differ"
+"$MQ" -C "$T/posta.conf" -qQ >"$T/out" 2>&1 || fail "mailq -qQ: exit $?"
+assert_eq "$(cat "$T/out")" "No failed messages" "mailq -qQ"
+"$SM" -C "$T/posta.conf" -q || fail "sendmail -q: exit $?"
+getmail "$R" 2
+"$MQ" -C "$T/posta.conf" >"$T/out" 2>&1 || fail "mailq: exit $?"
+assert_eq "$(cat "$T/out")" "Mail queue is empty" "mailq after -q"
+
+# newaliases: exit 0, silent, reads nothing ([aliases] is read on every
+# run); also with the flags a package's postinst may give
+for args in "" "-C $T/posta.conf" "-v"; do
+	# shellcheck disable=SC2086
+	"$NA" $args >"$T/out" 2>&1
+	st=$?
+	[ $st -eq 0 ] || fail "newaliases $args: exit $st"
+	[ -s "$T/out" ] && fail "newaliases $args: printed $(cat "$T/out")"
+done
+"$SM" -bi >"$T/out" 2>&1 || fail "sendmail -bi: exit $?"
+[ -s "$T/out" ] && fail "sendmail -bi printed $(cat "$T/out")"
+if command -v strace >/dev/null; then
+	strace -f -e trace=open,openat -o "$T/trace" "$NA" || fail "newaliases under strace"
+	grep -v -e '\.so' -e 'ld\.so' -e 'ENOENT' -e '+++' -e 'locale' "$T/trace" |
+	    grep -q 'posta' && fail "newaliases opened a posta file: $(grep posta "$T/trace")"
+fi
+
+# a second install keeps the administrator's configuration
+printf '; edited by the admin %s\n' "$TAG" >>"$D/etc/posta.conf"
+make -C "$ROOT" -o src/posta install install-sendmail DESTDIR="$D" \
+    PREFIX=/usr >"$T/make.out" 2>&1 || fail "second make install: $(tail -5 "$T/make.out")"
+grep -q "edited by the admin $TAG" "$D/etc/posta.conf" ||
+    fail "make install overwrote etc/posta.conf"
+[ -L "$D/usr/sbin/sendmail" ] && assert_eq "$(readlink "$D/usr/sbin/sendmail")" posta "link after reinstall"
+exit 0
