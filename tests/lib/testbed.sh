@@ -76,7 +76,15 @@ sys_altdir() {
 			    "$dir" >"$SYS_MAINCF" || exit 1
 			exit 0
 		fi
-		cur=$(postconf -c /etc/postfix -n -h alternate_config_directories 2>/dev/null)
+		# Read the value ourselves: postconf -n is slow (seconds) when
+		# the parameter is unset.  Last assignment wins, continuation
+		# lines start with white space.
+		cur=$(awk '
+		    /^alternate_config_directories[ \t]*=/ {
+			v = $0; sub(/^[^=]*=[ \t]*/, "", v); on = 1; next }
+		    on && /^[ \t]/ { v = v " " $0; next }
+		    { on = 0 }
+		    END { print v }' "$SYS_MAINCF")
 		new=""
 		for d in $(echo "$cur" | tr ',' ' '); do
 			[ "$d" = "$dir" ] && { [ "$op" = add ] && exit 0; continue; }
@@ -355,6 +363,24 @@ write_env() {
 	} >"$f.tmp" && mv "$f.tmp" "$f"
 }
 
+# The queue directories as postfix-files wants them.  "postfix check"
+# would create them too, but one mkdir/chown/chmod per directory costs
+# over a second on slow-fork machines.
+mkqueue() {
+	local q=$1
+	(
+		cd "$q" || exit 1
+		mkdir active bounce corrupt defer deferred flush hold incoming \
+		    private saved trace maildrop public pid &&
+		chown postfix active bounce corrupt defer deferred flush hold \
+		    incoming private saved trace maildrop public &&
+		chmod 0700 active bounce corrupt defer deferred flush hold \
+		    incoming private saved trace &&
+		chgrp postdrop maildrop public &&
+		chmod 0730 maildrop && chmod 0710 public && chmod 0755 pid
+	)
+}
+
 master_pid() {
 	local p
 	p=$(sed -n '1s/[^0-9]//gp' "$1/queue/pid/master.pid" 2>/dev/null)
@@ -387,6 +413,7 @@ start() {
 	    die "mkdir in $d"
 	chown postfix "$d/data" && chown nobody:nogroup "$d/capture" ||
 	    die "chown in $d"
+	mkqueue "$d/queue" || die "cannot create the queue directories"
 	install -m 0755 "$HERE/capture.py" "$d/bin/capture.py" ||
 	    die "cannot install capture.py"
 	cat >"$d/postfix/recipient_access" <<'EOF'
