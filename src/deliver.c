@@ -26,6 +26,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "addr.h"
 #include "deliver.h"
 #include "dsn.h"
 #include "log.h"
@@ -102,7 +103,7 @@ transaction(struct dsession *ds, struct spool_entry *ent, int *again,
 	struct envelope *e = &ent->env;
 	struct smtp_tx tx;
 	size_t i, n = 0, *map = NULL, accepted = 0, n452 = 0;
-	int rc = -1, code;
+	int rc = -1, code, utf8;
 
 	*again = 0;
 	memset(&tx, 0, sizeof(tx));
@@ -111,18 +112,31 @@ transaction(struct dsession *ds, struct spool_entry *ent, int *again,
 		perr_set(err, EX_OSERR, "out of memory");
 		goto out;
 	}
+	utf8 = e->smtputf8 && (ds->smtp.ext & SMTP_EXT_SMTPUTF8);
 	for (i = 0; i < e->nrcpts; i++) {
 		if (e->rcpts[i].state != RCPT_PENDING)
 			continue;
+		/* without SMTPUTF8 only the addresses that need it fail */
+		if (e->smtputf8 && !utf8 && !addr_is_utf8(e->sender) &&
+		    addr_is_utf8(e->rcpts[i].addr)) {
+			e->rcpts[i].state = RCPT_FAILED;
+			(void)env_set_str(&e->rcpts[i].reason, "553 5.6.7 "
+			    "non-ASCII address, and the upstream does not "
+			    "offer SMTPUTF8", NULL);
+			continue;
+		}
 		tx.rcpts[n].addr = e->rcpts[i].addr;
 		tx.rcpts[n].notify = e->dsn_notify;
 		map[n++] = i;
 	}
-	tx.nrcpts = n;
+	if ((tx.nrcpts = n) == 0) {
+		rc = 0;
+		goto out;
+	}
 	tx.sender = e->sender;
 	tx.size = ent->size;
 	tx.body8bit = e->body8bit;
-	tx.smtputf8 = e->smtputf8;
+	tx.smtputf8 = e->smtputf8 && (utf8 || addr_is_utf8(e->sender));
 	tx.dsn_ret = e->dsn_ret;
 	tx.dsn_envid = e->dsn_envid;
 	tx.fd = ent->fd;

@@ -212,7 +212,9 @@ env_write(const struct envelope *e, int fd, struct perr *err)
 	wb_put(w, "end\n");
 	wb_flush(w);
 	if (w->failed) {
-		perr_set(err, EX_IOERR, "write envelope: %s", strerror(errno));
+		/* as with the message: the spool could not take it */
+		perr_set(err, EX_CANTCREAT, "cannot write the envelope: %s",
+		    strerror(errno));
 		goto out;
 	}
 	rc = 0;

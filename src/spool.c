@@ -192,14 +192,14 @@ write_env(struct spool *sp, const struct spool_entry *ent, const char *ext,
 	if (env_write(&ent->env, fd, err) == -1)
 		goto out;
 	if (fsync(fd) == -1) {
-		perr_set(err, EX_IOERR, "%s/tmp/%s: fsync: %s", sp->path, name,
+		perr_set(err, EX_CANTCREAT, "%s/tmp/%s: fsync: %s", sp->path, name,
 		    strerror(errno));
 		goto out;
 	}
 	rc = 0;
 out:
 	if (close(fd) == -1 && rc == 0)
-		rc = perr_set(err, EX_IOERR, "%s/tmp/%s: close: %s", sp->path,
+		rc = perr_set(err, EX_CANTCREAT, "%s/tmp/%s: close: %s", sp->path,
 		    name, strerror(errno));
 	if (rc == -1)
 		(void)unlinkat(sp->tmpfd, name, 0);
@@ -228,7 +228,7 @@ spool_commit(struct spool *sp, struct spool_entry *ent, int to_failed,
 	int dst = to_failed ? sp->failfd : sp->qfd;
 
 	if (fsync(ent->fd) == -1 || fstat(ent->fd, &st) == -1)
-		return perr_set(err, EX_IOERR, "%s/tmp/%s.msg: %s", sp->path,
+		return perr_set(err, EX_CANTCREAT, "%s/tmp/%s.msg: %s", sp->path,
 		    ent->id, strerror(errno));
 	ent->size = st.st_size;
 	if (write_env(sp, ent, "env", err) == -1)
