@@ -143,6 +143,7 @@ sed -n '/^C: EHLO/,/^S: 354/p' "$T/chat.out" | grep -c '^C: <write' | grep -qx 1
     fail "the first batch was not one write"
 grep -q '^S: 250-PIPELINING' "$T/chat.out" || fail "no PIPELINING in EHLO"
 ids=$(sed -n 's/^S: 250 2\.0\.0 .*queued as \([0-9a-f]*\)$/\1/p' "$T/chat.out" | tr '\n' ' ')
+# shellcheck disable=SC2086
 set -- $ids
 [ $# -eq 2 ] || fail "want 2 queue ids, got '$ids'"
 # mailq lists exactly the accepted ones

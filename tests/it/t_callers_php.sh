@@ -14,7 +14,7 @@ export TO CC BCC
 
 # php prints nothing and exits 0 only when mail() returned true
 php_mail() {	# sendmail_path [additional_params]
-	SP=$1 AP=${2:-} php -n -d sendmail_path="$1" -r '
+	AP=${2:-} php -n -d sendmail_path="$1" -r '
 	    $ap = getenv("AP");
 	    $h = "From: site@example.com\r\nCc: " . getenv("CC") .
 		"\r\nX-Mailer: PHP";

@@ -1,5 +1,6 @@
 # Helpers of the real-caller tests (issue 4), sourced after common.sh.
-# sh, not bash.
+# sh, not bash. The variables set here are used by the tests that source it.
+# shellcheck disable=SC2034
 
 # The test bed's capture directory is shared by every test of a run (and
 # by reruns against a kept test bed): recipients carry a tag of this run.
