@@ -1,9 +1,9 @@
 #!/bin/sh
 # Issue 3: "a corrupt or foreign file in the spool is moved aside with a
-# log line". A file q/ID.env without its q/ID.msg (no crash of posta
+# log line", also a file q/ID.env without its q/ID.msg (no crash of posta
 # leaves that: intake renames the message first, removal and failure
-# unlink/move the envelope first) is left in q/ for ever: every run and
-# every mailq reports it as unreadable, nothing moves it to corrupt/.
+# unlink/move the envelope first). Before 3a2b336 it stayed in q/ for
+# ever, reported as unreadable by every run and every mailq.
 . "$(dirname "$0")/../lib/common.sh"
 enqueue() {
 	printf 'Subject: %s\n\ntoken %s\n' "$1" "$1" |
@@ -16,7 +16,7 @@ conf=$(posta_conf_fault "$FAULT_PORT")
 Q=$T/spool/q C=$T/spool/corrupt
 enqueue good0
 "$POSTA" -C "$conf" -q 2>"$T/err" || fail "-q: exit $?"	# creates the spool
-# an envelope without its message (a foreign ID.env): not listed forever
+# an envelope without its message (a foreign ID.env)
 printf 'posta-envelope 1\n' >"$Q/fedcba9876543210.env"
 enqueue good4
 "$POSTA" -C "$conf" -q 2>"$T/err" || fail "-q with a lone envelope: exit $?"
