@@ -4,8 +4,7 @@
 # offered; when not offered those recipients fail with a clear error
 # (permanent)": only the non-ASCII recipient fails; the ASCII one is
 # delivered, the sender gets a DSN for the other, exit 0 with a stderr
-# line (some delivered, some failed). (posta(8), DESCRIPTION, still says
-# the message fails for all its recipients.)
+# line (some delivered, some failed).
 . "$(dirname "$0")/../lib/common.sh"
 . "$LIB/callers.sh"
 
