@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Submission: a message from standard input (or each message of a -bs
+ * dialogue) goes into the spool, then is delivered as the delivery mode
+ * says: now while the caller waits, in a detached child, or later.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "alias.h"
+#include "deliver.h"
+#include "message.h"
+#include "posta.h"
+#include "runner.h"
+#include "smtpd.h"
+#include "submit.h"
+#include "util.h"
+
+/* The address the envelope and a generated From: use (see posta(8)). */
+static int
+resolve_sender(struct submit *a)
+{
+	char raw[MAX_ADDR + 1], user[MAX_ADDR + 1];
+	const struct passwd *pw;
+	const char *why;
+
+	if (a->o->sender != NULL) {
+		if (addr_strip_angle(a->o->sender, raw, sizeof(raw)) == -1 ||
+		    addr_check_envelope(raw, 1, &why) == -1)
+			return perr_set(a->err, EX_USAGE, "-f %s: %s",
+			    a->o->sender, addr_strip_angle(a->o->sender, raw,
+			    sizeof(raw)) == -1 ? "unbalanced <>" : why);
+		if (raw[0] != '\0' && alias_qualify(a->cfg, raw, a->sender,
+		    sizeof(a->sender)) == -1)
+			return perr_set(a->err, EX_USAGE, "-f: too long");
+	} else if (a->cfg->from != NULL)
+		(void)xstrlcpy(a->sender, a->cfg->from, sizeof(a->sender));
+	else {
+		pw = getpwuid(getuid());
+		(void)xstrlcpy(user, pw != NULL ? pw->pw_name : "nobody",
+		    sizeof(user));
+		(void)alias_qualify(a->cfg, user, a->sender, sizeof(a->sender));
+	}
+	if (a->cfg->force_from && a->cfg->from != NULL && a->sender[0] != '\0')
+		(void)xstrlcpy(a->sender, a->cfg->from, sizeof(a->sender));
+	if (a->sender[0] != '\0')
+		(void)xstrlcpy(a->from_addr, a->sender, sizeof(a->from_addr));
+	else if (a->cfg->from != NULL)
+		(void)xstrlcpy(a->from_addr, a->cfg->from, sizeof(a->from_addr));
+	else {
+		pw = getpwuid(getuid());
+		(void)alias_qualify(a->cfg, pw != NULL ? pw->pw_name :
+		    "nobody", a->from_addr, sizeof(a->from_addr));
+	}
+	return 0;
+}
+
+struct rcpt_ctx {
+	struct msg	*m;
+	struct submit	*a;
+};
+
+static int
+add_resolved(const char *addr, void *arg)
+{
+	struct rcpt_ctx *c = arg;
+
+	return msg_add_rcpt(c->m, addr, c->a->err);
+}
+
+static int
+add_arg(const char *addr, void *arg)
+{
+	struct rcpt_ctx *c = arg;
+
+	return alias_resolve(c->a->cfg, addr, add_resolved, c, c->a->err);
+}
+
+/* Deliver one committed, locked entry as the delivery mode says. */
+static int
+deliver_one(struct submit *a, struct spool_entry *ent, int mode)
+{
+	struct dsession ds;
+	struct dreport rep;
+	struct runstats st;
+	struct qsel flush = { 0, NULL, 1, FLUSH_BUDGET, ent->id };
+	int code = 0;
+
+	dsession_init(&ds, a->cfg, a->sp, a->o->verbose);
+	if (deliver_entry(&ds, ent, 1, &rep, a->err) == -1) {
+		dsession_close(&ds);
+		return a->err->code;
+	}
+	spool_release(ent);
+	if (rep.result == DR_DEFERRED && mode == DELIVERY_FOREGROUND)
+		fprintf(stderr, "posta: message %s queued for retry: %s\n",
+		    ent->id, rep.reason);
+	else if (rep.result == DR_FAILED && rep.ndone > 0)
+		fprintf(stderr, "posta: message %s: some recipients failed, "
+		    "a notification was sent: %s\n", ent->id, rep.reason);
+	else if (rep.result == DR_FAILED) {
+		perr_set(a->err, rep.code, "%s (message kept in %s/failed/)",
+		    rep.reason, a->sp->path);
+		code = rep.code;
+	}
+	/* the upstream is reachable: also send what else is due */
+	if (!ds.down && rep.result != DR_DEFERRED)
+		(void)runner_once(&ds, &flush, &st, &(struct perr){ 0, "" });
+	dsession_close(&ds);
+	return code;
+}
+
+/*
+ * Fork a child that outlives us, detached from the caller's session and
+ * from its pipes (a caller may wait for them to close). Returns 0 in the
+ * child, 1 in the parent, -1 when fork failed.
+ */
+static int
+detach(struct submit *a)
+{
+	pid_t pid;
+	int fd;
+
+	if ((pid = fork()) != 0)
+		return pid == -1 ? -1 : 1;
+	(void)setsid();
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1) {
+		(void)dup2(fd, 0);
+		(void)dup2(fd, 1);
+		(void)dup2(fd, 2);
+	}
+	a->o->verbose = 0;
+	return 0;
+}
+
+/* -odb: hand the entry to a detached child and return at once. */
+static int
+background(struct submit *a, struct spool_entry *ent)
+{
+	switch (detach(a)) {
+	case -1:
+		spool_release(ent);	/* it stays queued */
+		return 0;
+	case 0:
+		_exit(deliver_one(a, ent, DELIVERY_BACKGROUND) == 0 ? 0 : 1);
+	default:
+		/* the child holds the lock through its copy of the fd */
+		spool_release(ent);
+		return 0;
+	}
+}
+
+static int
+after_intake(struct submit *a, struct spool_entry *ent)
+{
+	int mode = a->o->delivery >= 0 ? a->o->delivery : (int)a->cfg->delivery;
+
+	if (mode == DELIVERY_QUEUE) {
+		spool_release(ent);
+		return 0;
+	}
+	if (mode == DELIVERY_BACKGROUND)
+		return background(a, ent);
+	return deliver_one(a, ent, mode);
+}
+
+int
+submit_stdin(struct submit *a)
+{
+	struct msg_params mp;
+	struct spool_entry ent;
+	struct rcpt_ctx c = { NULL, a };
+	char buf[IO_CHUNK];
+	ssize_t n;
+	int i, r = 0;
+
+	if (resolve_sender(a) == -1)
+		return a->err->code;
+	memset(&mp, 0, sizeof(mp));
+	mp.cfg = a->cfg;
+	mp.sender = a->sender;
+	mp.from_addr = a->from_addr;
+	mp.fullname = a->o->fullname;
+	mp.from_headers = a->o->from_headers;
+	mp.dot_ends = a->o->dot_ends;
+	mp.body8bit = a->o->body == BODY_8BITMIME;
+	mp.dsn_ret = a->o->dsn_ret;
+	mp.dsn_envid = a->o->dsn_envid;
+	mp.dsn_notify = a->o->dsn_notify;
+	if (spool_open(a->sp, a->cfg->spooldir, 1, a->err) == -1 ||
+	    (c.m = msg_begin(a->sp, &mp, a->err)) == NULL)
+		return a->err->code;
+	/* argument recipients are checked before a byte of input is read */
+	for (i = 0; i < a->o->nrcpts; i++) {
+		if (addr_list_parse(a->o->rcpts[i], strlen(a->o->rcpts[i]),
+		    add_arg, &c) != 0) {
+			perr_set(a->err, EX_NOUSER, "%s: invalid address",
+			    a->o->rcpts[i]);
+			msg_abort(c.m);
+			return a->err->code;
+		}
+	}
+	while (r == 0) {
+		n = read(STDIN_FILENO, buf, sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			perr_set(a->err, EX_IOERR, "reading the message: %s",
+			    strerror(errno));
+			msg_abort(c.m);
+			return a->err->code;
+		}
+		if (n == 0)
+			break;
+		if ((r = msg_write(c.m, buf, (size_t)n, a->err)) == -1) {
+			msg_abort(c.m);
+			return a->err->code;
+		}
+	}
+	if (msg_end(c.m, &ent, a->err) == -1)
+		return a->err->code;
+	return after_intake(a, &ent);
+}
+
+static void
+accepted(void *arg, const char *id)
+{
+	struct submit *a = arg;
+	char **n;
+
+	if (a->nids == a->capids) {
+		a->capids = a->capids ? a->capids * 2 : 8;
+		if ((n = reallocarray(a->ids, a->capids, sizeof(*n))) == NULL)
+			return;		/* stays queued for the next run */
+		a->ids = n;
+	}
+	if ((a->ids[a->nids] = strdup(id)) != NULL)
+		a->nids++;
+}
+
+/* -bs: the dialogue first; the accepted messages over one session after it. */
+int
+submit_smtpd(struct submit *a)
+{
+	struct smtpd_params p = { a->cfg, a->sp, NULL, NULL, accepted, a };
+	struct spool_entry ent;
+	struct dsession ds;
+	struct dreport rep;
+	struct perr e;
+	size_t i, got;
+	int rc, mode;
+
+	mode = a->o->delivery >= 0 ? a->o->delivery : (int)a->cfg->delivery;
+	if (resolve_sender(a) == -1)
+		return a->err->code;
+	p.sender = a->o->sender != NULL ? a->sender : NULL;
+	p.default_from = a->from_addr;
+	if (spool_open(a->sp, a->cfg->spooldir, 1, a->err) == -1)
+		return a->err->code;
+	rc = smtpd_run(STDIN_FILENO, STDOUT_FILENO, &p, a->err);
+	(void)fclose(stdout);
+	got = a->nids;
+	if (mode == DELIVERY_BACKGROUND && a->nids > 0 && detach(a) != 0)
+		a->nids = 0;	/* the child delivers, or the next run */
+	dsession_init(&ds, a->cfg, a->sp, a->o->verbose);
+	for (i = 0; i < a->nids && mode != DELIVERY_QUEUE; i++) {
+		perr_clear(&e);
+		if (spool_take(a->sp, a->ids[i], &ent, &e) != 0)
+			continue;
+		(void)deliver_entry(&ds, &ent, 0, &rep, &e);
+		spool_release(&ent);
+	}
+	dsession_close(&ds);
+	for (i = 0; i < got; i++)
+		free(a->ids[i]);
+	free(a->ids);
+	return rc == -1 ? a->err->code : 0;
+}
