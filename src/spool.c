@@ -72,10 +72,14 @@ open_dir(int at, const char *name, int create, struct perr *err,
 {
 	int fd;
 
-	if (create && mkdirat(at, name, 0770) == -1 && errno != EEXIST)
-		return perr_set(err, errno == EACCES ? EX_NOPERM : EX_CANTCREAT,
-		    "%s: cannot create: %s", shown, strerror(errno));
 	fd = openat(at, name, O_RDONLY | O_DIRECTORY | OPEN_FLAGS);
+	if (fd == -1 && errno == ENOENT && create) {
+		if (mkdirat(at, name, 0770) == -1 && errno != EEXIST)
+			return perr_set(err, errno == EACCES ? EX_NOPERM :
+			    EX_CANTCREAT, "%s: cannot create: %s", shown,
+			    strerror(errno));
+		fd = openat(at, name, O_RDONLY | O_DIRECTORY | OPEN_FLAGS);
+	}
 	if (fd == -1)
 		return perr_set(err, errno == EACCES ? EX_NOPERM : EX_CANTCREAT,
 		    "%s: %s", shown, strerror(errno));
