@@ -22,8 +22,16 @@ global across connections, so a retry succeeds once they are used up:
   max-rcpts N                    452 4.5.3 after N recipients per transaction
   close-after N                  close the session after N messages
 
+CMD for reply/drop/delay also takes STARTTLS ("reply STARTTLS 454 4.7.0
+no TLS now" refuses the upgrade).  A 421 greeting closes the connection,
+any other non-220 greeting waits for QUIT (RFC 5321 3.1).  Unknown
+directives are an error (exit 2), so a typo cannot pass silently.
+
 D/transcript gets "C<n> < line", "C<n> > line", "C<n> * event" for every
-connection n. Each accepted message is D/msgs/NNNNNN.eml (the DATA,
+connection n (events: connect, tls, tls-version V, tls-error REASON, drop, delay S,
+close-after, close).  AUTH lines and their continuation lines are logged
+as they arrived, so a test can prove a secret never travelled in clear:
+everything logged before "C<n> * tls" on that connection was cleartext. Each accepted message is D/msgs/NNNNNN.eml (the DATA,
 unstuffed, byte-exact) and NNNNNN.env ("sender S", "param P",
 "recipient R" lines).
 """
@@ -56,16 +64,40 @@ def parse_count(words):
     return words, None
 
 
+KINDS = ("greet", "reply", "rcpt", "drop", "delay", "ehlo-fail", "no",
+         "auth-plaintext", "max-rcpts", "close-after")
+CMDS = ("EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "DOT", "RSET",
+        "QUIT")
+
+
+def bad(path, line, why):
+    sys.stderr.write("faultsmtp: %s: %s: %s\n" % (path, line.strip(), why))
+    sys.exit(2)
+
+
 def load_script(path):
     rules = []
     if not path:
         return rules
     for line in open(path):
+        raw = line
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
         words = line.split()
         kind = words[0]
+        if kind not in KINDS:
+            bad(path, raw, "unknown directive")
+        if kind in ("reply", "drop", "delay") and (
+                len(words) < 2 or words[1].upper() not in CMDS):
+            bad(path, raw, "CMD must be one of " + " ".join(CMDS))
+        if kind in ("greet", "reply", "rcpt") and len(words) < 3:
+            bad(path, raw, "needs a reply code")
+        if kind == "delay" and len(words) < 3:
+            bad(path, raw, "needs SECONDS")
+        if kind in ("max-rcpts", "close-after") and (
+                len(words) != 2 or not words[1].isdigit()):
+            bad(path, raw, "needs a number")
         if kind in ("greet", "reply", "rcpt", "drop", "delay"):
             if kind == "delay":  # delay CMD SECONDS [COUNT]
                 rest = words[1:3]
@@ -161,9 +193,15 @@ class Session:
         return [e for e in exts if e.split()[0] not in omit]
 
     def starttls(self):
-        self.sock = self.srv.ctx.wrap_socket(self.sock, server_side=True)
+        self.flush()
+        try:
+            self.sock = self.srv.ctx.wrap_socket(self.sock, server_side=True)
+        except (ssl.SSLError, OSError) as e:
+            self.log("*", b"tls-error " + str(e).encode("utf-8", "replace"))
+            raise ConnectionAbortedError
         self.tls = True
         self.log("*", b"tls")
+        self.log("*", b"tls-version " + (self.sock.version() or "").encode())
 
     def run(self):
         if self.srv.tlsmode == "implicit":
@@ -173,6 +211,8 @@ class Session:
             if r.fire():
                 text = " ".join(r.words)
         self.send(text)
+        if text.startswith("421"):
+            return
         if not text.startswith("220"):
             self.readline_quiet()
             return
@@ -192,7 +232,13 @@ class Session:
                     self.send("250-" + l, flush=False)
                 self.reply("EHLO", "250 " + lines[-1])
             elif word == "STARTTLS":
-                self.send("220 2.0.0 go ahead")
+                if self.srv.tlsmode != "starttls" or self.tls:
+                    self.send("503 5.5.1 STARTTLS not available" if self.tls
+                              else "502 5.5.1 STARTTLS not offered")
+                    continue
+                text = self.reply("STARTTLS", "220 2.0.0 go ahead")
+                if not text.startswith("220"):
+                    continue
                 if self.buf:
                     self.log("*", b"data after STARTTLS discarded")
                     self.buf = b""
@@ -201,11 +247,11 @@ class Session:
                 self.auth(line)
             elif word == "MAIL":
                 self.reset()
-                addr = line[10:].decode("utf-8", "replace")
+                addr = line.split(b":", 1)[-1].lstrip().decode("utf-8", "replace")
                 self.sender, _, self.params = addr.partition(" ")
                 self.reply("MAIL", "250 2.1.0 ok")
             elif word == "RCPT":
-                self.rcpt(line[8:].decode("utf-8", "replace"))
+                self.rcpt(line.split(b":", 1)[-1].lstrip().decode("utf-8", "replace"))
             elif word == "DATA":
                 self.data()
             elif word == "RSET":
@@ -332,6 +378,7 @@ class Server:
         with open(os.path.join(self.dir, "pid"), "w") as f:
             f.write("%d\n" % os.getpid())
         open(os.path.join(self.dir, "ready"), "w").close()
+        print("ready", flush=True)
         while True:
             s, _ = ls.accept()
             with LOCK:
