@@ -74,7 +74,7 @@ backdate() {
 # postconf -e edits the file in place (keeps everything else, handles
 # continuation lines); it never signals a running Postfix.
 sys_altdir() {
-	local op=$1 dir=$2 cur new d
+	local op=$1 dir=$2 cur new d changed found
 	(
 		flock -w 10 9 || exit 1
 		if [ ! -e "$SYS_MAINCF" ]; then
@@ -93,13 +93,26 @@ sys_altdir() {
 		    on && /^[ \t]/ { v = v " " $0; next }
 		    { on = 0 }
 		    END { print v }' "$SYS_MAINCF")
-		new=""
+		new="" changed=no found=no
 		for d in $(echo "$cur" | tr ',' ' '); do
-			[ "$d" = "$dir" ] && { [ "$op" = add ] && exit 0; continue; }
+			if [ "$d" = "$dir" ]; then
+				found=yes
+				[ "$op" = del ] && { changed=yes; continue; }
+			fi
+			# Left behind by a test bed whose run was killed and
+			# whose temporary directory is gone: forget it.
+			case $d in
+			/tmp/*/postfix)
+				[ -d "$d" ] || { changed=yes; continue; } ;;
+			esac
 			new="${new:+$new, }$d"
 		done
-		[ "$op" = add ] && new="${new:+$new, }$dir"
-		[ "$new" = "$cur" ] && exit 0
+		if [ "$op" = add ] && [ "$found" = no ]; then
+			new="${new:+$new, }$dir"
+			changed=yes
+		fi
+		# Unchanged: do not touch the file (nor its mtime).
+		[ "$changed" = yes ] || exit 0
 		if [ -z "$new" ]; then
 			postconf -c /etc/postfix -X alternate_config_directories 2>/dev/null
 		else
@@ -436,7 +449,7 @@ EOF
 	pass=$(openssl rand -hex 12) || die "openssl rand"
 	write_sasl "$d" && sasl_useradd "$d" "$SASL_LOCAL@$REALM" "$pass" ||
 	    die "SASL setup failed"
-	write_maincf "$d"
+	write_maincf "$d" || die "cannot write $d/postfix/main.cf"
 	sys_altdir add "$d/postfix" ||
 	    die "cannot list $d/postfix in $SYS_MAINCF alternate_config_directories"
 
@@ -444,9 +457,14 @@ EOF
 		ports=$(free_ports 3)
 		read -r ps pu pp <<<"$ports"
 		[ -n "$pp" ] || die "no free ports in 30000-39999"
-		write_mastercf "$d" "$ps" "$pu" "$pp"
+		write_mastercf "$d" "$ps" "$pu" "$pp" ||
+		    die "cannot write $d/postfix/master.cf"
 		backdate "$d/postfix/main.cf" "$d/postfix/master.cf" \
 		    "$d/postfix/recipient_access"
+		# Never let a broken main.cf fall back to the system queue.
+		[ "$(postconf -c "$d/postfix" -h queue_directory 2>/dev/null)" = "$d/queue" ] &&
+		[ "$(postconf -c "$d/postfix" -h inet_interfaces 2>/dev/null)" = 127.0.0.1 ] ||
+		    die "generated $d/postfix/main.cf is incomplete; not starting"
 		# "postfix check" (also run by start unless quick-start exists)
 		# forks some 150 processes: 0.6 s idle, 4 s on a busy machine.
 		# The configuration is generated, so the check runs on demand
