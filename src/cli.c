@@ -32,6 +32,7 @@
 #include <sysexits.h>
 
 #include "cli.h"
+#include "smtp.h"
 #include "config.h"
 #include "posta.h"
 #include "util.h"
@@ -262,33 +263,6 @@ opt_o(struct opts *o, const char *v, struct perr *err)
 	return 0;
 }
 
-/* RFC 3461 4.1: NEVER alone, or a list of SUCCESS, FAILURE, DELAY. */
-static int
-valid_notify(const char *v)
-{
-	static const char *const words[] = { "success", "failure", "delay" };
-	unsigned int seen = 0;
-	const char *end;
-	size_t len, k;
-
-	if (strcasecmp(v, "never") == 0)
-		return 1;
-	for (;;) {
-		end = strchr(v, ',');
-		len = end != NULL ? (size_t)(end - v) : strlen(v);
-		for (k = 0; k < nitems(words); k++)
-			if (len == strlen(words[k]) &&
-			    strncasecmp(v, words[k], len) == 0)
-				break;
-		if (k == nitems(words) || (seen & (1U << k)) != 0)
-			return 0;
-		seen |= 1U << k;
-		if (end == NULL)
-			return 1;
-		v = end + 1;
-	}
-}
-
 /* RFC 3461 4.4: at most 100 printable characters, no spaces. */
 static int
 valid_envid(const char *v)
@@ -307,7 +281,7 @@ opt_dsn(struct opts *o, char c, const char *v, struct perr *err)
 {
 	switch (c) {
 	case 'N':
-		if (!valid_notify(v))
+		if (!smtp_notify_valid(v))
 			return perr_set(err, EX_USAGE, "invalid -N value "
 			    "\"%s\": use never, or a comma list of success, "
 			    "failure and delay", v);

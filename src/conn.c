@@ -22,36 +22,6 @@
 #include "tls.h"
 #include "util.h"
 
-/*
- * Wait for events on fd until deadline. Returns 1 when ready, 0 on
- * timeout, -1 on error (errno set).
- */
-static int
-conn_poll(int fd, short events, double deadline)
-{
-	struct pollfd pfd;
-	double left;
-	int n;
-
-	for (;;) {
-		left = deadline - mono_now();
-		if (left <= 0)
-			return 0;
-		if (events & POLLIN)
-			tcp_quickack(fd);
-		pfd.fd = fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		n = poll(&pfd, 1, (int)(left * 1000) + 1);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		if (n > 0)
-			return 1;
-	}
-}
-
 /* One attempt on one address; returns the connected fd or -1 with errno. */
 static int
 conn_try(const struct addrinfo *ai, int timeout)
@@ -66,7 +36,7 @@ conn_try(const struct addrinfo *ai, int timeout)
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
 		if (errno != EINPROGRESS && errno != EINTR)
 			goto fail;
-		r = conn_poll(fd, POLLOUT, mono_now() + timeout);
+		r = wait_fd(fd, POLLOUT, mono_now() + timeout);
 		if (r == 0)
 			errno = ETIMEDOUT;
 		if (r != 1)
@@ -187,7 +157,7 @@ conn_send(struct conn *c, const char *p, size_t len, struct perr *err)
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return perr_set(err, EX_TEMPFAIL, "%s: write: %s",
 			    c->peer, strerror(errno));
-		r = conn_poll(c->fd, POLLOUT, mono_now() + c->timeout);
+		r = wait_fd(c->fd, POLLOUT, mono_now() + c->timeout);
 		if (r == 0)
 			return perr_set(err, EX_TEMPFAIL,
 			    "%s: write: timed out after %d s", c->peer,
@@ -267,7 +237,7 @@ conn_fill(struct conn *c, double deadline, struct perr *err)
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return perr_set(err, EX_TEMPFAIL, "%s: read: %s",
 			    c->peer, strerror(errno));
-		r = conn_poll(c->fd, POLLIN, deadline);
+		r = wait_fd(c->fd, POLLIN, deadline);
 		if (r == 0)
 			return perr_set(err, EX_TEMPFAIL,
 			    "%s: timed out after %d s waiting for the server",

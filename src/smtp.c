@@ -50,6 +50,33 @@
 #define SLOT_MAIL	1
 #define SLOT_RCPT	2
 
+/* RFC 3461 4.1: NEVER alone, or a list of SUCCESS, FAILURE, DELAY. */
+int
+smtp_notify_valid(const char *v)
+{
+	static const char *const words[] = { "success", "failure", "delay" };
+	unsigned int seen = 0;
+	const char *end;
+	size_t len, k;
+
+	if (strcasecmp(v, "never") == 0)
+		return 1;
+	for (;;) {
+		end = strchr(v, ',');
+		len = end != NULL ? (size_t)(end - v) : strlen(v);
+		for (k = 0; k < nitems(words); k++)
+			if (len == strlen(words[k]) &&
+			    strncasecmp(v, words[k], len) == 0)
+				break;
+		if (k == nitems(words) || (seen & (1U << k)) != 0)
+			return 0;
+		seen |= 1U << k;
+		if (end == NULL)
+			return 1;
+		v = end + 1;
+	}
+}
+
 int
 smtp_reply_feed(struct smtp_reply *r, const char *line, struct perr *err)
 {

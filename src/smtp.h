@@ -48,6 +48,9 @@ int	smtp_ehlo_parse(const char *text, unsigned long long *size_max,
 /* Pure: RFC 3461 xtext encoding of in (for ENVID); -1 when it does not fit. */
 int	smtp_xtext(const char *in, char *out, size_t cap);
 
+/* Pure: 1 when v is a valid DSN NOTIFY value (RFC 3461 4.1), any case. */
+int	smtp_notify_valid(const char *v);
+
 /* EHLO keywords that matter. */
 #define SMTP_EXT_STARTTLS	0x01
 #define SMTP_EXT_AUTH		0x02

@@ -41,6 +41,7 @@
 #include "log.h"
 #include "message.h"
 #include "posta.h"
+#include "smtp.h"
 #include "smtpd.h"
 #include "util.h"
 
@@ -285,33 +286,6 @@ next_param(char **p, char **key, char **val)
 	return 1;
 }
 
-/* RFC 3461 4.1: NEVER alone, or a list of SUCCESS, FAILURE, DELAY. */
-static int
-valid_notify(const char *v)
-{
-	static const char *const words[] = { "success", "failure", "delay" };
-	unsigned int seen = 0;
-	const char *end;
-	size_t len, k;
-
-	if (strcasecmp(v, "never") == 0)
-		return 1;
-	for (;;) {
-		end = strchr(v, ',');
-		len = end != NULL ? (size_t)(end - v) : strlen(v);
-		for (k = 0; k < nitems(words); k++)
-			if (len == strlen(words[k]) &&
-			    strncasecmp(v, words[k], len) == 0)
-				break;
-		if (k == nitems(words) || (seen & (1U << k)) != 0)
-			return 0;
-		seen |= 1U << k;
-		if (end == NULL)
-			return 1;
-		v = end + 1;
-	}
-}
-
 static int
 hexval(char c)
 {
@@ -530,7 +504,7 @@ rcpt_params(struct smtpd *s, char *params, const char **notify)
 	*notify = NULL;
 	while (next_param(&params, &key, &val)) {
 		if (strcasecmp(key, "NOTIFY") == 0) {
-			if (val == NULL || !valid_notify(val))
+			if (val == NULL || !smtp_notify_valid(val))
 				goto bad;
 			*notify = val;
 		} else if (strcasecmp(key, "ORCPT") == 0) {

@@ -62,29 +62,11 @@ tls_release(struct tls *t)
 static int
 tls_poll(int fd, short events, double deadline)
 {
-	struct pollfd pfd;
-	double left;
-	int n;
+	int r = wait_fd(fd, events, deadline);
 
-	for (;;) {
-		left = deadline - mono_now();
-		if (left <= 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		if (events & POLLIN)
-			tcp_quickack(fd);
-		pfd.fd = fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		n = poll(&pfd, 1, (int)(left * 1000) + 1);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		if (n > 0)
-			return 0;
-	}
+	if (r == 0)
+		errno = ETIMEDOUT;
+	return r == 1 ? 0 : -1;
 }
 
 /* The most useful one-line reason OpenSSL has for the last failure. */

@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 
 #include <ctype.h>
+#include <poll.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -104,6 +105,32 @@ host_name(char *buf, size_t cap)
 	if (gethostname(buf, cap) == -1 || buf[0] == '\0')
 		(void)xstrlcpy(buf, "localhost", cap);
 	buf[cap - 1] = '\0';
+}
+
+int
+wait_fd(int fd, short events, double deadline)
+{
+	struct pollfd pfd;
+	double left;
+	int n;
+
+	for (;;) {
+		left = deadline - mono_now();
+		if (left <= 0)
+			return 0;
+		if (events & POLLIN)
+			tcp_quickack(fd);
+		pfd.fd = fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, (int)(left * 1000) + 1);
+		if (n == -1 && errno == EINTR)
+			continue;	/* a stop signal: finish the step first */
+		if (n == -1)
+			return -1;
+		if (n > 0)
+			return 1;
+	}
 }
 
 void

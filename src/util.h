@@ -33,6 +33,12 @@ char	*xstrdup(const char *s);
 void	 host_name(char *buf, size_t cap);
 
 /*
+ * Wait for events (POLLIN, POLLOUT) on fd until the monotonic deadline,
+ * through EINTR. Returns 1 when ready, 0 on timeout, -1 on error.
+ */
+int	 wait_fd(int fd, short events, double deadline);
+
+/*
  * Ask the kernel to acknowledge what arrives on TCP socket fd at once.
  * Called before every wait for input: a server that sends two small
  * writes in a row (a TLS session ticket, then a reply) is otherwise held
