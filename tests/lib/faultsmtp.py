@@ -279,6 +279,9 @@ class Session:
 
     def auth(self, line):
         parts = line.split()
+        if len(parts) < 2:
+            self.send("501 5.5.4 AUTH needs a mechanism")
+            return
         if not self.tls and not self.has("auth-plaintext"):
             self.send("538 5.7.11 encryption required")
             return
@@ -393,6 +396,8 @@ class Server:
             sess.run()
         except (EOFError, ConnectionAbortedError, OSError, ssl.SSLError):
             pass
+        except Exception as e:  # a bug here must not hang the client
+            sess.log("*", b"error " + repr(e).encode("utf-8", "replace"))
         sess.log("*", b"close")
         try:
             sess.sock.close()
