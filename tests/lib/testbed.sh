@@ -11,6 +11,24 @@
 #
 # Layout of DIR: postfix/ (main.cf master.cf recipient_access sasl/smtpd.conf)
 # queue/ data/ tls/ sasldb2 bin/capture.py capture/ maillog testbed.env.
+#
+# testbed.env exports TB_DIR TB_PFDIR TB_HOST(localhost) TB_CA TB_OTHER_CA
+# TB_CERT TB_KEY TB_CERT_SHA256 (ab:cd:..) TB_OTHER_CERT/KEY (localhost,
+# unknown CA) TB_BADNAME_CERT/KEY (wrong.example) TB_EXPIRED_CERT/KEY
+# TB_USER TB_PASS TB_PORT_SMTPS (implicit TLS) TB_PORT_SUBMISSION (STARTTLS
+# required, AUTH only after it) TB_PORT_PLAIN (no TLS, AUTH in clear)
+# TB_CAPTURE TB_MAILLOG TB_QUEUE TB_ENV.  Relaying needs AUTH; recipients
+# reject* get 550 5.1.1, defer* 450 4.2.0, all others are captured as
+# TB_CAPTURE/<recipient>/<n>.eml (+ <n>.env: sender, recipient, size, ...).
+#
+# What Postfix changes in a captured message: it puts ONE Received header
+# on top (folded: from HELO (localhost [127.0.0.1]), the TLS line, the
+# "(Authenticated sender: ...)" line, "by smarthost.test (Postfix) with
+# ESMTPSA id ...", "for <rcpt>; date") and stores lines with LF instead of
+# CR LF.  Nothing else: no Return-Path, Delivered-To, X-Original-To,
+# Date, Message-ID, From or To added, Bcc/Content-Length not dropped, no
+# 8bit->7bit conversion, dots unstuffed.  TB_POSTFIX_CHECK=1 runs
+# "postfix check" at start.
 set -u
 umask 022
 
