@@ -9,5 +9,5 @@ cleanup() { "$ROOT/tests/lib/testbed.sh" stop "$D/tb" >/dev/null 2>&1 || :; }
 trap cleanup EXIT INT TERM
 "$ROOT/tests/lib/testbed.sh" start "$D/tb" >/dev/null
 . "$D/tb/testbed.env"
-exec python3 "$ROOT/tests/bench/bench.py" --posta "${POSTA:-$ROOT/src/posta}" \
+python3 "$ROOT/tests/bench/bench.py" --posta "${POSTA:-$ROOT/src/posta}" \
     --dir "$D" "$@"
