@@ -74,7 +74,11 @@ check-it: src/posta
 	tests/run it
 
 # Build and test dependencies on Debian 12, in one apt-get line.
+# Postfix is preseeded to "No configuration": the tests run their own
+# instance and the system's is never configured or started for them.
 deps:
+	echo "postfix postfix/main_mailer_type select No configuration" | \
+	    debconf-set-selections
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	    build-essential clang pkg-config libssl-dev libinih-dev \
 	    postfix sasl2-bin libsasl2-modules openssl ca-certificates \
