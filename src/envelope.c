@@ -128,7 +128,7 @@ struct wbuf {
 	int	fd;
 	size_t	len;
 	int	failed;
-	char	buf[IO_CHUNK];
+	char	buf[8192];	/* envelopes are small; fewer pages to touch */
 };
 
 static void
