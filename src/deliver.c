@@ -94,7 +94,9 @@ set_reason(struct env_rcpt *r, const struct smtp_reply *rep)
 /*
  * One transaction for the pending recipients (at most max of them).
  * Returns 0 when replies were classified, -1 when the session broke
- * (err says why); *again is set when a 452 asks for another round.
+ * (err says why), -2 when it broke before the server said anything
+ * about this transaction (worth one fresh connection); *again is set
+ * when a 452 asks for another round.
  */
 static int
 transaction(struct dsession *ds, struct spool_entry *ent, int *again,
@@ -151,16 +153,12 @@ transaction(struct dsession *ds, struct spool_entry *ent, int *again,
 			rc = 0;
 			goto out;
 		}
-		{
-			smtp_abandon(&ds->smtp);
-			ds->open = 0;
-		}
+		smtp_abandon(&ds->smtp);
+		ds->open = 0;
 		if (tx.data_sent)
 			perr_set(err, EX_TEMPFAIL, "connection lost after the "
 			    "message was sent; it will be sent again");
-		/* mark: nothing was said about this transaction yet */
-		code = tx.mail.code == 0 ? -2 : -1;
-		rc = code;
+		rc = tx.mail.code == 0 ? -2 : -1;
 		goto out;
 	}
 	code = tx.mail.code;

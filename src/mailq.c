@@ -73,9 +73,7 @@ mailq_print(struct spool *sp, int failed, FILE *out, struct perr *err)
 		shown++;
 		spool_release(&ent);
 	}
-	for (i = 0; i < nids; i++)
-		free(ids[i]);
-	free(ids);
+	spool_list_free(ids, nids);
 	if (shown == 0)
 		fprintf(out, failed ? "No failed messages\n" :
 		    "Mail queue is empty\n");

@@ -439,11 +439,9 @@ msg_write(struct msg *m, const char *buf, size_t len, struct perr *err)
 		}
 		m->bol = 0;
 		/* copy the rest of an ordinary line in one go */
-		for (run = 1; i + run < len && buf[i + run] != '\r' &&
+		for (run = 0; i + run < len && buf[i + run] != '\r' &&
 		    buf[i + run] != '\n'; run++)
-			;
-		for (size_t k = 0; k < run; k++)
-			if ((unsigned char)buf[i + k] >= 0x80)
+			if ((unsigned char)buf[i + run] >= 0x80)
 				m->has8bit = 1;
 		if (emit(m, buf + i, run) == -1)
 			break;

@@ -74,14 +74,6 @@ cmp_id(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void
-free_ids(char **ids, size_t n)
-{
-	while (n > 0)
-		free(ids[--n]);
-	free(ids);
-}
-
 /* One entry of a run; updates st. */
 static void
 run_entry(struct dsession *ds, const struct qsel *sel, const char *id,
@@ -143,9 +135,9 @@ runner_once(struct dsession *ds, const struct qsel *sel, struct runstats *st,
 			if (bsearch(&key, ids, nids, sizeof(*ids), cmp_id) == NULL)
 				run_entry(ds, sel, more[i], st);
 		}
-		free_ids(more, nmore);
+		spool_list_free(more, nmore);
 	}
-	free_ids(ids, nids);
+	spool_list_free(ids, nids);
 	return 0;
 }
 

@@ -634,9 +634,7 @@ tx_check(const struct smtp *s, const struct smtp_tx *tx, struct perr *err)
 			return perr_set(err, EX_DATAERR,
 			    "%s: unusable recipient address", s->conn.peer);
 		notify = tx->rcpts[i].notify;
-		if (notify != NULL && (notify[0] == '\0' ||
-		    strlen(notify) > 64 || strspn(notify, "ABCDEFGHIJKLMNOPQRS"
-		    "TUVWXYZabcdefghijklmnopqrstuvwxyz,") != strlen(notify)))
+		if (notify != NULL && !smtp_notify_valid(notify))
 			return perr_set(err, EX_DATAERR,
 			    "%s: bad DSN NOTIFY value", s->conn.peer);
 	}

@@ -567,12 +567,19 @@ out:
 	if (d != NULL)
 		(void)closedir(d);
 	if (rc == -1) {
-		while (*nids > 0)
-			free((*ids)[--*nids]);
-		free(*ids);
+		spool_list_free(*ids, *nids);
 		*ids = NULL;
+		*nids = 0;
 	}
 	return rc;
+}
+
+void
+spool_list_free(char **ids, size_t nids)
+{
+	while (nids > 0)
+		free(ids[--nids]);
+	free(ids);
 }
 
 int

@@ -82,6 +82,9 @@ void	spool_release(struct spool_entry *ent);
 int	spool_list(struct spool *sp, int failed, char ***ids, size_t *nids,
 	    struct perr *err);
 
+/* Free what spool_list() returned. */
+void	spool_list_free(char **ids, size_t nids);
+
 /* Remove an entry from q/ (when not locked) or failed/. 1 if not found. */
 int	spool_delete(struct spool *sp, const char *id, struct perr *err);
 

@@ -25,42 +25,45 @@
 #include "submit.h"
 #include "util.h"
 
-/* The address the envelope and a generated From: use (see posta(8)). */
+/* [sender] from, else the login name qualified (see posta(8)). */
+static void
+default_sender(const struct config *cfg, char *buf, size_t cap)
+{
+	const struct passwd *pw;
+
+	if (cfg->from != NULL) {
+		(void)xstrlcpy(buf, cfg->from, cap);
+		return;
+	}
+	pw = getpwuid(getuid());
+	(void)alias_qualify(cfg, pw != NULL ? pw->pw_name : "nobody", buf, cap);
+}
+
+/* The address the envelope and a generated From: use. */
 static int
 resolve_sender(struct submit *a)
 {
-	char raw[MAX_ADDR + 1], user[MAX_ADDR + 1];
-	const struct passwd *pw;
+	char raw[MAX_ADDR + 1];
 	const char *why;
 
 	if (a->o->sender != NULL) {
-		if (addr_strip_angle(a->o->sender, raw, sizeof(raw)) == -1 ||
-		    addr_check_envelope(raw, 1, &why) == -1)
+		if (addr_strip_angle(a->o->sender, raw, sizeof(raw)) == -1)
+			return perr_set(a->err, EX_USAGE, "-f %s: unbalanced <>",
+			    a->o->sender);
+		if (addr_check_envelope(raw, 1, &why) == -1)
 			return perr_set(a->err, EX_USAGE, "-f %s: %s",
-			    a->o->sender, addr_strip_angle(a->o->sender, raw,
-			    sizeof(raw)) == -1 ? "unbalanced <>" : why);
+			    a->o->sender, why);
 		if (raw[0] != '\0' && alias_qualify(a->cfg, raw, a->sender,
 		    sizeof(a->sender)) == -1)
 			return perr_set(a->err, EX_USAGE, "-f: too long");
-	} else if (a->cfg->from != NULL)
-		(void)xstrlcpy(a->sender, a->cfg->from, sizeof(a->sender));
-	else {
-		pw = getpwuid(getuid());
-		(void)xstrlcpy(user, pw != NULL ? pw->pw_name : "nobody",
-		    sizeof(user));
-		(void)alias_qualify(a->cfg, user, a->sender, sizeof(a->sender));
-	}
+	} else
+		default_sender(a->cfg, a->sender, sizeof(a->sender));
 	if (a->cfg->force_from && a->cfg->from != NULL && a->sender[0] != '\0')
 		(void)xstrlcpy(a->sender, a->cfg->from, sizeof(a->sender));
 	if (a->sender[0] != '\0')
 		(void)xstrlcpy(a->from_addr, a->sender, sizeof(a->from_addr));
-	else if (a->cfg->from != NULL)
-		(void)xstrlcpy(a->from_addr, a->cfg->from, sizeof(a->from_addr));
-	else {
-		pw = getpwuid(getuid());
-		(void)alias_qualify(a->cfg, pw != NULL ? pw->pw_name :
-		    "nobody", a->from_addr, sizeof(a->from_addr));
-	}
+	else
+		default_sender(a->cfg, a->from_addr, sizeof(a->from_addr));
 	return 0;
 }
 
