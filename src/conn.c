@@ -72,6 +72,7 @@ conn_open(struct conn *c, const char *host, int port, int timeout,
 	c->tls = NULL;
 	c->rpos = c->rlen = c->wlen = 0;
 	c->timeout = timeout > 0 ? timeout : DEFAULT_TIMEOUT;
+	conn_step(c);
 	if (xsnprintf(c->peer, sizeof(c->peer),
 	    strchr(host, ':') != NULL ? "[%s]:%d" : "%s:%d", host, port) == -1)
 		return perr_set(err, EX_CONFIG, "host name too long");
@@ -214,20 +215,16 @@ conn_fill(struct conn *c, double deadline, struct perr *err)
 {
 	char *p = c->rbuf + c->rlen;
 	size_t room = sizeof(c->rbuf) - c->rlen;
-	double left;
 	ssize_t n;
 	int r;
 
-	if (c->tls != NULL) {
-		left = deadline - mono_now();
-		if (left <= 0)
-			return perr_set(err, EX_TEMPFAIL,
-			    "%s: timed out after %d s waiting for the server",
-			    c->peer, c->timeout);
-		/* round up: a wait must not end before the deadline */
-		return tls_read(c->tls, p, room,
-		    (int)left + (left > (int)left), err);
-	}
+	/* checked before reading too: a flood of bytes must not outlast it */
+	if (mono_now() >= deadline)
+		return perr_set(err, EX_TEMPFAIL,
+		    "%s: timed out after %d s waiting for the server",
+		    c->peer, c->timeout);
+	if (c->tls != NULL)
+		return tls_read(c->tls, p, room, deadline, err);
 	for (;;) {
 		n = recv(c->fd, p, room, 0);
 		if (n >= 0)
@@ -248,10 +245,15 @@ conn_fill(struct conn *c, double deadline, struct perr *err)
 	}
 }
 
+void
+conn_step(struct conn *c)
+{
+	c->deadline = mono_now() + c->timeout;
+}
+
 ssize_t
 conn_getline(struct conn *c, char *buf, size_t cap, struct perr *err)
 {
-	double deadline;
 	char *start, *lf;
 	size_t avail, len;
 	ssize_t n;
@@ -262,8 +264,10 @@ conn_getline(struct conn *c, char *buf, size_t cap, struct perr *err)
 		return -1;
 	if (c->fd == -1)
 		return perr_set(err, EX_SOFTWARE, "%s: not connected", c->peer);
-	/* the whole line must arrive in one timeout: no trickling forever */
-	deadline = mono_now() + c->timeout;
+	/*
+	 * One deadline for the whole step, not one per line or per byte:
+	 * a server trickling a reply of many lines cannot hold us longer.
+	 */
 	for (;;) {
 		start = c->rbuf + c->rpos;
 		avail = c->rlen - c->rpos;
@@ -278,7 +282,7 @@ conn_getline(struct conn *c, char *buf, size_t cap, struct perr *err)
 			c->rpos = 0;
 			c->rlen = avail;
 		}
-		n = conn_fill(c, deadline, err);
+		n = conn_fill(c, c->deadline, err);
 		if (n == -1)
 			return -1;
 		if (n == 0)

@@ -7,6 +7,8 @@
  *					 the admin; mail must wait for it)
  *	MAIL 4xx / 5xx			every pending recipient: retry / failed
  *	RCPT 4xx / 5xx			that recipient: retry / failed
+ *	DATA 4xx / 5xx			accepted recipients: retry / failed
+ *	DATA 2xx, 3xx other than 354	session broken: retry (nothing sent)
  *	final dot 2xx / 4xx / 5xx	accepted recipients: done / retry / failed
  *	session lost before the dot	retry, over a new connection once
  *	session lost after the dot	retry: the upstream may have the
@@ -171,7 +173,8 @@ transaction(struct dsession *ds, struct spool_entry *ent, int *again,
 		if (rr->code / 100 == 2) {
 			accepted++;
 			rr = &tx.data;
-			if (rr->code / 100 == 2) {
+			/* only the reply to the final dot can say "delivered" */
+			if (rr->code / 100 == 2 && tx.data_sent) {
 				r->state = RCPT_DONE;
 				(void)env_set_str(&r->reason, NULL, NULL);
 				continue;

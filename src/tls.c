@@ -315,16 +315,15 @@ fail:
 }
 
 ssize_t
-tls_read(struct tls *t, void *buf, size_t len, int timeout, struct perr *err)
+tls_read(struct tls *t, void *buf, size_t len, double deadline,
+    struct perr *err)
 {
 	enum tls_wait w;
-	double deadline;
 	size_t n = 0;
 	int ret;
 
 	if (len == 0)
 		return 0;
-	deadline = mono_now() + timeout;
 	for (;;) {
 		ERR_clear_error();
 		ret = SSL_read_ex(t->ssl, buf, len, &n);
