@@ -72,6 +72,7 @@ conn_open(struct conn *c, const char *host, int port, int timeout,
 	c->tls = NULL;
 	c->rpos = c->rlen = c->wlen = 0;
 	c->timeout = timeout > 0 ? timeout : DEFAULT_TIMEOUT;
+	c->timedout = 0;
 	conn_step(c);
 	if (xsnprintf(c->peer, sizeof(c->peer),
 	    strchr(host, ':') != NULL ? "[%s]:%d" : "%s:%d", host, port) == -1)
@@ -143,8 +144,13 @@ conn_send(struct conn *c, const char *p, size_t len, struct perr *err)
 	ssize_t n;
 	int r;
 
-	if (c->tls != NULL)
-		return tls_write(c->tls, p, len, c->timeout, err);
+	if (c->tls != NULL) {
+		if (tls_write(c->tls, p, len, c->timeout, err) == 0)
+			return 0;
+		if (errno == ETIMEDOUT)
+			c->timedout = 1;
+		return -1;
+	}
 	while (len > 0) {
 		/* MSG_NOSIGNAL: a closed peer is an error here, not a signal */
 		n = send(c->fd, p, len, MSG_NOSIGNAL);
@@ -159,10 +165,12 @@ conn_send(struct conn *c, const char *p, size_t len, struct perr *err)
 			return perr_set(err, EX_TEMPFAIL, "%s: write: %s",
 			    c->peer, strerror(errno));
 		r = wait_fd(c->fd, POLLOUT, mono_now() + c->timeout);
-		if (r == 0)
+		if (r == 0) {
+			c->timedout = 1;
 			return perr_set(err, EX_TEMPFAIL,
 			    "%s: write: timed out after %d s", c->peer,
 			    c->timeout);
+		}
 		if (r == -1)
 			return perr_set(err, EX_TEMPFAIL, "%s: write: %s",
 			    c->peer, strerror(errno));
@@ -219,12 +227,18 @@ conn_fill(struct conn *c, double deadline, struct perr *err)
 	int r;
 
 	/* checked before reading too: a flood of bytes must not outlast it */
-	if (mono_now() >= deadline)
+	if (mono_now() >= deadline) {
+		c->timedout = 1;
 		return perr_set(err, EX_TEMPFAIL,
 		    "%s: timed out after %d s waiting for the server",
 		    c->peer, c->timeout);
-	if (c->tls != NULL)
-		return tls_read(c->tls, p, room, deadline, err);
+	}
+	if (c->tls != NULL) {
+		n = tls_read(c->tls, p, room, deadline, err);
+		if (n == -1 && mono_now() >= deadline)
+			c->timedout = 1;
+		return n;
+	}
 	for (;;) {
 		n = recv(c->fd, p, room, 0);
 		if (n >= 0)
@@ -235,10 +249,12 @@ conn_fill(struct conn *c, double deadline, struct perr *err)
 			return perr_set(err, EX_TEMPFAIL, "%s: read: %s",
 			    c->peer, strerror(errno));
 		r = wait_fd(c->fd, POLLIN, deadline);
-		if (r == 0)
+		if (r == 0) {
+			c->timedout = 1;
 			return perr_set(err, EX_TEMPFAIL,
 			    "%s: timed out after %d s waiting for the server",
 			    c->peer, c->timeout);
+		}
 		if (r == -1)
 			return perr_set(err, EX_TEMPFAIL, "%s: read: %s",
 			    c->peer, strerror(errno));

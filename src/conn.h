@@ -20,6 +20,7 @@ struct conn {
 	struct tls	*tls;		/* NULL until TLS is on */
 	int		 timeout;	/* seconds for each step */
 	double		 deadline;	/* end of the current step (mono_now) */
+	int		 timedout;	/* a wait ran out of time: the peer is stuck */
 	char		 peer[300];	/* "host:port", for messages */
 	size_t		 rpos, rlen;
 	size_t		 wlen;

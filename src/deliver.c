@@ -14,6 +14,8 @@
  *	session lost after the dot	retry: the upstream may have the
  *					message already (a possible
  *					duplicate, never a loss)
+ *	a step timed out		retry, and the run ends: a stuck
+ *					server would hold every entry as long
  *
  * A recipient marked done is never sent again. 452 (too many
  * recipients) after some were accepted starts another transaction at
@@ -160,6 +162,10 @@ transaction(struct dsession *ds, struct spool_entry *ent, int *again,
 		if (tx.data_sent)
 			perr_set(err, EX_TEMPFAIL, "connection lost after the "
 			    "message was sent; it will be sent again");
+		if (ds->smtp.timedout) {
+			ds->down = 1;
+			ds->down_err = *err;
+		}
 		rc = tx.mail.code == 0 ? -2 : -1;
 		goto out;
 	}

@@ -876,8 +876,10 @@ smtp_send(struct smtp *s, struct smtp_tx *tx, struct perr *err)
 	rc = 0;
 out:
 	/* mid-transaction nothing can be taken back: the session is done */
-	if (rc == -1)
+	if (rc == -1) {
 		s->broken = 1;
+		s->timedout = s->conn.timedout;
+	}
 	return rc;
 }
 

@@ -69,6 +69,7 @@ struct smtp {
 	char		 auth_offer[256];	/* AUTH keyword parameters */
 	int		 ntx;		/* transactions started */
 	int		 broken;	/* the session cannot be used again */
+	int		 timedout;	/* it broke because a step ran out of time */
 };
 
 /*

@@ -35,7 +35,10 @@ struct tls	*tls_start(int fd, const struct tls_params *p, int timeout,
 ssize_t		 tls_read(struct tls *t, void *buf, size_t len,
 		    double deadline, struct perr *err);
 
-/* Write all len bytes; returns 0, or -1 on error or when a wait exceeds timeout. */
+/*
+ * Write all len bytes; returns 0, or -1 on error or when a wait exceeds
+ * timeout (then errno is ETIMEDOUT).
+ */
 int		 tls_write(struct tls *t, const void *buf, size_t len,
 		    int timeout, struct perr *err);
 

@@ -42,4 +42,28 @@ EOF2
 hostile_deferred 'TLS handshake.*timed out'
 grep -aq '^C1 > 220 2.0.0 go ahead' "$HOSTILE_DIR/transcript" ||
     fail "starttls_stall: no 220 to STARTTLS"
+# a server that stalls mid-transaction, with several entries queued:
+# the first timeout ends the queue run, instead of costing the timeout
+# once per entry
+hostile stall_rcpt <<'EOF2'
+stall RCPT
+EOF2
+for i in 1 2 3 4; do
+	timed 'queue only' -odq "h-stall_rcpt@dest.test"
+done
+: >"$T/posta.log"
+timed '-q, four entries' -q
+[ "$st" -eq 0 ] || fail "stall_rcpt: -q: exit $st: $(cat "$T/err")"
+[ "$(inq)" -eq 4 ] || fail "stall_rcpt: $(inq) queued, want 4"
+[ "$(received)" -eq 0 ] || fail "stall_rcpt: $(received) messages arrived"
+[ "$(grep -c 'deferred' "$T/posta.log")" -eq 1 ] ||
+    fail "stall_rcpt: not one attempt: $(grep deferred "$T/posta.log")"
+grep -q 'deferred.*timed out' "$T/posta.log" ||
+    fail "stall_rcpt: $(tail -n 1 "$T/posta.log")"
+fault_stop
+fault_start -
+CASE_DIRS="$CASE_DIRS $FAULT_DIR"
+timed '-q, server fixed' -q
+[ "$st" -eq 0 ] && [ "$(inq)" -eq 0 ] || fail "stall_rcpt: after the fix: exit $st, $(inq) queued"
+for i in 1 2 3 4; do received_once "stall_rcpt $i"; done
 exit 0
