@@ -119,9 +119,11 @@ struct smtp_tx {
  * each rcpts[i].reply and tx->data), or -1 with err when the session
  * broke (timeout, closed, TLS error, a reply to DATA that is neither
  * 354 nor 4xx/5xx); then replies not filled in are unknown, and
- * tx->data_sent says whether the message may have arrived anyway.
- * Each reply must come within the timeout, however it is spread. Needing SMTPUTF8 that the server does not offer
- * returns -1 with EX_UNAVAILABLE before anything is sent.
+ * tx->data_sent says whether the message may have arrived anyway;
+ * s->timedout then says whether a step ran out of time (each reply
+ * must come whole within the timeout). Needing SMTPUTF8 that the
+ * server does not offer returns -1 with EX_UNAVAILABLE before anything
+ * is sent.
  */
 int	smtp_send(struct smtp *s, struct smtp_tx *tx, struct perr *err);
 
