@@ -1,10 +1,13 @@
 # Sourced after common.sh by tests/it/t_hostile_server_*.sh (issue 12):
 # one case per hostile smart host, played by faultsmtp.py. Every posta
 # run is measured (elapsed time and peak RSS with /usr/bin/time) and must
-# end within MAX_SECS with a configured timeout of TMO seconds and stay
-# under MAX_KB; a run still going after KILL_SECS is killed and fails.
+# end within MAX_SECS with a configured timeout of TMO seconds, and use
+# at most EXTRA_KB more than a normal delivery over TLS (BASE_KB, measured
+# first) and, unless posta is built with sanitizers, at most 20 MB; a run
+# still going after KILL_SECS is killed and fails.
 TMO=3
 MAX_SECS=$((2 * TMO + 2))
+EXTRA_KB=4096
 MAX_KB=20480
 KILL_SECS=$((5 * MAX_SECS))
 [ -x /usr/bin/time ] || skip "no /usr/bin/time (GNU time) to measure with"
@@ -50,6 +53,22 @@ timed() {
 	    fail "$NAME: $what took $SECS s, more than $MAX_SECS s (timeout = $TMO): $(cat "$T/err")"
 	[ "$KB" -le "$MAX_KB" ] ||
 	    fail "$NAME: $what: peak RSS $KB KB, more than $MAX_KB KB"
+}
+
+# The memory limit: a normal delivery (over TLS when the test bed's
+# certificate is there), plus EXTRA_KB.
+hostile_baseline() {
+	if [ -n "${TB_CERT:-}" ]; then hostile baseline implicit; else hostile baseline; fi </dev/null
+	MAX_KB=999999999
+	timed 'normal delivery' "h-baseline@dest.test"
+	[ "$st" -eq 0 ] && [ "$(received)" -eq 1 ] ||
+	    fail "baseline: exit $st, $(received) received: $(cat "$T/err")"
+	BASE_KB=$KB
+	MAX_KB=$((BASE_KB + EXTRA_KB))
+	if ! ldd "$POSTA" 2>/dev/null | grep -q 'lib[a-z]*san'; then
+		[ "$MAX_KB" -le 20480 ] || MAX_KB=20480
+	fi
+	echo "# baseline $BASE_KB KB: every run must stay under $MAX_KB KB" >&2
 }
 
 inq() { ls "$S/q" 2>/dev/null | grep -c '\.env$'; }
@@ -108,3 +127,5 @@ hostile_deferred() {
 	received_once "$NAME 1"
 	[ "$(received)" -eq 1 ] || fail "$NAME: $(received) messages arrived, want 1"
 }
+
+hostile_baseline
