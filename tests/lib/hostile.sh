@@ -45,6 +45,7 @@ timed() {
 	[ "$st" -ne 124 ] && [ "$st" -ne 137 ] ||
 	    fail "$NAME: $what: still running after $KILL_SECS s: $(cat "$T/err")"
 	no_crash "$st" "$NAME: $what"
+	[ -s "$T/time" ] || fail "$NAME: $what: /usr/bin/time measured nothing (exit $st)"
 	# shellcheck disable=SC2046
 	set -- $(tail -n 1 "$T/time")
 	SECS=$1 KB=$2
