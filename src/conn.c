@@ -72,6 +72,8 @@ conn_open(struct conn *c, const char *host, int port, int timeout,
 	c->tls = NULL;
 	c->rpos = c->rlen = c->wlen = 0;
 	c->timeout = timeout > 0 ? timeout : DEFAULT_TIMEOUT;
+	c->timedout = 0;
+	conn_step(c);
 	if (xsnprintf(c->peer, sizeof(c->peer),
 	    strchr(host, ':') != NULL ? "[%s]:%d" : "%s:%d", host, port) == -1)
 		return perr_set(err, EX_CONFIG, "host name too long");
@@ -142,8 +144,13 @@ conn_send(struct conn *c, const char *p, size_t len, struct perr *err)
 	ssize_t n;
 	int r;
 
-	if (c->tls != NULL)
-		return tls_write(c->tls, p, len, c->timeout, err);
+	if (c->tls != NULL) {
+		if (tls_write(c->tls, p, len, c->timeout, err) == 0)
+			return 0;
+		if (errno == ETIMEDOUT)
+			c->timedout = 1;
+		return -1;
+	}
 	while (len > 0) {
 		/* MSG_NOSIGNAL: a closed peer is an error here, not a signal */
 		n = send(c->fd, p, len, MSG_NOSIGNAL);
@@ -158,10 +165,12 @@ conn_send(struct conn *c, const char *p, size_t len, struct perr *err)
 			return perr_set(err, EX_TEMPFAIL, "%s: write: %s",
 			    c->peer, strerror(errno));
 		r = wait_fd(c->fd, POLLOUT, mono_now() + c->timeout);
-		if (r == 0)
+		if (r == 0) {
+			c->timedout = 1;
 			return perr_set(err, EX_TEMPFAIL,
 			    "%s: write: timed out after %d s", c->peer,
 			    c->timeout);
+		}
 		if (r == -1)
 			return perr_set(err, EX_TEMPFAIL, "%s: write: %s",
 			    c->peer, strerror(errno));
@@ -214,19 +223,21 @@ conn_fill(struct conn *c, double deadline, struct perr *err)
 {
 	char *p = c->rbuf + c->rlen;
 	size_t room = sizeof(c->rbuf) - c->rlen;
-	double left;
 	ssize_t n;
 	int r;
 
+	/* checked before reading too: a flood of bytes must not outlast it */
+	if (mono_now() >= deadline) {
+		c->timedout = 1;
+		return perr_set(err, EX_TEMPFAIL,
+		    "%s: timed out after %d s waiting for the server",
+		    c->peer, c->timeout);
+	}
 	if (c->tls != NULL) {
-		left = deadline - mono_now();
-		if (left <= 0)
-			return perr_set(err, EX_TEMPFAIL,
-			    "%s: timed out after %d s waiting for the server",
-			    c->peer, c->timeout);
-		/* round up: a wait must not end before the deadline */
-		return tls_read(c->tls, p, room,
-		    (int)left + (left > (int)left), err);
+		n = tls_read(c->tls, p, room, deadline, err);
+		if (n == -1 && mono_now() >= deadline)
+			c->timedout = 1;
+		return n;
 	}
 	for (;;) {
 		n = recv(c->fd, p, room, 0);
@@ -238,20 +249,27 @@ conn_fill(struct conn *c, double deadline, struct perr *err)
 			return perr_set(err, EX_TEMPFAIL, "%s: read: %s",
 			    c->peer, strerror(errno));
 		r = wait_fd(c->fd, POLLIN, deadline);
-		if (r == 0)
+		if (r == 0) {
+			c->timedout = 1;
 			return perr_set(err, EX_TEMPFAIL,
 			    "%s: timed out after %d s waiting for the server",
 			    c->peer, c->timeout);
+		}
 		if (r == -1)
 			return perr_set(err, EX_TEMPFAIL, "%s: read: %s",
 			    c->peer, strerror(errno));
 	}
 }
 
+void
+conn_step(struct conn *c)
+{
+	c->deadline = mono_now() + c->timeout;
+}
+
 ssize_t
 conn_getline(struct conn *c, char *buf, size_t cap, struct perr *err)
 {
-	double deadline;
 	char *start, *lf;
 	size_t avail, len;
 	ssize_t n;
@@ -262,8 +280,10 @@ conn_getline(struct conn *c, char *buf, size_t cap, struct perr *err)
 		return -1;
 	if (c->fd == -1)
 		return perr_set(err, EX_SOFTWARE, "%s: not connected", c->peer);
-	/* the whole line must arrive in one timeout: no trickling forever */
-	deadline = mono_now() + c->timeout;
+	/*
+	 * One deadline for the whole step, not one per line or per byte:
+	 * a server trickling a reply of many lines cannot hold us longer.
+	 */
 	for (;;) {
 		start = c->rbuf + c->rpos;
 		avail = c->rlen - c->rpos;
@@ -278,7 +298,7 @@ conn_getline(struct conn *c, char *buf, size_t cap, struct perr *err)
 			c->rpos = 0;
 			c->rlen = avail;
 		}
-		n = conn_fill(c, deadline, err);
+		n = conn_fill(c, c->deadline, err);
 		if (n == -1)
 			return -1;
 		if (n == 0)

@@ -18,7 +18,9 @@ struct tls_params;
 struct conn {
 	int		 fd;		/* -1 when closed */
 	struct tls	*tls;		/* NULL until TLS is on */
-	int		 timeout;	/* seconds for each wait */
+	int		 timeout;	/* seconds for each step */
+	double		 deadline;	/* end of the current step (mono_now) */
+	int		 timedout;	/* a wait ran out of time: the peer is stuck */
 	char		 peer[300];	/* "host:port", for messages */
 	size_t		 rpos, rlen;
 	size_t		 wlen;
@@ -40,9 +42,17 @@ int	conn_start_tls(struct conn *c, const struct tls_params *p,
 	    struct perr *err);
 
 /*
+ * Start a step (one command and its whole reply): the reads until the
+ * next conn_step() must all be done within timeout seconds from now,
+ * however the server spreads its bytes.
+ */
+void	conn_step(struct conn *c);
+
+/*
  * Send what is queued, then read one line ending in LF into buf, with
- * CR LF or LF removed and a NUL added. Returns its length, or -1 on
- * timeout, EOF, error, or a line longer than cap - 1 (EX_TEMPFAIL or
+ * CR LF or LF removed and a NUL added (a NUL inside the line stays: the
+ * length tells). Returns its length, or -1 when the step's deadline
+ * passes, on EOF, error, or a line longer than cap - 1 (EX_TEMPFAIL or
  * EX_PROTOCOL).
  */
 ssize_t	conn_getline(struct conn *c, char *buf, size_t cap, struct perr *err);

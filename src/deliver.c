@@ -7,11 +7,15 @@
  *					 the admin; mail must wait for it)
  *	MAIL 4xx / 5xx			every pending recipient: retry / failed
  *	RCPT 4xx / 5xx			that recipient: retry / failed
+ *	DATA 4xx / 5xx			accepted recipients: retry / failed
+ *	DATA 2xx, 3xx other than 354	session broken: retry (nothing sent)
  *	final dot 2xx / 4xx / 5xx	accepted recipients: done / retry / failed
  *	session lost before the dot	retry, over a new connection once
  *	session lost after the dot	retry: the upstream may have the
  *					message already (a possible
  *					duplicate, never a loss)
+ *	a step timed out		retry, and the run ends: a stuck
+ *					server would hold every entry as long
  *
  * A recipient marked done is never sent again. 452 (too many
  * recipients) after some were accepted starts another transaction at
@@ -158,6 +162,10 @@ transaction(struct dsession *ds, struct spool_entry *ent, int *again,
 		if (tx.data_sent)
 			perr_set(err, EX_TEMPFAIL, "connection lost after the "
 			    "message was sent; it will be sent again");
+		if (ds->smtp.timedout) {
+			ds->down = 1;
+			ds->down_err = *err;
+		}
 		rc = tx.mail.code == 0 ? -2 : -1;
 		goto out;
 	}
@@ -171,7 +179,8 @@ transaction(struct dsession *ds, struct spool_entry *ent, int *again,
 		if (rr->code / 100 == 2) {
 			accepted++;
 			rr = &tx.data;
-			if (rr->code / 100 == 2) {
+			/* only the reply to the final dot can say "delivered" */
+			if (rr->code / 100 == 2 && tx.data_sent) {
 				r->state = RCPT_DONE;
 				(void)env_set_str(&r->reason, NULL, NULL);
 				continue;

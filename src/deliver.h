@@ -18,7 +18,8 @@ struct dsession {
 	struct spool		*sp;
 	int			 verbose;
 	int			 open;		/* smtp is usable */
-	int			 down;		/* opening failed in this run */
+	int			 down;		/* opening failed or a step timed
+						   out in this run */
 	struct perr		 down_err;
 	struct smtp		 smtp;
 };

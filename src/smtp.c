@@ -361,23 +361,28 @@ smtp_cmd(struct smtp *s, struct perr *err, const char *fmt, ...)
 }
 
 /*
- * Read one whole reply into r. With redact, 334 lines (SASL
- * challenges) are not shown. A 421 means the server is closing: the
- * session cannot carry another command.
+ * Read one whole reply into r, all its lines within one timeout. With
+ * redact, 334 lines (SASL challenges) are not shown. A 421 means the
+ * server is closing: the session cannot carry another command.
  */
 static int
 smtp_read(struct smtp *s, struct smtp_reply *r, int redact, struct perr *err)
 {
-	char line[MAX_REPLY_LINE + 1];
+	char line[MAX_REPLY_LINE + 1], *nul;
 	struct perr e = { 0, "" };
+	ssize_t n;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
+	conn_step(&s->conn);
 	do {
-		if (conn_getline(&s->conn, line, sizeof(line), err) == -1) {
+		if ((n = conn_getline(&s->conn, line, sizeof(line), err)) == -1) {
 			s->broken = 1;
 			return -1;
 		}
+		/* a NUL would cut the line short here and in every message */
+		while ((nul = memchr(line, '\0', (size_t)n)) != NULL)
+			*nul = ' ';
 		if (redact && strncmp(line, "334", 3) == 0)
 			trace(s, "<<< 334 <redacted>");
 		else
@@ -777,8 +782,18 @@ tx_data(struct smtp *s, struct smtp_tx *tx, struct perr *err)
 	if (smtp_cmd(s, err, "DATA") == -1 ||
 	    smtp_read(s, &tx->data, 0, err) == -1)
 		return -1;
-	if (tx->data.code != 354)
+	if (tx->data.code / 100 == 4 || tx->data.code / 100 == 5)
 		return 0;
+	if (tx->data.code != 354) {
+		/*
+		 * A 2xx or 3xx other than 354 took nothing: it must not
+		 * read as the final reply. A server this confused is not
+		 * trusted with another command.
+		 */
+		s->broken = 1;
+		return refused(s, err, NULL, &tx->data,
+		    "no 354 to DATA, message not sent");
+	}
 	/* from here on only the end marker or a dropped connection is safe */
 	if (lseek(tx->fd, 0, SEEK_SET) == -1)
 		return perr_set(err, EX_IOERR, "message file: %s",
@@ -861,8 +876,10 @@ smtp_send(struct smtp *s, struct smtp_tx *tx, struct perr *err)
 	rc = 0;
 out:
 	/* mid-transaction nothing can be taken back: the session is done */
-	if (rc == -1)
+	if (rc == -1) {
 		s->broken = 1;
+		s->timedout = s->conn.timedout;
+	}
 	return rc;
 }
 

@@ -69,6 +69,7 @@ struct smtp {
 	char		 auth_offer[256];	/* AUTH keyword parameters */
 	int		 ntx;		/* transactions started */
 	int		 broken;	/* the session cannot be used again */
+	int		 timedout;	/* it broke because a step ran out of time */
 };
 
 /*
@@ -104,7 +105,7 @@ struct smtp_tx {
 	int		 fd;		/* the message: CR LF text, not stuffed */
 
 	struct smtp_reply mail;		/* MAIL FROM reply */
-	struct smtp_reply data;		/* reply to DATA, then to the final dot */
+	struct smtp_reply data;		/* 4xx/5xx to DATA, or the final reply */
 	int		 data_sent;	/* the final dot went out */
 };
 
@@ -116,10 +117,13 @@ struct smtp_tx {
  * through dot-stuffing when at least one recipient was accepted, else
  * RSET. Returns 0 when the dialogue completed (look at tx->mail,
  * each rcpts[i].reply and tx->data), or -1 with err when the session
- * broke (timeout, closed, TLS error); then replies not filled in are
- * unknown, and tx->data_sent says whether the message may have
- * arrived anyway. Needing SMTPUTF8 that the server does not offer
- * returns -1 with EX_UNAVAILABLE before anything is sent.
+ * broke (timeout, closed, TLS error, a reply to DATA that is neither
+ * 354 nor 4xx/5xx); then replies not filled in are unknown, and
+ * tx->data_sent says whether the message may have arrived anyway;
+ * s->timedout then says whether a step ran out of time (each reply
+ * must come whole within the timeout). Needing SMTPUTF8 that the
+ * server does not offer returns -1 with EX_UNAVAILABLE before anything
+ * is sent.
  */
 int	smtp_send(struct smtp *s, struct smtp_tx *tx, struct perr *err);
 

@@ -112,9 +112,11 @@ tls_retry(struct tls *t, int ret, double deadline, const char *what,
 	case SSL_ERROR_WANT_WRITE:
 		ev = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
 		if (tls_poll(t->fd, ev, deadline) == -1) {
+			saved = errno;
 			perr_set(err, EX_TEMPFAIL, "TLS %s %s: %s", what,
-			    t->host, errno == ETIMEDOUT ? "timed out" :
-			    strerror(errno));
+			    t->host, saved == ETIMEDOUT ? "timed out" :
+			    strerror(saved));
+			errno = saved;	/* the caller tells a timeout by it */
 			return TLS_FAIL;
 		}
 		return TLS_AGAIN;
@@ -315,16 +317,15 @@ fail:
 }
 
 ssize_t
-tls_read(struct tls *t, void *buf, size_t len, int timeout, struct perr *err)
+tls_read(struct tls *t, void *buf, size_t len, double deadline,
+    struct perr *err)
 {
 	enum tls_wait w;
-	double deadline;
 	size_t n = 0;
 	int ret;
 
 	if (len == 0)
 		return 0;
-	deadline = mono_now() + timeout;
 	for (;;) {
 		ERR_clear_error();
 		ret = SSL_read_ex(t->ssl, buf, len, &n);

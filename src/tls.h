@@ -28,11 +28,17 @@ struct tls_params {
 struct tls	*tls_start(int fd, const struct tls_params *p, int timeout,
 		    struct perr *err);
 
-/* Read up to len bytes; returns the count, 0 at the peer's close, -1 on error or timeout. */
-ssize_t		 tls_read(struct tls *t, void *buf, size_t len, int timeout,
-		    struct perr *err);
+/*
+ * Read up to len bytes before deadline (mono_now() seconds); returns the
+ * count, 0 at the peer's close, -1 on error or when the deadline passes.
+ */
+ssize_t		 tls_read(struct tls *t, void *buf, size_t len,
+		    double deadline, struct perr *err);
 
-/* Write all len bytes; returns 0, or -1 on error or when a wait exceeds timeout. */
+/*
+ * Write all len bytes; returns 0, or -1 on error or when a wait exceeds
+ * timeout (then errno is ETIMEDOUT).
+ */
 int		 tls_write(struct tls *t, const void *buf, size_t len,
 		    int timeout, struct perr *err);
 

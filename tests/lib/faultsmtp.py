@@ -34,6 +34,23 @@ as they arrived, so a test can prove a secret never travelled in clear:
 everything logged before "C<n> * tls" on that connection was cleartext. Each accepted message is D/msgs/NNNNNN.eml (the DATA,
 unstuffed, byte-exact) and NNNNNN.env ("sender S", "param P",
 "recipient R" lines).
+
+Hostile directives (a server that breaks the protocol; COUNT as above):
+
+  silent [COUNT]                 accept the connection and say nothing, not
+                                 even a TLS handshake with --tls implicit
+  stall CMD [COUNT]              after the reply to CMD say nothing more
+                                 ("stall STARTTLS": 220, then no handshake)
+  huge CMD OCTETS [COUNT]        the reply to CMD is one line of OCTETS octets
+  endless CMD [COUNT]            the reply to CMD is "CODE-..." lines forever
+  trickle CMD SECONDS [COUNT]    the reply to CMD goes out one byte at a time
+  noeol CMD [COUNT]              the reply to CMD has no line end, then close
+  nul                            every reply line carries NUL bytes
+  lf-only                        every reply line ends in LF alone
+  after-dot CODE TEXT            once a message is accepted, every later
+                                 command of that session gets this reply
+
+CMD here also takes GREET (the greeting) and DOT.
 """
 import argparse, os, socket, ssl, sys, threading, time
 
@@ -75,6 +92,43 @@ def bad(path, line, why):
     sys.exit(2)
 
 
+# Hostile directives: kind -> (names of the fixed arguments, takes COUNT).
+HOSTILE = {"silent": ((), True), "stall": (("CMD",), True),
+           "huge": (("CMD", "OCTETS"), True), "endless": (("CMD",), True),
+           "trickle": (("CMD", "SECONDS"), True), "noeol": (("CMD",), True),
+           "nul": ((), False), "lf-only": ((), False),
+           "after-dot": (("CODE",), False)}
+HOSTILE_CMDS = CMDS + ("GREET",)
+
+
+def hostile_rule(path, raw, words):
+    """A hostile directive as (kind, Rule(fixed args + rest, count))."""
+    kind, args = words[0], words[1:]
+    names, counted = HOSTILE[kind]
+    if len(args) < len(names):
+        bad(path, raw, "needs " + " ".join(names))
+    fixed, rest = args[:len(names)], args[len(names):]
+    for n, v in zip(names, fixed):
+        if n == "CMD" and v.upper() not in HOSTILE_CMDS:
+            bad(path, raw, "CMD must be one of " + " ".join(HOSTILE_CMDS))
+        if n in ("OCTETS", "CODE") and not v.isdigit():
+            bad(path, raw, n + " must be a number")
+        if n == "SECONDS":
+            try:
+                float(v)
+            except ValueError:
+                bad(path, raw, "SECONDS must be a number")
+    count = None
+    if counted and rest:
+        if len(rest) != 1 or not (rest[0] == "once" or rest[0].isdigit()):
+            bad(path, raw, "COUNT must be once or a number")
+        count = 1 if rest[0] == "once" else int(rest[0])
+        rest = []
+    if not counted and kind != "after-dot" and rest:
+        bad(path, raw, "takes no arguments")
+    return kind, Rule(fixed + rest, count)
+
+
 def load_script(path):
     rules = []
     if not path:
@@ -86,6 +140,9 @@ def load_script(path):
             continue
         words = line.split()
         kind = words[0]
+        if kind in HOSTILE:
+            rules.append(hostile_rule(path, raw, words))
+            continue
         if kind not in KINDS:
             bad(path, raw, "unknown directive")
         if kind in ("reply", "drop", "delay") and (
@@ -139,9 +196,73 @@ class Session:
 
     def send(self, line, flush=True):
         self.log(">", line.encode())
-        self.out.append(line.encode() + b"\r\n")
+        self.out.append(self.wire(line.encode()))
         if flush:
             self.flush()
+
+    # The hostile directives: how a reply line goes on the wire.
+    def wire(self, line):
+        """line (bytes, no line end) as sent, under "nul" and "lf-only"."""
+        if self.has("nul"):
+            head, sep, tail = line[4:].rpartition(b" ")
+            line = line[:4] + head + b"\0" + sep + tail + b"\0"
+        return line + (b"\n" if self.has("lf-only") else b"\r\n")
+
+    def fires(self, kind, cmd):
+        for r in self.rules(kind):
+            if r.words[0].upper() == cmd and r.fire():
+                return r
+        return None
+
+    def silence(self):
+        """Say nothing more; read and drop what comes until the close."""
+        self.flush()
+        self.log("*", b"silent")
+        while self.sock.recv(65536):
+            pass
+        raise ConnectionAbortedError
+
+    def emit(self, cmd, text, flush=True):
+        """Send text as the reply to cmd, shaped by huge, endless,
+        trickle and noeol; then go silent under stall."""
+        huge, endless = self.fires("huge", cmd), self.fires("endless", cmd)
+        trickle, noeol = self.fires("trickle", cmd), self.fires("noeol", cmd)
+        if not (huge or endless or trickle or noeol):
+            self.send(text, flush)
+        else:
+            self.flush()
+            line = text.encode()
+            if huge:
+                n = int(huge.words[1])
+                line = line[:3] + b" " + b"x" * max(0, n - 4)
+            self.log("*", b"%s%s%s%s reply to %s" % (
+                b"huge " if huge else b"", b"endless " if endless else b"",
+                b"trickled " if trickle else b"",
+                b"unterminated " if noeol else b"", cmd.encode()))
+
+            def chunks():
+                while endless:
+                    yield self.wire(line[:3] + b"-")
+                yield line if noeol else self.wire(line)
+
+            pause = float(trickle.words[1]) if trickle else 0
+            for c in chunks():
+                if not pause:
+                    self.sock.sendall(c)
+                    continue
+                for i in range(len(c)):
+                    self.sock.sendall(c[i:i + 1])
+                    time.sleep(pause)
+            if noeol:
+                raise ConnectionAbortedError
+        if self.fires("stall", cmd):
+            self.silence()
+
+    def after_dot(self, text):
+        if self.msgs > 0:
+            for r in self.rules("after-dot"):
+                return " ".join(r.words)
+        return text
 
     def flush(self):
         if self.out:
@@ -178,8 +299,9 @@ class Session:
         text = self.special(cmd, default)
         if text is None:
             raise ConnectionAbortedError
+        text = self.after_dot(text)
         more = bool(self.buf) and b"\n" in self.buf
-        self.send(text, flush=not more)
+        self.emit(cmd, text, flush=not more)
         return text
 
     def ehlo_lines(self):
@@ -204,13 +326,16 @@ class Session:
         self.log("*", b"tls-version " + (self.sock.version() or "").encode())
 
     def run(self):
+        for r in self.rules("silent"):
+            if r.fire():
+                self.silence()
         if self.srv.tlsmode == "implicit":
             self.starttls()
         text = "220 fault.test ESMTP faultsmtp"
         for r in self.rules("greet"):
             if r.fire():
                 text = " ".join(r.words)
-        self.send(text)
+        self.emit("GREET", text)
         if text.startswith("421"):
             return
         if not text.startswith("220"):
@@ -336,7 +461,7 @@ class Session:
             self.store(b"".join(body))
         if text is None:
             raise ConnectionAbortedError
-        self.send(text)
+        self.emit("DOT", text)
         self.msgs += 1
         self.reset()
         for k, r in self.srv.rules:

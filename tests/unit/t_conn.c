@@ -140,6 +140,20 @@ srv_hangup(int fd, const void *arg)
 	(void)arg;
 }
 
+/* Child: "250-a" lines, one every 400 ms, until the client goes (at most 50). */
+static void
+srv_trickle(int fd, const void *arg)
+{
+	int i;
+
+	(void)arg;
+	for (i = 0; i < 50; i++) {
+		if (write_all(fd, "250-a\r\n", 7) == -1)
+			return;
+		msleep(400);
+	}
+}
+
 /*
  * Child: report whether anything arrived while the client only queued
  * (quiet=1), how much the first read got and whether more followed.
@@ -284,6 +298,39 @@ test_timeout_eof(void)
 	ok(strstr(err.msg, "closed") != NULL, "msg: %s", err.msg);
 	conn_close(&c);
 	is_int(srv_wait(&s), 0, "hang-up server done");
+}
+
+/* Each line comes within the timeout; the step as a whole must not. */
+static void
+test_step_deadline(void)
+{
+	struct perr err = { 0, "" };
+	struct conn c;
+	struct srv s;
+	char line[64];
+	double t0, dt;
+	int n = 0;
+
+	if (srv_start(&s, srv_trickle, NULL) == -1) {
+		ok(0, "trickling server");
+		return;
+	}
+	ok(conn_open(&c, "127.0.0.1", s.port, 1, &err) == 0, "connect");
+	t0 = mono_now();
+	conn_step(&c);
+	while (n < 10 && conn_getline(&c, line, sizeof(line), &err) >= 0)
+		n++;
+	dt = mono_now() - t0;
+	ok(n >= 2 && n < 10, "lines read in one step: %d", n);
+	ok(dt > 0.9 && dt < 1.6, "the step ends after its timeout (%.2f s)",
+	    dt);
+	ok(strstr(err.msg, "timed out") != NULL, "msg: %s", err.msg);
+	perr_clear(&err);
+	conn_step(&c);
+	ok(conn_getline(&c, line, sizeof(line), &err) >= 0,
+	    "a new step gets a new timeout: %s", err.msg);
+	conn_close(&c);
+	is_int(srv_wait(&s), 0, "trickling server done");
 }
 
 static void
@@ -539,6 +586,7 @@ test_tls(void)
 	struct perr err = { 0, "" };
 	struct conn c;
 	struct srv s;
+	double t0, dt;
 	int port, fd;
 
 	if (mkdtemp(dir) == NULL) {
@@ -605,8 +653,12 @@ test_tls(void)
 	ok(conn_getline(&c, line, sizeof(line), &err) == 5, "read over TLS");
 	is_str(line, "olleh", "s_server -rev echoed reversed");
 	c.timeout = 1;
+	t0 = mono_now();
+	conn_step(&c);
 	is_int(conn_getline(&c, line, sizeof(line), &err), -1,
 	    "TLS read times out");
+	dt = mono_now() - t0;
+	ok(dt > 0.9 && dt < 1.6, "after the step's timeout (%.2f s)", dt);
 	ok(strstr(err.msg, "timed out") != NULL, "msg: %s", err.msg);
 	conn_close(&c);
 	perr_clear(&err);
@@ -674,6 +726,7 @@ main(void)
 	test_lines();
 	test_long_line();
 	test_timeout_eof();
+	test_step_deadline();
 	test_coalesce();
 	test_bulk();
 	test_connect_errors();
