@@ -249,7 +249,7 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 	now = time(NULL);
 	rep->npending = env_count(e, RCPT_PENDING);
 	if (rep->npending > 0) {
-		e->attempts++;
+		env_attempted(e);
 		if (why[0] == '\0')
 			pick_reason(e, RCPT_PENDING, why, sizeof(why));
 		(void)env_set_str(&e->last_error, why, NULL);

@@ -81,35 +81,64 @@ hash_grow(struct envelope *e)
 	return 0;
 }
 
-int
-env_add_rcpt(struct envelope *e, const char *addr, struct perr *err)
+/*
+ * Add addr as it will be stored (control characters blanked, so that
+ * what is compared is what a re-read finds). Returns 0 when added, 1
+ * when it was there already, -1 with err.
+ */
+static int
+add_rcpt(struct envelope *e, const char *addr, struct perr *err)
 {
+	char *stored = NULL;
 	struct env_rcpt *nr;
 	size_t j, ncap;
 
-	if (e->nrcpts * 2 >= e->hashcap && hash_grow(e) == -1)
+	if (env_set_str(&stored, addr, err) == -1)
+		return -1;
+	if (e->nrcpts * 2 >= e->hashcap && hash_grow(e) == -1) {
+		free(stored);
 		return perr_set(err, EX_OSERR, "out of memory");
-	j = addr_hash(addr) & (e->hashcap - 1);
+	}
+	j = addr_hash(stored) & (e->hashcap - 1);
 	for (; e->hash[j] != 0; j = (j + 1) & (e->hashcap - 1))
-		if (strcasecmp(e->rcpts[e->hash[j] - 1].addr, addr) == 0)
-			return 0;
-	if (e->nrcpts >= MAX_RCPTS)
+		if (strcasecmp(e->rcpts[e->hash[j] - 1].addr, stored) == 0) {
+			free(stored);
+			return 1;
+		}
+	if (e->nrcpts >= MAX_RCPTS) {
+		free(stored);
 		return perr_set(err, EX_DATAERR,
 		    "more than %d recipients", MAX_RCPTS);
+	}
 	if (e->nrcpts == e->cap) {
 		ncap = e->cap == 0 ? 8 : e->cap * 2;
-		if ((nr = reallocarray(e->rcpts, ncap, sizeof(*nr))) == NULL)
+		if ((nr = reallocarray(e->rcpts, ncap, sizeof(*nr))) == NULL) {
+			free(stored);
 			return perr_set(err, EX_OSERR, "out of memory");
+		}
 		e->rcpts = nr;
 		e->cap = ncap;
 	}
 	nr = &e->rcpts[e->nrcpts];
 	memset(nr, 0, sizeof(*nr));
-	if (env_set_str(&nr->addr, addr, err) == -1)
-		return -1;
+	nr->addr = stored;
 	nr->state = RCPT_PENDING;
 	e->hash[j] = ++e->nrcpts;
 	return 0;
+}
+
+int
+env_add_rcpt(struct envelope *e, const char *addr, struct perr *err)
+{
+	return add_rcpt(e, addr, err) == -1 ? -1 : 0;
+}
+
+void
+env_attempted(struct envelope *e)
+{
+	/* a damaged or ancient entry must not wrap around */
+	if (e->attempts < INT_MAX)
+		e->attempts++;
 }
 
 size_t
@@ -296,7 +325,8 @@ parse_line(struct envelope *e, char *key, char *val, struct perr *err)
 				break;
 		if (st == (int)nitems(state_names) || (a = unangle(a)) == NULL)
 			return -1;
-		if (env_add_rcpt(e, a, err) == -1)
+		/* a second line for one address: which one is right? */
+		if (add_rcpt(e, a, err) != 0)
 			return -1;
 		e->rcpts[e->nrcpts - 1].state = (enum rcpt_state)st;
 	} else if (strcmp(key, "reason") == 0) {

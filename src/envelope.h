@@ -60,10 +60,14 @@ int	env_set_sender(struct envelope *e, const char *sender, struct perr *err);
 
 /*
  * Add a pending recipient unless the same address (compared with the
- * domain in lower case) is already there. Returns 0, or -1 with err
+ * domain in lower case, in the form stored: control characters
+ * blanked) is already there. Returns 0, or -1 with err
  * (EX_DATAERR beyond MAX_RCPTS, EX_OSERR out of memory).
  */
 int	env_add_rcpt(struct envelope *e, const char *addr, struct perr *err);
+
+/* Count one more delivery attempt; saturates at INT_MAX. */
+void	env_attempted(struct envelope *e);
 
 /* Replace a string field (sender, last_error, reason, dsn_*): copies, with control characters replaced. */
 int	env_set_str(char **field, const char *value, struct perr *err);

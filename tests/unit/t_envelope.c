@@ -100,6 +100,47 @@ main(void)
 	ok(parse_str(&r, "posta-envelope 1\nid x\nsender <>\nend\n", &err) == 0, "minimal envelope parses");
 	env_free(&r);
 
+	/* issue 12 item 9: a second line for one address is refused, not
+	 * applied to the recipient before it */
+	perr_clear(&err);
+	ok(parse_str(&r, "posta-envelope 1\nid x\nsender <>\n"
+	    "rcpt done <a@x>\nrcpt pending <b@x>\nrcpt failed <a@x>\n"
+	    "reason 550 no\nend\n", &err) == -1,
+	    "duplicate rcpt line refused");
+	ok(strstr(err.msg, "line 6") != NULL, "names the duplicate: %s",
+	    err.msg);
+
+	/* what is compared is what is stored: a write and a re-read never
+	 * merges two recipients */
+	memset(&e, 0, sizeof(e));
+	strcpy(e.id, "6561f0a2c3d4e5f6");
+	ok(env_set_sender(&e, "", &err) == 0, "sender");
+	ok(env_add_rcpt(&e, "a\001@x", &err) == 0, "rcpt with ^A");
+	ok(env_add_rcpt(&e, "a\002@x", &err) == 0, "rcpt with ^B");
+	is_int(e.nrcpts, 1, "both stored as \"a @x\": one recipient");
+	is_str(e.rcpts[0].addr, "a @x", "stored blanked");
+	ok(env_add_rcpt(&e, "b@x", &err) == 0, "rcpt b");
+	e.rcpts[1].state = RCPT_DONE;
+	ok(roundtrip(&e, &r, buf, sizeof(buf), &len) == 0,
+	    "round trip of blanked addresses");
+	is_int(r.nrcpts, 2, "still two recipients");
+	is_int(r.rcpts[1].state, RCPT_DONE, "states not shifted");
+	env_free(&r);
+	env_free(&e);
+
+	/* attempts: the largest value parses, and counting saturates */
+	perr_clear(&err);
+	ok(parse_str(&r, "posta-envelope 1\nid x\nsender <>\n"
+	    "attempts 2147483647\nend\n", &err) == 0, "INT_MAX attempts");
+	is_int(r.attempts, 2147483647, "kept");
+	env_attempted(&r);
+	is_int(r.attempts, 2147483647, "one more attempt saturates");
+	env_free(&r);
+	perr_clear(&err);
+	ok(parse_str(&r, "posta-envelope 1\nid x\nsender <>\n"
+	    "attempts 2147483648\nend\n", &err) == -1,
+	    "attempts beyond INT_MAX refused");
+
 	/* many recipients: duplicate detection stays correct while growing */
 	env_free(&e);
 	for (i = 0; i < 5000; i++) {
