@@ -38,9 +38,8 @@ print_entry(const struct spool_entry *ent, int failed, time_t now, FILE *out)
 	for (i = 0; i < e->nrcpts; i++) {
 		fprintf(out, "    %-9s <%s>\n", state_word[e->rcpts[i].state],
 		    e->rcpts[i].addr);
-		if (e->rcpts[i].reason != NULL &&
-		    e->rcpts[i].state != RCPT_DONE)
-			fprintf(out, "              %s\n", e->rcpts[i].reason);
+		if (env_reason(e, i) != NULL && e->rcpts[i].state != RCPT_DONE)
+			fprintf(out, "              %s\n", env_reason(e, i));
 	}
 }
 
