@@ -341,3 +341,73 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 	}
 	return 0;
 }
+
+/* Why the recipients of a corrupt entry failed, as the DSN shows it. */
+#define CORRUPT_REASON	"554 5.3.0 the queue entry became unreadable and " \
+			"was set aside (in corrupt/) for the postmaster"
+
+/* The sender's address, or why nobody can be told. */
+static const char *
+corrupt_sender(const struct envelope *e, size_t nfailed)
+{
+	const char *why;
+
+	if (e->sender[0] == '\0')
+		return NULL;	/* a notification: never answered */
+	if (addr_check_envelope(e->sender, 0, &why) == -1 || nfailed == 0)
+		return NULL;
+	if (e->dsn_notify != NULL && strcasestr(e->dsn_notify, "FAILURE") ==
+	    NULL)
+		return NULL;	/* NOTIFY=NEVER, or a list without FAILURE */
+	return e->sender;
+}
+
+int
+deliver_corrupt(struct dsession *ds, const char *id, struct perr *err)
+{
+	struct perr derr = { 0, "" };
+	struct spool_entry ent;
+	struct envelope *e = &ent.env;
+	char newid[32], hex[9], *end;
+	size_t i, nfailed = 0;
+	int rc;
+
+	if ((rc = spool_corrupt_claim(ds->sp, id, err)) != 0)
+		return rc == 1 ? 0 : -1;
+	if (spool_corrupt_peek(ds->sp, id, &ent, &derr) == -1) {
+		log_errx("%s: unreadable entry in corrupt/: %s; nobody told",
+		    id, derr.msg);
+		spool_release(&ent);
+		return 0;
+	}
+	if (e->created == 0) {
+		/* the id starts with the time of arrival in hex */
+		(void)xstrlcpy(hex, id, sizeof(hex));
+		e->created = (time_t)strtoll(hex, &end, 16);
+	}
+	for (i = 0; i < e->nrcpts; i++) {
+		if (e->rcpts[i].state == RCPT_DONE)
+			continue;
+		e->rcpts[i].state = RCPT_FAILED;
+		(void)env_set_reason(e, i, CORRUPT_REASON, NULL);
+		nfailed++;
+	}
+	rc = 0;
+	if (corrupt_sender(e, nfailed) == NULL)
+		log_errx("%s: unreadable entry in corrupt/; nobody told (%s)",
+		    id, e->sender[0] == '\0' ? "null sender" : nfailed == 0 ?
+		    "no recipient could be read" : "no usable sender");
+	else if (dsn_queue(ds->sp, ds->cfg, &ent, newid, sizeof(newid),
+	    &derr) == -1) {
+		spool_corrupt_unclaim(ds->sp, id);
+		rc = perr_set(err, derr.code, "%s: unreadable entry in "
+		    "corrupt/: cannot queue a notification: %s", id, derr.msg);
+	} else {
+		log_errx("%s: unreadable entry in corrupt/: notification %s "
+		    "queued for <%s> (%zu recipient%s)", id, newid, e->sender,
+		    nfailed, nfailed == 1 ? "" : "s");
+		rc = 1;
+	}
+	spool_release(&ent);
+	return rc;
+}
