@@ -5,7 +5,8 @@
  *	DIR/tmp/	intake in progress, envelope updates in progress
  *	DIR/q/		queued: ID.msg (the message, CR LF text) + ID.env
  *	DIR/failed/	failed definitively: ID.msg + ID.env with reasons
- *	DIR/corrupt/	files posta could not understand, moved aside
+ *	DIR/corrupt/	files posta could not understand, moved aside;
+ *			ID.told once the sender of entry ID was notified
  *
  * An entry is owned by whoever holds flock(LOCK_EX) on its .msg file;
  * the lock lives as long as the open file, so it follows the file
@@ -26,7 +27,8 @@
  * is on disk. A scan touches only files whose lock it can take, so it
  * never disturbs a live process. Anything in q/ that is not ID.msg or
  * ID.env, an envelope without its message, and any envelope that does
- * not parse, goes to corrupt/ with a log line.
+ * not parse, goes to corrupt/ with an error in the log. Nothing there
+ * is changed again; ID.told is only ever added (spool_corrupt_claim).
  */
 #include <sys/types.h>
 #include <sys/file.h>
