@@ -346,20 +346,22 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 #define CORRUPT_REASON	"554 5.3.0 the queue entry became unreadable and " \
 			"was set aside (in corrupt/) for the postmaster"
 
-/* The sender's address, or why nobody can be told. */
+/* NULL when the sender can be told, else why not. */
 static const char *
-corrupt_sender(const struct envelope *e, size_t nfailed)
+corrupt_untold(const struct envelope *e, size_t nfailed)
 {
 	const char *why;
 
 	if (e->sender[0] == '\0')
-		return NULL;	/* a notification: never answered */
-	if (addr_check_envelope(e->sender, 0, &why) == -1 || nfailed == 0)
-		return NULL;
+		return "null sender";	/* a notification: never answered */
+	if (addr_check_envelope(e->sender, 0, &why) == -1)
+		return "unusable sender address";
+	if (nfailed == 0)
+		return "no recipient left to report";
 	if (e->dsn_notify != NULL && strcasestr(e->dsn_notify, "FAILURE") ==
 	    NULL)
-		return NULL;	/* NOTIFY=NEVER, or a list without FAILURE */
-	return e->sender;
+		return "the sender asked for no failure notice";
+	return NULL;
 }
 
 int
@@ -368,7 +370,8 @@ deliver_corrupt(struct dsession *ds, const char *id, struct perr *err)
 	struct perr derr = { 0, "" };
 	struct spool_entry ent;
 	struct envelope *e = &ent.env;
-	char newid[32], hex[9], *end;
+	char newid[32], hex[9];
+	const char *untold;
 	size_t i, nfailed = 0;
 	int rc;
 
@@ -383,7 +386,7 @@ deliver_corrupt(struct dsession *ds, const char *id, struct perr *err)
 	if (e->created == 0) {
 		/* the id starts with the time of arrival in hex */
 		(void)xstrlcpy(hex, id, sizeof(hex));
-		e->created = (time_t)strtoll(hex, &end, 16);
+		e->created = (time_t)strtoll(hex, NULL, 16);
 	}
 	for (i = 0; i < e->nrcpts; i++) {
 		if (e->rcpts[i].state == RCPT_DONE)
@@ -393,10 +396,9 @@ deliver_corrupt(struct dsession *ds, const char *id, struct perr *err)
 		nfailed++;
 	}
 	rc = 0;
-	if (corrupt_sender(e, nfailed) == NULL)
+	if ((untold = corrupt_untold(e, nfailed)) != NULL)
 		log_errx("%s: unreadable entry in corrupt/; nobody told (%s)",
-		    id, e->sender[0] == '\0' ? "null sender" : nfailed == 0 ?
-		    "no recipient could be read" : "no usable sender");
+		    id, untold);
 	else if (dsn_queue(ds->sp, ds->cfg, &ent, newid, sizeof(newid),
 	    &derr) == -1) {
 		spool_corrupt_unclaim(ds->sp, id);

@@ -421,6 +421,7 @@ main(void)
 
 	/* what is compared is what is stored: a write and a re-read never
 	 * merges two recipients */
+	env_free(&e);
 	memset(&e, 0, sizeof(e));
 	strcpy(e.id, "6561f0a2c3d4e5f6");
 	ok(env_set_sender(&e, "", &err) == 0, "sender");
