@@ -17,7 +17,7 @@ void	log_info(const char *fmt, ...) PRINTF(1, 2);
 /* Something went wrong that the operator should see. */
 void	log_warnx(const char *fmt, ...) PRINTF(1, 2);
 
-/* Something was lost or set aside (a corrupt entry): level err, "error: " first. */
+/* Something was set aside or lost (corrupt/): level err, "error: " first. */
 void	log_errx(const char *fmt, ...) PRINTF(1, 2);
 
 /* Close the log file and syslog. */

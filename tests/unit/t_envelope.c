@@ -167,7 +167,7 @@ test_reason_bounds(void)
 	    37) == 0, "the first ones are kept");
 	ok((f = written(&e, &err)) != NULL, "written");
 	ok(f != NULL && fstat(fileno(f), &st) == 0 &&
-	    (size_t)st.st_size < n * 40 + MAX_REASONS * (MAX_REASON + 16) + 4096,
+	    (size_t)st.st_size < n * 48 + MAX_REASONS * (MAX_REASON + 16) + 4096,
 	    "size bounded: %lld", f != NULL ? (long long)st.st_size : -1LL);
 	ok(f != NULL && env_read(&r, fileno(f), &err) == 0,
 	    "and read back: %s", err.msg);
