@@ -24,6 +24,7 @@
 #define _GNU_SOURCE	/* strcasestr */
 #include <sys/types.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,12 +88,33 @@ session(struct dsession *ds)
 }
 
 static void
-set_reason(struct env_rcpt *r, const struct smtp_reply *rep)
+set_reason(struct envelope *e, size_t i, const struct smtp_reply *rep)
 {
 	char line[MAX_REPLY_TEXT + 16];
 
-	(void)env_set_str(&r->reason, smtp_reply_line(rep, line, sizeof(line)),
+	(void)env_set_reason(e, i, smtp_reply_line(rep, line, sizeof(line)),
 	    NULL);
+}
+
+/* What a transaction's RCPT replies are about: envelope indexes. */
+struct txmap {
+	struct envelope	*e;
+	uint32_t	*map;
+};
+
+/*
+ * A refused RCPT: its reply is the recipient's reason from now on,
+ * whatever DATA brings (the text is kept only here, once per
+ * distinct reply, so a transaction's memory does not grow with the
+ * length of the replies).
+ */
+static void
+rcpt_reply(void *arg, size_t i, const struct smtp_reply *r)
+{
+	struct txmap *m = arg;
+
+	if (r->code / 100 != 2)
+		set_reason(m->e, m->map[i], r);
 }
 
 /*
@@ -108,8 +130,10 @@ transaction(struct dsession *ds, struct spool_entry *ent, int *again,
 {
 	struct envelope *e = &ent->env;
 	struct smtp_tx tx;
-	size_t i, n = 0, *map = NULL, accepted = 0, n452 = 0;
-	int rc = -1, code, utf8;
+	struct txmap tm;
+	uint32_t *map = NULL;
+	size_t i, n = 0, accepted = 0, n452 = 0;
+	int rc = -1, code, rcode, utf8;
 
 	*again = 0;
 	memset(&tx, 0, sizeof(tx));
@@ -126,33 +150,36 @@ transaction(struct dsession *ds, struct spool_entry *ent, int *again,
 		if (e->smtputf8 && !utf8 && !addr_is_utf8(e->sender) &&
 		    addr_is_utf8(e->rcpts[i].addr)) {
 			e->rcpts[i].state = RCPT_FAILED;
-			(void)env_set_str(&e->rcpts[i].reason, "553 5.6.7 "
-			    "non-ASCII address, and the upstream does not "
-			    "offer SMTPUTF8", NULL);
+			(void)env_set_reason(e, i, "553 5.6.7 non-ASCII "
+			    "address, and the upstream does not offer "
+			    "SMTPUTF8", NULL);
 			continue;
 		}
 		tx.rcpts[n].addr = e->rcpts[i].addr;
-		tx.rcpts[n].notify = e->dsn_notify;
-		map[n++] = i;
+		map[n++] = (uint32_t)i;
 	}
 	if ((tx.nrcpts = n) == 0) {
 		rc = 0;
 		goto out;
 	}
+	tm.e = e;
+	tm.map = map;
 	tx.sender = e->sender;
 	tx.size = ent->size;
 	tx.body8bit = e->body8bit;
 	tx.smtputf8 = e->smtputf8 && (utf8 || addr_is_utf8(e->sender));
 	tx.dsn_ret = e->dsn_ret;
 	tx.dsn_envid = e->dsn_envid;
+	tx.notify = e->dsn_notify;
+	tx.rcpt_reply = rcpt_reply;
+	tx.arg = &tm;
 	tx.fd = ent->fd;
 	if (smtp_send(&ds->smtp, &tx, err) == -1) {
 		if (!ds->smtp.broken) {
 			/* refused before anything was sent (SMTPUTF8 needed) */
 			for (i = 0; i < n; i++) {
 				e->rcpts[map[i]].state = RCPT_FAILED;
-				(void)env_set_str(&e->rcpts[map[i]].reason,
-				    err->msg, NULL);
+				(void)env_set_reason(e, map[i], err->msg, NULL);
 			}
 			rc = 0;
 			goto out;
@@ -172,24 +199,24 @@ transaction(struct dsession *ds, struct spool_entry *ent, int *again,
 	code = tx.mail.code;
 	for (i = 0; i < n; i++) {
 		struct env_rcpt *r = &e->rcpts[map[i]];
-		const struct smtp_reply *rr = &tx.rcpts[i].reply;
 
-		if (code / 100 != 2)
-			rr = &tx.mail;
-		if (rr->code / 100 == 2) {
+		if (code / 100 != 2) {
+			rcode = code;
+			set_reason(e, map[i], &tx.mail);
+		} else if ((rcode = tx.rcpts[i].code) / 100 == 2) {
 			accepted++;
-			rr = &tx.data;
 			/* only the reply to the final dot can say "delivered" */
-			if (rr->code / 100 == 2 && tx.data_sent) {
+			if ((rcode = tx.data.code) / 100 == 2 && tx.data_sent) {
 				r->state = RCPT_DONE;
-				(void)env_set_str(&r->reason, NULL, NULL);
+				(void)env_set_reason(e, map[i], NULL, NULL);
 				continue;
 			}
+			set_reason(e, map[i], &tx.data);
 		}
-		if (rr->code == 452 && code / 100 == 2)
+		/* a refused RCPT has its reason from rcpt_reply() already */
+		if (rcode == 452 && code / 100 == 2)
 			n452++;
-		set_reason(r, rr);
-		if (rr->code / 100 == 5)
+		if (rcode / 100 == 5)
 			r->state = RCPT_FAILED;
 	}
 	*again = n452 > 0 && accepted > 0 && tx.data.code / 100 == 2;
@@ -208,9 +235,9 @@ pick_reason(const struct envelope *e, enum rcpt_state st, char *buf,
 	size_t i;
 
 	for (i = 0; i < e->nrcpts; i++)
-		if (e->rcpts[i].state == st && e->rcpts[i].reason != NULL) {
+		if (e->rcpts[i].state == st && env_reason(e, i) != NULL) {
 			(void)snprintf(buf, cap, "<%s>: %s", e->rcpts[i].addr,
-			    e->rcpts[i].reason);
+			    env_reason(e, i));
 			return;
 		}
 }
@@ -258,7 +285,7 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 	now = time(NULL);
 	rep->npending = env_count(e, RCPT_PENDING);
 	if (rep->npending > 0) {
-		e->attempts++;
+		env_attempted(e);
 		if (why[0] == '\0')
 			pick_reason(e, RCPT_PENDING, why, sizeof(why));
 		(void)env_set_str(&e->last_error, why, NULL);
@@ -269,9 +296,8 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 				if (e->rcpts[i].state != RCPT_PENDING)
 					continue;
 				e->rcpts[i].state = RCPT_FAILED;
-				if (e->rcpts[i].reason == NULL)
-					(void)env_set_str(&e->rcpts[i].reason,
-					    why, NULL);
+				if (e->rcpts[i].reason == 0)
+					(void)env_set_reason(e, i, why, NULL);
 			}
 			log_warnx("%s: giving up after %s in the queue: %s",
 			    e->id, age, why);
@@ -323,4 +349,76 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 			    newid, e->sender);
 	}
 	return 0;
+}
+
+/* Why the recipients of a corrupt entry failed, as the DSN shows it. */
+#define CORRUPT_REASON	"554 5.3.0 the queue entry became unreadable and " \
+			"was set aside (in corrupt/) for the postmaster"
+
+/* NULL when the sender can be told, else why not. */
+static const char *
+corrupt_untold(const struct envelope *e, size_t nfailed)
+{
+	const char *why;
+
+	if (e->sender[0] == '\0')
+		return "null sender";	/* a notification: never answered */
+	if (addr_check_envelope(e->sender, 0, &why) == -1)
+		return "unusable sender address";
+	if (nfailed == 0)
+		return "no recipient left to report";
+	if (e->dsn_notify != NULL && strcasestr(e->dsn_notify, "FAILURE") ==
+	    NULL)
+		return "the sender asked for no failure notice";
+	return NULL;
+}
+
+int
+deliver_corrupt(struct dsession *ds, const char *id, struct perr *err)
+{
+	struct perr derr = { 0, "" };
+	struct spool_entry ent;
+	struct envelope *e = &ent.env;
+	char newid[32], hex[9];
+	const char *untold;
+	size_t i, nfailed = 0;
+	int rc;
+
+	if ((rc = spool_corrupt_claim(ds->sp, id, err)) != 0)
+		return rc == 1 ? 0 : -1;
+	if (spool_corrupt_peek(ds->sp, id, &ent, &derr) == -1) {
+		log_errx("%s: unreadable entry in corrupt/: %s; nobody told",
+		    id, derr.msg);
+		spool_release(&ent);
+		return 0;
+	}
+	if (e->created == 0) {
+		/* the id starts with the time of arrival in hex */
+		(void)xstrlcpy(hex, id, sizeof(hex));
+		e->created = (time_t)strtoll(hex, NULL, 16);
+	}
+	for (i = 0; i < e->nrcpts; i++) {
+		if (e->rcpts[i].state == RCPT_DONE)
+			continue;
+		e->rcpts[i].state = RCPT_FAILED;
+		(void)env_set_reason(e, i, CORRUPT_REASON, NULL);
+		nfailed++;
+	}
+	rc = 0;
+	if ((untold = corrupt_untold(e, nfailed)) != NULL)
+		log_errx("%s: unreadable entry in corrupt/; nobody told (%s)",
+		    id, untold);
+	else if (dsn_queue(ds->sp, ds->cfg, &ent, newid, sizeof(newid),
+	    &derr) == -1) {
+		spool_corrupt_unclaim(ds->sp, id);
+		rc = perr_set(err, derr.code, "%s: unreadable entry in "
+		    "corrupt/: cannot queue a notification: %s", id, derr.msg);
+	} else {
+		log_errx("%s: unreadable entry in corrupt/: notification %s "
+		    "queued for <%s> (%zu recipient%s)", id, newid, e->sender,
+		    nfailed, nfailed == 1 ? "" : "s");
+		rc = 1;
+	}
+	spool_release(&ent);
+	return rc;
 }

@@ -54,6 +54,16 @@ void	dsession_init(struct dsession *ds, const struct config *cfg,
 int	deliver_entry(struct dsession *ds, struct spool_entry *ent,
 	    int caller_told, struct dreport *rep, struct perr *err);
 
+/*
+ * An entry set aside in corrupt/ (its envelope unreadable) is a
+ * failure for its sender: once per entry (spool_corrupt_claim), every
+ * recipient that can be read and is not done is reported failed in a
+ * notification, unless the sender is null, unreadable or asked for
+ * none. Returns 1 when one was queued, 0 when there was nothing to
+ * do, -1 with err when it could not be queued (tried again later).
+ */
+int	deliver_corrupt(struct dsession *ds, const char *id, struct perr *err);
+
 /* QUIT and close the session, if open. */
 void	dsession_close(struct dsession *ds);
 

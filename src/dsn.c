@@ -105,6 +105,7 @@ dsn_queue(struct spool *sp, const struct config *cfg,
 	struct spool_entry out;
 	struct msg *m;
 	char host[256], boundary[64], date[64], from[MAX_ADDR + 64], st[48];
+	const char *reason;
 	struct tm tm;
 	size_t i;
 
@@ -139,8 +140,8 @@ dsn_queue(struct spool *sp, const struct config *cfg,
 		goto fail;
 	for (i = 0; i < e->nrcpts; i++)
 		if (e->rcpts[i].state == RCPT_FAILED && putf(m, err,
-		    "<%s>: %s\r\n", e->rcpts[i].addr, e->rcpts[i].reason ?
-		    e->rcpts[i].reason : "failed") == -1)
+		    "<%s>: %s\r\n", e->rcpts[i].addr, env_reason(e, i) ?
+		    env_reason(e, i) : "failed") == -1)
 			goto fail;
 	if (putf(m, err, "\r\n--%s\r\nContent-Type: message/delivery-status"
 	    "\r\n\r\nReporting-MTA: dns; %s\r\n", boundary, host) == -1 ||
@@ -151,13 +152,13 @@ dsn_queue(struct spool *sp, const struct config *cfg,
 	for (i = 0; i < e->nrcpts; i++) {
 		if (e->rcpts[i].state != RCPT_FAILED)
 			continue;
-		status_of(e->rcpts[i].reason, st, sizeof(st));
+		reason = env_reason(e, i);
+		status_of(reason, st, sizeof(st));
 		if (putf(m, err, "\r\nFinal-Recipient: rfc822; %s\r\n"
 		    "Action: failed\r\nStatus: %s\r\nRemote-MTA: dns; %s\r\n",
 		    e->rcpts[i].addr, st, cfg->host) == -1 ||
-		    (e->rcpts[i].reason != NULL && e->rcpts[i].reason[0] >= '2' &&
-		    e->rcpts[i].reason[0] <= '5' && putf(m, err,
-		    "Diagnostic-Code: smtp; %s\r\n", e->rcpts[i].reason) == -1))
+		    (reason != NULL && reason[0] >= '2' && reason[0] <= '5' &&
+		    putf(m, err, "Diagnostic-Code: smtp; %s\r\n", reason) == -1))
 			goto fail;
 	}
 	if (putf(m, err, "\r\n--%s\r\nContent-Type: text/rfc822-headers\r\n"

@@ -4,6 +4,12 @@
  * in envelope.h. Values are single lines: control characters are
  * replaced when a value is set, so a hostile server reply cannot add
  * lines to the file.
+ *
+ * Memory is a few dozen octets a recipient, whatever the servers say:
+ * addresses are packed into blocks, a recipient refers to its reason
+ * by number, reasons are kept once each and their number is bounded,
+ * files are read line by line, and the table that finds duplicates is
+ * dropped once a file has been read.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -20,9 +26,35 @@
 #include "posta.h"
 #include "util.h"
 
-#define ENV_MAGIC	"posta-envelope 1"
+#define ENV_MAGIC	"posta-envelope 2"
+#define ENV_MAGIC_V1	"posta-envelope 1"
+#define READ_LINE	(4096 + MAX_ADDR)	/* version 1 reasons were longer */
+#define READ_CHUNK	65536
+#define RHASH_CAP	4096	/* reason lookup: a power of two, half empty */
+
+_Static_assert(ENV_MAX_SIZE <= MAX_ENVELOPE,
+    "MAX_ENVELOPE is smaller than the largest envelope env_write makes");
+_Static_assert(READ_LINE >= ENV_MAX_LINE && READ_CHUNK > READ_LINE,
+    "the reader must take the longest line the writer makes");
+_Static_assert(RHASH_CAP >= 2 * ENV_MAX_REASONS, "reason table too small");
+_Static_assert(MAX_RCPTS < INT32_MAX / 4, "recipient numbers are 32 bits");
+
+/* Addresses, packed; a block is never moved, so pointers into it stay. */
+struct env_block {
+	struct env_block *next;
+	size_t		  used;
+	char		  data[64 * 1024 - 64];
+};
 
 static const char *const state_names[] = { "pending", "done", "failed" };
+
+static void
+blank(char *p)
+{
+	for (; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+}
 
 int
 env_set_str(char **field, const char *value, struct perr *err)
@@ -38,9 +70,7 @@ env_set_str(char **field, const char *value, struct perr *err)
 		return perr_set(err, EX_OSERR, "out of memory");
 	free(*field);
 	*field = p;
-	for (; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
+	blank(p);
 	return 0;
 }
 
@@ -50,30 +80,70 @@ env_set_sender(struct envelope *e, const char *sender, struct perr *err)
 	return env_set_str(&e->sender, sender, err);
 }
 
+/* src cut to MAX_REASON octets (not inside a UTF-8 sequence), blanked. */
+static void
+cut_text(char dst[MAX_REASON + 1], const char *src)
+{
+	size_t n = strnlen(src, MAX_REASON + 1);
+
+	if (n > MAX_REASON) {
+		n = MAX_REASON;
+		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	blank(dst);
+}
+
 static size_t
-addr_hash(const char *s)
+str_hash(const char *s, int fold)
 {
 	size_t h = 5381;
 
 	for (; *s != '\0'; s++)
-		h = h * 33 + (size_t)tolower((unsigned char)*s);
+		h = h * 33 + (size_t)(fold ? tolower((unsigned char)*s) :
+		    (unsigned char)*s);
 	return h;
+}
+
+/* A copy of s[0..n) in the address store, or NULL out of memory. */
+static const char *
+store(struct envelope *e, const char *s, size_t n)
+{
+	struct env_block *b = e->blocks;
+	char *p;
+
+	if (b == NULL || sizeof(b->data) - b->used < n + 1) {
+		if ((b = malloc(sizeof(*b))) == NULL)
+			return NULL;
+		b->next = e->blocks;
+		b->used = 0;
+		e->blocks = b;
+	}
+	p = b->data + b->used;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	b->used += n + 1;
+	return p;
 }
 
 /* The table holds index + 1 of each recipient; 0 is an empty slot. */
 static int
 hash_grow(struct envelope *e)
 {
-	size_t ncap, i, j, *nh;
+	size_t ncap = 64, i, j;
+	uint32_t *nh;
 
-	ncap = e->hashcap == 0 ? 64 : e->hashcap * 2;
+	while (ncap <= e->nrcpts * 2)
+		ncap *= 2;
 	if ((nh = calloc(ncap, sizeof(*nh))) == NULL)
 		return -1;
 	for (i = 0; i < e->nrcpts; i++) {
-		j = addr_hash(e->rcpts[i].addr) & (ncap - 1);
+		j = str_hash(e->rcpts[i].addr, 1) & (ncap - 1);
 		while (nh[j] != 0)
 			j = (j + 1) & (ncap - 1);
-		nh[j] = i + 1;
+		nh[j] = (uint32_t)(i + 1);
 	}
 	free(e->hash);
 	e->hash = nh;
@@ -81,18 +151,29 @@ hash_grow(struct envelope *e)
 	return 0;
 }
 
-int
-env_add_rcpt(struct envelope *e, const char *addr, struct perr *err)
+/*
+ * Add addr as it will be stored (control characters blanked, so that
+ * what is compared is what a re-read finds). Returns 0 when added, 1
+ * when it was there already, -1 with err.
+ */
+static int
+add_rcpt(struct envelope *e, const char *addr, struct perr *err)
 {
+	char stored[MAX_ADDR + 1];
 	struct env_rcpt *nr;
-	size_t j, ncap;
+	size_t n = strlen(addr), j, ncap;
 
+	if (n > MAX_ADDR)
+		return perr_set(err, EX_DATAERR, "address longer than %d "
+		    "octets", MAX_ADDR);
+	memcpy(stored, addr, n + 1);
+	blank(stored);
 	if (e->nrcpts * 2 >= e->hashcap && hash_grow(e) == -1)
 		return perr_set(err, EX_OSERR, "out of memory");
-	j = addr_hash(addr) & (e->hashcap - 1);
+	j = str_hash(stored, 1) & (e->hashcap - 1);
 	for (; e->hash[j] != 0; j = (j + 1) & (e->hashcap - 1))
-		if (strcasecmp(e->rcpts[e->hash[j] - 1].addr, addr) == 0)
-			return 0;
+		if (strcasecmp(e->rcpts[e->hash[j] - 1].addr, stored) == 0)
+			return 1;
 	if (e->nrcpts >= MAX_RCPTS)
 		return perr_set(err, EX_DATAERR,
 		    "more than %d recipients", MAX_RCPTS);
@@ -104,12 +185,108 @@ env_add_rcpt(struct envelope *e, const char *addr, struct perr *err)
 		e->cap = ncap;
 	}
 	nr = &e->rcpts[e->nrcpts];
-	memset(nr, 0, sizeof(*nr));
-	if (env_set_str(&nr->addr, addr, err) == -1)
-		return -1;
+	if ((nr->addr = store(e, stored, n)) == NULL)
+		return perr_set(err, EX_OSERR, "out of memory");
 	nr->state = RCPT_PENDING;
-	e->hash[j] = ++e->nrcpts;
+	nr->reason = 0;
+	e->hash[j] = (uint32_t)++e->nrcpts;
 	return 0;
+}
+
+int
+env_add_rcpt(struct envelope *e, const char *addr, struct perr *err)
+{
+	return add_rcpt(e, addr, err) == -1 ? -1 : 0;
+}
+
+/* Index + 1 of text among the reasons, 0 when it is not there. */
+static uint32_t
+reason_find(const struct envelope *e, const char *text, size_t *slot)
+{
+	size_t j = str_hash(text, 0) & (RHASH_CAP - 1);
+
+	for (; e->rhash[j] != 0; j = (j + 1) & (RHASH_CAP - 1))
+		if (strcmp(e->reasons[e->rhash[j] - 1], text) == 0)
+			return e->rhash[j];
+	*slot = j;
+	return 0;
+}
+
+/*
+ * Index + 1 of text (cut and blanked) among the reasons, added when
+ * new; 0 when out of memory. Past MAX_REASONS a new reason is reduced
+ * to its reply code: there are at most 400 of those, so the table
+ * never holds more than ENV_MAX_REASONS.
+ */
+static uint32_t
+intern(struct envelope *e, const char *text)
+{
+	char buf[MAX_REASON + 1], code[4];
+	size_t slot = 0;
+	uint32_t k;
+
+	/* both tables have their final size at once: they are small */
+	if (e->rhash == NULL &&
+	    ((e->rhash = calloc(RHASH_CAP, sizeof(*e->rhash))) == NULL ||
+	    (e->reasons = calloc(ENV_MAX_REASONS, sizeof(*e->reasons))) ==
+	    NULL)) {
+		free(e->rhash);
+		e->rhash = NULL;
+		return 0;
+	}
+	cut_text(buf, text);
+	if ((k = reason_find(e, buf, &slot)) != 0)
+		return k;
+	if (e->nreasons >= MAX_REASONS) {
+		if (buf[0] >= '2' && buf[0] <= '5' &&
+		    isdigit((unsigned char)buf[1]) &&
+		    isdigit((unsigned char)buf[2]) &&
+		    (buf[3] == '\0' || buf[3] == ' ')) {
+			memcpy(code, buf, 3);
+			code[3] = '\0';
+			(void)snprintf(buf, sizeof(buf), "%s (reply not kept: "
+			    "more than %d different replies)", code,
+			    MAX_REASONS);
+		} else
+			(void)snprintf(buf, sizeof(buf), "(reason not kept: "
+			    "more than %d different reasons)", MAX_REASONS);
+		if ((k = reason_find(e, buf, &slot)) != 0)
+			return k;
+	}
+	if (e->nreasons >= ENV_MAX_REASONS)	/* cannot happen, see above */
+		return 0;
+	if ((e->reasons[e->nreasons] = strdup(buf)) == NULL)
+		return 0;
+	e->rhash[slot] = (uint32_t)++e->nreasons;
+	return e->rhash[slot];
+}
+
+int
+env_set_reason(struct envelope *e, size_t i, const char *text,
+    struct perr *err)
+{
+	uint32_t k = 0;
+
+	if (text != NULL && (k = intern(e, text)) == 0)
+		return perr_set(err, EX_OSERR, "out of memory");
+	e->rcpts[i].reason = k;
+	return 0;
+}
+
+const char *
+env_reason(const struct envelope *e, size_t i)
+{
+	uint32_t k = e->rcpts[i].reason;
+
+	return k == 0 ? NULL : e->reasons[k - 1];
+}
+
+void
+env_attempted(struct envelope *e)
+{
+	/* a damaged or ancient entry must not wrap around */
+	if (e->attempts < INT_MAX)
+		e->attempts++;
 }
 
 size_t
@@ -176,15 +353,48 @@ wb_num(struct wbuf *w, const char *key, long long v)
 	wb_kv(w, key, num);
 }
 
+/* The fields that are not cut: a value beyond its bound is refused. */
+static int
+check_bounds(const struct envelope *e, struct perr *err)
+{
+	const char *dsn[] = { e->dsn_ret, e->dsn_envid, e->dsn_notify };
+	size_t i;
+
+	if (e->sender != NULL && strlen(e->sender) > MAX_ADDR)
+		return perr_set(err, EX_DATAERR, "envelope: sender longer "
+		    "than %d octets", MAX_ADDR);
+	for (i = 0; i < nitems(dsn); i++)
+		if (dsn[i] != NULL && strlen(dsn[i]) > ENV_MAX_DSN)
+			return perr_set(err, EX_DATAERR, "envelope: DSN "
+			    "parameter longer than %d octets", ENV_MAX_DSN);
+	return 0;
+}
+
 int
 env_write(const struct envelope *e, int fd, struct perr *err)
 {
-	struct wbuf *w;
+	char line[MAX_REASON + 1], num[16];
+	struct wbuf *w = NULL;
+	uint32_t *renum = NULL, used = 0, k;
 	size_t i;
 	int rc = -1;
 
-	if ((w = calloc(1, sizeof(*w))) == NULL)
-		return perr_set(err, EX_OSERR, "out of memory");
+	if (check_bounds(e, err) == -1)
+		return -1;
+	if ((w = calloc(1, sizeof(*w))) == NULL ||
+	    (e->nreasons > 0 &&
+	    (renum = calloc(e->nreasons, sizeof(*renum))) == NULL)) {
+		perr_set(err, EX_OSERR, "out of memory");
+		goto out;
+	}
+	/* only the reasons some recipient has, numbered in table order */
+	for (i = 0; i < e->nrcpts; i++)
+		if (e->rcpts[i].reason != 0)
+			renum[e->rcpts[i].reason - 1] = 1;
+	for (k = 0; k < e->nreasons; k++)
+		if (renum[k] != 0)
+			renum[k] = ++used;
+
 	w->fd = fd;
 	wb_put(w, ENV_MAGIC "\n");
 	wb_kv(w, "id", e->id);
@@ -194,20 +404,34 @@ env_write(const struct envelope *e, int fd, struct perr *err)
 	wb_put(w, ">\n");
 	wb_num(w, "attempts", e->attempts);
 	wb_num(w, "next-try", (long long)e->next_try);
-	wb_kv(w, "last-error", e->last_error);
+	if (e->last_error != NULL) {
+		cut_text(line, e->last_error);
+		wb_kv(w, "last-error", line);
+	}
 	wb_kv(w, "body", e->body8bit ? "8bitmime" : "7bit");
 	if (e->smtputf8)
 		wb_kv(w, "smtputf8", "1");
 	wb_kv(w, "dsn-ret", e->dsn_ret);
 	wb_kv(w, "dsn-envid", e->dsn_envid);
 	wb_kv(w, "dsn-notify", e->dsn_notify);
+	for (k = 0; k < e->nreasons; k++) {
+		if (renum[k] == 0)
+			continue;
+		(void)snprintf(num, sizeof(num), "%" PRIu32 " ", renum[k]);
+		wb_put(w, "reason ");
+		wb_put(w, num);
+		wb_put(w, e->reasons[k]);
+		wb_put(w, "\n");
+	}
 	for (i = 0; i < e->nrcpts; i++) {
+		k = e->rcpts[i].reason;
+		(void)snprintf(num, sizeof(num), " %" PRIu32 " <",
+		    k == 0 ? 0 : renum[k - 1]);
 		wb_put(w, "rcpt ");
 		wb_put(w, state_names[e->rcpts[i].state]);
-		wb_put(w, " <");
+		wb_put(w, num);
 		wb_put(w, e->rcpts[i].addr);
 		wb_put(w, ">\n");
-		wb_kv(w, "reason", e->rcpts[i].reason);
 	}
 	wb_put(w, "end\n");
 	wb_flush(w);
@@ -219,18 +443,32 @@ env_write(const struct envelope *e, int fd, struct perr *err)
 	}
 	rc = 0;
 out:
+	free(renum);
 	free(w);
 	return rc;
 }
 
+/* The reading side: one line at a time, from a buffer or a file. */
+struct parser {
+	struct envelope	*e;
+	size_t		 lineno;
+	int		 version;	/* 1 or 2, from the first line */
+	int		 ended;
+	int		 lenient;	/* env_salvage: skip what is wrong */
+	uint32_t	*rmap;		/* version 2: reason N -> index + 1 */
+	size_t		 nrmap;
+};
+
 static int
-parse_num(const char *s, long long *out)
+parse_num(const char *s, long long max, long long *out)
 {
 	char *end;
 
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
 	errno = 0;
 	*out = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || *out < 0)
+	if (errno != 0 || *end != '\0' || *out < 0 || *out > max)
 		return -1;
 	return 0;
 }
@@ -247,162 +485,347 @@ unangle(char *v)
 	return v + 1;
 }
 
+/* The value of a string field that is not cut; NULL when too long. */
+static const char *
+bounded(const char *v, size_t max)
+{
+	return strlen(v) <= max ? v : NULL;
+}
+
+/* "N TEXT": a numbered reason of version 2. */
 static int
-parse_line(struct envelope *e, char *key, char *val, struct perr *err)
+parse_reason(struct parser *p, char *val, struct perr *err)
 {
 	long long n;
-	char *a;
+	char *text;
+
+	if (p->version == 1)
+		return p->e->nrcpts == 0 ? -1 :
+		    env_set_reason(p->e, p->e->nrcpts - 1, val, err);
+	if ((text = strchr(val, ' ')) == NULL)
+		return -1;
+	*text++ = '\0';
+	if (parse_num(val, ENV_MAX_REASONS, &n) == -1 ||
+	    (size_t)n != p->nrmap + 1)
+		return -1;
+	if ((p->rmap == NULL && (p->rmap = calloc(ENV_MAX_REASONS + 1,
+	    sizeof(*p->rmap))) == NULL) ||
+	    (p->rmap[n] = intern(p->e, text)) == 0)
+		return perr_set(err, EX_OSERR, "out of memory");
+	p->nrmap = (size_t)n;
+	return 0;
+}
+
+/* "STATE <addr>" (version 1) or "STATE N <addr>" (version 2). */
+static int
+parse_rcpt(struct parser *p, char *val, struct perr *err)
+{
+	struct envelope *e = p->e;
+	long long n = 0;
+	char *a, *num = NULL;
 	int st;
 
-	if (strcmp(key, "id") == 0) {
-		if (xstrlcpy(e->id, val, sizeof(e->id)) == -1)
+	if ((a = strchr(val, ' ')) == NULL)
+		return -1;
+	*a++ = '\0';
+	for (st = 0; st < (int)nitems(state_names); st++)
+		if (strcmp(val, state_names[st]) == 0)
+			break;
+	if (st == (int)nitems(state_names))
+		return -1;
+	if (*a != '<') {
+		num = a;
+		if ((a = strchr(num, ' ')) == NULL)
 			return -1;
-	} else if (strcmp(key, "created") == 0 || strcmp(key, "next-try") == 0 ||
-	    strcmp(key, "attempts") == 0) {
-		if (parse_num(val, &n) == -1 || n > INT64_MAX / 2)
+		*a++ = '\0';
+	}
+	/* the form must be the version's; salvage takes either */
+	if ((num != NULL) != (p->version == 2) && !p->lenient)
+		return -1;
+	if (num != NULL && (parse_num(num, ENV_MAX_REASONS, &n) == -1 ||
+	    (size_t)n > p->nrmap)) {
+		if (!p->lenient)
+			return -1;
+		n = 0;
+	}
+	if ((a = unangle(a)) == NULL)
+		return -1;
+	/* a second line for one address: which one is right? */
+	if (add_rcpt(e, a, err) != 0)
+		return -1;
+	e->rcpts[e->nrcpts - 1].state = (enum rcpt_state)st;
+	e->rcpts[e->nrcpts - 1].reason = n == 0 ? 0 : p->rmap[n];
+	return 0;
+}
+
+static int
+parse_kv(struct parser *p, char *key, char *val, struct perr *err)
+{
+	struct envelope *e = p->e;
+	char cut[MAX_REASON + 1];
+	const char *v;
+	long long n;
+
+	if (strcmp(key, "id") == 0) {
+		if (val[0] == '\0' || xstrlcpy(e->id, val, sizeof(e->id)) == -1)
+			return -1;
+	} else if (strcmp(key, "created") == 0 || strcmp(key, "next-try") == 0) {
+		if (parse_num(val, INT64_MAX / 2, &n) == -1)
 			return -1;
 		if (key[0] == 'c')
 			e->created = (time_t)n;
-		else if (key[0] == 'n')
-			e->next_try = (time_t)n;
-		else if (n <= INT_MAX)
-			e->attempts = (int)n;
 		else
+			e->next_try = (time_t)n;
+	} else if (strcmp(key, "attempts") == 0) {
+		if (parse_num(val, INT_MAX, &n) == -1)
 			return -1;
+		e->attempts = (int)n;
 	} else if (strcmp(key, "sender") == 0) {
-		if ((a = unangle(val)) == NULL)
+		if ((v = unangle(val)) == NULL || bounded(v, MAX_ADDR) == NULL)
 			return -1;
-		return env_set_str(&e->sender, a, err);
+		return env_set_str(&e->sender, v, err);
 	} else if (strcmp(key, "last-error") == 0) {
-		return env_set_str(&e->last_error, val, err);
+		cut_text(cut, val);
+		return env_set_str(&e->last_error, cut, err);
 	} else if (strcmp(key, "body") == 0) {
 		if (strcmp(val, "8bitmime") != 0 && strcmp(val, "7bit") != 0)
 			return -1;
 		e->body8bit = val[0] == '8';
 	} else if (strcmp(key, "smtputf8") == 0) {
 		e->smtputf8 = strcmp(val, "1") == 0;
-	} else if (strcmp(key, "dsn-ret") == 0) {
-		return env_set_str(&e->dsn_ret, val, err);
-	} else if (strcmp(key, "dsn-envid") == 0) {
-		return env_set_str(&e->dsn_envid, val, err);
-	} else if (strcmp(key, "dsn-notify") == 0) {
-		return env_set_str(&e->dsn_notify, val, err);
+	} else if (strcmp(key, "dsn-ret") == 0 ||
+	    strcmp(key, "dsn-envid") == 0 || strcmp(key, "dsn-notify") == 0) {
+		if (bounded(val, ENV_MAX_DSN) == NULL)
+			return -1;
+		return env_set_str(key[4] == 'r' ? &e->dsn_ret : key[4] == 'e' ?
+		    &e->dsn_envid : &e->dsn_notify, val, err);
 	} else if (strcmp(key, "rcpt") == 0) {
-		if ((a = strchr(val, ' ')) == NULL)
-			return -1;
-		*a++ = '\0';
-		for (st = 0; st < (int)nitems(state_names); st++)
-			if (strcmp(val, state_names[st]) == 0)
-				break;
-		if (st == (int)nitems(state_names) || (a = unangle(a)) == NULL)
-			return -1;
-		if (env_add_rcpt(e, a, err) == -1)
-			return -1;
-		e->rcpts[e->nrcpts - 1].state = (enum rcpt_state)st;
+		return parse_rcpt(p, val, err);
 	} else if (strcmp(key, "reason") == 0) {
-		if (e->nrcpts == 0)
-			return -1;
-		return env_set_str(&e->rcpts[e->nrcpts - 1].reason, val, err);
+		return p->lenient ? 0 : parse_reason(p, val, err);
 	} else
 		return -1;
 	return 0;
 }
 
+/* One line, without its newline, NUL-terminated at line[n]. */
+static int
+parse_line(struct parser *p, char *line, size_t n, struct perr *err)
+{
+	char *val;
+
+	p->lineno++;
+	if (memchr(line, '\0', n) != NULL || p->ended)
+		return -1;
+	if (p->lineno == 1) {
+		if (strcmp(line, ENV_MAGIC) == 0)
+			p->version = 2;
+		else if (strcmp(line, ENV_MAGIC_V1) == 0)
+			p->version = 1;
+		else
+			return -1;
+		return 0;
+	}
+	if (strcmp(line, "end") == 0) {
+		p->ended = 1;
+		return 0;
+	}
+	if ((val = strchr(line, ' ')) == NULL)
+		return -1;
+	*val++ = '\0';
+	return parse_kv(p, line, val, err);
+}
+
+/*
+ * A line that does not parse: the end for a strict parser (with err
+ * naming it, unless a resource error was set), skipped by salvage.
+ */
+static int
+line_failed(struct parser *p, struct perr *err, const struct perr *lerr)
+{
+	if (p->lenient)
+		return 0;
+	if (lerr->code != 0)
+		return perr_set(err, lerr->code, "%s", lerr->msg);
+	return perr_set(err, EX_DATAERR, "envelope line %zu invalid",
+	    p->lineno);
+}
+
+static void
+parser_init(struct parser *p, struct envelope *e, int lenient)
+{
+	memset(p, 0, sizeof(*p));
+	memset(e, 0, sizeof(*e));
+	p->e = e;
+	p->lenient = lenient;
+	if (lenient)
+		p->version = 2;
+}
+
+/* Whole-file checks; the lookup table and spare capacity go. */
+static int
+parser_end(struct parser *p, struct perr *err)
+{
+	struct envelope *e = p->e;
+	struct env_rcpt *nr;
+	int rc = 0;
+
+	free(p->rmap);
+	p->rmap = NULL;
+	free(e->hash);
+	e->hash = NULL;
+	e->hashcap = 0;
+	if (e->cap > e->nrcpts && e->nrcpts > 0 &&
+	    (nr = reallocarray(e->rcpts, e->nrcpts, sizeof(*nr))) != NULL) {
+		e->rcpts = nr;
+		e->cap = e->nrcpts;
+	}
+	if (p->lenient)
+		rc = e->sender == NULL ? perr_set(err, EX_DATAERR,
+		    "no sender in the envelope") : 0;
+	else if (!p->ended || e->id[0] == '\0' || e->sender == NULL)
+		rc = perr_set(err, EX_DATAERR, "envelope incomplete");
+	if (rc == -1 && !p->lenient)
+		env_free(e);
+	return rc;
+}
+
 int
 env_parse(struct envelope *e, const char *buf, size_t len, struct perr *err)
 {
-	char line[4096 + MAX_ADDR], *val;
-	const char *p = buf, *end = buf + len, *nl;
-	size_t n, lineno = 0;
-	int ended = 0;
+	char line[READ_LINE + 1];
+	struct perr lerr = { 0, "" };
+	struct parser p;
+	const char *s = buf, *end = buf + len, *nl;
+	size_t n;
 
-	memset(e, 0, sizeof(*e));
-	while (p < end) {
-		lineno++;
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL ||
-		    (n = (size_t)(nl - p)) >= sizeof(line) || ended)
+	parser_init(&p, e, 0);
+	while (s < end) {
+		if ((nl = memchr(s, '\n', (size_t)(end - s))) == NULL ||
+		    (n = (size_t)(nl - s)) > READ_LINE) {
+			p.lineno++;
+			line_failed(&p, err, &lerr);
 			goto bad;
-		memcpy(line, p, n);
+		}
+		memcpy(line, s, n);
 		line[n] = '\0';
-		p = nl + 1;
-		if (memchr(line, '\0', n) != NULL)
+		s = nl + 1;
+		if (parse_line(&p, line, n, &lerr) == -1) {
+			line_failed(&p, err, &lerr);
 			goto bad;
-		if (lineno == 1) {
-			if (strcmp(line, ENV_MAGIC) != 0)
-				goto bad;
-			continue;
 		}
-		if (strcmp(line, "end") == 0) {
-			ended = 1;
-			continue;
-		}
-		if ((val = strchr(line, ' ')) == NULL)
-			goto bad;
-		*val++ = '\0';
-		if (parse_line(e, line, val, err) == -1)
-			goto bad;
 	}
-	if (!ended || e->id[0] == '\0' || e->sender == NULL) {
-		lineno = 0;
-		goto bad;
-	}
-	return 0;
+	return parser_end(&p, err);
 bad:
+	free(p.rmap);
 	env_free(e);
-	if (lineno == 0)
-		return perr_set(err, EX_DATAERR, "envelope incomplete");
-	return perr_set(err, EX_DATAERR, "envelope line %zu invalid", lineno);
+	return -1;
+}
+
+/* Stream fd through the parser; at most MAX_ENVELOPE octets. */
+static int
+read_lines(struct parser *p, int fd, struct perr *err)
+{
+	struct perr lerr = { 0, "" };
+	size_t len = 0, start, total = 0;
+	char *buf, *nl;
+	ssize_t r;
+	int rc = -1;
+
+	if ((buf = malloc(READ_CHUNK)) == NULL)
+		return perr_set(err, EX_OSERR, "out of memory");
+	for (;;) {
+		r = read(fd, buf + len, READ_CHUNK - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			perr_set(err, EX_IOERR, "read envelope: %s",
+			    strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		if ((total += (size_t)r) > MAX_ENVELOPE) {
+			if (p->lenient)
+				break;
+			perr_set(err, EX_DATAERR, "envelope too large");
+			goto out;
+		}
+		len += (size_t)r;
+		start = 0;
+		while ((nl = memchr(buf + start, '\n', len - start)) != NULL) {
+			*nl = '\0';
+			perr_clear(&lerr);
+			if (parse_line(p, buf + start,
+			    (size_t)(nl - (buf + start)), &lerr) == -1 &&
+			    line_failed(p, err, &lerr) == -1)
+				goto out;
+			start = (size_t)(nl - buf) + 1;
+		}
+		memmove(buf, buf + start, len - start);
+		len -= start;
+		if (len > READ_LINE) {
+			/* no line of ours is that long; salvage skips it */
+			p->lineno++;
+			if (line_failed(p, err, &lerr) == -1)
+				goto out;
+			len = 0;
+		}
+	}
+	if (len > 0) {
+		/* a last line without its newline: the file was cut */
+		p->lineno++;
+		perr_clear(&lerr);
+		if (line_failed(p, err, &lerr) == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(buf);
+	return rc;
 }
 
 int
 env_read(struct envelope *e, int fd, struct perr *err)
 {
-	char *buf = NULL, *nb;
-	size_t len = 0, cap = 0;
-	ssize_t n;
-	int rc = -1;
+	struct parser p;
 
-	memset(e, 0, sizeof(*e));
-	for (;;) {
-		if (len == cap) {
-			if (cap >= MAX_ENVELOPE) {
-				perr_set(err, EX_DATAERR, "envelope too large");
-				goto out;
-			}
-			cap = cap == 0 ? 4096 : cap * 2;
-			if ((nb = realloc(buf, cap)) == NULL) {
-				perr_set(err, EX_OSERR, "out of memory");
-				goto out;
-			}
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			perr_set(err, EX_IOERR, "read envelope: %s",
-			    strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
+	parser_init(&p, e, 0);
+	if (read_lines(&p, fd, err) == -1) {
+		free(p.rmap);
+		env_free(e);
+		return -1;
 	}
-	rc = env_parse(e, buf, len, err);
-out:
-	free(buf);
+	return parser_end(&p, err);
+}
+
+int
+env_salvage(struct envelope *e, int fd, struct perr *err)
+{
+	struct parser p;
+	int rc;
+
+	parser_init(&p, e, 1);
+	rc = read_lines(&p, fd, err);
+	if (parser_end(&p, err) == -1)
+		rc = -1;
 	return rc;
 }
 
 void
 env_free(struct envelope *e)
 {
+	struct env_block *b;
 	size_t i;
 
-	for (i = 0; i < e->nrcpts; i++) {
-		free(e->rcpts[i].addr);
-		free(e->rcpts[i].reason);
+	while ((b = e->blocks) != NULL) {
+		e->blocks = b->next;
+		free(b);
 	}
+	for (i = 0; i < e->nreasons; i++)
+		free(e->reasons[i]);
+	free(e->reasons);
+	free(e->rhash);
 	free(e->rcpts);
 	free(e->hash);
 	free(e->sender);

@@ -66,6 +66,16 @@ log_emit(int prio, const char *fmt, va_list ap)
 	errno = saved;
 }
 
+static void PRINTF(2, 3)
+log_printf_prio(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(prio, fmt, ap);
+	va_end(ap);
+}
+
 void
 log_info(const char *fmt, ...)
 {
@@ -84,6 +94,19 @@ log_warnx(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_emit(LOG_WARNING, fmt, ap);
 	va_end(ap);
+}
+
+void
+log_errx(const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	/* "error: " also where no priority is shown (the file, stderr) */
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_printf_prio(LOG_ERR, "error: %s", msg);
 }
 
 void

@@ -17,6 +17,9 @@ void	log_info(const char *fmt, ...) PRINTF(1, 2);
 /* Something went wrong that the operator should see. */
 void	log_warnx(const char *fmt, ...) PRINTF(1, 2);
 
+/* Something was set aside or lost (corrupt/): level err, "error: " first. */
+void	log_errx(const char *fmt, ...) PRINTF(1, 2);
+
 /* Close the log file and syslog. */
 void	log_close(void);
 

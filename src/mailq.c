@@ -38,10 +38,49 @@ print_entry(const struct spool_entry *ent, int failed, time_t now, FILE *out)
 	for (i = 0; i < e->nrcpts; i++) {
 		fprintf(out, "    %-9s <%s>\n", state_word[e->rcpts[i].state],
 		    e->rcpts[i].addr);
-		if (e->rcpts[i].reason != NULL &&
-		    e->rcpts[i].state != RCPT_DONE)
-			fprintf(out, "              %s\n", e->rcpts[i].reason);
+		if (env_reason(e, i) != NULL && e->rcpts[i].state != RCPT_DONE)
+			fprintf(out, "              %s\n", env_reason(e, i));
 	}
+}
+
+/* What was set aside in corrupt/ is counted and shown, never silent. */
+static void
+print_corrupt(struct spool *sp, FILE *out)
+{
+	struct perr err = { 0, "" };
+	struct spool_entry ent;
+	char **names, id[32], *dot;
+	size_t n, i;
+
+	if (spool_list_corrupt(sp, &names, &n, &err) == -1) {
+		fprintf(out, "(corrupt/ unreadable: %s)\n", err.msg);
+		return;
+	}
+	if (n > 0)
+		fprintf(out, "\nSet aside in %s/corrupt/ (unreadable, see the "
+		    "log):\n", sp->path);
+	for (i = 0; i < n; i++) {
+		dot = strrchr(names[i], '.');
+		if (dot == NULL || strcmp(dot, ".env") != 0 ||
+		    (size_t)(dot - names[i]) >= sizeof(id)) {
+			fprintf(out, "    %s\n", names[i]);
+			continue;
+		}
+		memcpy(id, names[i], (size_t)(dot - names[i]));
+		id[dot - names[i]] = '\0';
+		perr_clear(&err);
+		if (spool_corrupt_peek(sp, id, &ent, &err) == 0)
+			fprintf(out, "    %-24s from <%s>%s\n", names[i],
+			    ent.env.sender, spool_corrupt_told(sp, id) ?
+			    ", sender notified" : "");
+		else
+			fprintf(out, "    %-24s (no sender found)\n", names[i]);
+		spool_release(&ent);
+	}
+	if (n > 0)
+		fprintf(out, "-- %zu file%s in corrupt/\n", n,
+		    n == 1 ? "" : "s");
+	spool_list_free(names, n);
 }
 
 int
@@ -80,5 +119,7 @@ mailq_print(struct spool *sp, int failed, FILE *out, struct perr *err)
 	else
 		fprintf(out, "-- %zu message%s, %lld octets%s\n", shown,
 		    shown == 1 ? "" : "s", total, failed ? " in failed/" : "");
+	if (!failed)
+		print_corrupt(sp, out);
 	return 0;
 }

@@ -65,8 +65,9 @@ run_mode(struct app *a)
 		rc = runner_once(&ds, &sel, &st, &a->err);
 		if (rc == 0 && a->o.verbose)
 			fprintf(stderr, "posta: queue run: %zu tried, %zu "
-			    "delivered, %zu deferred, %zu failed%s%s\n",
-			    st.tried, st.delivered, st.deferred, st.failed,
+			    "delivered, %zu deferred, %zu failed, %zu "
+			    "unreadable%s%s\n", st.tried, st.delivered,
+			    st.deferred, st.failed, st.corrupt,
 			    ds.down ? ": " : "", ds.down ? ds.down_err.msg : "");
 	}
 	dsession_close(&ds);

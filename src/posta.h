@@ -25,7 +25,11 @@
 #define PIPELINE_WINDOW		100		/* commands sent before reading */
 #define MAX_ALIAS_DEPTH		16		/* alias-to-alias chain */
 #define MAX_SECRET		4096		/* password or token */
-#define MAX_ENVELOPE		(64 * 1024 * 1024) /* envelope file */
+#define MAX_REASON		512		/* one stored reason, octets */
+#define MAX_REASONS		1000		/* distinct reasons per envelope */
+#define MAX_ENVELOPE		(128 * 1024 * 1024) /* envelope file; at least
+					   what MAX_RCPTS, MAX_ADDR and the
+					   above can make (envelope.h) */
 #define IO_CHUNK		65536		/* read/write size */
 #define FLUSH_BUDGET		5		/* seconds of opportunistic flush */
 #define BACKOFF_MIN		60		/* first retry after, seconds */

@@ -89,7 +89,10 @@ run_entry(struct dsession *ds, const struct qsel *sel, const char *id,
 		return;
 	}
 	if (rc == -1) {
-		log_warnx("%s", eerr.msg);
+		if (eerr.code == EX_DATAERR)
+			st->corrupt++;	/* set aside, and logged */
+		else
+			log_errx("%s", eerr.msg);
 		return;
 	}
 	if ((sel->due_only && ent.env.next_try > time(NULL)) ||
@@ -109,13 +112,48 @@ run_entry(struct dsession *ds, const struct qsel *sel, const char *id,
 	spool_release(&ent);
 }
 
+/* Senders of entries in corrupt/ (set aside now or earlier): told once. */
+static size_t
+tell_corrupt(struct dsession *ds)
+{
+	struct perr err = { 0, "" };
+	char **names = NULL, id[32], *dot;
+	size_t n = 0, i, told = 0;
+
+	if (spool_list_corrupt(ds->sp, &names, &n, &err) == -1) {
+		log_errx("%s", err.msg);
+		return 0;
+	}
+	for (i = 0; i < n && !stop_flag; i++) {
+		if ((dot = strrchr(names[i], '.')) == NULL ||
+		    strcmp(dot, ".env") != 0 ||
+		    (size_t)(dot - names[i]) >= sizeof(id))
+			continue;
+		memcpy(id, names[i], (size_t)(dot - names[i]));
+		id[dot - names[i]] = '\0';
+		perr_clear(&err);
+		switch (deliver_corrupt(ds, id, &err)) {
+		case -1:
+			log_errx("%s", err.msg);
+			break;
+		case 1:
+			told++;
+			break;
+		default:
+			break;
+		}
+	}
+	spool_list_free(names, n);
+	return told;
+}
+
 int
 runner_once(struct dsession *ds, const struct qsel *sel, struct runstats *st,
     struct perr *err)
 {
 	double start = mono_now();
 	char **ids = NULL, **more = NULL;
-	size_t nids = 0, nmore = 0, i;
+	size_t nids = 0, nmore = 0, i, told = 0;
 	const char *key;
 
 	memset(st, 0, sizeof(*st));
@@ -127,8 +165,10 @@ runner_once(struct dsession *ds, const struct qsel *sel, struct runstats *st,
 		if (sel->skip_id == NULL || strcmp(ids[i], sel->skip_id) != 0)
 			run_entry(ds, sel, ids[i], st);
 	}
+	if (sel->kind == 0 && !stop_flag)
+		told = tell_corrupt(ds);
 	/* notifications this run queued go out over the same session */
-	if (st->failed > 0 && !stop_flag && !ds->down &&
+	if ((st->failed > 0 || told > 0) && !stop_flag && !ds->down &&
 	    spool_list(ds->sp, 0, &more, &nmore, err) == 0) {
 		for (i = 0; i < nmore && !stop_flag && !ds->down; i++) {
 			key = more[i];
@@ -157,10 +197,10 @@ runner_loop(struct dsession *ds, const struct qsel *sel, long interval,
 		if (runner_once(ds, &s, &st, err) == -1)
 			return -1;
 		dsession_close(ds);
-		if (st.tried > 0)
+		if (st.tried > 0 || st.corrupt > 0)
 			log_info("queue run: %zu tried, %zu delivered, %zu "
-			    "deferred, %zu failed", st.tried, st.delivered,
-			    st.deferred, st.failed);
+			    "deferred, %zu failed, %zu unreadable", st.tried,
+			    st.delivered, st.deferred, st.failed, st.corrupt);
 		while (!stop_flag && time(NULL) < next)
 			(void)sleep((unsigned int)(next - time(NULL)));
 	}

@@ -18,13 +18,16 @@ struct qsel {
 
 struct runstats {
 	size_t	tried, delivered, deferred, failed, busy;
+	size_t	corrupt;	/* unreadable, set aside in corrupt/ */
 };
 
 /*
  * Deliver the selected entries over ds's session, oldest first. A
  * session that cannot be opened ends the run (every entry would fail
  * the same way). Stops early when the budget is spent or a stop signal
- * arrived. Returns 0, or -1 with err when the spool cannot be read.
+ * arrived. A run of all entries also tells the senders of entries set
+ * aside in corrupt/ (deliver_corrupt). Returns 0, or -1 with err when
+ * the spool cannot be read.
  */
 int	runner_once(struct dsession *ds, const struct qsel *sel,
 	    struct runstats *st, struct perr *err);

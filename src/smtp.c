@@ -633,16 +633,15 @@ tx_check(const struct smtp *s, const struct smtp_tx *tx, struct perr *err)
 	if (has_ctl(tx->sender) || strlen(tx->sender) > MAX_ADDR)
 		return perr_set(err, EX_DATAERR, "%s: unusable sender address",
 		    s->conn.peer);
-	for (i = 0; i < tx->nrcpts; i++) {
+	for (i = 0; i < tx->nrcpts; i++)
 		if (has_ctl(tx->rcpts[i].addr) ||
 		    strlen(tx->rcpts[i].addr) > MAX_ADDR)
 			return perr_set(err, EX_DATAERR,
 			    "%s: unusable recipient address", s->conn.peer);
-		notify = tx->rcpts[i].notify;
-		if (notify != NULL && !smtp_notify_valid(notify))
-			return perr_set(err, EX_DATAERR,
-			    "%s: bad DSN NOTIFY value", s->conn.peer);
-	}
+	notify = tx->notify;
+	if (notify != NULL && !smtp_notify_valid(notify))
+		return perr_set(err, EX_DATAERR,
+		    "%s: bad DSN NOTIFY value", s->conn.peer);
 	if (tx->dsn_ret != NULL && strcasecmp(tx->dsn_ret, "FULL") != 0 &&
 	    strcasecmp(tx->dsn_ret, "HDRS") != 0)
 		return perr_set(err, EX_DATAERR, "%s: bad DSN RET value",
@@ -708,25 +707,25 @@ tx_queue(struct smtp *s, const struct smtp_tx *tx, size_t slot,
 	if (slot == SLOT_MAIL)
 		return smtp_cmd(s, err, "MAIL FROM:<%s>%s", tx->sender, params);
 	rc = &tx->rcpts[slot - SLOT_RCPT];
-	if ((s->ext & SMTP_EXT_DSN) && rc->notify != NULL)
+	if ((s->ext & SMTP_EXT_DSN) && tx->notify != NULL)
 		return smtp_cmd(s, err, "RCPT TO:<%s> NOTIFY=%s", rc->addr,
-		    rc->notify);
+		    tx->notify);
 	return smtp_cmd(s, err, "RCPT TO:<%s>", rc->addr);
 }
 
 static int
 tx_reply(struct smtp *s, struct smtp_tx *tx, size_t slot, struct perr *err)
 {
-	struct smtp_reply rset, *r;
+	struct smtp_reply one, *r = slot == SLOT_MAIL ? &tx->mail : &one;
 
-	if (slot == SLOT_RSET)
-		r = &rset;
-	else if (slot == SLOT_MAIL)
-		r = &tx->mail;
-	else
-		r = &tx->rcpts[slot - SLOT_RCPT].reply;
 	if (smtp_read(s, r, 0, err) == -1)
 		return -1;
+	if (slot >= SLOT_RCPT) {
+		/* only the code stays; the text is the caller's to keep */
+		tx->rcpts[slot - SLOT_RCPT].code = r->code;
+		if (tx->rcpt_reply != NULL)
+			tx->rcpt_reply(tx->arg, slot - SLOT_RCPT, r);
+	}
 	if (slot == SLOT_RSET && r->code / 100 != 2) {
 		/* the server lost track of the session: do not build on it */
 		s->broken = 1;
@@ -850,7 +849,7 @@ smtp_send(struct smtp *s, struct smtp_tx *tx, struct perr *err)
 	memset(&tx->mail, 0, sizeof(tx->mail));
 	memset(&tx->data, 0, sizeof(tx->data));
 	for (i = 0; i < tx->nrcpts; i++)
-		memset(&tx->rcpts[i].reply, 0, sizeof(tx->rcpts[i].reply));
+		tx->rcpts[i].code = 0;
 
 	if (s->broken || s->conn.fd == -1) {
 		s->broken = 1;
@@ -867,7 +866,7 @@ smtp_send(struct smtp *s, struct smtp_tx *tx, struct perr *err)
 	if (tx_envelope(s, tx, params, err) == -1)
 		goto out;
 	for (i = 0; i < tx->nrcpts; i++)
-		if (tx->rcpts[i].reply.code / 100 == 2)
+		if (tx->rcpts[i].code / 100 == 2)
 			accepted++;
 	if (tx->mail.code / 100 != 2 || accepted == 0)
 		tx_abort(s);

@@ -85,11 +85,14 @@ struct smtp {
 int	smtp_open(struct smtp *s, const struct config *cfg, int verbose,
 	    struct smtp_reply *last, struct perr *err);
 
-/* One recipient of a transaction and what the server said about it. */
+/*
+ * One recipient of a transaction: 16 octets, so that a transaction
+ * for MAX_RCPTS recipients stays small. The text of its reply goes to
+ * the transaction's rcpt_reply callback.
+ */
 struct smtp_rcpt {
-	const char		*addr;
-	const char		*notify;	/* DSN NOTIFY= value, or NULL */
-	struct smtp_reply	 reply;		/* RCPT reply, filled in */
+	const char	*addr;
+	int		 code;		/* RCPT reply code, filled in; 0: none */
 };
 
 /* One mail transaction. */
@@ -100,8 +103,13 @@ struct smtp_tx {
 	int		 smtputf8;	/* SMTPUTF8, when offered */
 	const char	*dsn_ret;	/* RET=FULL|HDRS, or NULL */
 	const char	*dsn_envid;	/* ENVID=, xtext-encoded here, or NULL */
+	const char	*notify;	/* NOTIFY= of every RCPT, or NULL */
 	struct smtp_rcpt *rcpts;
 	size_t		 nrcpts;
+	/* each RCPT reply as it is read (rcpts[i]'s); may be NULL */
+	void		(*rcpt_reply)(void *arg, size_t i,
+			    const struct smtp_reply *r);
+	void		*arg;
 	int		 fd;		/* the message: CR LF text, not stuffed */
 
 	struct smtp_reply mail;		/* MAIL FROM reply */
@@ -116,7 +124,7 @@ struct smtp_tx {
  * PIPELINING is offered), DATA with the message streamed from fd
  * through dot-stuffing when at least one recipient was accepted, else
  * RSET. Returns 0 when the dialogue completed (look at tx->mail,
- * each rcpts[i].reply and tx->data), or -1 with err when the session
+ * each rcpts[i].code and tx->data), or -1 with err when the session
  * broke (timeout, closed, TLS error, a reply to DATA that is neither
  * 354 nor 4xx/5xx); then replies not filled in are unknown, and
  * tx->data_sent says whether the message may have arrived anyway;

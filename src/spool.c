@@ -5,7 +5,8 @@
  *	DIR/tmp/	intake in progress, envelope updates in progress
  *	DIR/q/		queued: ID.msg (the message, CR LF text) + ID.env
  *	DIR/failed/	failed definitively: ID.msg + ID.env with reasons
- *	DIR/corrupt/	files posta could not understand, moved aside
+ *	DIR/corrupt/	files posta could not understand, moved aside;
+ *			ID.told once the sender of entry ID was notified
  *
  * An entry is owned by whoever holds flock(LOCK_EX) on its .msg file;
  * the lock lives as long as the open file, so it follows the file
@@ -26,7 +27,8 @@
  * is on disk. A scan touches only files whose lock it can take, so it
  * never disturbs a live process. Anything in q/ that is not ID.msg or
  * ID.env, an envelope without its message, and any envelope that does
- * not parse, goes to corrupt/ with a log line.
+ * not parse, goes to corrupt/ with an error in the log. Nothing there
+ * is changed again; ID.told is only ever added (spool_corrupt_claim).
  */
 #include <sys/types.h>
 #include <sys/file.h>
@@ -268,11 +270,11 @@ quarantine(struct spool *sp, const char *name, const char *why)
 {
 	if (renameat(sp->qfd, name, sp->corruptfd, name) == -1) {
 		if (errno != ENOENT)	/* gone: its owner finished with it */
-			log_warnx("%s/q/%s: %s; cannot move it to corrupt/: "
+			log_errx("%s/q/%s: %s; cannot move it to corrupt/: "
 			    "%s", sp->path, name, why, strerror(errno));
 		return;
 	}
-	log_warnx("%s/q/%s: %s; moved to %s/corrupt/", sp->path, name, why,
+	log_errx("%s/q/%s: %s; moved to %s/corrupt/", sp->path, name, why,
 	    sp->path);
 }
 
@@ -307,7 +309,8 @@ int
 spool_take(struct spool *sp, const char *id, struct spool_entry *ent,
     struct perr *err)
 {
-	char name[64];
+	struct perr rerr = { 0, "" };
+	char name[64], why[sizeof(rerr.msg) + 32];
 	struct stat st;
 	int efd = -1, rc = -1;
 
@@ -330,12 +333,21 @@ spool_take(struct spool *sp, const char *id, struct spool_entry *ent,
 		rc = 1;		/* delivered or failed meanwhile */
 		goto out;
 	}
-	if (env_read(&ent->env, efd, err) == -1 ||
-	    strcmp(ent->env.id, id) != 0) {
-		perr_set(err, EX_DATAERR, "%s/q/%s: unreadable envelope",
-		    sp->path, name);
+	if (env_read(&ent->env, efd, &rerr) == 0 &&
+	    strcmp(ent->env.id, id) != 0)
+		perr_set(&rerr, EX_DATAERR, "envelope of another id");
+	if (rerr.code != 0 && rerr.code != EX_DATAERR) {
+		/* out of memory or a read error: not the entry's fault */
+		perr_set(err, rerr.code, "%s/q/%s: %s", sp->path, name,
+		    rerr.msg);
+		goto out;
+	}
+	if (rerr.code != 0) {
+		(void)snprintf(why, sizeof(why), "unreadable envelope (%s)",
+		    rerr.msg);
+		perr_set(err, EX_DATAERR, "%s/q/%s: %s", sp->path, name, why);
 		env_free(&ent->env);
-		quarantine(sp, name, "unreadable envelope");
+		quarantine(sp, name, why);
 		name_of(name, sizeof(name), id, "msg");
 		quarantine(sp, name, "its envelope is unreadable");
 		goto out;
@@ -635,4 +647,113 @@ spool_delete(struct spool *sp, const char *id, struct perr *err)
 	(void)unlinkat(sp->failfd, name, 0);
 	(void)fsync_dir(sp->failfd);
 	return 0;
+}
+
+int
+spool_list_corrupt(struct spool *sp, char ***names, size_t *nnames,
+    struct perr *err)
+{
+	struct dirent *de;
+	size_t cap = 0, n;
+	DIR *d;
+	int dfd, rc = -1;
+
+	*names = NULL;
+	*nnames = 0;
+	if ((dfd = dup(sp->corruptfd)) == -1 || (d = fdopendir(dfd)) == NULL) {
+		if (dfd != -1)
+			(void)close(dfd);
+		return perr_set(err, EX_IOERR, "%s/corrupt: %s", sp->path,
+		    strerror(errno));
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		n = strlen(de->d_name);
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    (n > 5 && strcmp(de->d_name + n - 5, ".told") == 0))
+			continue;
+		if (add_id(names, nnames, &cap, de->d_name) == -1) {
+			perr_set(err, EX_OSERR, "out of memory");
+			goto out;
+		}
+	}
+	if (*nnames > 0)
+		qsort(*names, *nnames, sizeof(**names), cmp_str);
+	rc = 0;
+out:
+	(void)closedir(d);
+	if (rc == -1) {
+		spool_list_free(*names, *nnames);
+		*names = NULL;
+		*nnames = 0;
+	}
+	return rc;
+}
+
+int
+spool_corrupt_told(struct spool *sp, const char *id)
+{
+	return exists_at(sp->corruptfd, id, "told");
+}
+
+/*
+ * The marker is made first, with O_EXCL: of two queue runners only
+ * one tells the sender. A crash before the notification is queued
+ * loses the notification, as in state 7 of the table above.
+ */
+int
+spool_corrupt_claim(struct spool *sp, const char *id, struct perr *err)
+{
+	char name[64];
+	int fd;
+
+	if (!spool_valid_id(id))
+		return 1;
+	name_of(name, sizeof(name), id, "told");
+	fd = openat(sp->corruptfd, name, O_WRONLY | O_CREAT | O_EXCL |
+	    OPEN_FLAGS, 0660);
+	if (fd == -1 && errno == EEXIST)
+		return 1;
+	if (fd == -1)
+		return perr_set(err, EX_CANTCREAT, "%s/corrupt/%s: %s",
+		    sp->path, name, strerror(errno));
+	(void)close(fd);
+	(void)fsync_dir(sp->corruptfd);
+	return 0;
+}
+
+void
+spool_corrupt_unclaim(struct spool *sp, const char *id)
+{
+	char name[64];
+
+	name_of(name, sizeof(name), id, "told");
+	(void)unlinkat(sp->corruptfd, name, 0);
+}
+
+int
+spool_corrupt_peek(struct spool *sp, const char *id, struct spool_entry *ent,
+    struct perr *err)
+{
+	char name[64];
+	struct stat st;
+	int fd, rc;
+
+	memset(ent, 0, sizeof(*ent));
+	ent->fd = -1;
+	(void)xstrlcpy(ent->id, id, sizeof(ent->id));
+	name_of(name, sizeof(name), id, "msg");
+	if ((ent->fd = openat(sp->corruptfd, name, O_RDONLY | OPEN_FLAGS)) !=
+	    -1 && fstat(ent->fd, &st) == 0)
+		ent->size = st.st_size;
+	name_of(name, sizeof(name), id, "env");
+	if ((fd = openat(sp->corruptfd, name, O_RDONLY | OPEN_FLAGS)) == -1)
+		return perr_set(err, EX_NOINPUT, "%s/corrupt/%s: %s", sp->path,
+		    name, strerror(errno));
+	rc = env_salvage(&ent->env, fd, err);
+	(void)close(fd);
+	/* the file name is the id that counts */
+	(void)xstrlcpy(ent->env.id, id, sizeof(ent->env.id));
+	return rc;
 }

@@ -53,8 +53,9 @@ void	spool_discard(struct spool *sp, struct spool_entry *ent);
 /*
  * Take a queued entry: open and lock q/ID.msg without waiting and read
  * its envelope. Returns 0 when taken, 1 when another process holds it
- * or it is gone, -1 with err on error (a corrupt entry has been moved
- * to corrupt/ and logged; go on with the next).
+ * or it is gone, -1 with err on error: EX_DATAERR when the envelope
+ * was unreadable and the entry has been moved to corrupt/ and logged
+ * (go on with the next).
  */
 int	spool_take(struct spool *sp, const char *id, struct spool_entry *ent,
 	    struct perr *err);
@@ -90,6 +91,34 @@ int	spool_delete(struct spool *sp, const char *id, struct perr *err);
 
 /* Read the envelope of an entry in q/ or failed/ without locking (for listing). */
 int	spool_peek(struct spool *sp, const char *id, int failed,
+	    struct spool_entry *ent, struct perr *err);
+
+/*
+ * corrupt/: the names of what was set aside there (entries as ID.env
+ * and ID.msg, foreign files as they were), without the ID.told
+ * markers; free with spool_list_free().
+ */
+int	spool_list_corrupt(struct spool *sp, char ***names, size_t *nnames,
+	    struct perr *err);
+
+/* 1 when the sender of corrupt entry id has been told (ID.told exists). */
+int	spool_corrupt_told(struct spool *sp, const char *id);
+
+/*
+ * Claim the telling of corrupt entry id's sender by making ID.told:
+ * 0 when claimed, 1 when told or claimed already, -1 with err.
+ * spool_corrupt_unclaim() gives it back when telling failed.
+ */
+int	spool_corrupt_claim(struct spool *sp, const char *id, struct perr *err);
+void	spool_corrupt_unclaim(struct spool *sp, const char *id);
+
+/*
+ * What can be salvaged of corrupt/ID.env (env_salvage()) into ent->env,
+ * and corrupt/ID.msg open read-only in ent->fd (-1 when it is not
+ * there). Returns 0, or -1 with err when no sender could be read;
+ * spool_release() either way.
+ */
+int	spool_corrupt_peek(struct spool *sp, const char *id,
 	    struct spool_entry *ent, struct perr *err);
 
 /* 1 when id looks like one of ours (a hex string of the right size). */

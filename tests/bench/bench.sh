@@ -11,3 +11,5 @@ trap cleanup EXIT INT TERM
 . "$D/tb/testbed.env"
 python3 "$ROOT/tests/bench/bench.py" --posta "${POSTA:-$ROOT/src/posta}" \
     --dir "$D" "$@"
+# memory against the number of recipients (issue 12): 1 vs 100,000
+sh "$ROOT/tests/bench/rcpt_rss.sh"

@@ -1,6 +1,9 @@
 #!/bin/sh
 # Issue 3: a foreign file or a corrupt envelope in q/ is moved to corrupt/
 # with a log line; it never stops a queue run, the other entries go out.
+# Issue 12: that line is an error, -bp counts and shows what is in
+# corrupt/, and the sender of an unreadable entry is told once, like a
+# failure, when its address can be read.
 . "$(dirname "$0")/../lib/common.sh"
 enqueue() {
 	printf 'Subject: %s\n\ntoken %s\n' "$1" "$1" |
@@ -37,7 +40,7 @@ for id in "$cut" "$bad" "$unk"; do
 	[ -e "$C/$id.env" ] || fail "$id.env not moved to corrupt/: $(ls -a "$C" "$Q")"
 	[ -e "$C/$id.msg" ] || fail "$id.msg (its message) not kept in corrupt/"
 	[ -e "$Q/$id.env" ] || [ -e "$Q/$id.msg" ] && fail "$id still in q/"
-	grep -q "$id.env.*corrupt/" "$T/posta.log" || fail "no log line for $id.env: $(cat "$T/posta.log")"
+	grep -q "error: .*$id.env.*corrupt/" "$T/posta.log" || fail "no error line for $id.env: $(cat "$T/posta.log")"
 done
 for f in README.txt 0123456789abcdef.tmp .hidden; do
 	[ -e "$C/$f" ] || fail "$f not moved to corrupt/: $(ls -a "$C" "$Q")"
@@ -48,5 +51,29 @@ assert_eq "$(ls -A "$Q" | wc -l)" 0 "files left in q/"
 # the contents moved aside are intact
 grep -q 'not an envelope' "$C/$bad.env" || fail "the garbage envelope was altered"
 grep -q '^token cut' "$C/$cut.msg" || fail "the message of the cut envelope was altered"
+
+# the senders of the two entries whose sender can be read are told, by a
+# null-sender notification naming the recipients; the garbage one is not
+dsns() { grep -lx 'sender ' "$FAULT_DIR"/msgs/*.env 2>/dev/null; }
+assert_eq "$(dsns | wc -l)" 2 "notifications for unreadable entries"
+for d in $(dsns); do
+	grep -qx "recipient $(id -un)@example.com" "$d" || fail "DSN not to the sender: $(cat "$d")"
+	grep -q 'set aside' "${d%.env}.eml" || fail "DSN does not say why: $(cat "${d%.env}.eml")"
+done
+cat "$FAULT_DIR"/msgs/*.eml | grep -q '^Final-Recipient: rfc822; cut@dest.test' ||
+    fail "no DSN names cut@dest.test"
+cat "$FAULT_DIR"/msgs/*.eml | grep -q '^Final-Recipient: rfc822; unknown@dest.test' ||
+    fail "no DSN names unknown@dest.test"
+grep -q "error: $bad: unreadable entry in corrupt/.*nobody told" "$T/posta.log" ||
+    fail "no line for the entry nobody can be told about: $(cat "$T/posta.log")"
+"$POSTA" -C "$conf" -bp >"$T/mailq2" || fail "-bp after the run: exit $?"
+grep -q "$cut.env *from <$(id -un)@example.com>, sender notified" "$T/mailq2" ||
+    fail "-bp does not show $cut.env: $(cat "$T/mailq2")"
+grep -q "$bad.env *(no sender found)" "$T/mailq2" || fail "-bp: $bad.env: $(cat "$T/mailq2")"
+grep -q '^    README.txt$' "$T/mailq2" || fail "-bp: README.txt: $(cat "$T/mailq2")"
+grep -q '^-- 9 files in corrupt/$' "$T/mailq2" || fail "-bp: count: $(cat "$T/mailq2")"
+# told once: a second run sends nothing more
+"$POSTA" -C "$conf" -q 2>"$T/err" || fail "second -q: exit $?"
+assert_eq "$(dsns | wc -l)" 2 "notifications after a second run"
 
 exit 0

@@ -20,6 +20,8 @@ global across connections, so a retry succeeds once they are used up:
   drop CMD [COUNT]               close instead of replying to CMD
   delay CMD SECONDS [COUNT]      wait before replying to CMD
   max-rcpts N                    452 4.5.3 after N recipients per transaction
+  rcpt-long CODE OCTETS          answer every RCPT with a multi-line CODE reply
+                                 of about OCTETS octets naming the recipient
   close-after N                  close the session after N messages
 
 CMD for reply/drop/delay also takes STARTTLS ("reply STARTTLS 454 4.7.0
@@ -83,6 +85,7 @@ def parse_count(words):
 
 KINDS = ("greet", "reply", "rcpt", "drop", "delay", "ehlo-fail", "no",
          "auth-plaintext", "max-rcpts", "close-after")
+KINDS += ("rcpt-long",)
 CMDS = ("EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "DOT", "RSET",
         "QUIT")
 
@@ -155,6 +158,9 @@ def load_script(path):
         if kind in ("max-rcpts", "close-after") and (
                 len(words) != 2 or not words[1].isdigit()):
             bad(path, raw, "needs a number")
+        if kind == "rcpt-long" and (len(words) != 3 or not words[1].isdigit()
+                                    or not words[2].isdigit()):
+            bad(path, raw, "needs a reply code and a size")
         if kind in ("greet", "reply", "rcpt", "drop", "delay"):
             if kind == "delay":  # delay CMD SECONDS [COUNT]
                 rest = words[1:3]
@@ -420,8 +426,23 @@ class Session:
             self.log("<", self.readline())
         self.reply("AUTH", "235 2.7.0 authenticated")
 
+    def long_reply(self, code, size, addr):
+        """A reply of about size octets of text, each line naming addr."""
+        head = "%s.0.0 %s " % (code[0], addr)
+        lines = []
+        while size > 0 or not lines:
+            n = max(len(head) + 1, min(500, size))
+            lines.append(head + "x" * (n - len(head)))
+            size -= n
+        for l in lines[:-1]:
+            self.send("%s-%s" % (code, l), flush=False)
+        self.send("%s %s" % (code, lines[-1]), flush=not (b"\n" in self.buf))
+
     def rcpt(self, addr):
         a = addr.split(" ", 1)[0]
+        for r in self.rules("rcpt-long"):
+            self.long_reply(r.words[0], int(r.words[1]), a)
+            return
         for r in self.rules("rcpt"):
             if r.words[0] in a and r.fire():
                 self.send(" ".join(r.words[1:]), flush=not (b"\n" in self.buf))
