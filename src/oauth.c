@@ -469,19 +469,30 @@ out:
 
 /* ---- the lock ---- */
 
-/* The default cache lives in <spool>/oauth/, made on first use. */
+/*
+ * The default cache lives in <spool>/oauth/, made on first use with
+ * what is missing above it (--oauth-import may come before any mail).
+ */
 static int
 make_dir(const char *path, struct perr *err)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], *p, c;
 
 	if (dir_of(path, dir, sizeof(dir)) == -1)
 		return perr_set(err, EX_CONFIG, "OAuth cache %s: bad path",
 		    path);
-	if (mkdir(dir, 0770) == -1 && errno != EEXIST)
-		return perr_set(err, errno == EACCES ? EX_NOPERM :
-		    EX_CANTCREAT, "OAuth cache directory %s: %s", dir,
-		    strerror(errno));
+	for (p = dir + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		c = *p;
+		*p = '\0';
+		if (mkdir(dir, 0770) == -1 && errno != EEXIST)
+			return perr_set(err, errno == EACCES ? EX_NOPERM :
+			    EX_CANTCREAT, "OAuth cache directory %s: %s", dir,
+			    strerror(errno));
+		if ((*p = c) == '\0')
+			break;
+	}
 	return 0;
 }
 
@@ -1246,10 +1257,10 @@ when(time_t t, time_t now, char *buf, size_t cap)
 	char at[64], d[32];
 
 	fmt_time(t, at, sizeof(at));
-	fmt_duration(t >= now ? (long)(t - now) : (long)(now - t), d,
+	fmt_duration(t > now ? (long)(t - now) : (long)(now - t), d,
 	    sizeof(d));
-	(void)snprintf(buf, cap, "%s (%s%s%s)", at, t >= now ? "in " : "", d,
-	    t >= now ? "" : " ago");
+	(void)snprintf(buf, cap, "%s (%s%s%s)", at, t > now ? "in " : "", d,
+	    t > now ? "" : " ago");
 }
 
 int
