@@ -837,6 +837,16 @@ advice(const struct config *cfg, const char *error, int *code)
 	return "the mail stays queued and is tried again later";
 }
 
+/* The exit code a remembered error stands for. */
+static int
+kind_code(const struct config *cfg, const char *kind)
+{
+	int code;
+
+	(void)advice(cfg, kind, &code);
+	return code;
+}
+
 static void
 note(struct cache *c, const char *kind, time_t now, const char *msg)
 {
@@ -1051,8 +1061,7 @@ obtain(const struct config *cfg, enum obtain how, const char *refused,
 	/* a request ended while this process waited: take its outcome */
 	if (how != OBTAIN_FORCE && c->error[0] != '\0' &&
 	    c->error_time >= started && strcmp(conf, c->conf) == 0) {
-		perr_set(err, strcmp(c->error_kind, "invalid_grant") == 0 ?
-		    EX_NOPERM : EX_TEMPFAIL, "%s", c->error);
+		perr_set(err, kind_code(cfg, c->error_kind), "%s", c->error);
 		goto out;
 	}
 	if (seed_check(cfg, c, now, err) == -1)
@@ -1317,10 +1326,8 @@ oauth_status(const struct config *cfg, FILE *out, struct perr *err)
 		perr_set(err, EX_IOERR, "writing the status: %s",
 		    strerror(errno));
 	else if (!ok)
-		perr_set(err, c.error[0] != '\0' &&
-		    strcmp(c.error_kind, "invalid_grant") == 0 ? EX_NOPERM :
-		    c.refresh == NULL && o->grant == GRANT_REFRESH_TOKEN ?
-		    EX_CONFIG : EX_TEMPFAIL, "no usable OAuth token%s%s",
+		perr_set(err, c.error[0] != '\0' ? kind_code(cfg,
+		    c.error_kind) : EX_CONFIG, "no usable OAuth token%s%s",
 		    c.error[0] != '\0' ? ": " : "", c.error);
 	else
 		rc = 0;
