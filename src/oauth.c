@@ -600,7 +600,8 @@ obtain(const struct config *cfg, enum obtain how, const char *refused,
 		return 0;
 	tokcache_free(c);
 	perr_clear(err);
-	if ((fd = tokcache_lock(cfg->oauth.cache, lock_wait(cfg), &waited, err)) == -1)
+	if ((fd = tokcache_lock(cfg->oauth.cache, lock_wait(cfg), &waited,
+	    err)) == -1)
 		return -1;
 	if (tokcache_read(cfg->oauth.cache, c, err) == -1)
 		goto out;
@@ -712,7 +713,8 @@ oauth_store(const struct config *cfg, const char *refresh,
 		    "longer than %d octets, or with blanks or control "
 		    "characters)", MAX_SECRET);
 	memset(&c, 0, sizeof(c));
-	if ((fd = tokcache_lock(cfg->oauth.cache, lock_wait(cfg), &waited, err)) == -1)
+	if ((fd = tokcache_lock(cfg->oauth.cache, lock_wait(cfg), &waited,
+	    err)) == -1)
 		return -1;
 	/* a damaged or foreign cache is replaced: this is a new start */
 	if (tokcache_read(cfg->oauth.cache, &c, err) == -1) {
@@ -750,7 +752,8 @@ oauth_note_error(const struct config *cfg, const char *what,
 	int fd, rc = -1, waited;
 
 	memset(&c, 0, sizeof(c));
-	if ((fd = tokcache_lock(cfg->oauth.cache, lock_wait(cfg), &waited, err)) == -1)
+	if ((fd = tokcache_lock(cfg->oauth.cache, lock_wait(cfg), &waited,
+	    err)) == -1)
 		return -1;
 	if (tokcache_read(cfg->oauth.cache, &c, err) == -1)
 		goto out;

@@ -108,7 +108,8 @@ parse_time(const char *v, time_t *out)
 static int
 parse_hex(const char *v, char *out)
 {
-	if (strlen(v) != TOKCACHE_HEX || strspn(v, "0123456789abcdef") != TOKCACHE_HEX)
+	if (strlen(v) != TOKCACHE_HEX ||
+	    strspn(v, "0123456789abcdef") != TOKCACHE_HEX)
 		return -1;
 	memcpy(out, v, TOKCACHE_HEX + 1);
 	return 0;
@@ -119,9 +120,11 @@ static int
 parse_line(struct tokcache *c, const char *key, const char *v)
 {
 	if (strcmp(key, "access") == 0)
-		return tokcache_token_ok(v, strlen(v)) ? tokcache_set(&c->access, v) : -1;
+		return tokcache_token_ok(v, strlen(v)) ?
+		    tokcache_set(&c->access, v) : -1;
 	if (strcmp(key, "refresh") == 0)
-		return tokcache_token_ok(v, strlen(v)) ? tokcache_set(&c->refresh, v) : -1;
+		return tokcache_token_ok(v, strlen(v)) ?
+		    tokcache_set(&c->refresh, v) : -1;
 	if (strcmp(key, "access-obtained") == 0)
 		return parse_time(v, &c->access_obtained);
 	if (strcmp(key, "access-expires") == 0)

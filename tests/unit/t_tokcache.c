@@ -38,8 +38,8 @@ test_format(void)
 	c.access_expires = 3700;
 	c.refresh_obtained = 99;
 	tokcache_sha256("x", 1, c.conf);
-	is_str(c.conf, "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881",
-	    "sha256 hex");
+	is_str(c.conf, "2d711642b726b04401627ca9fbac32f5"
+	    "c8530fb1903cc4db02258717921a4881", "sha256 hex");
 	memcpy(c.seed, c.conf, sizeof(c.seed));
 	(void)snprintf(c.error_kind, sizeof(c.error_kind), "invalid_grant");
 	c.error_time = 200;
@@ -163,8 +163,8 @@ test_files(void)
 	(void)snprintf(other, sizeof(other), "%s/real", dir);
 	(void)rename(path, other);
 	ok(symlink(other, path) == 0, "symlink made");
-	(void)snprintf(want, sizeof(want), "OAuth cache %s: is a symbolic link; "
-	    "refusing it", path);
+	(void)snprintf(want, sizeof(want), "OAuth cache %s: is a symbolic "
+	    "link; refusing it", path);
 	ok(tokcache_read(path, &d, &err) == -1, "symbolic link refused");
 	is_str(err.msg, want, "symbolic link: message");
 	perr_clear(&err);
