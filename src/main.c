@@ -88,28 +88,6 @@ list_mode(struct app *a)
 	    a->err.code : 0;
 }
 
-static int
-delete_mode(struct app *a)
-{
-	int i, rc, code = 0;
-
-	if (spool_open(&a->sp, a->cfg.spooldir, 0, &a->err) == -1)
-		return a->err.code;
-	for (i = 0; i < a->o.nrcpts; i++) {
-		rc = spool_delete(&a->sp, a->o.rcpts[i], &a->err);
-		if (rc == 1)
-			perr_set(&a->err, EX_NOINPUT, "%s: no such message",
-			    a->o.rcpts[i]);
-		if (rc != 0) {
-			fprintf(stderr, "posta: %s\n", a->err.msg);
-			code = a->err.code;
-			perr_clear(&a->err);
-		} else
-			printf("%s: deleted\n", a->o.rcpts[i]);
-	}
-	return code;
-}
-
 /* --oauth-*: the token cache of this configuration. */
 static int
 oauth_mode(struct app *a)
@@ -133,6 +111,28 @@ oauth_mode(struct app *a)
 	else
 		rc = oauthlogin_device(c, stdout, &a->err);
 	return rc == -1 ? a->err.code : 0;
+}
+
+static int
+delete_mode(struct app *a)
+{
+	int i, rc, code = 0;
+
+	if (spool_open(&a->sp, a->cfg.spooldir, 0, &a->err) == -1)
+		return a->err.code;
+	for (i = 0; i < a->o.nrcpts; i++) {
+		rc = spool_delete(&a->sp, a->o.rcpts[i], &a->err);
+		if (rc == 1)
+			perr_set(&a->err, EX_NOINPUT, "%s: no such message",
+			    a->o.rcpts[i]);
+		if (rc != 0) {
+			fprintf(stderr, "posta: %s\n", a->err.msg);
+			code = a->err.code;
+			perr_clear(&a->err);
+		} else
+			printf("%s: deleted\n", a->o.rcpts[i]);
+	}
+	return code;
 }
 
 int

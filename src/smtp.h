@@ -67,9 +67,9 @@ struct smtp {
 	int		 ext;		/* SMTP_EXT_* from the last EHLO */
 	unsigned long long size_max;	/* SIZE parameter, 0 = none */
 	char		 auth_offer[256];	/* AUTH keyword parameters */
+	int		 auth_refused;	/* smtp_open failed on the AUTH reply */
 	int		 ntx;		/* transactions started */
 	int		 broken;	/* the session cannot be used again */
-	int		 auth_refused;	/* smtp_open failed on the AUTH reply */
 };
 
 /*
