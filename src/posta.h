@@ -22,9 +22,10 @@
 #define MAX_REPLY_LINES		50		/* lines of one SMTP reply */
 #define MAX_REPLY_LINE		1024		/* octets of one reply line */
 #define MAX_REPLY_TEXT		2048		/* reply text kept */
+#define MAX_AUTH_LINE		512		/* AUTH line with CR LF (RFC 4954 4) */
 #define PIPELINE_WINDOW		100		/* commands sent before reading */
 #define MAX_ALIAS_DEPTH		16		/* alias-to-alias chain */
-#define MAX_SECRET		4096		/* password or token */
+#define MAX_SECRET		16384		/* password or token */
 #define MAX_REASON		512		/* one stored reason, octets */
 #define MAX_REASONS		1000		/* distinct reasons per envelope */
 #define MAX_ENVELOPE		(128 * 1024 * 1024) /* envelope file; at least
