@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The first authorization of `posta --oauth-login`: the device-code flow
+ * (RFC 8628) and the authorization-code flow with PKCE (RFC 7636) on a
+ * listener at 127.0.0.1:PORT, for use through `ssh -L`. Both end in
+ * oauth_store(); neither prints or logs a token.
+ */
+#ifndef POSTA_OAUTHLOGIN_H
+#define POSTA_OAUTHLOGIN_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "buf.h"
+#include "config.h"
+#include "perr.h"
+
+/*
+ * RFC 8628: request a code at cfg->oauth.device_url, print the
+ * verification URL and the user code to out, poll token_url at the
+ * interval the endpoint gave (default 5 s; slow_down adds 5 s) until it
+ * answers with tokens or the code expires, then oauth_store(). Returns
+ * 0, or -1 with err (EX_NOPERM for access_denied/expired_token,
+ * EX_TEMPFAIL for network trouble, EX_CONFIG for a missing key).
+ */
+int	oauthlogin_device(const struct config *cfg, FILE *out,
+	    struct perr *err);
+
+/*
+ * Authorization code + PKCE S256: listen on 127.0.0.1:port, print the
+ * authorization URL, wait (at most 10 minutes) for the browser's
+ * redirect carrying code and state, answer it with a small page,
+ * exchange the code at token_url, oauth_store(). Returns 0, or -1 with
+ * err (a wrong state or an error= in the redirect: EX_NOPERM).
+ */
+int	oauthlogin_loopback(const struct config *cfg, int port, FILE *out,
+	    struct perr *err);
+
+/* The pure parts and the listener, exposed for tests/unit/t_oauthlogin.c. */
+
+/*
+ * Append "name=value" to a form body or query string, '&' first unless
+ * b is empty or ends in '?'; both percent-encoded (only RFC 3986
+ * unreserved characters stay). -1 with errno E2BIG or ENOMEM.
+ */
+int	oauthlogin_param(struct buf *b, const char *name, const char *value);
+
+/*
+ * base64url without padding (RFC 4648 5) of len <= 3072 octets into out,
+ * which needs room for the padding too (4 * ceil(len / 3) + 1); the
+ * length, or -1.
+ */
+int	oauthlogin_b64url(const unsigned char *in, size_t len, char *out,
+	    size_t cap);
+
+/* PKCE S256: BASE64URL(SHA256(verifier)) into out (cap >= 44); 0 or -1. */
+int	oauthlogin_pkce_s256(const char *verifier, char *out, size_t cap);
+
+/* What the authorization URL carries. */
+struct oauthlogin_authreq {
+	const char	*auth_url;	/* may already hold a query */
+	const char	*client_id;
+	const char	*scope;
+	const char	*state;
+	const char	*challenge;	/* S256 */
+	int		 port;		/* redirect_uri http://127.0.0.1:PORT/ */
+	int		 offline;	/* Google: access_type=offline, prompt=consent */
+};
+
+/* The authorization URL into b; -1 with errno E2BIG or ENOMEM. */
+int	oauthlogin_auth_url(struct buf *b, const struct oauthlogin_authreq *r);
+
+/* What a browser's redirect brought, percent-decoded. */
+struct oauthlogin_redirect {
+	char	code[4096];
+	char	state[256];
+	char	error[128];
+	char	error_description[512];
+};
+
+/*
+ * Parse an HTTP request head (request line and headers). Returns 1 for
+ * "GET /?..." carrying a code or an error, 0 for any other request (a
+ * favicon, a probe) which gets a 404, -1 for a malformed or oversized
+ * one (a value longer than its field counts as malformed).
+ */
+int	oauthlogin_redirect_parse(const char *head, size_t len,
+	    struct oauthlogin_redirect *r);
+
+/* A listening TCP socket on 127.0.0.1:port (0: any free port); the fd, or -1 with err. */
+int	oauthlogin_listen(int port, struct perr *err);
+
+/* The port a listening socket got. */
+int	oauthlogin_port(int lfd);
+
+/*
+ * Accept connections on lfd until the monotonic deadline, answering
+ * each; returns 0 with r filled when a redirect carries a code and the
+ * expected state, -1 with err when one carries another state or an
+ * error, or when the deadline passes (EX_TEMPFAIL).
+ */
+int	oauthlogin_wait_redirect(int lfd, const char *state, double deadline,
+	    struct oauthlogin_redirect *r, struct perr *err);
+
+/*
+ * Test hooks: the loopback wait, the time one connection may take to
+ * send its request, and the step slow_down adds, in seconds; 0 keeps
+ * the default (600, 10, 5).
+ */
+void	oauthlogin_test_waits(int loopback_wait, int conn_wait, int slow_down);
+
+#endif /* POSTA_OAUTHLOGIN_H */
