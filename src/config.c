@@ -994,6 +994,19 @@ config_free(struct config *cfg)
 	free(cfg->catchall);
 	free(cfg->spooldir);
 	free(cfg->logfile);
+	free(cfg->oauth.tenant);
+	free(cfg->oauth.client_id);
+	free_secret(cfg->oauth.client_secret);
+	free(cfg->oauth.client_secret_file);
+	free_secret(cfg->oauth.client_secret_command);
+	free(cfg->oauth.scope);
+	free(cfg->oauth.token_url);
+	free(cfg->oauth.device_url);
+	free(cfg->oauth.auth_url);
+	free(cfg->oauth.ca_file);
+	free(cfg->oauth.refresh_token_file);
+	free(cfg->oauth.key_file);
+	free(cfg->oauth.cache);
 	explicit_bzero(cfg, sizeof(*cfg));
 }
 

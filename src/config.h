@@ -23,7 +23,8 @@ enum auth_mech {
 	AUTH_LOGIN,
 	AUTH_CRAM_MD5,
 	AUTH_SCRAM_SHA_256,
-	AUTH_XOAUTH2
+	AUTH_XOAUTH2,
+	AUTH_OAUTHBEARER	/* RFC 7628 */
 };
 
 enum delivery_mode {
@@ -73,6 +74,29 @@ struct config {
 	/* [log] */
 	int		 syslog;
 	char		*logfile;
+
+	/* [oauth] */
+	struct oauth_conf {
+		int	 set;		/* the section is present or env gave a key */
+		enum oauth_provider {
+			OAUTH_GENERIC, OAUTH_MICROSOFT, OAUTH_GOOGLE
+		} provider;
+		char	*tenant;	/* microsoft; default "organizations" */
+		enum oauth_grant {
+			GRANT_REFRESH_TOKEN, GRANT_CLIENT_CREDENTIALS,
+			GRANT_JWT_BEARER
+		} grant;
+		char	*client_id;
+		char	*client_secret, *client_secret_file,
+			*client_secret_command;
+		char	*scope;		/* provider/grant default filled in at load */
+		char	*token_url, *device_url, *auth_url; /* same */
+		char	*ca_file;	/* NULL: the system trust store */
+		char	*refresh_token_file;
+		char	*key_file;	/* jwt_bearer: service-account JSON key */
+		char	*cache;		/* default: <spooldir>/oauth/<name>.json */
+		long	 refresh_margin; /* seconds, default 600 */
+	} oauth;
 };
 
 /*
