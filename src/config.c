@@ -31,7 +31,9 @@
 #define MAX_TIMEOUT	86400		/* one SMTP step, seconds */
 #define MAX_MAX_AGE	(365L * 86400)	/* ctime + max_age cannot overflow */
 #define MAX_SUGGEST	3		/* edit distance for "did you mean" */
-#define NKEYS		20		/* entries in keys[] */
+#define NKEYS		36		/* entries in keys[] */
+#define MAX_MARGIN	86400		/* refresh_margin, seconds */
+#define DEFAULT_MARGIN	600		/* Microsoft refuses tokens with less */
 
 struct ctx;
 
@@ -57,6 +59,7 @@ struct ctx {
 	int		 sectline;	/* line of the last "[section]" */
 	int		 indented;	/* this line starts with a blank */
 	int		 keyline[NKEYS]; /* line of each key, 0: unset */
+	int		 oauthline;	/* line of the first "[oauth]" */
 	size_t		 acap;		/* allocated cfg->aliases */
 };
 
@@ -73,6 +76,11 @@ static int	set_domain(struct ctx *, const struct key *, const char *);
 static int	set_bool(struct ctx *, const struct key *, const char *);
 static int	set_delivery(struct ctx *, const struct key *, const char *);
 static int	set_max_age(struct ctx *, const struct key *, const char *);
+static int	set_provider(struct ctx *, const struct key *, const char *);
+static int	set_grant(struct ctx *, const struct key *, const char *);
+static int	set_tenant(struct ctx *, const struct key *, const char *);
+static int	set_url(struct ctx *, const struct key *, const char *);
+static int	set_margin(struct ctx *, const struct key *, const char *);
 
 #define OFF(f)	offsetof(struct config, f)
 
@@ -97,11 +105,30 @@ static const struct key keys[] = {
 	{ "queue", "max_age", set_max_age, 0 },
 	{ "log", "syslog", set_bool, OFF(syslog) },
 	{ "log", "file", set_path, OFF(logfile) },
+	{ "oauth", "provider", set_provider, 0 },
+	{ "oauth", "tenant", set_tenant, OFF(oauth.tenant) },
+	{ "oauth", "grant", set_grant, 0 },
+	{ "oauth", "client_id", set_str, OFF(oauth.client_id) },
+	{ "oauth", "client_secret", set_str, OFF(oauth.client_secret) },
+	{ "oauth", "client_secret_file", set_path,
+	    OFF(oauth.client_secret_file) },
+	{ "oauth", "client_secret_command", set_str,
+	    OFF(oauth.client_secret_command) },
+	{ "oauth", "scope", set_str, OFF(oauth.scope) },
+	{ "oauth", "token_url", set_url, OFF(oauth.token_url) },
+	{ "oauth", "device_url", set_url, OFF(oauth.device_url) },
+	{ "oauth", "auth_url", set_url, OFF(oauth.auth_url) },
+	{ "oauth", "ca_file", set_path, OFF(oauth.ca_file) },
+	{ "oauth", "refresh_token_file", set_path,
+	    OFF(oauth.refresh_token_file) },
+	{ "oauth", "key_file", set_path, OFF(oauth.key_file) },
+	{ "oauth", "cache", set_path, OFF(oauth.cache) },
+	{ "oauth", "refresh_margin", set_margin, 0 },
 };
 _Static_assert(nitems(keys) == NKEYS, "NKEYS must match keys[]");
 
 static const char *const sections[] = {
-	"upstream", "sender", "aliases", "queue", "log"
+	"upstream", "sender", "aliases", "queue", "log", "oauth"
 };
 
 static const struct word tls_words[] = {
@@ -117,6 +144,19 @@ static const struct word auth_words[] = {
 	{ "cram-md5", AUTH_CRAM_MD5 },
 	{ "scram-sha-256", AUTH_SCRAM_SHA_256 },
 	{ "xoauth2", AUTH_XOAUTH2 },
+	{ "oauthbearer", AUTH_OAUTHBEARER },
+};
+
+static const struct word provider_words[] = {
+	{ "microsoft", OAUTH_MICROSOFT },
+	{ "google", OAUTH_GOOGLE },
+	{ "generic", OAUTH_GENERIC },
+};
+
+static const struct word grant_words[] = {
+	{ "refresh_token", GRANT_REFRESH_TOKEN },
+	{ "client_credentials", GRANT_CLIENT_CREDENTIALS },
+	{ "jwt_bearer", GRANT_JWT_BEARER },
 };
 
 static const struct word delivery_words[] = {
@@ -474,6 +514,73 @@ set_max_age(struct ctx *ctx, const struct key *k, const char *value)
 }
 
 static int
+set_provider(struct ctx *ctx, const struct key *k, const char *value)
+{
+	int v;
+
+	if (lookup_word(ctx, k, provider_words, nitems(provider_words), value,
+	    &v) == -1)
+		return -1;
+	ctx->cfg->oauth.provider = (enum oauth_provider)v;
+	return 0;
+}
+
+static int
+set_grant(struct ctx *ctx, const struct key *k, const char *value)
+{
+	int v;
+
+	if (lookup_word(ctx, k, grant_words, nitems(grant_words), value,
+	    &v) == -1)
+		return -1;
+	ctx->cfg->oauth.grant = (enum oauth_grant)v;
+	return 0;
+}
+
+/* A domain, a GUID, or organizations / common / consumers: a URL path part. */
+static int
+set_tenant(struct ctx *ctx, const struct key *k, const char *value)
+{
+	if (*value != '\0' && !valid_host(value, 0))
+		return cerr(ctx, "invalid tenant \"%.64s\"; expected a domain "
+		    "such as contoso.onmicrosoft.com, a tenant ID or "
+		    "organizations", value);
+	return set_str(ctx, k, value);
+}
+
+/* Tokens travel only over TLS, to a URL without blanks or a fragment. */
+static int
+set_url(struct ctx *ctx, const struct key *k, const char *value)
+{
+	size_t i;
+
+	if (*value == '\0')
+		return 0;
+	if (strncasecmp(value, "https://", 8) != 0 || value[8] == '\0' ||
+	    value[8] == '/')
+		return cerr(ctx, "invalid %s \"%.64s\"; expected an https:// "
+		    "URL", k->name, value);
+	for (i = 0; value[i] != '\0'; i++)
+		if ((unsigned char)value[i] <= ' ' || value[i] == '#' ||
+		    (unsigned char)value[i] >= 0x7f)
+			return cerr(ctx, "invalid %s: blank, '#' or non-ASCII "
+			    "character in the URL", k->name);
+	return set_str(ctx, k, value);
+}
+
+static int
+set_margin(struct ctx *ctx, const struct key *k, const char *value)
+{
+	long n = config_duration(value);
+
+	if (n < 0 || n > MAX_MARGIN)
+		return cerr(ctx, "invalid %s \"%.64s\"; expected a duration "
+		    "from 0 to 1d, such as 10m", k->name, value);
+	ctx->cfg->oauth.refresh_margin = n;
+	return 0;
+}
+
+static int
 valid_alias_name(const char *s)
 {
 	size_t n;
@@ -600,8 +707,8 @@ unknown_section(struct ctx *ctx, const char *section)
 		return cerr_at(ctx, line, EX_CONFIG, "unknown section "
 		    "[%.64s]; did you mean [%s]?", section, hint);
 	return cerr_at(ctx, line, EX_CONFIG, "unknown section [%.64s]; "
-	    "expected [upstream], [sender], [aliases], [queue] or [log]",
-	    section);
+	    "expected [upstream], [sender], [aliases], [queue], [log] or "
+	    "[oauth]", section);
 }
 
 /* The section a key belongs to, for a key written in the wrong place. */
@@ -671,6 +778,8 @@ set_key(struct ctx *ctx, const char *section, const char *name,
 		return set_alias(ctx, name, value);
 	if ((k = find_key(section, name)) == NULL)
 		return unknown_key(ctx, section, name);
+	if (strcasecmp(section, "oauth") == 0)
+		ctx->cfg->oauth.set = 1;
 	seen = &ctx->keyline[k - keys];
 	/* inih hands an indented line to the handler as more of the last key */
 	if (*seen != 0 && ctx->indented)
@@ -701,6 +810,25 @@ handler(void *user, const char *section, const char *name, const char *value)
 		return 0;
 	}
 	return set_key(ctx, section, name, value) == 0;
+}
+
+/*
+ * An [oauth] line without keys still means "use OAuth", and inih
+ * calls no handler for an empty section, so the reader notes it.
+ */
+static void
+note_oauth(struct ctx *ctx, const char *p)
+{
+	p += strspn(p, " \t");
+	if (strncasecmp(p, "oauth", 5) != 0)
+		return;
+	p += 5;
+	p += strspn(p, " \t");
+	if (*p != ']')
+		return;
+	ctx->cfg->oauth.set = 1;
+	if (ctx->oauthline == 0)
+		ctx->oauthline = ctx->lineno;
 }
 
 /*
@@ -752,8 +880,10 @@ reader(char *str, int num, void *stream)
 		return NULL;
 	}
 	ctx->indented = str[0] == ' ' || str[0] == '\t';
-	if (str[strspn(str, " \t")] == '[')
+	if (str[strspn(str, " \t")] == '[') {
 		ctx->sectline = ctx->lineno;
+		note_oauth(ctx, str + strspn(str, " \t") + 1);
+	}
 	return str;
 }
 
@@ -766,6 +896,19 @@ key_line(const struct ctx *ctx, const char *name)
 		if (strcmp(keys[i].name, name) == 0)
 			return ctx->keyline[i];
 	return 0;
+}
+
+/* The line of an [oauth] key, else of the section itself. */
+static int
+oauth_line(const struct ctx *ctx, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(keys); i++)
+		if (strcmp(keys[i].section, "oauth") == 0 &&
+		    strcmp(keys[i].name, name) == 0 && ctx->keyline[i] != 0)
+			return ctx->keyline[i];
+	return ctx->oauthline;
 }
 
 /* Port and tls may come in any order, so their defaults wait for the end. */
@@ -803,6 +946,8 @@ check_credentials(struct ctx *ctx)
 	}
 	nsrc = cfg->password != NULL || cfg->password_file != NULL ||
 	    cfg->password_command != NULL;
+	if (cfg->oauth.set)
+		return 0;	/* check_oauth() had its say */
 	if (cfg->username != NULL && !nsrc)
 		return cerr_at(ctx, key_line(ctx, "username"), EX_CONFIG,
 		    "username is set but none of password, password_file or "
@@ -838,12 +983,188 @@ check_tls(struct ctx *ctx)
 	return 0;
 }
 
+/* With [oauth] the token replaces the password: what must go with it. */
+static int
+check_oauth_upstream(struct ctx *ctx)
+{
+	static const char *const src[] = {
+		"password", "password_file", "password_command"
+	};
+	struct config *cfg = ctx->cfg;
+	size_t i;
+	int line;
+
+	if (cfg->auth == AUTH_AUTO)
+		cfg->auth = AUTH_XOAUTH2;
+	if (cfg->auth != AUTH_XOAUTH2 && cfg->auth != AUTH_OAUTHBEARER)
+		return cerr_at(ctx, key_line(ctx, "auth"), EX_CONFIG,
+		    "auth = %s cannot carry an OAuth token; with [oauth] use "
+		    "auth = xoauth2 or oauthbearer", word_name(auth_words,
+		    nitems(auth_words), (int)cfg->auth));
+	for (i = 0; i < nitems(src); i++)
+		if ((line = key_line(ctx, src[i])) != 0)
+			return cerr_at(ctx, line, EX_CONFIG, "%s is not used "
+			    "with [oauth] (the token comes from the OAuth "
+			    "cache); remove it", src[i]);
+	if (cfg->username == NULL)
+		return cerr_at(ctx, ctx->oauthline, EX_CONFIG, "[oauth] needs "
+		    "[upstream] username: the mailbox the token is for");
+	return 0;
+}
+
+static int
+check_oauth(struct ctx *ctx)
+{
+	static const char *const src[] = {
+		"client_secret", "client_secret_file", "client_secret_command"
+	};
+	struct oauth_conf *o = &ctx->cfg->oauth;
+	int nsrc = 0, line;
+	size_t i;
+
+	if (!o->set)
+		return 0;
+	if (check_oauth_upstream(ctx) == -1)
+		return -1;
+	for (i = 0; i < nitems(src); i++) {
+		if ((line = oauth_line(ctx, src[i])) == ctx->oauthline)
+			continue;
+		if (++nsrc > 1)
+			return cerr_at(ctx, line, EX_CONFIG, "set only one of "
+			    "client_secret, client_secret_file and "
+			    "client_secret_command");
+	}
+	if (o->provider == OAUTH_GENERIC && o->token_url == NULL)
+		return cerr_at(ctx, oauth_line(ctx, "provider"), EX_CONFIG,
+		    "provider = generic needs token_url (or use provider = "
+		    "microsoft or google)");
+	if (o->tenant != NULL && o->provider != OAUTH_MICROSOFT)
+		return cerr_at(ctx, oauth_line(ctx, "tenant"), EX_CONFIG,
+		    "tenant is only used with provider = microsoft");
+	line = oauth_line(ctx, "grant");
+	if (o->grant == GRANT_JWT_BEARER && o->key_file == NULL)
+		return cerr_at(ctx, line, EX_CONFIG, "grant = jwt_bearer needs "
+		    "key_file (the service account's JSON key)");
+	if (o->grant == GRANT_JWT_BEARER && o->provider == OAUTH_MICROSOFT)
+		return cerr_at(ctx, line, EX_CONFIG, "grant = jwt_bearer is "
+		    "for Google service accounts; Microsoft app-only access "
+		    "uses grant = client_credentials");
+	if (o->grant != GRANT_JWT_BEARER && o->key_file != NULL)
+		return cerr_at(ctx, oauth_line(ctx, "key_file"), EX_CONFIG,
+		    "key_file is only used with grant = jwt_bearer");
+	if (o->grant != GRANT_REFRESH_TOKEN && o->refresh_token_file != NULL)
+		return cerr_at(ctx, oauth_line(ctx, "refresh_token_file"),
+		    EX_CONFIG, "refresh_token_file is only used with "
+		    "grant = refresh_token");
+	if (o->grant == GRANT_CLIENT_CREDENTIALS && nsrc == 0)
+		return cerr_at(ctx, line, EX_CONFIG, "grant = "
+		    "client_credentials needs client_secret, "
+		    "client_secret_file or client_secret_command");
+	if (o->grant != GRANT_JWT_BEARER && o->client_id == NULL)
+		return cerr_at(ctx, ctx->oauthline, EX_CONFIG, "auth = %s with "
+		    "[oauth] needs client_id (the application's client ID)",
+		    word_name(auth_words, nitems(auth_words),
+		    (int)ctx->cfg->auth));
+	return 0;
+}
+
+/* A short, stable name for the cache of this configuration file. */
+static int
+cache_name(const char *path, char *buf, size_t cap)
+{
+	const char *base = strrchr(path, '/');
+	uint32_t h = 2166136261u;	/* FNV-1a: a name, not a secret */
+	const char *p;
+	size_t n = 0;
+
+	for (p = path; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	base = base != NULL ? base + 1 : path;
+	for (p = base; *p != '\0' && n < 32 && n + 1 < cap; p++, n++)
+		buf[n] = strchr("abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *p) != NULL &&
+		    !(n == 0 && *p == '.') ? *p : '_';
+	return xsnprintf(buf + n, cap - n, "-%08x", (unsigned int)h);
+}
+
+/* *field = pre + mid + post, unless the file set it. */
+static int
+oauth_default(struct ctx *ctx, char **field, const char *pre,
+    const char *mid, const char *post)
+{
+	size_t len;
+
+	if (*field != NULL)
+		return 0;
+	len = strlen(pre) + strlen(mid) + strlen(post) + 1;
+	if ((*field = malloc(len)) == NULL)
+		return nomem(ctx);
+	(void)snprintf(*field, len, "%s%s%s", pre, mid, post);
+	return 0;
+}
+
+#define MS_BASE	"https://login.microsoftonline.com/"
+#define MS_PATH	"/oauth2/v2.0/"
+
+/* The provider's URLs and scope, and the cache path, unless set. */
+static int
+oauth_defaults(struct ctx *ctx)
+{
+	struct config *cfg = ctx->cfg;
+	struct oauth_conf *o = &cfg->oauth;
+	char name[64];
+	const char *scope = NULL;
+	size_t len;
+	int rc = 0;
+
+	if (!o->set)
+		return 0;
+	if (key_line(ctx, "refresh_margin") == 0)
+		o->refresh_margin = DEFAULT_MARGIN;
+	if (o->provider == OAUTH_MICROSOFT) {
+		if (oauth_default(ctx, &o->tenant, "organizations", "",
+		    "") == -1)
+			return -1;
+		rc |= oauth_default(ctx, &o->token_url, MS_BASE, o->tenant,
+		    MS_PATH "token");
+		rc |= oauth_default(ctx, &o->device_url, MS_BASE, o->tenant,
+		    MS_PATH "devicecode");
+		rc |= oauth_default(ctx, &o->auth_url, MS_BASE, o->tenant,
+		    MS_PATH "authorize");
+		scope = o->grant == GRANT_CLIENT_CREDENTIALS ?
+		    "https://outlook.office365.com/.default" :
+		    "https://outlook.office.com/SMTP.Send offline_access";
+	} else if (o->provider == OAUTH_GOOGLE) {
+		rc |= oauth_default(ctx, &o->token_url,
+		    "https://oauth2.googleapis.com/token", "", "");
+		rc |= oauth_default(ctx, &o->device_url,
+		    "https://oauth2.googleapis.com/device/code", "", "");
+		rc |= oauth_default(ctx, &o->auth_url,
+		    "https://accounts.google.com/o/oauth2/v2/auth", "", "");
+		scope = "https://mail.google.com/";
+	}
+	if (scope != NULL)
+		rc |= oauth_default(ctx, &o->scope, scope, "", "");
+	if (rc != 0)
+		return -1;
+	if (cache_name(cfg->path, name, sizeof(name)) == -1)
+		return cerr_at(ctx, 0, EX_CONFIG, "file name too long");
+	if (o->cache != NULL)
+		return 0;
+	len = strlen(cfg->spooldir) + strlen("/oauth/") + strlen(name) + 1;
+	if ((o->cache = malloc(len)) == NULL)
+		return nomem(ctx);
+	(void)snprintf(o->cache, len, "%s/oauth/%s", cfg->spooldir, name);
+	return 0;
+}
+
 static int
 check_config(struct ctx *ctx)
 {
 	if (ctx->cfg->host == NULL)
 		return cerr_at(ctx, 0, EX_CONFIG, "[upstream] host is not set");
-	if (check_credentials(ctx) == -1 || check_tls(ctx) == -1)
+	if (check_oauth(ctx) == -1 || check_credentials(ctx) == -1 ||
+	    check_tls(ctx) == -1 || oauth_defaults(ctx) == -1)
 		return -1;
 	return 0;
 }
@@ -855,11 +1176,44 @@ check_config(struct ctx *ctx)
 static int
 check_mode(struct ctx *ctx, const struct stat *st)
 {
-	if (key_line(ctx, "password") == 0 || (st->st_mode & 007) == 0)
+	const char *what = key_line(ctx, "password") != 0 ? "a password" :
+	    ctx->cfg->oauth.client_secret != NULL ? "a client secret" : NULL;
+
+	if (what == NULL || (st->st_mode & 007) == 0)
 		return 0;
-	return cerr_at(ctx, 0, EX_CONFIG, "holds a password but is %s by "
-	    "others; chmod 600 %s", (st->st_mode & S_IROTH) ? "readable" :
+	return cerr_at(ctx, 0, EX_CONFIG, "holds %s but is %s by others; "
+	    "chmod 600 %s", what, (st->st_mode & S_IROTH) ? "readable" :
 	    (st->st_mode & S_IWOTH) ? "writable" : "accessible", ctx->file);
+}
+
+/*
+ * The files [oauth] reads secrets from get the same rule. One that
+ * cannot be looked at now (absent, or in a directory this user cannot
+ * search) is left to the moment it is read, which says why it fails.
+ */
+static int
+check_secret_files(struct ctx *ctx)
+{
+	static const char *const names[] = {
+		"client_secret_file", "key_file", "refresh_token_file"
+	};
+	const struct oauth_conf *o = &ctx->cfg->oauth;
+	const char *paths[] = {
+		o->client_secret_file, o->key_file, o->refresh_token_file
+	};
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < nitems(names); i++) {
+		if (paths[i] == NULL || stat(paths[i], &st) == -1 ||
+		    (st.st_mode & 007) == 0)
+			continue;
+		return cerr_at(ctx, oauth_line(ctx, names[i]), EX_CONFIG,
+		    "%s %s is %s by others; chmod 600 %s", names[i], paths[i],
+		    (st.st_mode & S_IROTH) ? "readable" : "accessible",
+		    paths[i]);
+	}
+	return 0;
 }
 
 /*
@@ -945,6 +1299,8 @@ config_load(struct config *cfg, const char *file, int check_secure,
 		goto out;
 	resolve_defaults(&ctx);
 	if (check_config(&ctx) == -1)
+		goto out;
+	if (check_secure && check_secret_files(&ctx) == -1)
 		goto out;
 	rc = 0;
 out:

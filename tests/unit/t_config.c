@@ -239,7 +239,7 @@ test_errors(void)
 	    "misspelt section at its own line");
 	expect_err("[upstream]\nhost = mx\n[misc]\nx = 1\n",
 	    ":3: unknown section [misc]; expected [upstream], [sender], "
-	    "[aliases], [queue] or [log]", "unknown section");
+	    "[aliases], [queue], [log] or [oauth]", "unknown section");
 	expect_err("host = mx\n",
 	    ":1: \"host\" is outside any section; put it under [upstream]",
 	    "key before any section");
@@ -254,7 +254,7 @@ test_errors(void)
 	    "bad tls");
 	expect_err("[upstream]\nhost = mx\nauth = ntlm\n",
 	    ":3: invalid auth \"ntlm\"; expected auto, plain, login, cram-md5, "
-	    "scram-sha-256 or xoauth2", "bad auth");
+	    "scram-sha-256, xoauth2 or oauthbearer", "bad auth");
 	expect_err("[upstream]\nhost = mx\nport = 70000\n",
 	    ":3: invalid port \"70000\"; expected a number from 1 to 65535",
 	    "port out of range");
@@ -580,6 +580,142 @@ test_zeroed_free(void)
 	ok(1, "config_free on a zeroed struct, twice, and NULL");
 }
 
+#define UP	"[upstream]\nhost = mx\nusername = box@example.com\n"
+
+static void
+test_oauth(void)
+{
+	struct config cfg;
+	struct perr err;
+	char want[200];
+	int fd;
+
+	/* microsoft defaults, delegated */
+	is_int(load(&cfg, UP "[oauth]\nprovider = microsoft\n"
+	    "client_id = abc\n", &err), 0, "oauth: microsoft loads");
+	ok(cfg.oauth.set, "oauth: set");
+	is_int(cfg.auth, AUTH_XOAUTH2, "oauth: auth auto becomes xoauth2");
+	is_str(cfg.oauth.tenant, "organizations", "oauth: default tenant");
+	is_str(cfg.oauth.token_url, "https://login.microsoftonline.com/"
+	    "organizations/oauth2/v2.0/token", "oauth: microsoft token_url");
+	is_str(cfg.oauth.device_url, "https://login.microsoftonline.com/"
+	    "organizations/oauth2/v2.0/devicecode", "oauth: device_url");
+	is_str(cfg.oauth.scope, "https://outlook.office.com/SMTP.Send "
+	    "offline_access", "oauth: delegated scope");
+	is_int(cfg.oauth.refresh_margin, 600, "oauth: default margin");
+	is_int(cfg.oauth.grant, GRANT_REFRESH_TOKEN, "oauth: default grant");
+	(void)snprintf(want, sizeof(want), "%s/oauth/%s-", SPOOLDIR,
+	    strrchr(path, '/') + 1);
+	ok(cfg.oauth.cache != NULL && strncmp(cfg.oauth.cache, want,
+	    strlen(want)) == 0 && strlen(cfg.oauth.cache) == strlen(want) + 8,
+	    "oauth: default cache in the spool (%s)", cfg.oauth.cache);
+	config_free(&cfg);
+
+	is_int(load(&cfg, UP "auth = oauthbearer\n[oauth]\nprovider = "
+	    "microsoft\ntenant = contoso.onmicrosoft.com\ngrant = "
+	    "client_credentials\nclient_id = abc\nclient_secret = s3\n"
+	    "refresh_margin = 0\ncache = /var/tmp/c\n", &err), 0,
+	    "oauth: app-only loads");
+	is_int(cfg.auth, AUTH_OAUTHBEARER, "oauth: oauthbearer kept");
+	is_str(cfg.oauth.token_url, "https://login.microsoftonline.com/"
+	    "contoso.onmicrosoft.com/oauth2/v2.0/token", "oauth: tenant used");
+	is_str(cfg.oauth.scope, "https://outlook.office365.com/.default",
+	    "oauth: client credentials scope");
+	is_int(cfg.oauth.refresh_margin, 0, "oauth: margin 0 allowed");
+	is_str(cfg.oauth.cache, "/var/tmp/c", "oauth: cache set");
+	config_free(&cfg);
+
+	is_int(load(&cfg, UP "[oauth]\nprovider = google\nclient_id = x\n"
+	    "scope = https://example.com/s\ntoken_url = https://t.example/tok"
+	    "\n", &err), 0, "oauth: google loads");
+	is_str(cfg.oauth.token_url, "https://t.example/tok",
+	    "oauth: token_url overrides");
+	is_str(cfg.oauth.auth_url, "https://accounts.google.com/o/oauth2/v2/"
+	    "auth", "oauth: google auth_url");
+	is_str(cfg.oauth.scope, "https://example.com/s", "oauth: scope set");
+	config_free(&cfg);
+
+	/* an empty [oauth] section still means OAuth */
+	expect_err(UP "[oauth]\n", ":4: provider = generic needs token_url "
+	    "(or use provider = microsoft or google)", "oauth: empty section");
+	expect_err(UP "[oauth]\ntoken_url = https://t/x\n",
+	    ":4: auth = xoauth2 with [oauth] needs client_id (the "
+	    "application's client ID)", "oauth: no client_id");
+	expect_err(UP "[oauth]\nprovider = google\ngrant = jwt_bearer\n",
+	    ":6: grant = jwt_bearer needs key_file (the service account's "
+	    "JSON key)", "oauth: jwt without key");
+	expect_err(UP "[oauth]\nprovider = microsoft\nclient_id = a\n"
+	    "grant = client_credentials\n", ":7: grant = client_credentials "
+	    "needs client_secret, client_secret_file or "
+	    "client_secret_command", "oauth: app-only without secret");
+	expect_err(UP "password = p\n[oauth]\nprovider = google\n"
+	    "client_id = a\n", ":4: password is not used with [oauth] (the "
+	    "token comes from the OAuth cache); remove it",
+	    "oauth: password too");
+	expect_err("[upstream]\nhost = mx\n[oauth]\nprovider = google\n"
+	    "client_id = a\n", ":3: [oauth] needs [upstream] username: the "
+	    "mailbox the token is for", "oauth: no username");
+	expect_err(UP "auth = plain\n[oauth]\nprovider = google\n"
+	    "client_id = a\n", ":4: auth = plain cannot carry an OAuth "
+	    "token; with [oauth] use auth = xoauth2 or oauthbearer",
+	    "oauth: plain");
+	expect_err(UP "[oauth]\nprovider = google\nclient_id = a\n"
+	    "client_secret = b\nclient_secret_file = /x\n",
+	    ":8: set only one of client_secret, client_secret_file and "
+	    "client_secret_command", "oauth: two secrets");
+	expect_err(UP "[oauth]\nprovider = google\ntenant = x.com\n",
+	    ":6: tenant is only used with provider = microsoft",
+	    "oauth: tenant with google");
+	expect_err(UP "[oauth]\ntoken_url = http://t/x\n",
+	    ":5: invalid token_url \"http://t/x\"; expected an https:// URL",
+	    "oauth: plain http");
+	expect_err(UP "[oauth]\nprovider = yahoo\n", ":5: invalid provider "
+	    "\"yahoo\"; expected microsoft, google or generic",
+	    "oauth: bad provider");
+	expect_err(UP "[oauth]\ngrant = password\n", ":5: invalid grant "
+	    "\"password\"; expected refresh_token, client_credentials or "
+	    "jwt_bearer", "oauth: bad grant");
+	expect_err(UP "[oauth]\nrefresh_margin = 2d\n", ":5: invalid "
+	    "refresh_margin \"2d\"; expected a duration from 0 to 1d, such as "
+	    "10m", "oauth: margin too long");
+	expect_err(UP "[oauth]\ncache = oauth.json\n", ":5: cache must be an "
+	    "absolute path", "oauth: relative cache");
+	expect_err(UP "[upstream]\nclient_id = a\n", ":5: unknown key "
+	    "\"client_id\" in [upstream]; it belongs in [oauth]",
+	    "oauth: key in the wrong section");
+	expect_err(UP "[oauth]\nprovider = microsoft\ngrant = jwt_bearer\n"
+	    "key_file = /k\n", ":6: grant = jwt_bearer is for Google service "
+	    "accounts; Microsoft app-only access uses grant = "
+	    "client_credentials", "oauth: jwt with microsoft");
+
+	/* secrets in [oauth] are guarded like passwords */
+	memset(&err, 0, sizeof(err));
+	ok(config_load(&cfg, conf(UP "[oauth]\nprovider = google\n"
+	    "client_id = a\nclient_secret = b\n", 0644), 1, &err) == -1 &&
+	    strstr(err.msg, "holds a client secret but is readable by "
+	    "others") != NULL, "oauth: client_secret in a readable file");
+	(void)unlink("/tmp/t_config.key");
+	fd = open("/tmp/t_config.key", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	(void)fchmod(fd, 0644);
+	(void)close(fd);
+	expect_err(UP "[oauth]\nprovider = google\ngrant = jwt_bearer\n"
+	    "key_file = /tmp/t_config.key\n", ":7: key_file /tmp/t_config.key "
+	    "is readable by others; chmod 600 /tmp/t_config.key",
+	    "oauth: key file readable by others");
+	(void)chmod("/tmp/t_config.key", 0600);
+	is_int(load(&cfg, UP "[oauth]\nprovider = google\ngrant = jwt_bearer\n"
+	    "key_file = /tmp/t_config.key\n", &err), 0,
+	    "oauth: key file 0600 accepted");
+	config_free(&cfg);
+	(void)unlink("/tmp/t_config.key");
+
+	/* without [oauth], xoauth2 keeps sending the password as a token */
+	is_int(load(&cfg, UP "auth = xoauth2\npassword_file = /t\n", &err), 0,
+	    "static xoauth2 token still loads");
+	ok(!cfg.oauth.set && cfg.oauth.cache == NULL, "static: no oauth");
+	config_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -595,6 +731,7 @@ main(void)
 	test_aliases();
 	test_durations();
 	test_zeroed_free();
+	test_oauth();
 	if (path[0] != '\0')
 		(void)unlink(path);
 	return done_testing();
