@@ -32,6 +32,15 @@
 #define BACKOFF_MAX		3600		/* retry at least hourly */
 #define DEFAULT_MAX_AGE		(5 * 24 * 3600)	/* then fail definitively */
 #define DEFAULT_TIMEOUT		60		/* seconds per SMTP step */
+#define JSON_MAX_DOC		(64 * 1024)	/* JSON document parsed */
+#define JSON_MAX_DEPTH		32		/* nested JSON arrays and objects */
+#define JSON_MAX_FIELDS		32		/* members taken from one document */
+#define JSON_MAX_STRING		(16 * 1024)	/* JSON string taken, by default */
+#define HTTP_MAX_URL		2048		/* an https:// URL */
+#define HTTP_MAX_LINE		8192		/* one HTTP status or header line */
+#define HTTP_MAX_HEADER		(16 * 1024)	/* HTTP response header section */
+#define HTTP_MAX_BODY		(64 * 1024)	/* HTTP response body */
+#define HTTP_MAX_FORM		(64 * 1024)	/* HTTP request body (a form) */
 
 #define __dead			__attribute__((__noreturn__))
 #define PRINTF(a, b)		__attribute__((__format__(__printf__, a, b)))
