@@ -38,6 +38,50 @@ int	oauthlogin_loopback(const struct config *cfg, int port, FILE *out,
 
 /* The pure parts and the listener, exposed for tests/unit/t_oauthlogin.c. */
 
+/* What a token endpoint's answer means to a login flow. */
+enum oauthlogin_verdict {
+	LOGIN_TOKENS,		/* 200 with tokens: t is filled in */
+	LOGIN_PENDING,		/* authorization_pending: poll again */
+	LOGIN_SLOW_DOWN,	/* slow_down: poll again, less often */
+	LOGIN_RETRY,		/* 429, 5xx: the endpoint's trouble (err set) */
+	LOGIN_FAIL		/* anything else: err says what and what to do */
+};
+
+struct oauthlogin_tokens {
+	char	*access;	/* owned; oauthlogin_tokens_free wipes */
+	char	*refresh;	/* owned */
+	long	 expires_in;	/* seconds; 0 when not given */
+};
+
+/*
+ * Judge the token endpoint's reply (HTTP status and body). Tokens need
+ * an access_token, a refresh_token (the login exists to get one) and a
+ * Bearer token_type if any. err carries the endpoint's error code and
+ * the first line of its description, never a token.
+ */
+enum oauthlogin_verdict oauthlogin_token_reply(int status, const char *body,
+	    size_t len, struct oauthlogin_tokens *t, struct perr *err);
+void	oauthlogin_tokens_free(struct oauthlogin_tokens *t);
+
+/* The device authorization endpoint's answer (RFC 8628 3.2). */
+struct oauthlogin_devcode {
+	char	*device_code;	/* owned, like the strings below */
+	char	*user_code;
+	char	*uri;		/* verification_uri, or Google's verification_url */
+	char	*uri_complete;	/* NULL when not given */
+	long	 expires_in;	/* seconds, 900 when not given, at most 3600 */
+	long	 interval;	/* seconds, 5 when not given, 1 to 300 */
+};
+
+/*
+ * Parse the device authorization reply: 200 with device_code,
+ * user_code and a verification URI without control characters. 0, or
+ * -1 with err (the endpoint's error, or EX_PROTOCOL).
+ */
+int	oauthlogin_devcode_reply(int status, const char *body, size_t len,
+	    struct oauthlogin_devcode *d, struct perr *err);
+void	oauthlogin_devcode_free(struct oauthlogin_devcode *d);
+
 /*
  * Append "name=value" to a form body or query string, '&' first unless
  * b is empty or ends in '?'; both percent-encoded (only RFC 3986

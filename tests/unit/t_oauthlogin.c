@@ -296,12 +296,160 @@ test_listener(void)
 	oauthlogin_test_waits(0, 0, 0);
 }
 
+static void
+test_replies(void)
+{
+	struct oauthlogin_tokens t;
+	struct oauthlogin_devcode d;
+	struct perr err = { 0 };
+	static const char ms_pending[] = "{\"error\":\"authorization_pending\","
+	    "\"error_description\":\"AADSTS70016: OAuth 2.0 device flow error. "
+	    "Authorization is pending. Continue polling.\\r\\nTrace ID: "
+	    "0000\\r\\nTimestamp: 2026-12-01 10:00:00Z\",\"error_codes\":"
+	    "[70016],\"timestamp\":\"2026-12-01 10:00:00Z\"}";
+	static const char tokens[] = "{\"token_type\":\"Bearer\",\"scope\":"
+	    "\"https://outlook.office.com/SMTP.Send\",\"expires_in\":\"3599\","
+	    "\"ext_expires_in\":3599,\"access_token\":\"AT.x\","
+	    "\"refresh_token\":\"RT.y\",\"id_token\":{\"nested\":[1,2]}}";
+
+	is_int(oauthlogin_token_reply(400, R(ms_pending), &t, &err),
+	    LOGIN_PENDING, "Microsoft's authorization_pending (400)");
+	is_int(oauthlogin_token_reply(428, R("{\n  \"error\": "
+	    "\"authorization_pending\",\n  \"error_description\": "
+	    "\"Precondition Required\"\n}"), &t, &err), LOGIN_PENDING,
+	    "Google's authorization_pending (428)");
+	is_int(oauthlogin_token_reply(403, R("{\"error\":\"slow_down\"}"), &t,
+	    &err), LOGIN_SLOW_DOWN, "slow_down (Google: 403)");
+	is_int(err.code, 0, "no error for pending or slow_down");
+	is_int(oauthlogin_token_reply(200, R(tokens), &t, &err), LOGIN_TOKENS,
+	    "tokens");
+	is_str(t.access, "AT.x", "access token");
+	is_str(t.refresh, "RT.y", "refresh token");
+	is_int(t.expires_in, 3599, "expires_in as a string");
+	oauthlogin_tokens_free(&t);
+	ok(t.access == NULL && t.refresh == NULL, "tokens freed");
+
+	is_int(oauthlogin_token_reply(400, R("{\"error\":\"expired_token\","
+	    "\"error_description\":\"AADSTS70020: The code has expired.\\r\\n"
+	    "Trace ID: 1\"}"), &t, &err), LOGIN_FAIL, "expired_token");
+	ok(err.code == EX_NOPERM && strstr(err.msg, "code expired") != NULL &&
+	    strstr(err.msg, "AADSTS70020: The code has expired.") != NULL &&
+	    strstr(err.msg, "Trace ID") == NULL,
+	    "says so with the first line of the description: %s", err.msg);
+	perr_clear(&err);
+	is_int(oauthlogin_token_reply(400, R("{\"error\":"
+	    "\"authorization_declined\",\"error_description\":\"AADSTS70000: "
+	    "The end user denied the authorization request.\"}"), &t, &err),
+	    LOGIN_FAIL, "Microsoft's authorization_declined");
+	ok(strstr(err.msg, "declined") != NULL, "%s", err.msg);
+	perr_clear(&err);
+	is_int(oauthlogin_token_reply(403, R("{\"error\":\"access_denied\","
+	    "\"error_description\":\"Forbidden\"}"), &t, &err), LOGIN_FAIL,
+	    "access_denied");
+	ok(err.code == EX_NOPERM && strstr(err.msg, "sign-in was declined "
+	    "(access_denied: Forbidden)") != NULL, "%s", err.msg);
+	perr_clear(&err);
+	is_int(oauthlogin_token_reply(401, R("{\"error\":\"invalid_client\"}"),
+	    &t, &err), LOGIN_FAIL, "invalid_client");
+	ok(strstr(err.msg, "client_id") != NULL, "points at the client: %s",
+	    err.msg);
+	perr_clear(&err);
+	is_int(oauthlogin_token_reply(400, R("{\"error\":\"slow_downs\"}"), &t,
+	    &err), LOGIN_FAIL, "an error code is compared whole");
+	perr_clear(&err);
+	is_int(oauthlogin_token_reply(503, R("{\"error\":{\"code\":503}}"), &t,
+	    &err), LOGIN_RETRY, "503: the endpoint's trouble");
+	is_int(err.code, EX_TEMPFAIL, "temporary");
+	perr_clear(&err);
+	is_int(oauthlogin_token_reply(429, R(""), &t, &err), LOGIN_RETRY,
+	    "429 likewise");
+	perr_clear(&err);
+	is_int(oauthlogin_token_reply(400, R("<html>"), &t, &err), LOGIN_FAIL,
+	    "a 400 that is not OAuth");
+	is_int(err.code, EX_PROTOCOL, "is a protocol error");
+	perr_clear(&err);
+	is_int(oauthlogin_token_reply(302, R(""), &t, &err), LOGIN_FAIL,
+	    "a redirect from the token endpoint");
+	perr_clear(&err);
+	is_int(oauthlogin_token_reply(200, R("{\"access_token\":\"a\","
+	    "\"token_type\":\"Bearer\"}"), &t, &err), LOGIN_FAIL,
+	    "no refresh token");
+	ok(err.code == EX_CONFIG && strstr(err.msg, "offline_access") != NULL,
+	    "names offline_access: %s", err.msg);
+	ok(t.access == NULL, "and hands nothing out");
+	perr_clear(&err);
+	is_int(oauthlogin_token_reply(200, R("{\"access_token\":\"a\","
+	    "\"refresh_token\":\"r\",\"token_type\":\"mac\"}"), &t, &err),
+	    LOGIN_FAIL, "a token type other than Bearer");
+	perr_clear(&err);
+	is_int(oauthlogin_token_reply(200, R("{\"access_token\":\"a\\u001b[2J\","
+	    "\"refresh_token\":\"r\"}"), &t, &err), LOGIN_FAIL,
+	    "a control character in a token");
+	perr_clear(&err);
+	is_int(oauthlogin_token_reply(200, R("{\"access_token\":\"a\","
+	    "\"refresh_token\":\"r\"} x"), &t, &err), LOGIN_FAIL,
+	    "bytes after the JSON");
+	ok(err.code == EX_PROTOCOL, "%s", err.msg);
+	perr_clear(&err);
+
+	ok(oauthlogin_devcode_reply(200, R("{\"user_code\":\"ABCD1234E\","
+	    "\"device_code\":\"DC\",\"verification_uri\":"
+	    "\"https://microsoft.com/devicelogin\",\"expires_in\":900,"
+	    "\"interval\":5,\"message\":\"To sign in...\"}"), &d, &err) == 0,
+	    "Microsoft's device reply");
+	is_str(d.device_code, "DC", "device_code");
+	is_str(d.user_code, "ABCD1234E", "user_code");
+	is_str(d.uri, "https://microsoft.com/devicelogin", "verification_uri");
+	ok(d.uri_complete == NULL, "no verification_uri_complete");
+	ok(d.expires_in == 900 && d.interval == 5, "expires_in, interval");
+	oauthlogin_devcode_free(&d);
+	ok(oauthlogin_devcode_reply(200, R("{\"device_code\":\"DC\","
+	    "\"user_code\":\"GQVQ-JKEC\",\"verification_url\":"
+	    "\"https://www.google.com/device\",\"expires_in\":1800}"), &d,
+	    &err) == 0, "Google's device reply");
+	is_str(d.uri, "https://www.google.com/device", "verification_url");
+	ok(d.expires_in == 1800 && d.interval == 5, "interval defaults to 5");
+	oauthlogin_devcode_free(&d);
+	ok(oauthlogin_devcode_reply(200, R("{\"device_code\":\"DC\","
+	    "\"user_code\":\"U\",\"verification_uri\":\"https://e/d\","
+	    "\"verification_uri_complete\":\"https://e/d?c=U\","
+	    "\"expires_in\":99999,\"interval\":0}"), &d, &err) == 0,
+	    "RFC 8628 reply with verification_uri_complete");
+	is_str(d.uri_complete, "https://e/d?c=U", "verification_uri_complete");
+	ok(d.expires_in == 3600 && d.interval == 5,
+	    "expiry capped at an hour, interval 0 taken as the default");
+	oauthlogin_devcode_free(&d);
+	ok(oauthlogin_devcode_reply(200, R("{\"device_code\":\"DC\","
+	    "\"user_code\":\"U\\u001b]0;x\\u0007\",\"verification_uri\":"
+	    "\"https://e/d\"}"), &d, &err) == -1 && err.code == EX_PROTOCOL,
+	    "no escape sequences to the terminal: %s", err.msg);
+	perr_clear(&err);
+	ok(oauthlogin_devcode_reply(200, R("{\"device_code\":\"DC\","
+	    "\"verification_uri\":\"https://e/d\"}"), &d, &err) == -1,
+	    "user_code missing: %s", err.msg);
+	perr_clear(&err);
+	ok(oauthlogin_devcode_reply(200, R("{\"device_code\":\"DC\","
+	    "\"user_code\":\"U\",\"verification_uri\":\"javascript:x\"}"), &d,
+	    &err) == -1, "a verification URI that is not http(s)");
+	perr_clear(&err);
+	ok(oauthlogin_devcode_reply(400, R("{\"error\":\"invalid_scope\","
+	    "\"error_description\":\"Invalid device flow scope: "
+	    "https://mail.google.com/\"}"), &d, &err) == -1 &&
+	    strstr(err.msg, "invalid_scope: Invalid device flow scope") != NULL,
+	    "the endpoint's refusal: %s", err.msg);
+	perr_clear(&err);
+	ok(oauthlogin_devcode_reply(503, R(""), &d, &err) == -1 &&
+	    err.code == EX_TEMPFAIL, "503: temporary: %s", err.msg);
+	perr_clear(&err);
+}
+
 int
 main(void)
 {
 	test_encoding();
 	test_auth_url();
 	test_redirect();
+	test_replies();
 	test_listener();
 	return done_testing();
 }
