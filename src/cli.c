@@ -54,7 +54,9 @@ struct cli {
 static const char usage[] =
     "usage: posta [-itv] [-f sender] [-F name] [-C file] "
     "[-odi|-odb|-odq] [-N dsn] [-R ret] [-V envid] [-B type] "
-    "recipient ... | -bs | -bp | -q[interval] | -q{I,R,S}substr";
+    "recipient ... | -bs | -bp | -q[interval] | -q{I,R,S}substr | "
+    "--oauth-login[=loopback:port] | --oauth-import | --oauth-status | "
+    "--oauth-refresh";
 
 const char *
 cli_usage(void)
@@ -401,11 +403,57 @@ parse_cluster(struct cli *st, struct opts *o, const char *word,
 	return 0;
 }
 
-/* --version, --delete, --help. "--" itself is handled by the caller. */
+/*
+ * --oauth-*: values only after '=', so that no word after them can be
+ * taken for a recipient or for their value.
+ */
+static int
+parse_oauth(struct cli *st, struct opts *o, const char *word,
+    struct perr *err)
+{
+	static const struct {
+		const char	*name;
+		enum mode	 mode;
+	} words[] = {
+		{ "--oauth-login", MODE_OAUTH_LOGIN },
+		{ "--oauth-login=device", MODE_OAUTH_LOGIN },
+		{ "--oauth-import", MODE_OAUTH_IMPORT },
+		{ "--oauth-status", MODE_OAUTH_STATUS },
+		{ "--oauth-refresh", MODE_OAUTH_REFRESH },
+	};
+	const char *p;
+	size_t i;
+	long port = 0;
+
+	st->explicit = 1;
+	for (i = 0; i < nitems(words); i++) {
+		if (strcmp(word, words[i].name) == 0) {
+			o->mode = words[i].mode;
+			return 0;
+		}
+	}
+	if (strncmp(word, "--oauth-login=loopback:", 23) != 0)
+		return perr_set(err, EX_USAGE, "unknown option %s (use "
+		    "--oauth-login, --oauth-login=loopback:PORT, "
+		    "--oauth-import, --oauth-status or --oauth-refresh)", word);
+	for (p = word + 23; *p >= '0' && *p <= '9' && port <= 65535; p++)
+		port = port * 10 + (*p - '0');
+	if (p == word + 23 || *p != '\0' || port < 1 || port > 65535)
+		return perr_set(err, EX_USAGE, "%s: expected a port number "
+		    "from 1 to 65535, as in --oauth-login=loopback:8765",
+		    word);
+	o->mode = MODE_OAUTH_LOGIN;
+	o->oauth_port = (int)port;
+	return 0;
+}
+
+/* --version, --delete, --help, --oauth-*. "--" itself is the caller's. */
 static int
 parse_long(struct cli *st, struct opts *o, const char *word,
     struct perr *err)
 {
+	if (strncmp(word, "--oauth-", 8) == 0)
+		return parse_oauth(st, o, word, err);
 	if (strcmp(word, "--version") == 0) {
 		o->mode = MODE_VERSION;
 		st->explicit = 1;
@@ -455,7 +503,7 @@ finish(struct cli *st, struct opts *o, struct perr *err)
 	} else if (st->qseen) {
 		if (st->explicit)
 			return perr_set(err, EX_USAGE, "-q cannot be combined "
-			    "with -b modes, --delete or --version");
+			    "with -b modes or long options");
 		if (st->qfailed)
 			return perr_set(err, EX_USAGE, "-qQ only applies to "
 			    "listing the queue: use mailq -qQ or -bp -qQ");

@@ -15,7 +15,11 @@ enum mode {
 	MODE_RUN,		/* -q, -qINTERVAL, -qI/-qR/-qS */
 	MODE_NOOP,		/* -bi, newaliases */
 	MODE_DELETE,		/* --delete ID...: remove queued entries */
-	MODE_VERSION		/* -bV / --version */
+	MODE_VERSION,		/* -bV / --version */
+	MODE_OAUTH_LOGIN,	/* --oauth-login[=device|=loopback:PORT] */
+	MODE_OAUTH_IMPORT,	/* --oauth-import: refresh token on stdin */
+	MODE_OAUTH_STATUS,	/* --oauth-status */
+	MODE_OAUTH_REFRESH	/* --oauth-refresh */
 };
 
 enum body_type { BODY_UNSET, BODY_7BIT, BODY_8BITMIME };
@@ -39,6 +43,7 @@ struct opts {
 	const char	*dsn_ret;	/* -R */
 	const char	*dsn_envid;	/* -V */
 	enum body_type	 body;		/* -B */
+	int		 oauth_port;	/* --oauth-login=loopback:PORT; 0: device */
 };
 
 /*

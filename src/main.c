@@ -19,6 +19,8 @@
 #include "deliver.h"
 #include "log.h"
 #include "mailq.h"
+#include "oauth.h"
+#include "oauthlogin.h"
 #include "posta.h"
 #include "runner.h"
 #include "spool.h"
@@ -108,6 +110,31 @@ delete_mode(struct app *a)
 	return code;
 }
 
+/* --oauth-*: the token cache of this configuration. */
+static int
+oauth_mode(struct app *a)
+{
+	const struct config *c = &a->cfg;
+	int rc;
+
+	if (!c->oauth.set) {
+		perr_set(&a->err, EX_CONFIG, "%s has no [oauth] section; see "
+		    "posta.conf(5)", c->path);
+		return a->err.code;
+	}
+	if (a->o.mode == MODE_OAUTH_STATUS)
+		rc = oauth_status(c, stdout, &a->err);
+	else if (a->o.mode == MODE_OAUTH_REFRESH)
+		rc = oauth_refresh_now(c, stdout, &a->err);
+	else if (a->o.mode == MODE_OAUTH_IMPORT)
+		rc = oauth_import(c, STDIN_FILENO, &a->err);
+	else if (a->o.oauth_port > 0)
+		rc = oauthlogin_loopback(c, a->o.oauth_port, stdout, &a->err);
+	else
+		rc = oauthlogin_device(c, stdout, &a->err);
+	return rc == -1 ? a->err.code : 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -148,6 +175,12 @@ main(int argc, char *argv[])
 		    "queued mail");
 		return finish(&a, 0);
 	}
+	/* nor change or inspect the tokens every user's mail goes out with */
+	if (setgid_run && getuid() != 0 && a.o.mode >= MODE_OAUTH_LOGIN) {
+		perr_set(&a.err, EX_NOPERM, "only root may use the --oauth "
+		    "options of a set-group-id posta");
+		return finish(&a, 0);
+	}
 	switch (a.o.mode) {
 	case MODE_LIST:
 		return finish(&a, list_mode(&a));
@@ -157,6 +190,11 @@ main(int argc, char *argv[])
 		return finish(&a, run_mode(&a));
 	case MODE_SMTP_STDIO:
 		return finish(&a, submit_smtpd(&a.sub));
+	case MODE_OAUTH_LOGIN:
+	case MODE_OAUTH_IMPORT:
+	case MODE_OAUTH_STATUS:
+	case MODE_OAUTH_REFRESH:
+		return finish(&a, oauth_mode(&a));
 	default:
 		return finish(&a, submit_stdin(&a.sub));
 	}

@@ -438,8 +438,8 @@ test_queue(void)
 	    "-qQ or -bp -qQ", "-qQ text");
 	is_int(run("posta", A("-qQx")), -1, "-qQx refused");
 	is_int(run("posta", A("-bs", "-q")), -1, "-bs -q refused");
-	is_str(err.msg, "-q cannot be combined with -b modes, --delete or "
-	    "--version", "-bs -q text");
+	is_str(err.msg, "-q cannot be combined with -b modes or long options",
+	    "-bs -q text");
 	is_int(run("newaliases", A("-q")), -1, "newaliases -q refused");
 	is_int(run("posta", A("-q", "root")), -1, "-q with an argument");
 	is_str(err.msg, "unexpected argument \"root\": recipients are only "
@@ -575,6 +575,49 @@ test_dashdash(void)
 }
 
 static void
+test_oauth(void)
+{
+	is_int(run("posta", A("--oauth-login")), 0, "--oauth-login");
+	is_int(o.mode, MODE_OAUTH_LOGIN, "--oauth-login: mode");
+	is_int(o.oauth_port, 0, "--oauth-login: device flow");
+	is_int(run("posta", A("--oauth-login=device")), 0,
+	    "--oauth-login=device");
+	is_int(o.oauth_port, 0, "=device: device flow");
+	is_int(run("posta", A("-C", "/x.conf", "--oauth-login=loopback:8765")),
+	    0, "--oauth-login=loopback:8765 with -C");
+	is_int(o.oauth_port, 8765, "loopback port");
+	is_str(o.conf_path, "/x.conf", "-C honoured");
+	is_int(run("posta", A("--oauth-login=loopback:0")), -1, "port 0");
+	is_str(err.msg, "--oauth-login=loopback:0: expected a port number "
+	    "from 1 to 65535, as in --oauth-login=loopback:8765", "port text");
+	is_int(run("posta", A("--oauth-login=loopback:65536")), -1,
+	    "port 65536");
+	is_int(run("posta", A("--oauth-login=loopback:99999999999999999999")),
+	    -1, "huge port");
+	is_int(run("posta", A("--oauth-login=loopback:")), -1, "no port");
+	is_int(run("posta", A("--oauth-login=loopback:80x")), -1, "port 80x");
+	is_int(run("posta", A("--oauth-login", "8765")), -1,
+	    "no separate value");
+	is_int(run("posta", A("--oauth-import")), 0, "--oauth-import");
+	is_int(o.mode, MODE_OAUTH_IMPORT, "import mode");
+	is_int(run("posta", A("--oauth-status")), 0, "--oauth-status");
+	is_int(o.mode, MODE_OAUTH_STATUS, "status mode");
+	is_int(run("posta", A("--oauth-refresh")), 0, "--oauth-refresh");
+	is_int(o.mode, MODE_OAUTH_REFRESH, "refresh mode");
+	is_int(run("posta", A("--oauth-status", "root")), -1,
+	    "no recipients after --oauth-status");
+	is_int(run("posta", A("--oauth-refresh", "-q")), -1,
+	    "--oauth-refresh -q refused");
+	is_int(run("posta", A("--oauth-token")), -1, "unknown --oauth-*");
+	is_str(err.msg, "unknown option --oauth-token (use --oauth-login, "
+	    "--oauth-login=loopback:PORT, --oauth-import, --oauth-status or "
+	    "--oauth-refresh)", "unknown --oauth-* text");
+	is_int(run("posta", A("--", "--oauth-status")), 0,
+	    "after --, a recipient");
+	is_int(o.mode, MODE_SEND, "after --: sending");
+}
+
+static void
 test_misc(void)
 {
 	char *empty[] = { NULL };
@@ -618,5 +661,6 @@ main(void)
 	test_errors();
 	test_dashdash();
 	test_misc();
+	test_oauth();
 	return done_testing();
 }
