@@ -300,6 +300,37 @@ toolong:
 	    c->peer, cap - 1);
 }
 
+ssize_t
+conn_read(struct conn *c, void *buf, size_t len, struct perr *err)
+{
+	size_t n;
+	ssize_t r;
+
+	if (conn_flush(c, err) == -1)
+		return -1;
+	if (c->fd == -1)
+		return perr_set(err, EX_SOFTWARE, "%s: not connected", c->peer);
+	if (c->rpos == c->rlen) {
+		c->rpos = c->rlen = 0;
+		r = conn_fill(c, mono_now() + c->timeout, err);
+		if (r <= 0)
+			return r;
+		c->rlen = (size_t)r;
+	}
+	n = c->rlen - c->rpos;
+	if (n > len)
+		n = len;
+	memcpy(buf, c->rbuf + c->rpos, n);
+	c->rpos += n;
+	return (ssize_t)n;
+}
+
+void
+conn_set_timeout(struct conn *c, int timeout)
+{
+	c->timeout = timeout > 0 ? timeout : DEFAULT_TIMEOUT;
+}
+
 int
 conn_is_tls(const struct conn *c)
 {

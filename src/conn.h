@@ -47,6 +47,16 @@ int	conn_start_tls(struct conn *c, const struct tls_params *p,
  */
 ssize_t	conn_getline(struct conn *c, char *buf, size_t cap, struct perr *err);
 
+/*
+ * Send what is queued, then read up to len bytes: what is buffered, or
+ * else what one wait of the timeout brings. Returns the count, 0 when
+ * the peer closed, or -1 (EX_TEMPFAIL) on timeout or error.
+ */
+ssize_t	conn_read(struct conn *c, void *buf, size_t len, struct perr *err);
+
+/* Seconds for each later wait (TLS handshake, reads, writes); <= 0: the default. */
+void	conn_set_timeout(struct conn *c, int timeout);
+
 /* Queue bytes; they go out when the buffer fills or before the next read. */
 int	conn_write(struct conn *c, const void *buf, size_t len,
 	    struct perr *err);
