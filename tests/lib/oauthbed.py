@@ -12,10 +12,12 @@ ob_start [--set K=V]..., ob_ctl, ob_get, ob_stop; or run as a command:
 oauthbed.sh start DIR | stop DIR).
 
 SERVE binds every port on 127.0.0.1 (kernel-chosen free ports), makes its
-keys, writes DIR/pid, DIR/oauthbed.env (sh, exported OB_* variables), then
-DIR/ready.  SIGTERM ends it at once.  Without --cert/--key/--ca it makes a
-test CA and a localhost/127.0.0.1 certificate in DIR/tls (oauthbed.sh
-passes the Postfix test bed's TB_CERT/TB_KEY/TB_CA when $TB_ENV is set).
+keys (RSA keys already in DIR/sa.pem, DIR/sa-bad.pem are kept), writes
+DIR/pid, DIR/oauthbed.env (sh, exported OB_* variables), then DIR/ready.
+SIGTERM ends it at once.  Without --cert/--key/--ca it makes a test CA and
+a localhost/127.0.0.1 certificate in DIR/tls (oauthbed.sh passes the
+Postfix test bed's TB_CERT/TB_KEY/TB_CA when $TB_ENV is set).  All state
+is in memory: a restart forgets every token.
 
 oauthbed.env:
   OB_DIR OB_ENV OB_PID OB_HOST (localhost) OB_CA OB_URL (https://localhost:P)
@@ -160,7 +162,8 @@ CONFIG_DEFAULTS = {
     "token_delay": 0.0,          # seconds before answering a token request
     "device_interval": 1,
     "device_expires": 600,
-    "device_approve": "auto:2",  # auto:N (after N pending polls) | manual | deny
+    "device_approve": "auto:2",  # for new codes: auto:N (approved at the Nth
+                                 # pending poll) | deny:N | manual (ctl approve)
     "slow_down_step": 5,         # RFC 8628 3.5: the client adds 5 s
     "authorize": "approve",      # approve | deny
     "authorize_user": "",        # default: OB_USER
@@ -561,7 +564,6 @@ class Bed:
                        "Missing required parameter: grant_type")
         profile = "microsoft" if style == "ms" else "google"
         gname = GRANT_NAMES.get(grant, grant)
-        self.count("grant", gname)
         if gname == "jwt_bearer":
             if style == "ms":
                 return ms_error("unsupported_grant_type", 70003,
@@ -729,7 +731,7 @@ class Bed:
                 rt = self.new_refresh(profile, d["user"], sc, cid)
             return self.token_reply(style, at, sc, rt)
         d["pending"] += 1
-        mode = self.cfg["device_approve"]
+        mode = d["approve"]
         if mode.startswith("auto:") and d["pending"] >= int(mode[5:]):
             d["state"], d["user"] = "approved", d["user"] or self.env["OB_USER"]
         elif mode.startswith("deny:") and d["pending"] >= int(mode[5:]):
@@ -817,7 +819,8 @@ class Bed:
                             "expires": now + self.cfg["device_expires"],
                             "interval": self.cfg["device_interval"],
                             "last_poll": None, "polls": 0, "pending": 0,
-                            "slow_downs": 0, "state": "pending", "user": None}
+                            "slow_downs": 0, "state": "pending", "user": None,
+                            "approve": self.cfg["device_approve"]}
         ei, iv = int(self.cfg["device_expires"]), int(self.cfg["device_interval"])
         if style == "ms":
             vu = self.env["OB_URL"] + "/devicelogin"
@@ -916,12 +919,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def setup(self):
         self.request.settimeout(30)
-        try:
-            self.request.do_handshake()
-        except (ssl.SSLError, OSError) as e:
-            self.server.bed.log({"kind": "http", "event": "tls-error",
-                                 "error": str(e)})
-            raise
+        self.request.do_handshake()   # failures: TLSServer.handle_error
         super().setup()
 
     def do_GET(self):
@@ -1012,6 +1010,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if target == "token":
             bed.count("token")
             rec["grant"] = GRANT_NAMES.get(p.get("grant_type"), p.get("grant_type"))
+            bed.count("grant", rec["grant"] or "none")
         else:
             bed.count("device")
         f = bed.take_fault(target)
@@ -1049,9 +1048,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         """Answer with fault f; True when the request is done."""
         bed, k = self.server.bed, str(f["kind"])
         if k == "stall":
+            bed.log(dict(rec, status=None))
             bed.stop.wait(float(f.get("seconds") or bed.cfg["stall_seconds"]))
             self.close_connection = True
-            bed.log(dict(rec, status=None))
             return True
         if k == "drop":
             self.close_connection = True
@@ -1781,9 +1780,13 @@ def serve(a):
             sys.exit("oauthbed: bad --set %s (keys: %s)" % (kv, " ".join(CONFIG_DEFAULTS)))
         cfg[k] = coerce(CONFIG_DEFAULTS[k], v)
     # The service-account keys take longest: start them first.
+    # A key already in DIR (a restart) is kept.
     keys = {}
     for name in ("sa", "sa-bad"):
         p = os.path.join(d, name + ".pem")
+        if os.path.exists(p):
+            keys[name] = (p, subprocess.Popen(["true"], stderr=subprocess.PIPE))
+            continue
         keys[name] = (p, subprocess.Popen(
             ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
              "rsa_keygen_bits:2048", "-out", p],
