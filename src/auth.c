@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * SASL client mechanisms: PLAIN (RFC 4616), LOGIN, CRAM-MD5 (RFC 2195),
- * SCRAM-SHA-256 (RFC 5802, 7677) and XOAUTH2. No I/O here; every buffer
- * that held the secret or a key derived from it is wiped before return.
+ * SCRAM-SHA-256 (RFC 5802, 7677), XOAUTH2 and OAUTHBEARER (RFC 7628).
+ * No I/O here; every buffer that held the secret or a key derived from
+ * it is wiped before return.
  */
 #include <sys/types.h>
 
@@ -52,6 +53,7 @@ static const struct {
 	{ AUTH_CRAM_MD5,	"CRAM-MD5" },
 	{ AUTH_SCRAM_SHA_256,	"SCRAM-SHA-256" },
 	{ AUTH_XOAUTH2,		"XOAUTH2" },
+	{ AUTH_OAUTHBEARER,	"OAUTHBEARER" },
 };
 
 /* AUTH_AUTO's preference; XOAUTH2 is never guessed, its secret is a token. */
@@ -216,6 +218,40 @@ out:
 	return rc;
 }
 
+static int	scram_saslname(const char *, char *, size_t);
+
+/*
+ * RFC 7628 3.1: the GS2 header "n,a=USER," then ^A-separated
+ * key=value pairs host, port and auth, and ^A ^A at the end. The user
+ * is a saslname as in SCRAM (',' and '=' escaped).
+ */
+static int
+auth_oauthbearer(struct auth *a, char *out, size_t cap, struct perr *err)
+{
+	char raw[AUTH_MAX_USER * 3 + MAX_SECRET + 320];
+	char name[AUTH_MAX_USER * 3 + 1], hp[300];
+	int rc = -1;
+
+	hp[0] = '\0';
+	if (a->host != NULL && (has_ctl(a->host) ||
+	    xsnprintf(hp, sizeof(hp), "host=%s\001port=%d\001", a->host,
+	    a->port) == -1)) {
+		perr_set(err, EX_SOFTWARE, "AUTH OAUTHBEARER: unusable host");
+		goto out;
+	}
+	if (scram_saslname(a->user, name, sizeof(name)) == -1 ||
+	    xsnprintf(raw, sizeof(raw), "n,a=%s,\001%sauth=Bearer %s\001\001",
+	    name, hp, a->secret) == -1 ||
+	    b64_encode(raw, strlen(raw), out, cap) == -1) {
+		auth_toolong(a, err);
+		goto out;
+	}
+	rc = 0;
+out:
+	explicit_bzero(raw, sizeof(raw));
+	return rc;
+}
+
 /* RFC 5802 5.1: saslname escapes ',' and '='. */
 static int
 scram_saslname(const char *user, char *out, size_t cap)
@@ -270,7 +306,12 @@ int
 auth_start(struct auth *a, enum auth_mech m, const char *user,
     const char *secret, char *out, size_t cap, struct perr *err)
 {
+	const char *host = a->host;
+	int port = a->port;
+
 	auth_clear(a);
+	a->host = host;
+	a->port = port;
 	a->mech = m;
 	a->user = user;
 	a->secret = secret;
@@ -285,9 +326,9 @@ auth_start(struct auth *a, enum auth_mech m, const char *user,
 	if (secret == NULL || *secret == '\0' || strlen(secret) > MAX_SECRET)
 		return perr_set(err, EX_CONFIG,
 		    "AUTH %s: empty or too long secret", auth_name(m));
-	if (m == AUTH_XOAUTH2 && has_ctl(secret))
+	if ((m == AUTH_XOAUTH2 || m == AUTH_OAUTHBEARER) && has_ctl(secret))
 		return perr_set(err, EX_CONFIG,
-		    "AUTH XOAUTH2: control character in the token");
+		    "AUTH %s: control character in the token", auth_name(m));
 
 	switch (m) {
 	case AUTH_PLAIN:
@@ -299,6 +340,8 @@ auth_start(struct auth *a, enum auth_mech m, const char *user,
 		return scram_first(a, out, cap, err);
 	case AUTH_XOAUTH2:
 		return auth_xoauth2(a, out, cap, err);
+	case AUTH_OAUTHBEARER:
+		return auth_oauthbearer(a, out, cap, err);
 	case AUTH_AUTO:
 	default:
 		return perr_set(err, EX_SOFTWARE, "AUTH: no mechanism chosen");
@@ -591,6 +634,15 @@ auth_step(struct auth *a, const char *challenge, char *out, size_t cap,
 		else
 			auth_bad(a, "unexpected second challenge", err);
 		break;
+	case AUTH_OAUTHBEARER:
+		/* RFC 7628 3.2.3: a lone ^A asks for the final failure */
+		if (a->step == 0)
+			rc = b64_encode("\001", 1, out, cap);
+		else
+			auth_bad(a, "unexpected second challenge", err);
+		if (a->step == 0 && rc == -1)
+			auth_toolong(a, err);
+		break;
 	case AUTH_PLAIN:
 		/* the initial response was sent: nothing more to say */
 		auth_bad(a, "unexpected challenge", err);
@@ -666,4 +718,66 @@ void
 auth_clear(struct auth *a)
 {
 	explicit_bzero(a, sizeof(*a));
+}
+
+int
+auth_initial_fits(const char *name, const char *resp)
+{
+	size_t n = strlen("AUTH ") + strlen(name) + strlen("\r\n");
+
+	if (resp[0] != '\0')
+		n += 1 + strlen(resp);
+	return n <= MAX_AUTH_LINE;
+}
+
+/* The enhanced status code at the start of text into esc, or "". */
+static void
+auth_esc(const char *text, char *esc, size_t cap)
+{
+	size_t n = strspn(text, "0123456789.");
+
+	if (n == 0 || n >= cap || !isdigit((unsigned char)text[0]) ||
+	    text[1] != '.' || (text[n] != ' ' && text[n] != '\0' &&
+	    text[n] != '\n'))
+		n = 0;
+	memcpy(esc, text, n);
+	esc[n] = '\0';
+}
+
+const char *
+auth_hint(int code, const char *text, int oauth)
+{
+	char esc[32];
+
+	auth_esc(text != NULL ? text : "", esc, sizeof(esc));
+	if (strcmp(esc, "5.7.30") == 0)
+		return oauth ? "Microsoft 365 refused basic authentication "
+		    "although a token was sent; check auth = xoauth2 and the "
+		    "[oauth] scope" : "Microsoft 365 has turned basic "
+		    "authentication off: use auth = xoauth2 with an [oauth] "
+		    "section (see posta.conf(5))";
+	if (strcmp(esc, "5.7.139") == 0)
+		return "SMTP AUTH is disabled for this mailbox or tenant: "
+		    "enable Authenticated SMTP for the mailbox in the "
+		    "Microsoft 365 admin center (Set-CASMailbox "
+		    "-SmtpClientAuthenticationDisabled $false)";
+	if (code == 534 && strcmp(esc, "5.7.9") == 0)
+		return oauth ? "Gmail wants OAuth with the scope "
+		    "https://mail.google.com/; check the [oauth] scope" :
+		    "Gmail needs an application-specific password, or OAuth: "
+		    "use auth = xoauth2 with an [oauth] section (see "
+		    "posta.conf(5))";
+	return NULL;
+}
+
+int
+auth_token_refused(int code, const char *text)
+{
+	char esc[32];
+
+	if (code / 100 != 5 || auth_hint(code, text, 1) != NULL)
+		return 0;
+	auth_esc(text != NULL ? text : "", esc, sizeof(esc));
+	return code == 535 || strncmp(esc, "5.7.", 4) == 0 ||
+	    strcmp(esc, "5.5.127") == 0;
 }

@@ -16,6 +16,8 @@ struct auth {
 	enum auth_mech	 mech;
 	const char	*user;		/* borrowed */
 	const char	*secret;	/* borrowed; password or OAuth token */
+	const char	*host;		/* OAUTHBEARER host=, or NULL (borrowed) */
+	int		 port;		/* OAUTHBEARER port=, or 0 */
 	int		 step;
 	/* SCRAM-SHA-256 (RFC 5802, 7677) state */
 	char		 nonce[64];
@@ -26,34 +28,43 @@ struct auth {
 /*
  * Pick the mechanism: with want != AUTH_AUTO it must be offered;
  * AUTH_AUTO takes the first offered of PLAIN, LOGIN, SCRAM-SHA-256,
- * CRAM-MD5 (never XOAUTH2, whose secret is a token). offered is the
+ * CRAM-MD5 (never XOAUTH2 or OAUTHBEARER, whose secret is a token). offered is the
  * EHLO AUTH keyword's parameter list ("PLAIN LOGIN"), any case.
  * Returns 0, or -1 with err (EX_UNAVAILABLE) naming what was offered.
  */
 int		 auth_pick(const char *offered, enum auth_mech want,
 		    enum auth_mech *out, struct perr *err);
 
-/* "PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256", "XOAUTH2"; "auto" for AUTH_AUTO. */
+/* "PLAIN", ..., "XOAUTH2", "OAUTHBEARER"; "auto" for AUTH_AUTO. */
 const char	*auth_name(enum auth_mech m);
 
 /*
  * Begin: fills out with the base64 initial response to send as
- * "AUTH <name> <out>" (PLAIN, SCRAM-SHA-256, XOAUTH2), or with "" when
- * the mechanism waits for a challenge (LOGIN, CRAM-MD5). Returns 0, or
- * -1 with err when the result does not fit or the user or secret is
- * unusable.
+ * "AUTH <name> <out>" (PLAIN, SCRAM-SHA-256, XOAUTH2, OAUTHBEARER), or
+ * with "" when the mechanism waits for a challenge (LOGIN, CRAM-MD5).
+ * a->host and a->port, set before the call, are kept: OAUTHBEARER
+ * (RFC 7628) names them. Returns 0, or -1 with err when the result
+ * does not fit or the user or secret is unusable.
  */
 int		 auth_start(struct auth *a, enum auth_mech m, const char *user,
 		    const char *secret, char *out, size_t cap,
 		    struct perr *err);
 
 /*
+ * 1 when "AUTH <name> <resp>" CR LF fits in MAX_AUTH_LINE octets.
+ * Otherwise RFC 4954 4 has the client send "AUTH <name>" alone and
+ * the initial response as the answer to the server's empty 334.
+ */
+int		 auth_initial_fits(const char *name, const char *resp);
+
+/*
  * Answer one 334 challenge (its base64 text, possibly empty) with the
  * base64 response in out. For SCRAM the server's final message is
  * verified here when it comes as a 334; auth_finish() covers the case
- * where it comes with the 235. XOAUTH2 answers an error challenge
- * with "" so that the server sends its final error reply. Returns 0,
- * or -1 with err (a challenge that cannot be decoded or verified).
+ * where it comes with the 235. An error challenge is answered with ""
+ * (XOAUTH2) or "AQ==", a lone ^A (OAUTHBEARER, RFC 7628 3.2.3), so
+ * that the server sends its final error reply. Returns 0, or -1 with
+ * err (a challenge that cannot be decoded or verified).
  */
 int		 auth_step(struct auth *a, const char *challenge, char *out,
 		    size_t cap, struct perr *err);
@@ -68,5 +79,20 @@ int		 auth_finish(struct auth *a, const char *text235,
 
 /* Wipe the state. */
 void		 auth_clear(struct auth *a);
+
+/*
+ * Plain words for the AUTH refusals users meet with Microsoft 365
+ * (5.7.30 basic authentication off, 5.7.139 SMTP AUTH off for the
+ * mailbox) and Gmail (534 5.7.9): what to configure, or NULL. text
+ * is the reply text after the code; oauth says [oauth] is in use.
+ */
+const char	*auth_hint(int code, const char *text, int oauth);
+
+/*
+ * 1 when an AUTH refusal may mean that the token itself was stale or
+ * revoked (535, 5.7.x other than the three above, 5.5.127): worth one
+ * new token and one more try.
+ */
+int		 auth_token_refused(int code, const char *text);
 
 #endif /* POSTA_AUTH_H */

@@ -24,7 +24,8 @@
 #define MAX_REPLY_TEXT		2048		/* reply text kept */
 #define PIPELINE_WINDOW		100		/* commands sent before reading */
 #define MAX_ALIAS_DEPTH		16		/* alias-to-alias chain */
-#define MAX_SECRET		4096		/* password or token */
+#define MAX_SECRET		16384		/* password or token */
+#define MAX_AUTH_LINE		512		/* RFC 4954 4: AUTH command, CR LF included */
 #define MAX_ENVELOPE		(64 * 1024 * 1024) /* envelope file */
 #define IO_CHUNK		65536		/* read/write size */
 #define FLUSH_BUDGET		5		/* seconds of opportunistic flush */

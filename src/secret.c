@@ -74,34 +74,34 @@ take_line(const char *what, const char *out, size_t n, size_t outcap,
 }
 
 static int
-from_key(const struct config *cfg, char *buf, size_t limit,
+from_key(const struct secret_src *src, char *buf, size_t limit,
     struct perr *err)
 {
 	size_t len;
 
-	len = strlen(cfg->password);
+	len = strlen(src->value);
 	if (len == 0)
-		return perr_set(err, EX_CONFIG, "password is empty");
+		return perr_set(err, EX_CONFIG, "%s is empty", src->name);
 	if (len > limit)
-		return perr_set(err, EX_CONFIG, "password is longer than %zu "
-		    "octets", limit);
-	memcpy(buf, cfg->password, len + 1);
+		return perr_set(err, EX_CONFIG, "%s is longer than %zu octets",
+		    src->name, limit);
+	memcpy(buf, src->value, len + 1);
 	return 0;
 }
 
 /* O_NONBLOCK: a FIFO must not hang the open; it is refused below. */
 static int
-from_file(const struct config *cfg, char *buf, size_t limit,
+from_file(const struct secret_src *src, char *buf, size_t limit,
     struct perr *err)
 {
-	const char *path = cfg->password_file;
+	const char *path = src->file;
 	char out[MAX_SECRET + 2], what[300];
 	struct stat st;
 	size_t n = 0, cap = limit + 2;
 	ssize_t r;
 	int fd, rc = -1;
 
-	(void)snprintf(what, sizeof(what), "password_file %s", path);
+	(void)snprintf(what, sizeof(what), "%s_file %s", src->name, path);
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd == -1)
 		return perr_set(err, EX_CONFIG, "%s: cannot open: %s", what,
@@ -253,60 +253,57 @@ read_output(int rfd, char *out, size_t cap, size_t *n, double deadline)
 
 /* The timeout is the upstream step timeout; it also bounds the reap. */
 static int
-from_command(const struct config *cfg, char *buf, size_t limit,
+from_command(const struct secret_src *src, char *buf, size_t limit,
     struct perr *err)
 {
-	char out[MAX_SECRET + 2];
+	char out[MAX_SECRET + 2], what[64];
 	size_t n = 0, cap = limit + 2;
 	double deadline;
 	int fds[2] = { -1, -1 }, rc = -1, status = 0, killed = 0, r;
+	int timeout = src->timeout > 0 ? src->timeout : DEFAULT_TIMEOUT;
 	pid_t pid = -1;
 
-	deadline = mono_now() + (cfg->timeout > 0 ? cfg->timeout :
-	    DEFAULT_TIMEOUT);
+	(void)snprintf(what, sizeof(what), "%s_command", src->name);
+	deadline = mono_now() + timeout;
 	if (pipe(fds) == -1 || fcntl(fds[0], F_SETFD, FD_CLOEXEC) == -1 ||
 	    fcntl(fds[1], F_SETFD, FD_CLOEXEC) == -1) {
-		perr_set(err, EX_OSERR, "password_command: pipe: %s",
-		    strerror(errno));
+		perr_set(err, EX_OSERR, "%s: pipe: %s", what, strerror(errno));
 		goto out;
 	}
 	if ((pid = fork()) == -1) {
-		perr_set(err, EX_OSERR, "password_command: fork: %s",
-		    strerror(errno));
+		perr_set(err, EX_OSERR, "%s: fork: %s", what, strerror(errno));
 		goto out;
 	}
 	if (pid == 0)
-		run_child(cfg->password_command, fds[1]);
+		run_child(src->command, fds[1]);
 	(void)close(fds[1]);
 	fds[1] = -1;
 	r = read_output(fds[0], out, cap, &n, deadline);
 	if (r == -1)
-		perr_set(err, EX_OSERR, "password_command: read: %s",
-		    strerror(errno));
+		perr_set(err, EX_OSERR, "%s: read: %s", what, strerror(errno));
 	/* after EOF, a command that lingers still gets until the deadline */
 	if (reap(pid, r == 0 ? deadline : 0, &status, &killed) == -1) {
-		perr_set(err, EX_OSERR, "password_command: wait: %s",
-		    strerror(errno));
+		perr_set(err, EX_OSERR, "%s: wait: %s", what, strerror(errno));
 		goto out;
 	}
 	if (r == 1 || killed) {
-		perr_set(err, EX_CONFIG, "password_command timed out after "
-		    "%d s", cfg->timeout > 0 ? cfg->timeout : DEFAULT_TIMEOUT);
+		perr_set(err, EX_CONFIG, "%s timed out after %d s", what,
+		    timeout);
 		goto out;
 	}
 	if (r == -1)
 		goto out;
 	if (WIFSIGNALED(status)) {
-		perr_set(err, EX_CONFIG, "password_command was killed by "
-		    "signal %d", WTERMSIG(status));
+		perr_set(err, EX_CONFIG, "%s was killed by signal %d", what,
+		    WTERMSIG(status));
 		goto out;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-		perr_set(err, EX_CONFIG, "password_command exited with status "
-		    "%d", WEXITSTATUS(status));
+		perr_set(err, EX_CONFIG, "%s exited with status %d", what,
+		    WEXITSTATUS(status));
 		goto out;
 	}
-	rc = take_line("password_command", out, n, cap, limit, buf, err);
+	rc = take_line(what, out, n, cap, limit, buf, err);
 out:
 	explicit_bzero(out, sizeof(out));
 	if (fds[0] != -1)
@@ -317,7 +314,7 @@ out:
 }
 
 int
-secret_get(const struct config *cfg, char *buf, size_t cap,
+secret_fetch(const struct secret_src *src, char *buf, size_t cap,
     struct perr *err)
 {
 	size_t limit;
@@ -327,18 +324,28 @@ secret_get(const struct config *cfg, char *buf, size_t cap,
 		return perr_set(err, EX_SOFTWARE, "secret_get: no buffer");
 	buf[0] = '\0';
 	limit = cap - 1 < MAX_SECRET ? cap - 1 : MAX_SECRET;
-	if (cfg->password != NULL)
-		rc = from_key(cfg, buf, limit, err);
-	else if (cfg->password_file != NULL)
-		rc = from_file(cfg, buf, limit, err);
-	else if (cfg->password_command != NULL)
-		rc = from_command(cfg, buf, limit, err);
+	if (src->value != NULL)
+		rc = from_key(src, buf, limit, err);
+	else if (src->file != NULL)
+		rc = from_file(src, buf, limit, err);
+	else if (src->command != NULL)
+		rc = from_command(src, buf, limit, err);
 	else
-		rc = perr_set(err, EX_CONFIG, "none of password, password_file "
-		    "or password_command is set");
+		rc = perr_set(err, EX_CONFIG, "none of %s, %s_file or "
+		    "%s_command is set", src->name, src->name, src->name);
 	if (rc == -1)
 		secret_wipe(buf, cap);
 	return rc;
+}
+
+int
+secret_get(const struct config *cfg, char *buf, size_t cap,
+    struct perr *err)
+{
+	struct secret_src src = { "password", cfg->password,
+	    cfg->password_file, cfg->password_command, cfg->timeout };
+
+	return secret_fetch(&src, buf, cap, err);
 }
 
 void

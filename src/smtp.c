@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "conn.h"
 #include "dotstuff.h"
+#include "oauth.h"
 #include "posta.h"
 #include "secret.h"
 #include "smtp.h"
@@ -41,7 +42,8 @@
  */
 
 #define CMD_MAX		2048	/* MAIL FROM with an address and every parameter */
-#define AUTH_RESP_MAX	8192	/* base64 of user + MAX_SECRET, with room */
+/* base64 of a saslname user (3 x 1024), host and port, and MAX_SECRET */
+#define AUTH_RESP_MAX	(4 * ((3 * 1024 + MAX_SECRET + 400) / 3) + 8)
 #define AUTH_MAX_STEPS	8	/* 334 challenges before we give up */
 #define ENVID_MAX	100	/* RFC 3461 4.4: ENVID is at most 100 chars */
 
@@ -492,22 +494,42 @@ auth_send(struct smtp *s, const char *mech, const char *resp,
 	return rc;
 }
 
+/* With [oauth], the token from its cache; else the configured password. */
+static int
+credential(const struct config *cfg, char *buf, size_t cap, struct perr *err)
+{
+	if (cfg->oauth.set)
+		return oauth_token(cfg, 0, buf, cap, err);
+	return secret_get(cfg, buf, cap, err);
+}
+
+/* Tokens make these big: kept off the stack, wiped before free. */
+struct auth_bufs {
+	char	secret[MAX_SECRET + 1];
+	char	resp[AUTH_RESP_MAX];
+};
+
 /* The SASL dialogue (RFC 4954) with the buffers wiped on every path. */
 static int
 smtp_auth(struct smtp *s, const struct config *cfg, struct smtp_reply *last,
     struct perr *err)
 {
-	char secret[MAX_SECRET + 1], resp[AUTH_RESP_MAX], what[64];
+	struct auth_bufs *b;
+	char *secret, *resp, what[64];
 	struct perr e = { 0, "" };
 	struct smtp_reply r;
 	enum auth_mech mech;
 	struct auth a;
 	const char *name;
-	int steps, rc = -1;
+	int steps, inline_ok, rc = -1;
 
 	memset(&a, 0, sizeof(a));
-	secret[0] = '\0';
-	resp[0] = '\0';
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return perr_set(err, EX_OSERR, "out of memory");
+	secret = b->secret;
+	resp = b->resp;
+	a.host = cfg->host;
+	a.port = cfg->port;
 	if (!conn_is_tls(&s->conn)) {
 		perr_set(err, EX_CONFIG, "%s: not sending credentials "
 		    "without TLS (tls = none)", s->conn.peer);
@@ -519,14 +541,15 @@ smtp_auth(struct smtp *s, const struct config *cfg, struct smtp_reply *last,
 		goto out;
 	}
 	if (auth_pick(s->auth_offer, cfg->auth, &mech, &e) == -1 ||
-	    secret_get(cfg, secret, sizeof(secret), &e) == -1 ||
-	    auth_start(&a, mech, cfg->username, secret, resp, sizeof(resp),
-	    &e) == -1) {
+	    credential(cfg, secret, sizeof(b->secret), &e) == -1 ||
+	    auth_start(&a, mech, cfg->username, secret, resp,
+	    sizeof(b->resp), &e) == -1) {
 		wrap(s, err, &e);
 		goto out;
 	}
 	name = auth_name(mech);
-	if (auth_send(s, name, resp, err) == -1)
+	inline_ok = auth_initial_fits(name, resp);
+	if (auth_send(s, name, inline_ok ? resp : "", err) == -1)
 		goto out;
 	for (steps = 0;; steps++) {
 		if (smtp_read(s, &r, 1, err) == -1)
@@ -539,7 +562,14 @@ smtp_auth(struct smtp *s, const struct config *cfg, struct smtp_reply *last,
 			    "challenges", s->conn.peer, name, AUTH_MAX_STEPS);
 			goto out;
 		}
-		if (auth_step(&a, r.text, resp, sizeof(resp), &e) == -1) {
+		if (!inline_ok) {
+			/* RFC 4954 4: the long initial response goes here */
+			inline_ok = 1;
+			if (auth_send(s, NULL, resp, err) == -1)
+				goto out;
+			continue;
+		}
+		if (auth_step(&a, r.text, resp, sizeof(b->resp), &e) == -1) {
 			/* RFC 4954 4: "*" cancels; the 501 that follows is moot */
 			wrap(s, err, &e);
 			perr_clear(&e);
@@ -553,6 +583,7 @@ smtp_auth(struct smtp *s, const struct config *cfg, struct smtp_reply *last,
 	(void)snprintf(what, sizeof(what), "AUTH %s failed", name);
 	if (r.code != 235) {
 		/* a wrong password is temporary too: the mail stays queued */
+		s->auth_refused = 1;
 		refused(s, err, last, &r, what);
 		goto out;
 	}
@@ -563,8 +594,8 @@ smtp_auth(struct smtp *s, const struct config *cfg, struct smtp_reply *last,
 	rc = 0;
 out:
 	auth_clear(&a);
-	secret_wipe(secret, sizeof(secret));
-	secret_wipe(resp, sizeof(resp));
+	secret_wipe(b, sizeof(*b));
+	free(b);
 	/* the AUTH lines went through conn's write buffer; wipe what is sent */
 	secret_wipe(s->conn.wbuf + s->conn.wlen,
 	    sizeof(s->conn.wbuf) - s->conn.wlen);

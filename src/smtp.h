@@ -69,6 +69,7 @@ struct smtp {
 	char		 auth_offer[256];	/* AUTH keyword parameters */
 	int		 ntx;		/* transactions started */
 	int		 broken;	/* the session cannot be used again */
+	int		 auth_refused;	/* smtp_open failed on the AUTH reply */
 };
 
 /*
@@ -76,10 +77,11 @@ struct smtp {
  * EHLO is refused and no TLS or AUTH is needed), implicit TLS or
  * STARTTLS (required when configured: not offered means stop before
  * any credentials or mail), EHLO again, then AUTH when a username is
- * set, only over TLS. The secret is fetched with secret_get() and
- * wiped after use. Returns 0, or -1 with err and, when the failure was
- * a server reply, that reply in *last (may be NULL). Every failure
- * here is a session failure: the caller keeps the mail queued.
+ * set, only over TLS. The secret is fetched with secret_get(), or
+ * oauth_token() with [oauth], and wiped after use. Returns 0, or -1
+ * with err and, when the failure was a server reply, that reply in
+ * *last (may be NULL; s->auth_refused says it answered AUTH). Every
+ * failure here is a session failure: the caller keeps the mail queued.
  */
 int	smtp_open(struct smtp *s, const struct config *cfg, int verbose,
 	    struct smtp_reply *last, struct perr *err);

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * SASL mechanisms against the RFCs' own examples: RFC 2195 (CRAM-MD5),
- * RFC 7677 (SCRAM-SHA-256), plus PLAIN, LOGIN, XOAUTH2 and auth_pick.
+ * RFC 7677 (SCRAM-SHA-256), RFC 7628 (OAUTHBEARER), plus PLAIN, LOGIN,
+ * XOAUTH2, auth_pick, the RFC 4954 line rule and the provider hints.
  */
-#include <sysexits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
+
+#include <openssl/evp.h>
 
 #include "auth.h"
 #include "tap.h"
@@ -25,7 +29,7 @@ void	auth_test_nonce(const char *nonce);
 #define BAD_SFINAL	"dj03cnJpVFJCaTIzV3BSUi93dHVwK21NaFVaVW4vZEI1bkxU" \
 			"SlJzamw5NUc0PQ=="
 
-static char out[8192];
+static char out[32768];
 
 static void
 test_names(void)
@@ -33,6 +37,7 @@ test_names(void)
 	is_str(auth_name(AUTH_PLAIN), "PLAIN", "name PLAIN");
 	is_str(auth_name(AUTH_SCRAM_SHA_256), "SCRAM-SHA-256", "name SCRAM");
 	is_str(auth_name(AUTH_AUTO), "auto", "name auto");
+	is_str(auth_name(AUTH_OAUTHBEARER), "OAUTHBEARER", "name OAUTHBEARER");
 }
 
 static void
@@ -61,6 +66,12 @@ test_pick(void)
 	ok(auth_pick("XOAUTH2 GSSAPI", AUTH_AUTO, &m, &err) == -1,
 	    "auto never picks XOAUTH2");
 	is_int(err.code, EX_UNAVAILABLE, "no usable mechanism code");
+	perr_clear(&err);
+	ok(auth_pick("OAUTHBEARER", AUTH_AUTO, &m, &err) == -1,
+	    "auto never picks OAUTHBEARER");
+	perr_clear(&err);
+	ok(auth_pick("XOAUTH2 oauthbearer", AUTH_OAUTHBEARER, &m, &err) == 0 &&
+	    m == AUTH_OAUTHBEARER, "explicit OAUTHBEARER when offered");
 	perr_clear(&err);
 	ok(auth_pick("", AUTH_LOGIN, &m, &err) == -1, "empty offer refused");
 	perr_clear(&err);
@@ -291,6 +302,136 @@ test_xoauth2(void)
 	auth_clear(&a);
 }
 
+/* Decode base64 text into buf (NUL-terminated); the length, or -1. */
+static int
+unb64(const char *text, char *buf, size_t cap)
+{
+	size_t len = strlen(text);
+	int n;
+
+	if (len / 4 * 3 + 1 > cap)
+		return -1;
+	n = EVP_DecodeBlock((unsigned char *)buf, (const unsigned char *)text,
+	    (int)len);
+	if (n < 0)
+		return -1;
+	while (len > 0 && text[--len] == '=')
+		n--;
+	buf[n] = '\0';
+	return n;
+}
+
+static void
+test_oauthbearer(void)
+{
+	struct perr err = { 0, "" };
+	static char raw[32768], tok[MAX_SECRET + 1];
+	struct auth a;
+	int n;
+
+	memset(&a, 0, sizeof(a));
+	a.host = "smtp.gmail.com";
+	a.port = 587;
+	ok(auth_start(&a, AUTH_OAUTHBEARER, "user,x=y@example.com", "vF9dft4q",
+	    out, sizeof(out), &err) == 0, "OAUTHBEARER start");
+	n = unb64(out, raw, sizeof(raw));
+#define GS2	"n,a=user=2Cx=3Dy@example.com,\001host=smtp.gmail.com\001" \
+		"port=587\001auth=Bearer vF9dft4q\001\001"
+	is_mem(raw, (size_t)n, GS2, sizeof(GS2) - 1,
+	    "OAUTHBEARER GS2 header, host, port, token (RFC 7628)");
+	is_str(a.host, "smtp.gmail.com", "host kept by auth_start");
+	/* RFC 7628 3.2.3: the error challenge is answered with ^A */
+	ok(auth_step(&a, "eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIn0=", out,
+	    sizeof(out), &err) == 0, "OAUTHBEARER error challenge answered");
+	is_str(out, "AQ==", "with a single ^A");
+	ok(auth_step(&a, "", out, sizeof(out), &err) == -1,
+	    "a second challenge is refused");
+	perr_clear(&err);
+	auth_clear(&a);
+
+	memset(&a, 0, sizeof(a));
+	ok(auth_start(&a, AUTH_OAUTHBEARER, "me", "t", out, sizeof(out),
+	    &err) == 0, "OAUTHBEARER without host");
+	n = unb64(out, raw, sizeof(raw));
+	is_mem(raw, (size_t)n, "n,a=me,\001auth=Bearer t\001\001",
+	    sizeof("n,a=me,\001auth=Bearer t\001\001") - 1,
+	    "host and port left out when unknown");
+	ok(auth_start(&a, AUTH_OAUTHBEARER, "me", "t\001", out, sizeof(out),
+	    &err) == -1, "OAUTHBEARER token with ^A refused");
+	perr_clear(&err);
+
+	/* a 16 KB token (MAX_SECRET) fits both mechanisms */
+	memset(tok, 'T', MAX_SECRET);
+	tok[MAX_SECRET] = '\0';
+	memset(&a, 0, sizeof(a));
+	a.host = "smtp.office365.com";
+	a.port = 587;
+	ok(auth_start(&a, AUTH_OAUTHBEARER, "box@example.com", tok, out,
+	    sizeof(out), &err) == 0, "16 KB token with OAUTHBEARER");
+	n = unb64(out, raw, sizeof(raw));
+	ok(n > MAX_SECRET && strstr(raw, "auth=Bearer TTTT") != NULL &&
+	    raw[n - 3] == 'T', "the whole token is in the response");
+	ok(auth_start(&a, AUTH_XOAUTH2, "box@example.com", tok, out,
+	    sizeof(out), &err) == 0, "16 KB token with XOAUTH2");
+	n = unb64(out, raw, sizeof(raw));
+	is_int(n, strlen("user=box@example.com\001auth=Bearer \001\001") +
+	    MAX_SECRET, "XOAUTH2 response length");
+	tok[MAX_SECRET - 1] = '\0';
+	ok(auth_start(&a, AUTH_XOAUTH2, "box@example.com", tok, out, 1000,
+	    &err) == -1 && err.code == EX_SOFTWARE,
+	    "a response that does not fit is refused");
+	perr_clear(&err);
+	auth_clear(&a);
+}
+
+static void
+test_line_rule(void)
+{
+	static char resp[600];
+
+	/* "AUTH XOAUTH2 " (13) + resp + CR LF (2) <= 512 */
+	memset(resp, 'A', 497);
+	resp[497] = '\0';
+	ok(auth_initial_fits("XOAUTH2", resp), "512 octets: on the AUTH line");
+	resp[497] = 'A';
+	resp[498] = '\0';
+	ok(!auth_initial_fits("XOAUTH2", resp), "513 octets: after a 334");
+	ok(auth_initial_fits("LOGIN", ""), "no initial response fits");
+	ok(auth_initial_fits("PLAIN", "AGZvbwBiYXI="), "short PLAIN fits");
+}
+
+static void
+test_hints(void)
+{
+	const char *h;
+
+	h = auth_hint(535, "5.7.139 Authentication unsuccessful, the user "
+	    "credentials were incorrect", 1);
+	ok(h != NULL && strstr(h, "SMTP AUTH is disabled") != NULL,
+	    "5.7.139: enable SMTP AUTH");
+	h = auth_hint(550, "5.7.30 Basic authentication is not supported for "
+	    "Client Submission", 0);
+	ok(h != NULL && strstr(h, "auth = xoauth2 with an [oauth] section") !=
+	    NULL, "5.7.30: use xoauth2 with [oauth]");
+	h = auth_hint(534, "5.7.9 Application-specific password required.", 0);
+	ok(h != NULL && strstr(h, "application-specific password") != NULL,
+	    "534 5.7.9: app password or OAuth");
+	ok(auth_hint(535, "5.7.3 Authentication unsuccessful", 1) == NULL,
+	    "5.7.3: no hint");
+	ok(auth_hint(535, "5.7.300 x", 1) == NULL, "5.7.300 is not 5.7.30");
+	ok(auth_hint(250, NULL, 0) == NULL, "NULL text");
+
+	ok(auth_token_refused(535, "5.7.3 Authentication unsuccessful"),
+	    "535 5.7.3: a new token may help");
+	ok(auth_token_refused(535, ""), "535 without a status code");
+	ok(auth_token_refused(530, "5.7.0 Authentication required"), "5.7.0");
+	ok(auth_token_refused(554, "5.5.127 token rejected"), "5.5.127");
+	ok(!auth_token_refused(535, "5.7.139 disabled"), "5.7.139: no");
+	ok(!auth_token_refused(534, "5.7.9 app password"), "5.7.9: no");
+	ok(!auth_token_refused(454, "4.7.0 try later"), "4xx: no");
+	ok(!auth_token_refused(554, "5.5.1 bad sequence"), "5.5.1: no");
+}
+
 int
 main(void)
 {
@@ -301,5 +442,8 @@ main(void)
 	test_cram();
 	test_scram();
 	test_xoauth2();
+	test_oauthbearer();
+	test_line_rule();
+	test_hints();
 	return done_testing();
 }
