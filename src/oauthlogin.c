@@ -53,6 +53,7 @@
 #include <openssl/rand.h>
 
 #include "buf.h"
+#include "http.h"
 #include "json.h"
 #include "oauth.h"
 #include "oauthlogin.h"
@@ -62,13 +63,12 @@
 
 #define LOOPBACK_WAIT	600	/* seconds for the browser's redirect */
 #define CONN_WAIT	10	/* seconds for one request head */
+#define DEFAULT_INTERVAL 5	/* seconds between polls (RFC 8628 3.2) */
 #define SLOW_DOWN	5	/* seconds slow_down adds (RFC 8628 3.5) */
 #define MAX_HEAD	16384	/* request head from the browser, octets */
-#define LOGIN_MAX_TOKEN	(16 * 1024)	/* access or refresh token, octets */
-#define LOGIN_MAX_FORM	HTTP_MAX_FORM	/* a request form */
-#define LOGIN_MAX_BODY	HTTP_MAX_BODY	/* a reply body */
 #define LOGIN_MAX_URL	(4 * HTTP_MAX_URL) /* the printed authorization URL */
-#define MAX_NET_ERRORS	3	/* lost device-flow polls in a row */
+#define MAX_LOST_POLLS	3	/* device-flow polls lost in a row */
+#define MAX_INTERVAL	300	/* seconds between polls, at most */
 
 static int	test_loopback_wait, test_conn_wait, test_slow_down;
 
@@ -78,49 +78,6 @@ oauthlogin_test_waits(int loopback_wait, int conn_wait, int slow_down)
 	test_loopback_wait = loopback_wait;
 	test_conn_wait = conn_wait;
 	test_slow_down = slow_down;
-}
-
-/* RFC 3986 2.3: the characters that never need encoding. */
-static int
-unreserved(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-	    c == '~';
-}
-
-static int
-pct_encode(struct buf *b, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *p;
-	char esc[3];
-
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (unreserved(*p)) {
-			if (buf_addc(b, (char)*p) == -1)
-				return -1;
-			continue;
-		}
-		esc[0] = '%';
-		esc[1] = hex[*p >> 4];
-		esc[2] = hex[*p & 0x0f];
-		if (buf_add(b, esc, 3) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-int
-oauthlogin_param(struct buf *b, const char *name, const char *value)
-{
-	if (b->len > 0 && b->data[b->len - 1] != '?' &&
-	    buf_addc(b, '&') == -1)
-		return -1;
-	if (pct_encode(b, name) == -1 || buf_addc(b, '=') == -1 ||
-	    pct_encode(b, value) == -1)
-		return -1;
-	return 0;
 }
 
 /*
@@ -164,33 +121,37 @@ oauthlogin_pkce_s256(const char *verifier, char *out, size_t cap)
 int
 oauthlogin_auth_url(struct buf *b, const struct oauthlogin_authreq *r)
 {
+	struct buf q;
 	char redirect[64];
+	int rc = -1;
 
+	if (http_form_init(&q) == -1)
+		return -1;
 	if (xsnprintf(redirect, sizeof(redirect), "http://127.0.0.1:%d/",
 	    r->port) == -1) {
 		errno = E2BIG;
-		return -1;
+		goto out;
 	}
-	if (buf_adds(b, r->auth_url) == -1 ||
-	    buf_addc(b, strchr(r->auth_url, '?') != NULL ? '&' : '?') == -1)
-		return -1;
-	/* the '&' above would be doubled by oauthlogin_param: take it back */
-	if (b->data[b->len - 1] == '&')
-		b->data[--b->len] = '\0';
-	if (oauthlogin_param(b, "client_id", r->client_id) == -1 ||
-	    oauthlogin_param(b, "response_type", "code") == -1 ||
-	    oauthlogin_param(b, "redirect_uri", redirect) == -1 ||
-	    oauthlogin_param(b, "scope", r->scope) == -1 ||
-	    oauthlogin_param(b, "state", r->state) == -1 ||
-	    oauthlogin_param(b, "code_challenge", r->challenge) == -1 ||
-	    oauthlogin_param(b, "code_challenge_method", "S256") == -1)
-		return -1;
+	if (http_form_add(&q, "client_id", r->client_id) == -1 ||
+	    http_form_add(&q, "response_type", "code") == -1 ||
+	    http_form_add(&q, "redirect_uri", redirect) == -1 ||
+	    http_form_add(&q, "scope", r->scope) == -1 ||
+	    http_form_add(&q, "state", r->state) == -1 ||
+	    http_form_add(&q, "code_challenge", r->challenge) == -1 ||
+	    http_form_add(&q, "code_challenge_method", "S256") == -1)
+		goto out;
 	/* without these Google gives a refresh token only the first time */
-	if (r->offline &&
-	    (oauthlogin_param(b, "access_type", "offline") == -1 ||
-	    oauthlogin_param(b, "prompt", "consent") == -1))
-		return -1;
-	return 0;
+	if (r->offline && (http_form_add(&q, "access_type", "offline") == -1 ||
+	    http_form_add(&q, "prompt", "consent") == -1))
+		goto out;
+	if (buf_adds(b, r->auth_url) == -1 ||
+	    buf_addc(b, strchr(r->auth_url, '?') != NULL ? '&' : '?') == -1 ||
+	    buf_add(b, q.data, q.len) == -1)
+		goto out;
+	rc = 0;
+out:
+	buf_wipe(&q);
+	return rc;
 }
 
 static int
@@ -534,9 +495,9 @@ oauthlogin_token_reply(int status, const char *body, size_t len,
 {
 	struct json_field f[] = {
 		{ .name = "access_token", .kind = JSON_STR,
-		    .max = LOGIN_MAX_TOKEN },
+		    .max = MAX_SECRET - 1 },
 		{ .name = "refresh_token", .kind = JSON_STR,
-		    .max = LOGIN_MAX_TOKEN },
+		    .max = MAX_SECRET - 1 },
 		{ .name = "expires_in", .kind = JSON_INT },
 		{ .name = "token_type", .kind = JSON_STR, .max = 64 },
 	};
@@ -689,8 +650,8 @@ oauthlogin_devcode_reply(int status, const char *body, size_t len,
 	f[0].str = f[1].str = uri->str = NULL;
 	d->expires_in = f[5].found && f[5].num > 0 ? (long)(f[5].num > 3600 ?
 	    3600 : f[5].num) : 900;
-	d->interval = f[6].found && f[6].num > 0 ? (long)(f[6].num > 300 ?
-	    300 : f[6].num) : 5;
+	d->interval = f[6].found && f[6].num > 0 ? (long)(f[6].num > MAX_INTERVAL ?
+	    MAX_INTERVAL : f[6].num) : DEFAULT_INTERVAL;
 	rc = 0;
 out:
 	json_fields_free(f, nitems(f));
@@ -709,21 +670,21 @@ oauthlogin_devcode_free(struct oauthlogin_devcode *d)
 }
 
 /*
- * POST form to url; the reply's status and body (NUL-terminated) come
- * back for the caller to judge. Transport trouble is -1 with err.
+ * POST form to url; the reply's status and body come back in resp for
+ * the caller to judge. Transport trouble is -1 with err.
  */
 static int
 post(const struct config *cfg, const char *url, const struct buf *form,
-    int *status, struct buf *body, struct perr *err)
+    struct http_response *resp, struct perr *err)
 {
-	/* TODO: http.h from branch oauth-http-json is not merged yet */
-	(void)cfg;
-	(void)url;
-	(void)form;
-	(void)body;
-	*status = 0;
-	return perr_set(err, EX_UNAVAILABLE, "the HTTPS client is not built "
-	    "in yet; use --oauth-import");
+	struct http_request req = { 0 };
+
+	http_response_free(resp);
+	req.url = url;
+	req.ca_file = cfg->oauth.ca_file;
+	req.form = form;
+	req.timeout = cfg->timeout;
+	return http_post_form(&req, resp, err);
 }
 
 /* The login flows exist to get a refresh token for the refresh_token grant. */
@@ -755,21 +716,25 @@ check_login_conf(const struct config *cfg, const char *url, const char *key,
 static int
 add_client(const struct config *cfg, struct buf *form, struct perr *err)
 {
-	char secret[MAX_SECRET];
+	char *secret;
 	int rc = -1;
 
-	if (oauth_client_secret(cfg, secret, sizeof(secret), err) == -1)
+	/* MAX_SECRET is 16 KB: on the heap, wiped before it is freed */
+	if ((secret = calloc(1, MAX_SECRET)) == NULL)
+		return perr_set(err, EX_OSERR, "out of memory");
+	if (oauth_client_secret(cfg, secret, MAX_SECRET, err) == -1)
 		goto out;
-	if (oauthlogin_param(form, "client_id", cfg->oauth.client_id) == -1 ||
+	if (http_form_add(form, "client_id", cfg->oauth.client_id) == -1 ||
 	    (secret[0] != '\0' &&
-	    oauthlogin_param(form, "client_secret", secret) == -1)) {
+	    http_form_add(form, "client_secret", secret) == -1)) {
 		perr_set(err, EX_SOFTWARE, "token request: %s",
 		    strerror(errno));
 		goto out;
 	}
 	rc = 0;
 out:
-	secret_wipe(secret, sizeof(secret));
+	secret_wipe(secret, MAX_SECRET);
+	free(secret);
 	return rc;
 }
 
@@ -796,34 +761,64 @@ sleep_until(double t)
 		(void)poll(NULL, 0, (int)(left * 1000) + 1);
 }
 
+/* The form of one device-code poll (RFC 8628 3.4). */
+static int
+poll_form(const struct config *cfg, const char *device_code, struct buf *form,
+    struct perr *err)
+{
+	buf_reset(form);
+	if (http_form_add(form, "grant_type",
+	    "urn:ietf:params:oauth:grant-type:device_code") == -1 ||
+	    http_form_add(form, "device_code", device_code) == -1)
+		return perr_set(err, EX_SOFTWARE, "token request: %s",
+		    strerror(errno));
+	return add_client(cfg, form, err);
+}
+
+/* Print where to sign in: a URL and a code, each on a line of its own. */
+static void
+instructions(FILE *out, const struct oauthlogin_devcode *d)
+{
+	fprintf(out, "To let posta send mail, open\n\n    %s\n\nin a browser "
+	    "on any device and enter the code\n\n    %s\n\n", d->uri,
+	    d->user_code);
+	if (d->uri_complete != NULL)
+		fprintf(out, "(or open %s, which carries the code)\n\n",
+		    d->uri_complete);
+	fprintf(out, "Waiting for the sign-in (the code expires in %ld "
+	    "minutes)...\n", (d->expires_in + 59) / 60);
+	(void)fflush(out);
+}
+
 int
 oauthlogin_device(const struct config *cfg, FILE *out, struct perr *err)
 {
 	struct oauthlogin_devcode d = { 0 };
 	struct oauthlogin_tokens t = { 0 };
-	struct buf form, body;
+	struct http_response resp;
+	struct buf form;
 	struct perr e2 = { 0 };
 	double deadline, next;
 	long interval, step;
-	int status, rc = -1, neterr = 0;
+	int rc = -1, lost = 0;
 
-	buf_init(&form, LOGIN_MAX_FORM);
-	buf_init(&body, LOGIN_MAX_BODY);
+	http_response_init(&resp);
+	buf_init(&form, 0);
 	if (check_login_conf(cfg, cfg->oauth.device_url, "device_url",
 	    err) == -1)
 		goto out;
-	if (oauthlogin_param(&form, "client_id", cfg->oauth.client_id) == -1 ||
+	if (http_form_init(&form) == -1 ||
+	    http_form_add(&form, "client_id", cfg->oauth.client_id) == -1 ||
 	    (cfg->oauth.scope != NULL &&
-	    oauthlogin_param(&form, "scope", cfg->oauth.scope) == -1)) {
+	    http_form_add(&form, "scope", cfg->oauth.scope) == -1)) {
 		perr_set(err, EX_SOFTWARE, "device authorization request: %s",
 		    strerror(errno));
 		goto out;
 	}
-	if (post(cfg, cfg->oauth.device_url, &form, &status, &body,
-	    err) == -1)
+	if (post(cfg, cfg->oauth.device_url, &form, &resp, err) == -1)
 		goto out;
-	if (oauthlogin_devcode_reply(status, buf_str(&body), body.len, &d,
-	    &e2) == -1) {
+	if (oauthlogin_devcode_reply(resp.status, buf_str(&resp.body),
+	    resp.body.len, &d, &e2) == -1) {
 		/* Google's answer to a device code for the Gmail scope */
 		perr_set(err, e2.code, "%s%s", e2.msg,
 		    cfg->oauth.provider == OAUTH_GOOGLE &&
@@ -835,61 +830,41 @@ oauthlogin_device(const struct config *cfg, FILE *out, struct perr *err)
 	deadline = mono_now() + (double)d.expires_in;
 	interval = d.interval;
 	step = test_slow_down > 0 ? test_slow_down : SLOW_DOWN;
-	fprintf(out, "To let posta send mail, open\n\n    %s\n\nin a browser "
-	    "on any device and enter the code\n\n    %s\n\n", d.uri,
-	    d.user_code);
-	if (d.uri_complete != NULL)
-		fprintf(out, "(or open %s, which carries the code)\n\n",
-		    d.uri_complete);
-	fprintf(out, "Waiting for the sign-in (the code expires in %ld "
-	    "minutes)...\n", (d.expires_in + 59) / 60);
-	(void)fflush(out);
+	instructions(out, &d);
 
-	for (next = mono_now() + (double)interval;; next = mono_now() +
-	    (double)interval) {
+	for (;;) {
+		next = mono_now() + (double)interval;
 		if (next >= deadline) {
 			perr_set(err, EX_NOPERM, "the code expired before the "
 			    "sign-in was completed; run the login again");
 			goto out;
 		}
 		sleep_until(next);
-		buf_wipe(&form);
-		buf_reset(&body);
-		buf_init(&form, LOGIN_MAX_FORM);
-		if (oauthlogin_param(&form, "grant_type",
-		    "urn:ietf:params:oauth:grant-type:device_code") == -1 ||
-		    oauthlogin_param(&form, "device_code",
-		    d.device_code) == -1) {
-			perr_set(err, EX_SOFTWARE, "token request: %s",
-			    strerror(errno));
-			goto out;
-		}
-		if (add_client(cfg, &form, err) == -1)
+		if (poll_form(cfg, d.device_code, &form, err) == -1)
 			goto out;
 		perr_clear(&e2);
-		if (post(cfg, cfg->oauth.token_url, &form, &status, &body,
-		    &e2) == -1) {
+		if (post(cfg, cfg->oauth.token_url, &form, &resp, &e2) == -1) {
 			/* a lost poll is not a lost login: the code is valid */
-			if (++neterr < MAX_NET_ERRORS)
+			if (++lost < MAX_LOST_POLLS)
 				continue;
 			perr_set(err, e2.code, "%s", e2.msg);
 			goto out;
 		}
-		switch (oauthlogin_token_reply(status, buf_str(&body),
-		    body.len, &t, &e2)) {
+		switch (oauthlogin_token_reply(resp.status,
+		    buf_str(&resp.body), resp.body.len, &t, &e2)) {
 		case LOGIN_TOKENS:
 			rc = store(cfg, &t, out, err);
 			goto out;
 		case LOGIN_PENDING:
-			neterr = 0;
+			lost = 0;
 			break;
 		case LOGIN_SLOW_DOWN:
-			neterr = 0;
-			if (interval < 300)
+			lost = 0;
+			if (interval < MAX_INTERVAL)
 				interval += step;
 			break;
 		case LOGIN_RETRY:
-			if (++neterr < MAX_NET_ERRORS)
+			if (++lost < MAX_LOST_POLLS)
 				break;
 			perr_set(err, e2.code, "%s", e2.msg);
 			goto out;
@@ -902,7 +877,7 @@ out:
 	oauthlogin_tokens_free(&t);
 	oauthlogin_devcode_free(&d);
 	buf_wipe(&form);
-	buf_wipe(&body);
+	http_response_free(&resp);
 	return rc;
 }
 
@@ -911,15 +886,62 @@ static int
 random_b64url(size_t n, char *out, size_t cap, struct perr *err)
 {
 	unsigned char rnd[48];
+	int rc = 0;
 
 	if (n > sizeof(rnd) || RAND_bytes(rnd, (int)n) != 1 ||
-	    oauthlogin_b64url(rnd, n, out, cap) == -1) {
-		OPENSSL_cleanse(rnd, sizeof(rnd));
-		return perr_set(err, EX_SOFTWARE, "no random bytes from "
-		    "OpenSSL");
-	}
+	    oauthlogin_b64url(rnd, n, out, cap) == -1)
+		rc = perr_set(err, EX_SOFTWARE, "no random bytes from OpenSSL");
 	OPENSSL_cleanse(rnd, sizeof(rnd));
-	return 0;
+	return rc;
+}
+
+/* Exchange the code of the redirect for tokens (RFC 7636 4.5). */
+static int
+exchange(const struct config *cfg, const char *code, const char *verifier,
+    int port, FILE *out, struct perr *err)
+{
+	struct oauthlogin_tokens t = { 0 };
+	struct http_response resp;
+	struct buf form;
+	char redirect[64];
+	int rc = -1;
+
+	http_response_init(&resp);
+	buf_init(&form, 0);
+	/* the same redirect_uri as in the authorization request */
+	(void)xsnprintf(redirect, sizeof(redirect), "http://127.0.0.1:%d/",
+	    port);
+	if (http_form_init(&form) == -1 ||
+	    http_form_add(&form, "grant_type", "authorization_code") == -1 ||
+	    http_form_add(&form, "code", code) == -1 ||
+	    http_form_add(&form, "redirect_uri", redirect) == -1 ||
+	    http_form_add(&form, "code_verifier", verifier) == -1) {
+		perr_set(err, EX_SOFTWARE, "token request: %s",
+		    strerror(errno));
+		goto out;
+	}
+	if (add_client(cfg, &form, err) == -1 ||
+	    post(cfg, cfg->oauth.token_url, &form, &resp, err) == -1)
+		goto out;
+	switch (oauthlogin_token_reply(resp.status, buf_str(&resp.body),
+	    resp.body.len, &t, err)) {
+	case LOGIN_TOKENS:
+		rc = store(cfg, &t, out, err);
+		break;
+	case LOGIN_PENDING:
+	case LOGIN_SLOW_DOWN:
+		perr_set(err, EX_PROTOCOL, "token endpoint: a device-flow "
+		    "answer to an authorization code");
+		break;
+	case LOGIN_RETRY:
+	case LOGIN_FAIL:
+		break;
+	}
+out:
+	oauthlogin_tokens_free(&t);
+	buf_wipe(&form);
+	http_response_free(&resp);
+	return rc;
 }
 
 int
@@ -927,15 +949,13 @@ oauthlogin_loopback(const struct config *cfg, int port, FILE *out,
     struct perr *err)
 {
 	struct oauthlogin_redirect *r = NULL;
-	struct oauthlogin_tokens t = { 0 };
 	struct oauthlogin_authreq req = { 0 };
-	struct buf url, form, body;
-	char verifier[64], challenge[64], state[32], redirect[64];
-	int lfd = -1, status, rc = -1, wait;
+	struct buf url;
+	char verifier[64], challenge[64], state[32];
+	int lfd = -1, rc = -1, wait;
 
 	buf_init(&url, LOGIN_MAX_URL);
-	buf_init(&form, LOGIN_MAX_FORM);
-	buf_init(&body, LOGIN_MAX_BODY);
+	memset(verifier, 0, sizeof(verifier));
 	if (check_login_conf(cfg, cfg->oauth.auth_url, "auth_url", err) == -1)
 		goto out;
 	if (port <= 0 || port > 65535) {
@@ -983,34 +1003,7 @@ oauthlogin_loopback(const struct config *cfg, int port, FILE *out,
 		goto out;
 	(void)close(lfd);
 	lfd = -1;
-
-	(void)xsnprintf(redirect, sizeof(redirect), "http://127.0.0.1:%d/",
-	    port);
-	if (oauthlogin_param(&form, "grant_type", "authorization_code") == -1 ||
-	    oauthlogin_param(&form, "code", r->code) == -1 ||
-	    oauthlogin_param(&form, "redirect_uri", redirect) == -1 ||
-	    oauthlogin_param(&form, "code_verifier", verifier) == -1) {
-		perr_set(err, EX_SOFTWARE, "token request: %s",
-		    strerror(errno));
-		goto out;
-	}
-	if (add_client(cfg, &form, err) == -1 ||
-	    post(cfg, cfg->oauth.token_url, &form, &status, &body, err) == -1)
-		goto out;
-	switch (oauthlogin_token_reply(status, buf_str(&body), body.len, &t,
-	    err)) {
-	case LOGIN_TOKENS:
-		rc = store(cfg, &t, out, err);
-		break;
-	case LOGIN_PENDING:
-	case LOGIN_SLOW_DOWN:
-		perr_set(err, EX_PROTOCOL, "token endpoint: a device-flow "
-		    "answer to an authorization code");
-		break;
-	case LOGIN_RETRY:
-	case LOGIN_FAIL:
-		break;
-	}
+	rc = exchange(cfg, r->code, verifier, port, out, err);
 out:
 	if (lfd != -1)
 		(void)close(lfd);
@@ -1019,9 +1012,6 @@ out:
 		free(r);
 	}
 	OPENSSL_cleanse(verifier, sizeof(verifier));
-	oauthlogin_tokens_free(&t);
 	buf_free(&url);
-	buf_wipe(&form);
-	buf_wipe(&body);
 	return rc;
 }

@@ -83,13 +83,6 @@ int	oauthlogin_devcode_reply(int status, const char *body, size_t len,
 void	oauthlogin_devcode_free(struct oauthlogin_devcode *d);
 
 /*
- * Append "name=value" to a form body or query string, '&' first unless
- * b is empty or ends in '?'; both percent-encoded (only RFC 3986
- * unreserved characters stay). -1 with errno E2BIG or ENOMEM.
- */
-int	oauthlogin_param(struct buf *b, const char *name, const char *value);
-
-/*
  * base64url without padding (RFC 4648 5) of len <= 3072 octets into out,
  * which needs room for the padding too (4 * ceil(len / 3) + 1); the
  * length, or -1.
