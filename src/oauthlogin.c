@@ -55,6 +55,7 @@
 #include "buf.h"
 #include "http.h"
 #include "json.h"
+#include "jwt.h"
 #include "oauth.h"
 #include "oauthlogin.h"
 #include "posta.h"
@@ -80,30 +81,6 @@ oauthlogin_test_waits(int loopback_wait, int conn_wait, int slow_down)
 	test_slow_down = slow_down;
 }
 
-/*
- * TODO(i8-helpers): replace with the tree's one base64 module when it
- * lands; until then OpenSSL's encoder, translated to the URL alphabet.
- */
-int
-oauthlogin_b64url(const unsigned char *in, size_t len, char *out, size_t cap)
-{
-	size_t i, n;
-
-	if (len > 3 * 1024 || cap < 4 * ((len + 2) / 3) + 1)
-		return -1;
-	n = (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)len);
-	while (n > 0 && out[n - 1] == '=')
-		n--;
-	out[n] = '\0';
-	for (i = 0; i < n; i++) {
-		if (out[i] == '+')
-			out[i] = '-';
-		else if (out[i] == '/')
-			out[i] = '_';
-	}
-	return (int)n;
-}
-
 int
 oauthlogin_pkce_s256(const char *verifier, char *out, size_t cap)
 {
@@ -113,7 +90,7 @@ oauthlogin_pkce_s256(const char *verifier, char *out, size_t cap)
 
 	/* enc has room for the encoder's padding, which out need not have */
 	if (EVP_Digest(verifier, strlen(verifier), md, &mdlen, EVP_sha256(),
-	    NULL) != 1 || oauthlogin_b64url(md, mdlen, enc, sizeof(enc)) == -1)
+	    NULL) != 1 || jwt_b64url(md, mdlen, enc, sizeof(enc)) == -1)
 		return -1;
 	return xstrlcpy(out, enc, cap);
 }
@@ -889,7 +866,7 @@ random_b64url(size_t n, char *out, size_t cap, struct perr *err)
 	int rc = 0;
 
 	if (n > sizeof(rnd) || RAND_bytes(rnd, (int)n) != 1 ||
-	    oauthlogin_b64url(rnd, n, out, cap) == -1)
+	    jwt_b64url(rnd, n, out, cap) == -1)
 		rc = perr_set(err, EX_SOFTWARE, "no random bytes from OpenSSL");
 	OPENSSL_cleanse(rnd, sizeof(rnd));
 	return rc;

@@ -82,14 +82,6 @@ int	oauthlogin_devcode_reply(int status, const char *body, size_t len,
 	    struct oauthlogin_devcode *d, struct perr *err);
 void	oauthlogin_devcode_free(struct oauthlogin_devcode *d);
 
-/*
- * base64url without padding (RFC 4648 5) of len <= 3072 octets into out,
- * which needs room for the padding too (4 * ceil(len / 3) + 1); the
- * length, or -1.
- */
-int	oauthlogin_b64url(const unsigned char *in, size_t len, char *out,
-	    size_t cap);
-
 /* PKCE S256: BASE64URL(SHA256(verifier)) into out (cap >= 44); 0 or -1. */
 int	oauthlogin_pkce_s256(const char *verifier, char *out, size_t cap);
 
