@@ -811,6 +811,10 @@ oauthlogin_device(const struct config *cfg, FILE *out, struct perr *err)
 
 	for (;;) {
 		next = mono_now() + (double)interval;
+		/* a 429 or 503 may say how long to keep away */
+		if (resp.retry_after > interval)
+			next = mono_now() + (double)(resp.retry_after <
+			    MAX_INTERVAL ? resp.retry_after : MAX_INTERVAL);
 		if (next >= deadline) {
 			perr_set(err, EX_NOPERM, "the code expired before the "
 			    "sign-in was completed; run the login again");

@@ -70,7 +70,7 @@ status_line(int fd, char *buf, size_t cap)
 }
 
 static void
-test_encoding(void)
+test_pkce(void)
 {
 	/* RFC 7636 Appendix B */
 	static const unsigned char octets[32] = {
@@ -421,7 +421,7 @@ test_replies(void)
 int
 main(void)
 {
-	test_encoding();
+	test_pkce();
 	test_auth_url();
 	test_redirect();
 	test_replies();
