@@ -27,10 +27,13 @@
 #include <time.h>
 
 #include "addr.h"
+#include "auth.h"
 #include "deliver.h"
 #include "dsn.h"
 #include "log.h"
+#include "oauth.h"
 #include "posta.h"
+#include "secret.h"
 #include "util.h"
 
 void
@@ -62,10 +65,52 @@ deliver_backoff(int attempts)
 	return d < BACKOFF_MAX ? d : BACKOFF_MAX;
 }
 
+/*
+ * With [oauth] the token comes first: a refresh then never keeps an
+ * SMTP connection idle, and a token problem costs no connection. A
+ * 535 or 5.7.x to that token gets one new token and one more try.
+ */
+static int
+open_session(struct dsession *ds, struct smtp_reply *last)
+{
+	const struct config *cfg = ds->cfg;
+	char *tok = NULL, line[MAX_REPLY_TEXT + 16];
+	int rc = -1;
+
+	ds->smtp.auth_refused = 0;
+	if (cfg->oauth.set) {
+		if ((tok = malloc(MAX_SECRET + 1)) == NULL)
+			return perr_set(&ds->down_err, EX_OSERR,
+			    "out of memory");
+		if (oauth_token(cfg, 0, tok, MAX_SECRET + 1,
+		    &ds->down_err) == -1)
+			goto out;
+	}
+	rc = smtp_open(&ds->smtp, cfg, ds->verbose, last, &ds->down_err);
+	if (rc == -1 && tok != NULL && ds->smtp.auth_refused &&
+	    auth_token_refused(last->code, last->text)) {
+		log_info("upstream refused the OAuth token (%s); getting a "
+		    "new one", smtp_reply_line(last, line, sizeof(line)));
+		perr_clear(&ds->down_err);
+		if (oauth_token_renew(cfg, tok, tok, MAX_SECRET + 1,
+		    &ds->down_err) == 0)
+			rc = smtp_open(&ds->smtp, cfg, ds->verbose, last,
+			    &ds->down_err);
+	}
+out:
+	if (tok != NULL) {
+		secret_wipe(tok, MAX_SECRET + 1);
+		free(tok);
+	}
+	return rc;
+}
+
 static int
 session(struct dsession *ds)
 {
 	struct smtp_reply last;
+	const char *hint;
+	char msg[sizeof(ds->down_err.msg)];
 
 	if (ds->open)
 		return 0;
@@ -73,9 +118,18 @@ session(struct dsession *ds)
 		return -1;
 	memset(&last, 0, sizeof(last));
 	perr_clear(&ds->down_err);
-	if (smtp_open(&ds->smtp, ds->cfg, ds->verbose, &last,
-	    &ds->down_err) == -1) {
+	if (open_session(ds, &last) == -1) {
 		ds->down = 1;
+		/* provider refusals users meet: say what to configure */
+		hint = ds->smtp.auth_refused ? auth_hint(last.code, last.text,
+		    ds->cfg->oauth.set) : NULL;
+		if (hint != NULL) {
+			/* cut when too long: the start says the most */
+			(void)xsnprintf(msg, sizeof(msg), "%s; %s",
+			    ds->down_err.msg, hint);
+			(void)xstrlcpy(ds->down_err.msg, msg,
+			    sizeof(ds->down_err.msg));
+		}
 		return -1;
 	}
 	ds->open = 1;

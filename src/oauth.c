@@ -1,73 +1,1337 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * OAuth 2.0 token cache and grants. Interface first; the body follows.
+ * OAuth 2.0 access tokens: the cache file, its lock, and the grants
+ * refresh_token, client_credentials and jwt_bearer (RFC 6749, 7523).
+ *
+ * The cache is one file per configuration, "key value" lines:
+ *
+ *	posta-oauth-cache 1	the format version, always the first line
+ *	conf HEX		SHA-256 of the settings the tokens are for
+ *	access TOKEN		with access-obtained T and access-expires T
+ *	refresh TOKEN		with refresh-obtained T
+ *	seed HEX		SHA-256 of the refresh_token_file last imported
+ *	error-kind WORD		the last failure: invalid_grant, http_503...
+ *	error-time T		(epoch seconds)
+ *	error TEXT		one line, what to do; never a token
+ *
+ * On disk, and what kill -9 leaves at each point:
+ *
+ *	CACHE.lock	flock(LOCK_EX) while a refresh runs; holds no data
+ *	CACHE.tmp	the next state being written under the lock: a
+ *			crash leaves it behind, the next writer unlinks it,
+ *			CACHE is still the old state
+ *	rename		CACHE.tmp -> CACHE after fsync, then fsync of the
+ *			directory: CACHE is old or new, never partial
+ *
+ * A token is used without the lock while it is valid for longer than
+ * refresh_margin. When it is due, the lock is taken, the cache read
+ * again (another process may have refreshed while this one waited),
+ * and only then is the endpoint asked: N processes make one request.
+ * The stored refresh token is never dropped on an error; a rotated one
+ * is stored before the new access token is used.
  */
-#include <stdio.h>
-#include <sysexits.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "buf.h"
+#include "http.h"
+#include "json.h"
+#include "jwt.h"
+#include "log.h"
 #include "oauth.h"
+#include "posta.h"
+#include "secret.h"
+#include "util.h"
+
+#define CACHE_MAGIC	"posta-oauth-cache"
+#define CACHE_VERSION	1
+#define CACHE_MAX	(3 * MAX_SECRET + 8192)	/* file size */
+#define QUIET_PERIOD	3600		/* after invalid_grant, seconds */
+#define DEFAULT_EXPIRY	3600		/* when expires_in is missing */
+#define KEY_FILE_MAX	(64 * 1024)	/* service-account JSON key */
+#define DESC_MAX	160		/* endpoint's description, shown */
+#define HEX_LEN		64		/* SHA-256 in hex */
+#define GRANT_JWT	"urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+enum obtain {
+	OBTAIN_DUE,		/* refresh when due */
+	OBTAIN_RENEW,		/* the upstream refused a token: a new one */
+	OBTAIN_FORCE		/* --oauth-refresh: now, whatever the state */
+};
+
+struct cache {
+	char	*access;	/* NULL: none */
+	time_t	 access_obtained;
+	time_t	 access_expires;
+	char	*refresh;	/* NULL: none */
+	time_t	 refresh_obtained;
+	char	 conf[HEX_LEN + 1];
+	char	 seed[HEX_LEN + 1];
+	char	 error_kind[32];
+	time_t	 error_time;
+	char	 error[1024];
+	int	 dirty;		/* to be written back */
+};
+
+static void
+cache_free(struct cache *c)
+{
+	if (c->access != NULL) {
+		secret_wipe(c->access, strlen(c->access));
+		free(c->access);
+	}
+	if (c->refresh != NULL) {
+		secret_wipe(c->refresh, strlen(c->refresh));
+		free(c->refresh);
+	}
+	memset(c, 0, sizeof(*c));
+}
+
+/* Replace *field by a copy of s (NULL clears it). */
+static int
+set_token(char **field, const char *s)
+{
+	char *copy = NULL;
+
+	if (s != NULL && (copy = strdup(s)) == NULL)
+		return -1;
+	if (*field != NULL) {
+		secret_wipe(*field, strlen(*field));
+		free(*field);
+	}
+	*field = copy;
+	return 0;
+}
+
+/* RFC 6750 b64token and then some: printable ASCII without blanks. */
+static int
+token_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > MAX_SECRET)
+		return 0;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+static void
+hex_sha256(const void *data, size_t len, char hex[HEX_LEN + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[32];
+	unsigned int n = 0;
+	size_t i;
+
+	memset(md, 0, sizeof(md));
+	(void)EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+	for (i = 0; i < sizeof(md); i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 0xf];
+	}
+	hex[HEX_LEN] = '\0';
+}
+
+/*
+ * What the tokens are for. A change here (another client, endpoint,
+ * scope, mailbox or grant) makes the access token unusable and ends an
+ * invalid_grant quiet period.
+ */
+static void
+fingerprint(const struct config *cfg, char hex[HEX_LEN + 1])
+{
+	const struct oauth_conf *o = &cfg->oauth;
+	const char *parts[] = { o->token_url, o->client_id, o->scope,
+	    cfg->username, o->key_file };
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 4 * 4096 + 64);
+	(void)buf_printf(&b, "%d", (int)o->grant);
+	for (i = 0; i < nitems(parts); i++) {
+		(void)buf_addc(&b, '\n');
+		(void)buf_adds(&b, parts[i] != NULL ? parts[i] : "");
+	}
+	hex_sha256(buf_str(&b), b.len, hex);
+	buf_free(&b);
+}
+
+/* Seconds before expiry at which a token is renewed. */
+static long
+margin(const struct config *cfg, const struct cache *c)
+{
+	long life = (long)(c->access_expires - c->access_obtained);
+	long m = cfg->oauth.refresh_margin;
+
+	/* a lifetime shorter than the margin: renew at half-life */
+	if (life > 0 && m > life / 2)
+		m = life / 2;
+	return m;
+}
+
+static int
+usable(const struct config *cfg, const struct cache *c, time_t now)
+{
+	char conf[HEX_LEN + 1];
+
+	fingerprint(cfg, conf);
+	return c->access != NULL && strcmp(conf, c->conf) == 0 &&
+	    now + margin(cfg, c) < c->access_expires;
+}
+
+/* ---- the file ---- */
+
+static int
+parse_time(const char *v, time_t *out)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < 0)
+		return -1;
+	*out = (time_t)n;
+	return 0;
+}
+
+static int
+parse_hex(const char *v, char *out)
+{
+	if (strlen(v) != HEX_LEN || strspn(v, "0123456789abcdef") != HEX_LEN)
+		return -1;
+	memcpy(out, v, HEX_LEN + 1);
+	return 0;
+}
+
+/* One "key value" line. Unknown keys are kept for nobody: refused. */
+static int
+parse_line(struct cache *c, const char *key, const char *v)
+{
+	if (strcmp(key, "access") == 0)
+		return token_ok(v, strlen(v)) ? set_token(&c->access, v) : -1;
+	if (strcmp(key, "refresh") == 0)
+		return token_ok(v, strlen(v)) ? set_token(&c->refresh, v) : -1;
+	if (strcmp(key, "access-obtained") == 0)
+		return parse_time(v, &c->access_obtained);
+	if (strcmp(key, "access-expires") == 0)
+		return parse_time(v, &c->access_expires);
+	if (strcmp(key, "refresh-obtained") == 0)
+		return parse_time(v, &c->refresh_obtained);
+	if (strcmp(key, "error-time") == 0)
+		return parse_time(v, &c->error_time);
+	if (strcmp(key, "conf") == 0)
+		return parse_hex(v, c->conf);
+	if (strcmp(key, "seed") == 0)
+		return parse_hex(v, c->seed);
+	if (strcmp(key, "error-kind") == 0)
+		return xstrlcpy(c->error_kind, v, sizeof(c->error_kind));
+	if (strcmp(key, "error") == 0)
+		return xstrlcpy(c->error, v, sizeof(c->error));
+	return -1;
+}
+
+/* text (NUL-terminated, wiped by the caller) into c; the bad line or 0. */
+static int
+parse_cache(char *text, struct cache *c, int *version)
+{
+	char *line = text, *nl, *sp;
+	int lineno = 0;
+
+	*version = 0;
+	while (*line != '\0') {
+		lineno++;
+		if ((nl = strchr(line, '\n')) == NULL)
+			return lineno;	/* every line ends in LF */
+		*nl = '\0';
+		if ((sp = strchr(line, ' ')) == NULL)
+			return lineno;
+		*sp = '\0';
+		if (lineno == 1) {
+			if (strcmp(line, CACHE_MAGIC) != 0 ||
+			    (*version = atoi(sp + 1)) <= 0)
+				return lineno;
+			if (*version != CACHE_VERSION)
+				return 0;
+		} else if (parse_line(c, line, sp + 1) == -1)
+			return lineno;
+		line = nl + 1;
+	}
+	return lineno == 0 ? 1 : 0;
+}
+
+/*
+ * Open the cache or its lock: no symbolic link, a regular file that
+ * others cannot read (it holds the keys to a mailbox).
+ */
+static int
+open_private(const char *path, int flags, struct perr *err)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0660);
+	if (fd == -1)
+		return errno == ENOENT && !(flags & O_CREAT) ? -2 :
+		    perr_set(err, errno == ELOOP ? EX_CONFIG : EX_TEMPFAIL,
+		    "OAuth cache %s: %s", path, errno == ELOOP ?
+		    "is a symbolic link; refusing it" : strerror(errno));
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 007) != 0) {
+		(void)close(fd);
+		return perr_set(err, EX_CONFIG, "OAuth cache %s: %s", path,
+		    !S_ISREG(st.st_mode) ? "not a regular file" :
+		    "others can access it; chmod 600 it (or 660 in a "
+		    "set-group-id install)");
+	}
+	return fd;
+}
+
+/* The cache into c; a missing file is an empty cache. */
+static int
+cache_read(const struct config *cfg, struct cache *c, struct perr *err)
+{
+	const char *path = cfg->oauth.cache;
+	char *text = NULL;
+	size_t n = 0;
+	ssize_t r;
+	int fd, bad, version, rc = -1;
+
+	memset(c, 0, sizeof(*c));
+	if ((fd = open_private(path, O_RDONLY, err)) == -2)
+		return 0;
+	if (fd == -1)
+		return -1;
+	if ((text = malloc(CACHE_MAX + 1)) == NULL) {
+		perr_set(err, EX_OSERR, "out of memory");
+		goto out;
+	}
+	while (n < CACHE_MAX) {
+		r = read(fd, text + n, CACHE_MAX - n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			perr_set(err, EX_TEMPFAIL, "OAuth cache %s: read: %s",
+			    path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	text[n] = '\0';
+	if (n == CACHE_MAX || memchr(text, '\0', n) != NULL)
+		bad = 1;
+	else
+		bad = parse_cache(text, c, &version);
+	if (bad == 0 && version != CACHE_VERSION) {
+		perr_set(err, EX_CONFIG, "OAuth cache %s: format version %d "
+		    "is not %d (written by a newer posta?)", path, version,
+		    CACHE_VERSION);
+		goto out;
+	}
+	if (bad != 0) {
+		perr_set(err, EX_CONFIG, "OAuth cache %s: damaged at line %d; "
+		    "move it away and run posta --oauth-login or "
+		    "--oauth-import", path, bad);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (text != NULL) {
+		secret_wipe(text, CACHE_MAX + 1);
+		free(text);
+	}
+	(void)close(fd);
+	if (rc == -1)
+		cache_free(c);
+	return rc;
+}
+
+static int
+cache_format(const struct cache *c, struct buf *b)
+{
+	int rc = 0;
+
+	rc |= buf_printf(b, "%s %d\nconf %s\n", CACHE_MAGIC, CACHE_VERSION,
+	    c->conf);
+	if (c->access != NULL)
+		rc |= buf_printf(b, "access %s\naccess-obtained %lld\n"
+		    "access-expires %lld\n", c->access,
+		    (long long)c->access_obtained,
+		    (long long)c->access_expires);
+	if (c->refresh != NULL)
+		rc |= buf_printf(b, "refresh %s\nrefresh-obtained %lld\n",
+		    c->refresh, (long long)c->refresh_obtained);
+	if (c->seed[0] != '\0')
+		rc |= buf_printf(b, "seed %s\n", c->seed);
+	if (c->error[0] != '\0')
+		rc |= buf_printf(b, "error-kind %s\nerror-time %lld\n"
+		    "error %s\n", c->error_kind[0] != '\0' ? c->error_kind :
+		    "other", (long long)c->error_time, c->error);
+	return rc;
+}
+
+/* The directory part of path into dir. */
+static int
+dir_of(const char *path, char *dir, size_t cap)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL || (size_t)(slash - path) + 1 >= cap)
+		return -1;
+	if (slash == path)
+		slash++;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	return 0;
+}
+
+/* The spool rules: temporary file, fsync, rename, fsync the directory. */
+static int
+cache_write(const struct config *cfg, const struct cache *c,
+    struct perr *err)
+{
+	const char *path = cfg->oauth.cache;
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	struct buf b;
+	int fd = -1, dfd = -1, rc = -1;
+
+	buf_init(&b, CACHE_MAX);
+	if (xsnprintf(tmp, sizeof(tmp), "%s.tmp", path) == -1 ||
+	    dir_of(path, dir, sizeof(dir)) == -1) {
+		perr_set(err, EX_CONFIG, "OAuth cache %s: bad path", path);
+		goto out;
+	}
+	if (cache_format(c, &b) != 0) {
+		perr_set(err, EX_SOFTWARE, "OAuth cache %s: too large", path);
+		goto out;
+	}
+	/* a crash may have left one; we hold the lock, so it is stale */
+	if (unlink(tmp) == -1 && errno != ENOENT) {
+		perr_set(err, EX_TEMPFAIL, "OAuth cache %s: %s", tmp,
+		    strerror(errno));
+		goto out;
+	}
+	if ((fd = open_private(tmp, O_WRONLY | O_CREAT | O_EXCL, err)) < 0)
+		goto out;
+	if (write_all(fd, b.data, b.len) == -1 || fsync(fd) == -1) {
+		perr_set(err, EX_TEMPFAIL, "OAuth cache %s: write: %s", tmp,
+		    strerror(errno));
+		goto out;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		perr_set(err, EX_TEMPFAIL, "OAuth cache %s: write: %s", tmp,
+		    strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1) {
+		perr_set(err, EX_TEMPFAIL, "OAuth cache %s: rename: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fsync_dir(dfd) == -1) {
+		perr_set(err, EX_TEMPFAIL, "OAuth cache %s: fsync: %s", dir,
+		    strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0) {
+		(void)close(fd);
+		(void)unlink(tmp);
+	}
+	if (dfd != -1)
+		(void)close(dfd);
+	buf_wipe(&b);
+	return rc;
+}
+
+/* ---- the lock ---- */
+
+/* The default cache lives in <spool>/oauth/, made on first use. */
+static int
+make_dir(const char *path, struct perr *err)
+{
+	char dir[PATH_MAX];
+
+	if (dir_of(path, dir, sizeof(dir)) == -1)
+		return perr_set(err, EX_CONFIG, "OAuth cache %s: bad path",
+		    path);
+	if (mkdir(dir, 0770) == -1 && errno != EEXIST)
+		return perr_set(err, errno == EACCES ? EX_NOPERM :
+		    EX_CANTCREAT, "OAuth cache directory %s: %s", dir,
+		    strerror(errno));
+	return 0;
+}
+
+/*
+ * Wait for the lock at most long enough for another process to finish
+ * one token request (its HTTP exchange is bounded by the timeout).
+ */
+static int
+lock_take(const struct config *cfg, struct perr *err)
+{
+	struct timespec tick = { 0, 20 * 1000 * 1000 };
+	char path[PATH_MAX];
+	double deadline;
+	int fd;
+
+	if (xsnprintf(path, sizeof(path), "%s.lock", cfg->oauth.cache) == -1)
+		return perr_set(err, EX_CONFIG, "OAuth cache %s: bad path",
+		    cfg->oauth.cache);
+	if (make_dir(path, err) == -1 ||
+	    (fd = open_private(path, O_RDWR | O_CREAT, err)) < 0)
+		return -1;
+	deadline = mono_now() + 2.0 * (cfg->timeout > 0 ? cfg->timeout :
+	    DEFAULT_TIMEOUT) + 5;
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			perr_set(err, EX_TEMPFAIL, "OAuth cache lock %s: %s",
+			    path, strerror(errno));
+			(void)close(fd);
+			return -1;
+		}
+		if (mono_now() > deadline) {
+			(void)close(fd);
+			return perr_set(err, EX_TEMPFAIL, "OAuth cache lock "
+			    "%s: another posta process holds it too long",
+			    path);
+		}
+		(void)nanosleep(&tick, NULL);
+	}
+	return fd;
+}
+
+static void
+lock_release(int fd)
+{
+	if (fd >= 0)
+		(void)close(fd);	/* the lock goes with the file */
+}
+
+/* ---- client secret, seed, key file ---- */
 
 int
 oauth_client_secret(const struct config *cfg, char *buf, size_t cap,
     struct perr *err)
 {
-	(void)cfg;
-	if (cap > 0)
-		buf[0] = '\0';
-	return perr_set(err, EX_UNAVAILABLE, "OAuth is not implemented yet");
+	const struct oauth_conf *o = &cfg->oauth;
+	struct secret_src src = { "client_secret", o->client_secret,
+	    o->client_secret_file, o->client_secret_command, cfg->timeout };
+
+	if (cap == 0)
+		return perr_set(err, EX_SOFTWARE, "no buffer");
+	buf[0] = '\0';
+	if (src.value == NULL && src.file == NULL && src.command == NULL)
+		return 0;	/* a public client */
+	return secret_fetch(&src, buf, cap, err);
 }
 
-int
-oauth_store(const struct config *cfg, const char *refresh,
-    const char *access, long expires_in, struct perr *err)
-{
-	(void)cfg;
-	(void)refresh;
-	(void)access;
-	(void)expires_in;
-	return perr_set(err, EX_UNAVAILABLE, "OAuth is not implemented yet");
-}
-
-int
-oauth_note_error(const struct config *cfg, const char *what,
+/*
+ * refresh_token_file: a seed that wins when it differs from the one
+ * imported last (an operator or a container platform put a new one
+ * there). An unreadable seed only matters when there is nothing else.
+ */
+static int
+seed_check(const struct config *cfg, struct cache *c, time_t now,
     struct perr *err)
 {
-	(void)cfg;
-	(void)what;
-	return perr_set(err, EX_UNAVAILABLE, "OAuth is not implemented yet");
+	struct secret_src src = { "refresh_token", NULL,
+	    cfg->oauth.refresh_token_file, NULL, cfg->timeout };
+	struct perr e = { 0, "" };
+	char *tok, hex[HEX_LEN + 1];
+	int rc = -1;
+
+	if (src.file == NULL || cfg->oauth.grant != GRANT_REFRESH_TOKEN)
+		return 0;
+	if ((tok = malloc(MAX_SECRET + 1)) == NULL)
+		return perr_set(err, EX_OSERR, "out of memory");
+	if (secret_fetch(&src, tok, MAX_SECRET + 1, &e) == -1 ||
+	    !token_ok(tok, strlen(tok))) {
+		if (e.code == 0)
+			perr_set(&e, EX_CONFIG, "refresh_token_file %s: not a "
+			    "token", src.file);
+		if (c->refresh == NULL) {
+			perr_set(err, e.code, "%s", e.msg);
+			goto out;
+		}
+		log_warnx("oauth: %s; using the cached refresh token", e.msg);
+		rc = 0;
+		goto out;
+	}
+	hex_sha256(tok, strlen(tok), hex);
+	if (strcmp(hex, c->seed) != 0) {
+		if (set_token(&c->refresh, tok) == -1 ||
+		    set_token(&c->access, NULL) == -1) {
+			perr_set(err, EX_OSERR, "out of memory");
+			goto out;
+		}
+		memcpy(c->seed, hex, sizeof(c->seed));
+		c->refresh_obtained = now;
+		c->error[0] = c->error_kind[0] = '\0';
+		c->error_time = 0;
+		c->dirty = 1;
+		log_info("oauth: new refresh token taken from %s", src.file);
+	}
+	rc = 0;
+out:
+	secret_wipe(tok, MAX_SECRET + 1);
+	free(tok);
+	return rc;
+}
+
+/* The service account's key file: at most KEY_FILE_MAX, private. */
+static int
+read_key_file(const char *path, struct buf *b, struct perr *err)
+{
+	char chunk[4096];
+	struct stat st;
+	ssize_t r;
+	int fd, rc = -1;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd == -1)
+		return perr_set(err, EX_CONFIG, "key_file %s: cannot open: %s",
+		    path, errno == ELOOP ? "is a symbolic link" :
+		    strerror(errno));
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		perr_set(err, EX_CONFIG, "key_file %s: not a regular file",
+		    path);
+		goto out;
+	}
+	if ((st.st_mode & 007) != 0) {
+		perr_set(err, EX_CONFIG, "key_file %s is readable by others; "
+		    "chmod 600 %s", path, path);
+		goto out;
+	}
+	for (;;) {
+		r = read(fd, chunk, sizeof(chunk));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (buf_add(b, chunk, (size_t)r) == -1) {
+			perr_set(err, EX_CONFIG, "key_file %s: larger than "
+			    "%d octets", path, KEY_FILE_MAX);
+			goto out;
+		}
+	}
+	if (r == -1) {
+		perr_set(err, EX_CONFIG, "key_file %s: read: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	secret_wipe(chunk, sizeof(chunk));
+	(void)close(fd);
+	return rc;
+}
+
+/* RFC 7523 2.1: a fresh assertion for each request. */
+static int
+jwt_for(const struct config *cfg, time_t now, char *out, size_t cap,
+    struct perr *err)
+{
+	struct json_field f[] = {
+		{ "client_email", JSON_STR, 320, 0, NULL, 0, 0 },
+		{ "private_key", JSON_STR, 16384, 0, NULL, 0, 0 },
+		{ "private_key_id", JSON_STR, 128, 0, NULL, 0, 0 },
+	};
+	struct jwt_claims cl;
+	struct perr e = { 0, "" };
+	struct buf b;
+	int rc = -1;
+
+	buf_init(&b, KEY_FILE_MAX);
+	if (read_key_file(cfg->oauth.key_file, &b, err) == -1)
+		goto out;
+	if (json_get(b.data != NULL ? b.data : "", b.len, f, nitems(f),
+	    &e) == -1) {
+		perr_set(err, EX_CONFIG, "key_file %s: %s", cfg->oauth.key_file,
+		    e.msg);
+		goto out;
+	}
+	if (!f[0].found || !f[1].found) {
+		perr_set(err, EX_CONFIG, "key_file %s: no client_email or "
+		    "private_key; is it a service account's JSON key?",
+		    cfg->oauth.key_file);
+		goto out;
+	}
+	cl.iss = f[0].str;
+	cl.sub = cfg->username;
+	cl.aud = cfg->oauth.token_url;
+	cl.scope = cfg->oauth.scope;
+	cl.iat = now;
+	if (jwt_assertion(&cl, f[2].found ? f[2].str : NULL, f[1].str, out,
+	    cap, &e) == -1) {
+		perr_set(err, e.code, "key_file %s: %s", cfg->oauth.key_file,
+		    e.msg);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_fields_free(f, nitems(f));
+	buf_wipe(&b);
+	return rc;
+}
+
+/* ---- the token request ---- */
+
+/* The form for this grant; the secrets in it are wiped by buf_wipe. */
+static int
+make_form(const struct config *cfg, const struct cache *c, time_t now,
+    struct buf *form, struct perr *err)
+{
+	const struct oauth_conf *o = &cfg->oauth;
+	char *sec = NULL, *jwt = NULL;
+	int rc = -1, r = 0;
+
+	if (http_form_init(form) == -1)
+		return perr_set(err, EX_OSERR, "out of memory");
+	if ((sec = malloc(MAX_SECRET + 1)) == NULL) {
+		perr_set(err, EX_OSERR, "out of memory");
+		goto out;
+	}
+	switch (o->grant) {
+	case GRANT_REFRESH_TOKEN:
+		if (c->refresh == NULL) {
+			perr_set(err, EX_CONFIG, "no OAuth refresh token yet: "
+			    "run posta --oauth-login (or --oauth-import)");
+			goto out;
+		}
+		r |= http_form_add(form, "grant_type", "refresh_token");
+		r |= http_form_add(form, "refresh_token", c->refresh);
+		break;
+	case GRANT_CLIENT_CREDENTIALS:
+		r |= http_form_add(form, "grant_type", "client_credentials");
+		break;
+	case GRANT_JWT_BEARER:
+		if ((jwt = malloc(2 * KEY_FILE_MAX)) == NULL) {
+			perr_set(err, EX_OSERR, "out of memory");
+			goto out;
+		}
+		if (jwt_for(cfg, now, jwt, 2 * KEY_FILE_MAX, err) == -1)
+			goto out;
+		r |= http_form_add(form, "grant_type", GRANT_JWT);
+		r |= http_form_add(form, "assertion", jwt);
+		break;
+	}
+	if (o->grant != GRANT_JWT_BEARER) {
+		if (oauth_client_secret(cfg, sec, MAX_SECRET + 1, err) == -1)
+			goto out;
+		r |= http_form_add(form, "client_id", o->client_id);
+		if (sec[0] != '\0')
+			r |= http_form_add(form, "client_secret", sec);
+	}
+	/* Google keeps the scope of the grant; Microsoft wants it again */
+	if (o->scope != NULL && o->grant != GRANT_JWT_BEARER &&
+	    !(o->provider == OAUTH_GOOGLE && o->grant == GRANT_REFRESH_TOKEN))
+		r |= http_form_add(form, "scope", o->scope);
+	if (r != 0) {
+		perr_set(err, EX_SOFTWARE, "token request too large");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (sec != NULL) {
+		secret_wipe(sec, MAX_SECRET + 1);
+		free(sec);
+	}
+	if (jwt != NULL) {
+		secret_wipe(jwt, 2 * KEY_FILE_MAX);
+		free(jwt);
+	}
+	if (rc == -1)
+		buf_wipe(form);
+	return rc;
+}
+
+/*
+ * The endpoint's description, one line, short: Microsoft's carries
+ * "AADSTS70000: ..." first and trace and correlation IDs after CR LF.
+ */
+static void
+short_desc(const char *desc, char *out, size_t cap)
+{
+	char line[DESC_MAX + 4];
+	size_t n = strcspn(desc, "\r\n");
+
+	if (n > DESC_MAX)
+		n = DESC_MAX;
+	memcpy(line, desc, n);
+	line[n] = '\0';
+	if (strlen(desc) > n && desc[n] != '\r' && desc[n] != '\n')
+		(void)xstrlcpy(line + n, "...", sizeof(line) - n);
+	sanitize_line(out, cap, line);
+}
+
+/* What to do about an OAuth error code, for the one-line message. */
+static const char *
+advice(const struct config *cfg, const char *error, int *code)
+{
+	enum oauth_grant g = cfg->oauth.grant;
+
+	*code = EX_TEMPFAIL;
+	if (strcmp(error, "invalid_grant") == 0) {
+		*code = EX_NOPERM;
+		if (g == GRANT_JWT_BEARER)
+			return "check the service account's domain-wide "
+			    "delegation for this scope and that username is a "
+			    "mailbox of the domain";
+		if (g == GRANT_REFRESH_TOKEN)
+			return "the refresh token is no longer valid: run "
+			    "posta --oauth-login (or --oauth-import); posta "
+			    "does not ask again for an hour unless the cache "
+			    "or the configuration changes";
+		return "check the [oauth] settings";
+	}
+	if (strcmp(error, "invalid_client") == 0) {
+		*code = EX_NOPERM;
+		return "check client_id and the client secret (an expired "
+		    "secret must be renewed in the app registration)";
+	}
+	if (strcmp(error, "unauthorized_client") == 0) {
+		*code = EX_NOPERM;
+		return "the application is not allowed this grant: check its "
+		    "registration";
+	}
+	if (strcmp(error, "invalid_scope") == 0 ||
+	    strcmp(error, "invalid_request") == 0 ||
+	    strcmp(error, "unsupported_grant_type") == 0) {
+		*code = EX_CONFIG;
+		return "check scope, grant and token_url in [oauth]";
+	}
+	return "the mail stays queued and is tried again later";
+}
+
+static void
+note(struct cache *c, const char *kind, time_t now, const char *msg)
+{
+	(void)xstrlcpy(c->error_kind, kind, sizeof(c->error_kind));
+	sanitize_line(c->error, sizeof(c->error), msg);
+	c->error_time = now;
+	c->dirty = 1;
+}
+
+/* A refusal: into err and the cache, and the log, with its AADSTS code. */
+static int
+refusal(const struct config *cfg, struct cache *c, time_t now, int status,
+    const struct buf *body, struct perr *err)
+{
+	struct json_field f[] = {
+		{ "error", JSON_STR, 64, 0, NULL, 0, 0 },
+		{ "error_description", JSON_STR, 4096, 0, NULL, 0, 0 },
+	};
+	struct perr e = { 0, "" };
+	char kind[32], desc[DESC_MAX + 8], msg[sizeof(c->error)];
+	const char *what;
+	int code, parsed;
+
+	/* Google's 5xx and 429 carry an object in "error": no code then */
+	parsed = json_get(body->data != NULL ? body->data : "", body->len, f,
+	    nitems(f), &e) == 0 && f[0].found;
+	if (status == 429 || status >= 500 || !parsed) {
+		(void)snprintf(kind, sizeof(kind), "http_%d", status);
+		(void)snprintf(msg, sizeof(msg), "token endpoint %s answered "
+		    "HTTP %d%s; the mail stays queued and is tried again "
+		    "later", cfg->oauth.token_url, status,
+		    status == 429 ? " (too many requests)" : "");
+		code = EX_TEMPFAIL;
+	} else {
+		sanitize_line(kind, sizeof(kind), f[0].str);
+		short_desc(f[1].found ? f[1].str : "", desc, sizeof(desc));
+		what = advice(cfg, kind, &code);
+		(void)snprintf(msg, sizeof(msg), "token endpoint refused: "
+		    "%s%s%s%s: %s", kind, desc[0] != '\0' ? " (" : "", desc,
+		    desc[0] != '\0' ? ")" : "", what);
+	}
+	json_fields_free(f, nitems(f));
+	note(c, kind, now, msg);
+	log_warnx("oauth: %s", msg);
+	return perr_set(err, code, "%s", msg);
+}
+
+/* A 200: take the tokens; a rotated refresh token replaces the old one. */
+static int
+take_tokens(const struct config *cfg, struct cache *c, time_t now,
+    const struct buf *body, struct perr *err)
+{
+	struct json_field f[] = {
+		{ "access_token", JSON_STR, MAX_SECRET, 0, NULL, 0, 0 },
+		{ "refresh_token", JSON_STR, MAX_SECRET, 0, NULL, 0, 0 },
+		{ "expires_in", JSON_INT, 0, 0, NULL, 0, 0 },
+		{ "token_type", JSON_STR, 64, 0, NULL, 0, 0 },
+	};
+	struct perr e = { 0, "" };
+	long long life;
+	int rc = -1, rotated = 0;
+
+	if (json_get(body->data != NULL ? body->data : "", body->len, f,
+	    nitems(f), &e) == -1) {
+		note(c, "bad_reply", now, "token endpoint sent an unreadable "
+		    "reply");
+		perr_set(err, EX_TEMPFAIL, "token endpoint %s: %s",
+		    cfg->oauth.token_url, e.msg);
+		goto out;
+	}
+	if (!f[0].found || !token_ok(f[0].str, f[0].len) ||
+	    (f[1].found && !token_ok(f[1].str, f[1].len)) ||
+	    (f[3].found && strcasecmp(f[3].str, "bearer") != 0)) {
+		note(c, "bad_reply", now, "token endpoint sent no usable "
+		    "bearer token");
+		perr_set(err, EX_TEMPFAIL, "token endpoint %s sent no usable "
+		    "bearer token", cfg->oauth.token_url);
+		goto out;
+	}
+	life = f[2].found ? f[2].num : DEFAULT_EXPIRY;
+	if (life < 0 || life > 366LL * 86400)
+		life = DEFAULT_EXPIRY;
+	if (set_token(&c->access, f[0].str) == -1 || (f[1].found &&
+	    (rotated = c->refresh == NULL || strcmp(c->refresh, f[1].str)) &&
+	    set_token(&c->refresh, f[1].str) == -1)) {
+		perr_set(err, EX_OSERR, "out of memory");
+		goto out;
+	}
+	if (rotated)
+		c->refresh_obtained = now;
+	c->access_obtained = now;
+	c->access_expires = now + (time_t)life;
+	fingerprint(cfg, c->conf);
+	c->error[0] = c->error_kind[0] = '\0';
+	c->error_time = 0;
+	c->dirty = 1;
+	log_info("oauth: new access token for %s, valid for %llds%s",
+	    cfg->username, life, rotated && cfg->oauth.grant ==
+	    GRANT_REFRESH_TOKEN ? ", refresh token rotated" : "");
+	rc = 0;
+out:
+	json_fields_free(f, nitems(f));
+	return rc;
+}
+
+/* One request to the token endpoint; c is updated either way. */
+static int
+grant(const struct config *cfg, struct cache *c, struct perr *err)
+{
+	struct http_request req;
+	struct http_response resp;
+	struct perr e = { 0, "" };
+	struct buf form;
+	time_t now = time(NULL);
+	int rc = -1;
+
+	http_response_init(&resp);
+	buf_init(&form, 0);
+	if (make_form(cfg, c, now, &form, err) == -1)
+		goto out;
+	memset(&req, 0, sizeof(req));
+	req.url = cfg->oauth.token_url;
+	req.ca_file = cfg->oauth.ca_file;
+	req.form = &form;
+	req.timeout = cfg->timeout > 0 ? cfg->timeout : DEFAULT_TIMEOUT;
+	if (http_post_form(&req, &resp, &e) == -1) {
+		note(c, "network", now, e.msg);
+		log_warnx("oauth: %s", e.msg);
+		perr_set(err, e.code == EX_CONFIG ? EX_CONFIG : EX_TEMPFAIL,
+		    "%s; the mail stays queued", e.msg);
+		goto out;
+	}
+	if (resp.status != 200)
+		refusal(cfg, c, now, resp.status, &resp.body, err);
+	else
+		rc = take_tokens(cfg, c, now, &resp.body, err);
+out:
+	buf_wipe(&form);
+	http_response_free(&resp);
+	return rc;
+}
+
+/* ---- putting it together ---- */
+
+static void
+fmt_time(time_t t, char *buf, size_t cap)
+{
+	struct tm tm;
+
+	if (t <= 0 || localtime_r(&t, &tm) == NULL ||
+	    strftime(buf, cap, "%Y-%m-%d %H:%M:%S %z", &tm) == 0)
+		(void)xstrlcpy(buf, "?", cap);
+}
+
+/* After invalid_grant: the recorded error again, without a request. */
+static int
+quiet(const struct config *cfg, const struct cache *c, time_t now,
+    struct perr *err)
+{
+	char conf[HEX_LEN + 1], until[64];
+
+	fingerprint(cfg, conf);
+	if (strcmp(c->error_kind, "invalid_grant") != 0 ||
+	    strcmp(conf, c->conf) != 0 || now < c->error_time ||
+	    now - c->error_time >= QUIET_PERIOD)
+		return 0;
+	fmt_time(c->error_time + QUIET_PERIOD, until, sizeof(until));
+	return perr_set(err, EX_NOPERM, "%s (not asking the token endpoint "
+	    "again before %s)", c->error, until);
+}
+
+/*
+ * The token, refreshed under the lock when due (how says what "due"
+ * means). refused, with OBTAIN_RENEW, is the SHA-256 of the token the
+ * upstream turned down. The cache is left in c.
+ */
+static int
+obtain(const struct config *cfg, enum obtain how, const char *refused,
+    struct cache *c, struct perr *err)
+{
+	char hex[HEX_LEN + 1], conf[HEX_LEN + 1];
+	time_t now = time(NULL), started = now;
+	int fd = -1, rc = -1;
+
+	if (how == OBTAIN_DUE && cache_read(cfg, c, err) == 0 &&
+	    usable(cfg, c, now))
+		return 0;
+	cache_free(c);
+	perr_clear(err);
+	if ((fd = lock_take(cfg, err)) == -1)
+		return -1;
+	if (cache_read(cfg, c, err) == -1)
+		goto out;
+	now = time(NULL);
+	fingerprint(cfg, conf);
+	if (strcmp(conf, c->conf) != 0 && c->conf[0] != '\0') {
+		/* new settings: the old token may belong to another client */
+		(void)set_token(&c->access, NULL);
+		c->dirty = 1;
+	}
+	if (how == OBTAIN_DUE && usable(cfg, c, now)) {
+		rc = 0;
+		goto out;
+	}
+	if (how == OBTAIN_RENEW && usable(cfg, c, now)) {
+		hex_sha256(c->access, strlen(c->access), hex);
+		if (strcmp(hex, refused) != 0) {
+			rc = 0;		/* another process has renewed it */
+			goto out;
+		}
+	}
+	/* a request ended while this process waited: take its outcome */
+	if (how != OBTAIN_FORCE && c->error[0] != '\0' &&
+	    c->error_time >= started && strcmp(conf, c->conf) == 0) {
+		perr_set(err, strcmp(c->error_kind, "invalid_grant") == 0 ?
+		    EX_NOPERM : EX_TEMPFAIL, "%s", c->error);
+		goto out;
+	}
+	if (seed_check(cfg, c, now, err) == -1)
+		goto out;
+	if (how != OBTAIN_FORCE && quiet(cfg, c, now, err) == -1)
+		goto out;
+	rc = grant(cfg, c, err);
+out:
+	if (c->dirty) {
+		if (c->conf[0] == '\0')
+			fingerprint(cfg, c->conf);
+		if (cache_write(cfg, c, err) == -1)
+			rc = -1;
+		c->dirty = 0;
+	}
+	lock_release(fd);
+	return rc;
+}
+
+static int
+copy_token(const struct cache *c, char *buf, size_t cap, struct perr *err)
+{
+	if (c->access == NULL || xstrlcpy(buf, c->access, cap) == -1) {
+		secret_wipe(buf, cap);
+		return perr_set(err, EX_SOFTWARE, "no room for the access "
+		    "token");
+	}
+	return 0;
 }
 
 int
 oauth_token(const struct config *cfg, int force, char *buf, size_t cap,
     struct perr *err)
 {
-	(void)cfg;
-	(void)force;
+	struct cache c;
+	int rc;
+
 	if (cap > 0)
 		buf[0] = '\0';
-	return perr_set(err, EX_UNAVAILABLE, "OAuth is not implemented yet");
+	memset(&c, 0, sizeof(c));
+	rc = obtain(cfg, force ? OBTAIN_FORCE : OBTAIN_DUE, NULL, &c, err);
+	if (rc == 0)
+		rc = copy_token(&c, buf, cap, err);
+	cache_free(&c);
+	return rc;
 }
 
 int
-oauth_status(const struct config *cfg, FILE *out, struct perr *err)
+oauth_token_renew(const struct config *cfg, const char *refused, char *buf,
+    size_t cap, struct perr *err)
 {
-	(void)cfg;
-	(void)out;
-	return perr_set(err, EX_UNAVAILABLE, "OAuth is not implemented yet");
+	char hex[HEX_LEN + 1];
+	struct cache c;
+	int rc;
+
+	hex_sha256(refused, strlen(refused), hex);
+	if (cap > 0)
+		buf[0] = '\0';
+	memset(&c, 0, sizeof(c));
+	rc = obtain(cfg, OBTAIN_RENEW, hex, &c, err);
+	if (rc == 0)
+		rc = copy_token(&c, buf, cap, err);
+	cache_free(&c);
+	return rc;
 }
 
 int
-oauth_refresh_now(const struct config *cfg, FILE *out, struct perr *err)
+oauth_store(const struct config *cfg, const char *refresh,
+    const char *access, long expires_in, struct perr *err)
 {
-	(void)cfg;
-	(void)out;
-	return perr_set(err, EX_UNAVAILABLE, "OAuth is not implemented yet");
+	struct cache c;
+	time_t now = time(NULL);
+	int fd, rc = -1;
+
+	if (refresh == NULL || !token_ok(refresh, strlen(refresh)) ||
+	    (access != NULL && !token_ok(access, strlen(access))))
+		return perr_set(err, EX_DATAERR, "not a usable token (empty, "
+		    "longer than %d octets, or with blanks or control "
+		    "characters)", MAX_SECRET);
+	memset(&c, 0, sizeof(c));
+	if ((fd = lock_take(cfg, err)) == -1)
+		return -1;
+	/* a damaged or foreign cache is replaced: this is a new start */
+	if (cache_read(cfg, &c, err) == -1) {
+		log_warnx("oauth: %s; replacing it", err->msg);
+		perr_clear(err);
+		cache_free(&c);
+	}
+	if (set_token(&c.refresh, refresh) == -1 ||
+	    set_token(&c.access, access) == -1) {
+		perr_set(err, EX_OSERR, "out of memory");
+		goto out;
+	}
+	c.refresh_obtained = now;
+	c.access_obtained = now;
+	c.access_expires = now + (expires_in > 0 ? expires_in :
+	    DEFAULT_EXPIRY);
+	c.error[0] = c.error_kind[0] = '\0';
+	c.error_time = 0;
+	fingerprint(cfg, c.conf);
+	if (cache_write(cfg, &c, err) == -1)
+		goto out;
+	log_info("oauth: refresh token stored for %s", cfg->username);
+	rc = 0;
+out:
+	cache_free(&c);
+	lock_release(fd);
+	return rc;
+}
+
+int
+oauth_note_error(const struct config *cfg, const char *what,
+    struct perr *err)
+{
+	struct cache c;
+	int fd, rc = -1;
+
+	memset(&c, 0, sizeof(c));
+	if ((fd = lock_take(cfg, err)) == -1)
+		return -1;
+	if (cache_read(cfg, &c, err) == -1)
+		goto out;
+	note(&c, "login", time(NULL), what);
+	if (c.conf[0] == '\0')
+		fingerprint(cfg, c.conf);
+	rc = cache_write(cfg, &c, err);
+out:
+	cache_free(&c);
+	lock_release(fd);
+	return rc;
 }
 
 int
 oauth_import(const struct config *cfg, int fd, struct perr *err)
 {
-	(void)cfg;
-	(void)fd;
-	return perr_set(err, EX_UNAVAILABLE, "OAuth is not implemented yet");
+	char *tok, *p, *end;
+	size_t n = 0;
+	ssize_t r;
+	int rc = -1;
+
+	if (cfg->oauth.grant != GRANT_REFRESH_TOKEN)
+		return perr_set(err, EX_USAGE, "--oauth-import is for grant = "
+		    "refresh_token; this configuration's grant needs no "
+		    "refresh token");
+	if ((tok = malloc(MAX_SECRET + 3)) == NULL)
+		return perr_set(err, EX_OSERR, "out of memory");
+	while (n < MAX_SECRET + 2 && memchr(tok, '\n', n) == NULL) {
+		r = read(fd, tok + n, MAX_SECRET + 2 - n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			perr_set(err, EX_IOERR, "--oauth-import: reading "
+			    "standard input: %s", strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	tok[n] = '\0';
+	/* the first line, blanks around it dropped (a pasted token) */
+	p = tok + strspn(tok, " \t");
+	end = p + strcspn(p, "\r\n");
+	if (*end == '\0' && n == MAX_SECRET + 2) {
+		perr_set(err, EX_DATAERR, "--oauth-import: the token is longer "
+		    "than %d octets", MAX_SECRET);
+		goto out;
+	}
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	*end = '\0';
+	if (*p == '\0') {
+		perr_set(err, EX_DATAERR, "--oauth-import: no refresh token on "
+		    "standard input");
+		goto out;
+	}
+	rc = oauth_store(cfg, p, NULL, 0, err);
+out:
+	secret_wipe(tok, MAX_SECRET + 3);
+	free(tok);
+	return rc;
+}
+
+static const char *
+grant_name(enum oauth_grant g)
+{
+	return g == GRANT_CLIENT_CREDENTIALS ? "client_credentials" :
+	    g == GRANT_JWT_BEARER ? "jwt_bearer" : "refresh_token";
+}
+
+static const char *
+provider_name(enum oauth_provider p)
+{
+	return p == OAUTH_MICROSOFT ? "microsoft" : p == OAUTH_GOOGLE ?
+	    "google" : "generic";
+}
+
+/* "2025-06-01 10:00:00 +0200 (in 52m)" or "(3d ago)". */
+static void
+when(time_t t, time_t now, char *buf, size_t cap)
+{
+	char at[64], d[32];
+
+	fmt_time(t, at, sizeof(at));
+	fmt_duration(t >= now ? (long)(t - now) : (long)(now - t), d,
+	    sizeof(d));
+	(void)snprintf(buf, cap, "%s (%s%s%s)", at, t >= now ? "in " : "", d,
+	    t >= now ? "" : " ago");
+}
+
+int
+oauth_status(const struct config *cfg, FILE *out, struct perr *err)
+{
+	const struct oauth_conf *o = &cfg->oauth;
+	char conf[HEX_LEN + 1], w[160];
+	struct cache c;
+	time_t now = time(NULL);
+	int rc = -1, ok = 1;
+
+	if (cache_read(cfg, &c, err) == -1)
+		return -1;
+	fingerprint(cfg, conf);
+	fprintf(out, "cache:          %s%s\n", o->cache, c.conf[0] == '\0' ?
+	    " (empty)" : strcmp(conf, c.conf) != 0 ? " (for other settings)" :
+	    "");
+	fprintf(out, "provider:       %s%s%s\n", provider_name(o->provider),
+	    o->tenant != NULL ? ", tenant " : "", o->tenant != NULL ?
+	    o->tenant : "");
+	fprintf(out, "grant:          %s\n", grant_name(o->grant));
+	fprintf(out, "user:           %s\n", cfg->username);
+	fprintf(out, "token endpoint: %s\n", o->token_url);
+	if (c.access == NULL)
+		fprintf(out, "access token:   none\n");
+	else {
+		when(c.access_expires, now, w, sizeof(w));
+		fprintf(out, "access token:   %s %s%s\n", c.access_expires >
+		    now ? "valid until" : "expired", w, usable(cfg, &c, now) ?
+		    "" : c.access_expires > now ? ", due for refresh" : "");
+	}
+	if (o->grant == GRANT_REFRESH_TOKEN) {
+		if (c.refresh == NULL) {
+			fprintf(out, "refresh token:  none; run posta "
+			    "--oauth-login or --oauth-import\n");
+			ok = 0;
+		} else {
+			when(c.refresh_obtained, now, w, sizeof(w));
+			fprintf(out, "refresh token:  obtained %s\n", w);
+		}
+	}
+	if (c.error[0] == '\0')
+		fprintf(out, "last error:     none\n");
+	else {
+		when(c.error_time, now, w, sizeof(w));
+		fprintf(out, "last error:     %s: %s\n", w, c.error);
+		ok = ok && usable(cfg, &c, now);
+	}
+	if (quiet(cfg, &c, now, &(struct perr){ 0, "" }) == -1) {
+		when(c.error_time + QUIET_PERIOD, now, w, sizeof(w));
+		fprintf(out, "next request:   not before %s\n", w);
+	}
+	if (fflush(out) == EOF)
+		perr_set(err, EX_IOERR, "writing the status: %s",
+		    strerror(errno));
+	else if (!ok)
+		perr_set(err, c.error[0] != '\0' &&
+		    strcmp(c.error_kind, "invalid_grant") == 0 ? EX_NOPERM :
+		    c.refresh == NULL && o->grant == GRANT_REFRESH_TOKEN ?
+		    EX_CONFIG : EX_TEMPFAIL, "no usable OAuth token%s%s",
+		    c.error[0] != '\0' ? ": " : "", c.error);
+	else
+		rc = 0;
+	cache_free(&c);
+	return rc;
+}
+
+int
+oauth_refresh_now(const struct config *cfg, FILE *out, struct perr *err)
+{
+	char w[160];
+	struct cache c;
+	time_t now = time(NULL);
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	rc = obtain(cfg, OBTAIN_FORCE, NULL, &c, err);
+	if (rc == 0) {
+		when(c.access_expires, now, w, sizeof(w));
+		fprintf(out, "posta: new access token for %s, valid until "
+		    "%s\n", cfg->username, w);
+	}
+	cache_free(&c);
+	return rc;
 }

@@ -46,6 +46,14 @@ int	oauth_note_error(const struct config *cfg, const char *what,
 int	oauth_token(const struct config *cfg, int force, char *buf,
 	    size_t cap, struct perr *err);
 
+/*
+ * The upstream refused the token refused: a different valid one into
+ * buf, from the cache when another process renewed it already, else
+ * from the endpoint. 0, or -1 with err as for oauth_token().
+ */
+int	oauth_token_renew(const struct config *cfg, const char *refused,
+	    char *buf, size_t cap, struct perr *err);
+
 /* --oauth-status: grant, expiry, refresh-token age, last error; never tokens. */
 int	oauth_status(const struct config *cfg, FILE *out, struct perr *err);
 
