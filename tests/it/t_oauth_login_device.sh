@@ -71,8 +71,10 @@ ob_leaks "$T/out" "$T/err" "$T/status" "$T/posta.log"
 # and the token works: one message through the Microsoft-like server
 send_one login-device@dest.test || fail "send after login: $(cat "$T/send.err")"
 [ "$(ls "$OB_MAIL" | grep -c '\.eml$')" -eq 1 ] || fail "the bed has no message"
-grep -qx "$OB_USER" "$OB_MAIL"/*.env || fail "not sent as $OB_USER"
-grep -qx XOAUTH2 "$OB_MAIL"/*.env || fail "not sent with XOAUTH2"
+grep -qx "user $OB_USER" "$OB_MAIL"/*.env || fail "not sent as $OB_USER"
+grep -qx "mech XOAUTH2" "$OB_MAIL"/*.env || fail "not sent with XOAUTH2"
+grep -qx "grant device_code" "$OB_MAIL"/*.env ||
+    fail "not sent with the token of the login: $(cat "$OB_MAIL"/*.env)"
 ob_leaks "$T/send.err" "$T/posta.log"
 
 # the code expires before anyone signs in: posta stops at expires_in

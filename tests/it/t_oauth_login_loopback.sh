@@ -96,7 +96,9 @@ grep -qF -- "$rt" "$CACHE" || fail "the cache does not hold the refresh token"
 ob_leaks "$T/out" "$T/err" "$T/status" "$T/posta.log"
 send_one login-loopback@dest.test || fail "send after login: $(cat "$T/send.err")"
 [ "$(ls "$OB_MAIL" | grep -c '\.eml$')" -eq 1 ] || fail "the bed has no message"
-grep -qx "$OB_USER" "$OB_MAIL"/*.env || fail "not sent as $OB_USER"
+grep -qx "user $OB_USER" "$OB_MAIL"/*.env || fail "not sent as $OB_USER"
+grep -qx "grant authorization_code" "$OB_MAIL"/*.env ||
+    fail "not sent with the token of the login: $(cat "$OB_MAIL"/*.env)"
 ob_leaks "$T/send.err" "$T/posta.log"
 
 # a redirect with another state: refused, nothing exchanged, no cache
