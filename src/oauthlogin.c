@@ -932,7 +932,7 @@ oauthlogin_loopback(const struct config *cfg, int port, FILE *out,
 	struct oauthlogin_redirect *r = NULL;
 	struct oauthlogin_authreq req = { 0 };
 	struct buf url;
-	char verifier[64], challenge[64], state[32];
+	char verifier[64], challenge[64], state[32], host[256];
 	int lfd = -1, rc = -1, wait;
 
 	buf_init(&url, LOGIN_MAX_URL);
@@ -973,11 +973,13 @@ oauthlogin_loopback(const struct config *cfg, int port, FILE *out,
 		goto out;
 	}
 	wait = test_loopback_wait > 0 ? test_loopback_wait : LOOPBACK_WAIT;
-	fprintf(out, "To let posta send mail, open this URL in a browser on "
-	    "a computer whose\n127.0.0.1:%d reaches this host's (for "
-	    "example through ssh -L %d:127.0.0.1:%d):\n\n    %s\n\n"
-	    "Waiting for the redirect (at most %d minutes)...\n", port, port,
-	    port, buf_str(&url), (wait + 59) / 60);
+	host_name(host, sizeof(host));
+	fprintf(out, "To let posta send mail, open this URL in a browser:\n\n"
+	    "    %s\n\nThe browser is sent back to http://127.0.0.1:%d/, "
+	    "where posta listens on\nthis host; from another computer, "
+	    "forward the port first:\n\n    ssh -L %d:127.0.0.1:%d %s\n\n"
+	    "Waiting for the redirect (at most %d minutes)...\n",
+	    buf_str(&url), port, port, port, host, (wait + 59) / 60);
 	(void)fflush(out);
 	if (oauthlogin_wait_redirect(lfd, state, mono_now() + wait, r,
 	    err) == -1)
