@@ -71,14 +71,12 @@
 #define MAX_LOST_POLLS	3	/* device-flow polls lost in a row */
 #define MAX_INTERVAL	300	/* seconds between polls, at most */
 
-static int	test_loopback_wait, test_conn_wait, test_slow_down;
+static int	test_conn_wait;
 
 void
-oauthlogin_test_waits(int loopback_wait, int conn_wait, int slow_down)
+oauthlogin_test_conn_wait(int secs)
 {
-	test_loopback_wait = loopback_wait;
-	test_conn_wait = conn_wait;
-	test_slow_down = slow_down;
+	test_conn_wait = secs;
 }
 
 int
@@ -625,10 +623,11 @@ oauthlogin_devcode_reply(int status, const char *body, size_t len,
 		f[4].str = NULL;
 	}
 	f[0].str = f[1].str = uri->str = NULL;
-	d->expires_in = f[5].found && f[5].num > 0 ? (long)(f[5].num > 3600 ?
-	    3600 : f[5].num) : 900;
-	d->interval = f[6].found && f[6].num > 0 ? (long)(f[6].num > MAX_INTERVAL ?
-	    MAX_INTERVAL : f[6].num) : DEFAULT_INTERVAL;
+	d->expires_in = f[5].found && f[5].num > 0 ?
+	    (long)(f[5].num > 3600 ? 3600 : f[5].num) : 900;
+	d->interval = f[6].found && f[6].num > 0 ?
+	    (long)(f[6].num > MAX_INTERVAL ? MAX_INTERVAL : f[6].num) :
+	    DEFAULT_INTERVAL;
 	rc = 0;
 out:
 	json_fields_free(f, nitems(f));
@@ -776,7 +775,7 @@ oauthlogin_device(const struct config *cfg, FILE *out, struct perr *err)
 	struct buf form;
 	struct perr e2 = { 0 };
 	double deadline, next;
-	long interval, step;
+	long interval;
 	int rc = -1, lost = 0;
 
 	http_response_init(&resp);
@@ -806,7 +805,6 @@ oauthlogin_device(const struct config *cfg, FILE *out, struct perr *err)
 	}
 	deadline = mono_now() + (double)d.expires_in;
 	interval = d.interval;
-	step = test_slow_down > 0 ? test_slow_down : SLOW_DOWN;
 	instructions(out, &d);
 
 	for (;;) {
@@ -842,7 +840,7 @@ oauthlogin_device(const struct config *cfg, FILE *out, struct perr *err)
 		case LOGIN_SLOW_DOWN:
 			lost = 0;
 			if (interval < MAX_INTERVAL)
-				interval += step;
+				interval += SLOW_DOWN;
 			break;
 		case LOGIN_RETRY:
 			if (++lost < MAX_LOST_POLLS)
@@ -933,7 +931,7 @@ oauthlogin_loopback(const struct config *cfg, int port, FILE *out,
 	struct oauthlogin_authreq req = { 0 };
 	struct buf url;
 	char verifier[64], challenge[64], state[32], host[256];
-	int lfd = -1, rc = -1, wait;
+	int lfd = -1, rc = -1;
 
 	buf_init(&url, LOGIN_MAX_URL);
 	memset(verifier, 0, sizeof(verifier));
@@ -972,17 +970,16 @@ oauthlogin_loopback(const struct config *cfg, int port, FILE *out,
 		    strerror(errno));
 		goto out;
 	}
-	wait = test_loopback_wait > 0 ? test_loopback_wait : LOOPBACK_WAIT;
 	host_name(host, sizeof(host));
 	fprintf(out, "To let posta send mail, open this URL in a browser:\n\n"
 	    "    %s\n\nThe browser is sent back to http://127.0.0.1:%d/, "
 	    "where posta listens on\nthis host; from another computer, "
 	    "forward the port first:\n\n    ssh -L %d:127.0.0.1:%d %s\n\n"
 	    "Waiting for the redirect (at most %d minutes)...\n",
-	    buf_str(&url), port, port, port, host, (wait + 59) / 60);
+	    buf_str(&url), port, port, port, host, LOOPBACK_WAIT / 60);
 	(void)fflush(out);
-	if (oauthlogin_wait_redirect(lfd, state, mono_now() + wait, r,
-	    err) == -1)
+	if (oauthlogin_wait_redirect(lfd, state, mono_now() + LOOPBACK_WAIT,
+	    r, err) == -1)
 		goto out;
 	(void)close(lfd);
 	lfd = -1;

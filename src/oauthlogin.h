@@ -44,7 +44,7 @@ enum oauthlogin_verdict {
 	LOGIN_PENDING,		/* authorization_pending: poll again */
 	LOGIN_SLOW_DOWN,	/* slow_down: poll again, less often */
 	LOGIN_RETRY,		/* 429, 5xx: the endpoint's trouble (err set) */
-	LOGIN_FAIL		/* anything else: err says what and what to do */
+	LOGIN_FAIL		/* anything else: err says what to do */
 };
 
 struct oauthlogin_tokens {
@@ -67,7 +67,7 @@ void	oauthlogin_tokens_free(struct oauthlogin_tokens *t);
 struct oauthlogin_devcode {
 	char	*device_code;	/* owned, like the strings below */
 	char	*user_code;
-	char	*uri;		/* verification_uri, or Google's verification_url */
+	char	*uri;		/* verification_uri (Google: verification_url) */
 	char	*uri_complete;	/* NULL when not given */
 	long	 expires_in;	/* seconds, 900 when not given, at most 3600 */
 	long	 interval;	/* seconds, 5 when not given, 1 to 300 */
@@ -92,8 +92,8 @@ struct oauthlogin_authreq {
 	const char	*scope;
 	const char	*state;
 	const char	*challenge;	/* S256 */
-	int		 port;		/* redirect_uri http://127.0.0.1:PORT/ */
-	int		 offline;	/* Google: access_type=offline, prompt=consent */
+	int		 port;		/* redirect_uri: http://127.0.0.1:PORT/ */
+	int		 offline;	/* Google: access_type, prompt=consent */
 };
 
 /* The authorization URL into b; -1 with errno E2BIG or ENOMEM. */
@@ -116,7 +116,7 @@ struct oauthlogin_redirect {
 int	oauthlogin_redirect_parse(const char *head, size_t len,
 	    struct oauthlogin_redirect *r);
 
-/* A listening TCP socket on 127.0.0.1:port (0: any free port); the fd, or -1 with err. */
+/* Listen on 127.0.0.1:port (0: any free port); the fd, or -1 with err. */
 int	oauthlogin_listen(int port, struct perr *err);
 
 /* The port a listening socket got. */
@@ -132,10 +132,9 @@ int	oauthlogin_wait_redirect(int lfd, const char *state, double deadline,
 	    struct oauthlogin_redirect *r, struct perr *err);
 
 /*
- * Test hooks: the loopback wait, the time one connection may take to
- * send its request, and the step slow_down adds, in seconds; 0 keeps
- * the default (600, 10, 5).
+ * Test hook: the seconds one connection to the listener may take to
+ * send its request (0: the default, 10).
  */
-void	oauthlogin_test_waits(int loopback_wait, int conn_wait, int slow_down);
+void	oauthlogin_test_conn_wait(int secs);
 
 #endif /* POSTA_OAUTHLOGIN_H */

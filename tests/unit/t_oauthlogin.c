@@ -198,7 +198,7 @@ test_listener(void)
 	double t0;
 	int lfd, port, c1, c2, lfd2;
 
-	oauthlogin_test_waits(0, 1, 0);
+	oauthlogin_test_conn_wait(1);
 	lfd = oauthlogin_listen(0, &err);
 	ok(lfd != -1, "listening on a free port");
 	port = oauthlogin_port(lfd);
@@ -268,7 +268,7 @@ test_listener(void)
 
 	ok(oauthlogin_listen(70000, &err) == -1 && err.code == EX_USAGE,
 	    "a port out of range: %s", err.msg);
-	oauthlogin_test_waits(0, 0, 0);
+	oauthlogin_test_conn_wait(0);
 }
 
 static void
