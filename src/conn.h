@@ -54,7 +54,7 @@ ssize_t	conn_getline(struct conn *c, char *buf, size_t cap, struct perr *err);
  */
 ssize_t	conn_read(struct conn *c, void *buf, size_t len, struct perr *err);
 
-/* Seconds for each later wait (TLS handshake, reads, writes); <= 0: the default. */
+/* Seconds for each later wait (handshake, reads, writes); <= 0: the default. */
 void	conn_set_timeout(struct conn *c, int timeout);
 
 /* Queue bytes; they go out when the buffer fills or before the next read. */

@@ -92,7 +92,8 @@ http_url_parse(const char *url, struct http_url *u, struct perr *err)
 		return perr_set(err, EX_CONFIG, "URL longer than %d bytes",
 		    HTTP_MAX_URL - 1);
 	for (i = 0; i < n; i++)
-		if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7f)
+		if ((unsigned char)url[i] <= 0x20 ||
+		    (unsigned char)url[i] >= 0x7f)
 			return perr_set(err, EX_CONFIG, "URL: space, control "
 			    "or non-ASCII character at offset %zu", i);
 	if (strncasecmp(url, "https://", 8) != 0)
@@ -112,12 +113,14 @@ http_url_parse(const char *url, struct http_url *u, struct perr *err)
 			return perr_set(err, EX_CONFIG, "URL: unterminated [");
 		n = (size_t)(hend - auth - 1);
 		if (n >= sizeof(u->host))
-			return perr_set(err, EX_CONFIG, "URL: bad IPv6 address");
+			return perr_set(err, EX_CONFIG,
+			    "URL: bad IPv6 address");
 		memcpy(u->host, auth + 1, n);
 		u->host[n] = '\0';
 		/* zone ids (%25) and IPvFuture are refused here too */
 		if (inet_pton(AF_INET6, u->host, a6) != 1)
-			return perr_set(err, EX_CONFIG, "URL: bad IPv6 address");
+			return perr_set(err, EX_CONFIG,
+			    "URL: bad IPv6 address");
 		p = hend + 1;
 	} else {
 		hend = auth + strcspn(auth, ":/?");
@@ -125,9 +128,11 @@ http_url_parse(const char *url, struct http_url *u, struct perr *err)
 		if (n == 0)
 			return perr_set(err, EX_CONFIG, "URL: no host");
 		if (n >= sizeof(u->host))
-			return perr_set(err, EX_CONFIG, "URL: host name too long");
+			return perr_set(err, EX_CONFIG,
+			    "URL: host name too long");
 		for (i = 0; i < n; i++)
-			if (!is_digit(auth[i]) && strchr("-._", auth[i]) == NULL &&
+			if (!is_digit(auth[i]) &&
+			    strchr("-._", auth[i]) == NULL &&
 			    !(auth[i] >= 'a' && auth[i] <= 'z') &&
 			    !(auth[i] >= 'A' && auth[i] <= 'Z'))
 				return perr_set(err, EX_CONFIG,
@@ -144,7 +149,8 @@ http_url_parse(const char *url, struct http_url *u, struct perr *err)
 		port = 0;
 		for (p++; p < aend; p++) {
 			if (!is_digit(*p))
-				return perr_set(err, EX_CONFIG, "URL: bad port");
+				return perr_set(err, EX_CONFIG,
+				    "URL: bad port");
 			port = port * 10 + (*p - '0');
 		}
 		if (port < 1 || port > 65535)
@@ -287,7 +293,7 @@ hp_status(struct http_parser *p, const char *s, size_t len, struct perr *err)
 	code = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
 	if (code < 100 || code > 599)
 		return hp_fail(p, err, EX_PROTOCOL, "bad status code");
-	/* nothing was asked to switch protocols; a 101 would hijack the stream */
+	/* we asked for no protocol switch; a 101 would hijack the stream */
 	if (code == 101)
 		return hp_fail(p, err, EX_PROTOCOL, "unexpected 101");
 	p->interim = code < 200;
@@ -364,12 +370,13 @@ hp_field(struct http_parser *p, const char *s, size_t len, int trailer,
 	} else if (namelen == 17 &&
 	    strncasecmp(s, "Transfer-Encoding", 17) == 0) {
 		/* we send no TE header: chunked, once, is all we may get */
-		if (p->chunked || v_len != 7 || strncasecmp(v, "chunked", 7) != 0)
+		if (p->chunked || v_len != 7 ||
+		    strncasecmp(v, "chunked", 7) != 0)
 			return hp_fail(p, err, EX_PROTOCOL,
 			    "unsupported Transfer-Encoding");
 		p->chunked = 1;
 	} else if (namelen == 11 && strncasecmp(s, "Retry-After", 11) == 0) {
-		/* delta-seconds only; an HTTP-date is left to the caller's back-off */
+		/* delta-seconds only; a date is left to the caller */
 		if (decimal(v, v_len, 1000000000, &n) == 0)
 			p->resp->retry_after = (long)n;
 	}
@@ -576,6 +583,11 @@ http_parser_eof(struct http_parser *p, struct perr *err)
 {
 	switch (p->state) {
 	case HP_CLOSE:
+		/*
+		 * tls.c accepts a close without close_notify (SMTP servers
+		 * need that), so such a body may have been cut short: the
+		 * strict JSON reader refuses an unterminated document.
+		 */
 		p->state = HP_DONE;
 		return 1;
 	case HP_DONE:
@@ -591,7 +603,7 @@ http_parser_eof(struct http_parser *p, struct perr *err)
 	}
 }
 
-/* Seconds left before deadline, rounded up so no wait ends early; 0 when past. */
+/* Seconds left before deadline, rounded up (no wait ends early); 0: none. */
 static int
 time_left(double deadline)
 {
@@ -600,6 +612,18 @@ time_left(double deadline)
 	if (left <= 0)
 		return 0;
 	return left > INT_MAX - 1 ? INT_MAX : (int)left + 1;
+}
+
+/* Give c the time left before deadline for its next waits; -1 when none is. */
+static int
+http_step(struct conn *c, double deadline)
+{
+	int left = time_left(deadline);
+
+	if (left == 0)
+		return -1;
+	conn_set_timeout(c, left);
+	return 0;
 }
 
 /* The request head: no secret goes in it except the Authorization value. */
@@ -653,7 +677,7 @@ http_post_form(const struct http_request *req, struct http_response *resp,
 	char rbuf[8192];
 	double deadline;
 	ssize_t n;
-	int r = 0, rc = -1, timeout;
+	int r = 0, rc = -1, opened = 0, timeout;
 
 	http_response_init(resp);
 	buf_init(&head, HTTP_MAX_FORM);
@@ -675,19 +699,18 @@ http_post_form(const struct http_request *req, struct http_response *resp,
 		perr_set(err, EX_OSERR, "HTTP: out of memory");
 		goto out;
 	}
-	c->fd = -1;
 	http_trace(req, &u, "POST");
 
+	/* each address conn_open() tries may take the whole timeout */
 	if (conn_open(c, u.host, u.port, timeout, &e) == -1)
 		goto out;
+	opened = 1;
 	tp.servername = u.host;
 	tp.ca_file = req->ca_file;
 	tp.pin = NULL;
-	conn_set_timeout(c, time_left(deadline));
-	if (time_left(deadline) == 0 || conn_start_tls(c, &tp, &e) == -1)
+	if (http_step(c, deadline) == -1 || conn_start_tls(c, &tp, &e) == -1)
 		goto out;
-	conn_set_timeout(c, time_left(deadline));
-	if (time_left(deadline) == 0 ||
+	if (http_step(c, deadline) == -1 ||
 	    conn_write(c, head.data, head.len, &e) == -1 ||
 	    conn_write(c, req->form->data, req->form->len, &e) == -1)
 		goto out;
@@ -695,8 +718,7 @@ http_post_form(const struct http_request *req, struct http_response *resp,
 	http_parser_init(hp, resp);
 	for (;;) {
 		/* one deadline for everything: a trickling server is cut off */
-		conn_set_timeout(c, time_left(deadline));
-		if (time_left(deadline) == 0)
+		if (http_step(c, deadline) == -1)
 			goto out;
 		n = conn_read(c, rbuf, sizeof(rbuf), &e);
 		if (n == -1)
@@ -719,7 +741,8 @@ out:
 		if (time_left(deadline) == 0)
 			perr_set(err, EX_TEMPFAIL, "https://%s:%d: no complete "
 			    "response within %d s", u.host, u.port, timeout);
-		else if (e.code != 0 && strncmp(e.msg, "HTTP response", 13) == 0)
+		else if (e.code != 0 &&
+		    strncmp(e.msg, "HTTP response", 13) == 0)
 			perr_set(err, e.code, "https://%s:%d: %s", u.host,
 			    u.port, e.msg);
 		else
@@ -727,7 +750,8 @@ out:
 			    e.msg);
 	}
 	if (c != NULL) {
-		conn_close(c);
+		if (opened)
+			conn_close(c);
 		/* its buffers saw the form and the tokens */
 		explicit_bzero(c, sizeof(*c));
 		free(c);

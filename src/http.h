@@ -15,7 +15,7 @@
 #include "posta.h"
 
 struct http_url {
-	char	host[256];		/* name or address; IPv6 without brackets */
+	char	host[256];		/* IPv6 without brackets */
 	int	port;			/* 443 unless given */
 	char	path[HTTP_MAX_URL];	/* path and query, starting with '/' */
 };
@@ -42,7 +42,7 @@ int	http_form_add(struct buf *form, const char *name, const char *value);
 struct http_response {
 	int		 status;	/* 200; 0 until the status line came */
 	long		 retry_after;	/* Retry-After in seconds, or -1 */
-	struct buf	 body;		/* at most HTTP_MAX_BODY bytes; may hold tokens */
+	struct buf	 body;		/* may hold tokens */
 };
 
 /* Start empty; free wipes the body, which may hold tokens. */
@@ -64,9 +64,9 @@ struct http_parser {
 	int			 chunked;
 	int			 has_length;
 	size_t			 length;	/* Content-Length */
-	size_t			 left;		/* bytes of the body or chunk to come */
-	size_t			 headbytes;	/* status and header lines so far */
-	size_t			 framebytes;	/* chunk lines and trailers so far */
+	size_t			 left;		/* body or chunk bytes due */
+	size_t			 headbytes;	/* status and header lines */
+	size_t			 framebytes;	/* chunk lines and trailers */
 	size_t			 linelen;
 	struct http_response	*resp;
 	char			 line[HTTP_MAX_LINE];
@@ -84,21 +84,23 @@ void	http_parser_init(struct http_parser *p, struct http_response *r);
 int	http_parser_feed(struct http_parser *p, const void *data, size_t len,
 	    struct perr *err);
 
-/* The peer closed: 1 when that ends the response, else -1 with err (EX_TEMPFAIL). */
+/* The peer closed: 1 when that ends the response, else -1 (EX_TEMPFAIL). */
 int	http_parser_eof(struct http_parser *p, struct perr *err);
 
 struct http_request {
 	const char		*url;		/* https:// only */
-	const char		*ca_file;	/* PEM trust; NULL: the system store */
-	const char		*authorization;	/* Authorization value, or NULL; secret */
+	const char		*ca_file;	/* NULL: the system store */
+	const char		*authorization;	/* value or NULL; secret */
 	const struct buf	*form;		/* the body; secret */
-	int			 timeout;	/* seconds for the whole exchange */
-	int			 verbose;	/* method, URL path and status on stderr */
+	int			 timeout;	/* seconds for all of it */
+	int			 verbose;	/* URL path, status on stderr */
 };
 
 /*
  * POST req->form to req->url over TLS (chain and host name verified,
- * SNI) and read the whole response, all within req->timeout seconds.
+ * SNI) and read the whole response, all within req->timeout seconds
+ * (except that each address of a name gets up to that long to connect).
+ * Redirects are not followed: a 3xx is returned like any status.
  * Returns 0 with resp filled in, whatever the status (judging it is the
  * caller's job), or -1 with err: EX_CONFIG (URL, ca_file), EX_NOHOST,
  * EX_TEMPFAIL (network, TLS, timeout, truncated response), EX_PROTOCOL

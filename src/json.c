@@ -328,12 +328,13 @@ jp_take(struct jp *j, struct json_field *f)
 			return jp_bad(j, at, f, "too long");
 		/* measured first: one exact allocation, no copies to wipe */
 		if ((f->str = malloc(s.len + 1)) == NULL)
-			return perr_set(j->err, EX_OSERR, "JSON: out of memory");
+			return perr_set(j->err, EX_OSERR,
+			    "JSON: out of memory");
 		s.buf = f->str;
 		s.cap = s.len;
 		s.len = 0;
 		j->p = at;
-		(void)jp_string(j, &s);		/* cannot fail the second time */
+		(void)jp_string(j, &s);		/* it passed the first time */
 		f->str[s.len] = '\0';
 		f->len = s.len;
 		f->found = 1;

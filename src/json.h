@@ -13,7 +13,7 @@
 
 enum json_kind {
 	JSON_STR,		/* a string, unescaped to UTF-8 */
-	JSON_INT		/* an integer, or a string holding one ("3600") */
+	JSON_INT		/* an integer, or a string of one ("3600") */
 };
 
 /*
@@ -24,9 +24,9 @@ enum json_kind {
 struct json_field {
 	const char	*name;	/* in: member name, compared exactly */
 	enum json_kind	 kind;	/* in */
-	size_t		 max;	/* in, JSON_STR: longest value in bytes; 0: JSON_MAX_STRING */
+	size_t		 max;	/* in, JSON_STR: bytes; 0: JSON_MAX_STRING */
 	int		 found;	/* out: 1 when present and not null */
-	char		*str;	/* out, JSON_STR: owned, NUL-terminated, no NUL inside */
+	char		*str;	/* out, JSON_STR: owned, no NUL inside */
 	size_t		 len;	/* out, JSON_STR: strlen(str) */
 	long long	 num;	/* out, JSON_INT */
 };
