@@ -64,6 +64,7 @@ ob_kill() {
 ob_start() {
 	ob_launch "$T/ob" "$@" || fail "the OAuth test bed did not start"
 	FAULT_PIDS="$FAULT_PIDS $OB_PID"
+	# shellcheck source=/dev/null
 	. "$T/ob/oauthbed.env"
 }
 ob_stop() { [ -n "${OB_PID:-}" ] && ob_kill "$OB_PID"; OB_PID=""; }
