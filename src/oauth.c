@@ -469,19 +469,30 @@ out:
 
 /* ---- the lock ---- */
 
-/* The default cache lives in <spool>/oauth/, made on first use. */
+/*
+ * The default cache lives in <spool>/oauth/, made on first use with
+ * what is missing above it (--oauth-import may come before any mail).
+ */
 static int
 make_dir(const char *path, struct perr *err)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], *p, c;
 
 	if (dir_of(path, dir, sizeof(dir)) == -1)
 		return perr_set(err, EX_CONFIG, "OAuth cache %s: bad path",
 		    path);
-	if (mkdir(dir, 0770) == -1 && errno != EEXIST)
-		return perr_set(err, errno == EACCES ? EX_NOPERM :
-		    EX_CANTCREAT, "OAuth cache directory %s: %s", dir,
-		    strerror(errno));
+	for (p = dir + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		c = *p;
+		*p = '\0';
+		if (mkdir(dir, 0770) == -1 && errno != EEXIST)
+			return perr_set(err, errno == EACCES ? EX_NOPERM :
+			    EX_CANTCREAT, "OAuth cache directory %s: %s", dir,
+			    strerror(errno));
+		if ((*p = c) == '\0')
+			break;
+	}
 	return 0;
 }
 
@@ -490,7 +501,7 @@ make_dir(const char *path, struct perr *err)
  * one token request (its HTTP exchange is bounded by the timeout).
  */
 static int
-lock_take(const struct config *cfg, struct perr *err)
+lock_take(const struct config *cfg, int *waited, struct perr *err)
 {
 	struct timespec tick = { 0, 20 * 1000 * 1000 };
 	char path[PATH_MAX];
@@ -505,7 +516,9 @@ lock_take(const struct config *cfg, struct perr *err)
 		return -1;
 	deadline = mono_now() + 2.0 * (cfg->timeout > 0 ? cfg->timeout :
 	    DEFAULT_TIMEOUT) + 5;
+	*waited = 0;
 	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		*waited = 1;
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			perr_set(err, EX_TEMPFAIL, "OAuth cache lock %s: %s",
 			    path, strerror(errno));
@@ -826,6 +839,16 @@ advice(const struct config *cfg, const char *error, int *code)
 	return "the mail stays queued and is tried again later";
 }
 
+/* The exit code a remembered error stands for. */
+static int
+kind_code(const struct config *cfg, const char *kind)
+{
+	int code;
+
+	(void)advice(cfg, kind, &code);
+	return code;
+}
+
 static void
 note(struct cache *c, const char *kind, time_t now, const char *msg)
 {
@@ -1008,40 +1031,47 @@ obtain(const struct config *cfg, enum obtain how, const char *refused,
 {
 	char hex[HEX_LEN + 1], conf[HEX_LEN + 1];
 	time_t now = time(NULL), started = now;
-	int fd = -1, rc = -1;
+	int fd = -1, rc = -1, waited;
 
 	if (how == OBTAIN_DUE && cache_read(cfg, c, err) == 0 &&
 	    usable(cfg, c, now))
 		return 0;
 	cache_free(c);
 	perr_clear(err);
-	if ((fd = lock_take(cfg, err)) == -1)
+	if ((fd = lock_take(cfg, &waited, err)) == -1)
 		return -1;
 	if (cache_read(cfg, c, err) == -1)
 		goto out;
 	now = time(NULL);
 	fingerprint(cfg, conf);
-	if (strcmp(conf, c->conf) != 0 && c->conf[0] != '\0') {
+	if (strcmp(conf, c->conf) != 0) {
 		/* new settings: the old token may belong to another client */
 		(void)set_token(&c->access, NULL);
+		memcpy(c->conf, conf, sizeof(c->conf));
 		c->dirty = 1;
+		/* and an invalid_grant of the old ones may not hold */
+		c->error_kind[0] = '\0';
 	}
 	if (how == OBTAIN_DUE && usable(cfg, c, now)) {
 		rc = 0;
 		goto out;
 	}
-	if (how == OBTAIN_RENEW && usable(cfg, c, now)) {
+	if (how == OBTAIN_RENEW && c->access != NULL) {
 		hex_sha256(c->access, strlen(c->access), hex);
-		if (strcmp(hex, refused) != 0) {
+		if (strcmp(hex, refused) != 0 && usable(cfg, c, now)) {
 			rc = 0;		/* another process has renewed it */
 			goto out;
 		}
+		if (strcmp(hex, refused) == 0) {
+			/* known bad: never offered again, even if this fails */
+			(void)set_token(&c->access, NULL);
+			c->dirty = 1;
+		}
 	}
 	/* a request ended while this process waited: take its outcome */
-	if (how != OBTAIN_FORCE && c->error[0] != '\0' &&
+	if (how != OBTAIN_FORCE && waited && c->error[0] != '\0' &&
 	    c->error_time >= started && strcmp(conf, c->conf) == 0) {
-		perr_set(err, strcmp(c->error_kind, "invalid_grant") == 0 ?
-		    EX_NOPERM : EX_TEMPFAIL, "%s", c->error);
+		perr_set(err, kind_code(cfg, c->error_kind), "%s", c->error);
 		goto out;
 	}
 	if (seed_check(cfg, c, now, err) == -1)
@@ -1051,8 +1081,6 @@ obtain(const struct config *cfg, enum obtain how, const char *refused,
 	rc = grant(cfg, c, err);
 out:
 	if (c->dirty) {
-		if (c->conf[0] == '\0')
-			fingerprint(cfg, c->conf);
 		if (cache_write(cfg, c, err) == -1)
 			rc = -1;
 		c->dirty = 0;
@@ -1114,7 +1142,7 @@ oauth_store(const struct config *cfg, const char *refresh,
 {
 	struct cache c;
 	time_t now = time(NULL);
-	int fd, rc = -1;
+	int fd, rc = -1, waited;
 
 	if (refresh == NULL || !token_ok(refresh, strlen(refresh)) ||
 	    (access != NULL && !token_ok(access, strlen(access))))
@@ -1122,7 +1150,7 @@ oauth_store(const struct config *cfg, const char *refresh,
 		    "longer than %d octets, or with blanks or control "
 		    "characters)", MAX_SECRET);
 	memset(&c, 0, sizeof(c));
-	if ((fd = lock_take(cfg, err)) == -1)
+	if ((fd = lock_take(cfg, &waited, err)) == -1)
 		return -1;
 	/* a damaged or foreign cache is replaced: this is a new start */
 	if (cache_read(cfg, &c, err) == -1) {
@@ -1157,10 +1185,10 @@ oauth_note_error(const struct config *cfg, const char *what,
     struct perr *err)
 {
 	struct cache c;
-	int fd, rc = -1;
+	int fd, rc = -1, waited;
 
 	memset(&c, 0, sizeof(c));
-	if ((fd = lock_take(cfg, err)) == -1)
+	if ((fd = lock_take(cfg, &waited, err)) == -1)
 		return -1;
 	if (cache_read(cfg, &c, err) == -1)
 		goto out;
@@ -1246,10 +1274,10 @@ when(time_t t, time_t now, char *buf, size_t cap)
 	char at[64], d[32];
 
 	fmt_time(t, at, sizeof(at));
-	fmt_duration(t >= now ? (long)(t - now) : (long)(now - t), d,
+	fmt_duration(t > now ? (long)(t - now) : (long)(now - t), d,
 	    sizeof(d));
-	(void)snprintf(buf, cap, "%s (%s%s%s)", at, t >= now ? "in " : "", d,
-	    t >= now ? "" : " ago");
+	(void)snprintf(buf, cap, "%s (%s%s%s)", at, t > now ? "in " : "", d,
+	    t > now ? "" : " ago");
 }
 
 int
@@ -1306,10 +1334,8 @@ oauth_status(const struct config *cfg, FILE *out, struct perr *err)
 		perr_set(err, EX_IOERR, "writing the status: %s",
 		    strerror(errno));
 	else if (!ok)
-		perr_set(err, c.error[0] != '\0' &&
-		    strcmp(c.error_kind, "invalid_grant") == 0 ? EX_NOPERM :
-		    c.refresh == NULL && o->grant == GRANT_REFRESH_TOKEN ?
-		    EX_CONFIG : EX_TEMPFAIL, "no usable OAuth token%s%s",
+		perr_set(err, c.error[0] != '\0' ? kind_code(cfg,
+		    c.error_kind) : EX_CONFIG, "no usable OAuth token%s%s",
 		    c.error[0] != '\0' ? ": " : "", c.error);
 	else
 		rc = 0;
