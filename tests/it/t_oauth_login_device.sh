@@ -8,6 +8,7 @@
 # Google refusing device codes for Gmail.
 . "$(dirname "$0")/../lib/common.sh"
 . "$LIB/oauthbed.sh"
+. "$LIB/oauthconf.sh"
 . "$LIB/oauthlogin.sh"
 
 ob_start --set device_approve=manual --set device_interval=1
@@ -69,13 +70,14 @@ grep -qF -- "$rt" "$CACHE" || fail "the cache does not hold the refresh token"
 ob_leaks "$T/out" "$T/err" "$T/status" "$T/posta.log"
 
 # and the token works: one message through the Microsoft-like server
-send_one login-device@dest.test || fail "send after login: $(cat "$T/send.err")"
+osend "$conf" login-device@dest.test -odi
+[ "$OST" -eq 0 ] || fail "send after login: exit $OST: $(cat "$T/err")"
 [ "$(ls "$OB_MAIL" | grep -c '\.eml$')" -eq 1 ] || fail "the bed has no message"
 grep -qx "user $OB_USER" "$OB_MAIL"/*.env || fail "not sent as $OB_USER"
 grep -qx "mech XOAUTH2" "$OB_MAIL"/*.env || fail "not sent with XOAUTH2"
 grep -qx "grant device_code" "$OB_MAIL"/*.env ||
     fail "not sent with the token of the login: $(cat "$OB_MAIL"/*.env)"
-ob_leaks "$T/send.err" "$T/posta.log"
+ob_leaks "$T/err" "$T/posta.log"
 
 # the code expires before anyone signs in: posta stops at expires_in
 rm -f "$CACHE"

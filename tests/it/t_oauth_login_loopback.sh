@@ -10,6 +10,7 @@
 # denial and a port in use are refused.
 . "$(dirname "$0")/../lib/common.sh"
 . "$LIB/oauthbed.sh"
+. "$LIB/oauthconf.sh"
 . "$LIB/oauthlogin.sh"
 
 ob_start
@@ -94,12 +95,13 @@ grep -qF -- "$rt" "$CACHE" || fail "the cache does not hold the refresh token"
 "$POSTA" -C "$conf" --oauth-status >"$T/status" 2>&1 ||
     fail "--oauth-status: $(cat "$T/status")"
 ob_leaks "$T/out" "$T/err" "$T/status" "$T/posta.log"
-send_one login-loopback@dest.test || fail "send after login: $(cat "$T/send.err")"
+osend "$conf" login-loopback@dest.test -odi
+[ "$OST" -eq 0 ] || fail "send after login: exit $OST: $(cat "$T/err")"
 [ "$(ls "$OB_MAIL" | grep -c '\.eml$')" -eq 1 ] || fail "the bed has no message"
 grep -qx "user $OB_USER" "$OB_MAIL"/*.env || fail "not sent as $OB_USER"
 grep -qx "grant authorization_code" "$OB_MAIL"/*.env ||
     fail "not sent with the token of the login: $(cat "$OB_MAIL"/*.env)"
-ob_leaks "$T/send.err" "$T/posta.log"
+ob_leaks "$T/err" "$T/posta.log"
 
 # a redirect with another state: refused, nothing exchanged, no cache
 rm -f "$CACHE"

@@ -1,43 +1,24 @@
 # Helpers of the --oauth-login tests (tests/it/t_oauth_login*.sh), sourced
-# after common.sh and oauthbed.sh, with the bed started (OB_* set). sh.
+# after common.sh, oauthbed.sh and oauthconf.sh, with the bed started
+# (OB_* set). sh.
 
 # The token cache of the configurations below.
 CACHE=$T/cache/login.json
 
-# login_conf microsoft|google [extra [oauth] lines]: a configuration for
-# the bed's SMTP server of that profile and its endpoints, with the cache
-# CACHE. Prints the path.
+# login_conf microsoft|google: oauthconf.sh's refresh_token configuration
+# for that profile, with the device and authorization endpoints and the
+# cache CACHE. Prints the path.
 login_conf() {
-	prof=$1; shift
-	mkdir -p "$T/cache" && chmod 700 "$T/cache"
-	{
-		if [ "$prof" = microsoft ]; then
-			printf '[upstream]\nhost = %s\nport = %s\ntls = starttls\n' \
-			    "$OB_HOST" "$OB_SMTP_MS_PORT"
-		else
-			printf '[upstream]\nhost = %s\nport = %s\ntls = implicit\n' \
-			    "$OB_HOST" "$OB_SMTPS_GOOGLE_PORT"
-		fi
-		printf 'username = %s\nauth = xoauth2\nca_file = %s\ntimeout = 10\n' \
-		    "$OB_USER" "$OB_CA"
-		printf '[oauth]\nprovider = %s\nclient_id = %s\nca_file = %s\n' \
-		    "$prof" "$OB_CLIENT_ID" "$OB_CA"
-		printf 'cache = %s\n' "$CACHE"
-		if [ "$prof" = microsoft ]; then
-			printf 'tenant = %s\ntoken_url = %s\ndevice_url = %s\nauth_url = %s\n' \
-			    "$OB_TENANT" "$OB_MS_TOKEN_URL" "$OB_MS_DEVICE_URL" \
-			    "$OB_MS_AUTH_URL"
-		else
-			# Google wants the secret of its Desktop clients
-			printf 'client_secret = %s\ntoken_url = %s\ndevice_url = %s\nauth_url = %s\n' \
-			    "$OB_CLIENT_SECRET" "$OB_GOOGLE_TOKEN_URL" \
-			    "$OB_GOOGLE_DEVICE_URL" "$OB_GOOGLE_AUTH_URL"
-		fi
-		for l in "$@"; do printf '%s\n' "$l"; done
-		conf_tail
-	} >"$T/login.conf"
-	chmod 600 "$T/login.conf"
-	echo "$T/login.conf"
+	mkdir -p "$T/cache" && chmod 700 "$T/cache" || return 1
+	lc_f=$(oconf login "$1" refresh_token) || return 1
+	if [ "$1" = microsoft ]; then
+		lc_dev=$OB_MS_DEVICE_URL lc_auth=$OB_MS_AUTH_URL
+	else
+		lc_dev=$OB_GOOGLE_DEVICE_URL lc_auth=$OB_GOOGLE_AUTH_URL
+	fi
+	sed -i "/^\[oauth\]\$/a device_url = $lc_dev\nauth_url = $lc_auth\ncache = $CACHE" \
+	    "$lc_f" || return 1
+	echo "$lc_f"
 }
 
 # wait_for FILE PATTERN SECONDS: until FILE has a line matching PATTERN.
@@ -83,10 +64,4 @@ import json, sys
 s = json.load(sys.stdin)
 r = [x for x in s["refresh"] if x["state"] == "current" and x["user"] == sys.argv[1]]
 print(max(r, key=lambda x: x["issued"])["token"] if r else "")' "$OB_USER"
-}
-
-# send_one RCPT: one message through the bed's SMTP server, in the foreground.
-send_one() {
-	printf 'Subject: after login\n\nsent with the token of the login\n' |
-	    "$POSTA" -C "$conf" -odi "$1" 2>"$T/send.err"
 }
