@@ -18,11 +18,6 @@ ob_start --set device_interval=1 --set slow_down_step=1
 [ "$(stat -c %a "$OB_KEY_FILE")" = 600 ] || fail "key file mode $(stat -c %a "$OB_KEY_FILE")"
 [ -d "/proc/$OB_PID" ] || fail "OB_PID $OB_PID is not running"
 
-# --- the control interface from the shell ----------------------------------
-assert_eq "$(ob_get counts.token)" 0 "token requests at start"
-ob_ctl set expires_in=3600 >/dev/null || fail "ctl set"
-ob_ctl set no_such_key=1 >/dev/null 2>&1 && fail "ctl set accepted an unknown key"
-
 # --- everything else from Python ---------------------------------------------
 LIB=$LIB T=$T "$PY" - <<'PYEOF' || fail "python self-check failed"
 import base64, hashlib, http.client, http.server, json, os, re, smtplib
@@ -161,6 +156,15 @@ def send(s, rcpt, body):
 
 
 T0 = time.time()
+
+# --- the control interface ---------------------------------------------------
+ok(state()["counts"]["token"] == 0, "token requests at start")
+ok(ctl("set", expires_in=3600)["config"]["expires_in"] == 3600, "ctl set")
+try:
+    ctl("set", no_such_key=1)
+    ok(False, "ctl set accepted an unknown key")
+except urllib.error.HTTPError as e:
+    ok(e.code == 400, "ctl set no_such_key: %s" % e.code)
 
 # --- HTTPS basics ----------------------------------------------------------
 try:
@@ -667,8 +671,9 @@ env=$(sh "$LIB/oauthbed.sh" start "$T/ob2") || fail "oauthbed.sh start"
 assert_eq "$env" "$T/ob2/oauthbed.env" "oauthbed.sh start output"
 pid=$(cat "$T/ob2/pid")
 FAULT_PIDS="$FAULT_PIDS $pid"
-OB_CTL_PORT=$(sed -n 's/^export OB_CTL_PORT=//p' "$env") ob_get counts.token >/dev/null ||
+n=$(OB_CTL_PORT=$(sed -n 's/^export OB_CTL_PORT=//p' "$env") ob_get counts.token) ||
     fail "the second bed does not answer"
+assert_eq "$n" 0 "ob_get on the second bed"
 sh "$LIB/oauthbed.sh" stop "$T/ob2"
 kill -0 "$pid" 2>/dev/null && fail "oauthbed.sh stop left $pid running"
 ob_stop

@@ -13,7 +13,8 @@
 #   sh tests/lib/oauthbed.sh start DIR [--set KEY=VALUE]...   prints DIR/oauthbed.env
 #   sh tests/lib/oauthbed.sh stop DIR
 # With $TB_ENV (the Postfix test bed) set, the bed serves the test bed's
-# certificate (TB_CERT, TB_KEY, CA TB_CA); otherwise it makes its own CA.
+# certificate (TB_CERT, TB_KEY, CA TB_CA), otherwise it makes its own CA,
+# and its RSA keys are made once per run ($TB_DIR/oauthbed-keys).
 
 OB_LIBDIR=${LIB:-$(cd "$(dirname "$0")" && pwd)}
 OB_PY=${PY:-/usr/bin/python3}
@@ -25,6 +26,12 @@ ob_launch() {
 	ob_d=$1; shift
 	mkdir -p "$ob_d" || return 1
 	rm -f "$ob_d/ready"
+	# The service-account RSA keys cost most of the start: one pair per
+	# tests/run, kept in the Postfix test bed's directory.
+	ob_kc=${TB_DIR:+$TB_DIR/oauthbed-keys}
+	if [ -n "$ob_kc" ] && [ -r "$ob_kc/sa-bad.pem" ] && [ ! -e "$ob_d/sa.pem" ]; then
+		cp -p "$ob_kc/sa.pem" "$ob_kc/sa-bad.pem" "$ob_d/"
+	fi
 	if [ -n "${TB_CERT:-}" ] && [ -r "${TB_CERT:-}" ]; then
 		set -- --cert "$TB_CERT" --key "$TB_KEY" --ca "$TB_CA" "$@"
 	fi
@@ -45,6 +52,12 @@ ob_launch() {
 		fi
 		sleep 0.05
 	done
+	if [ -n "$ob_kc" ] && [ ! -e "$ob_kc/sa-bad.pem" ] && mkdir -p "$ob_kc"; then
+		cp -p "$ob_d/sa.pem" "$ob_kc/sa.pem" &&
+		    cp -p "$ob_d/sa-bad.pem" "$ob_kc/sa-bad.pem.$$" &&
+		    mv "$ob_kc/sa-bad.pem.$$" "$ob_kc/sa-bad.pem"
+	fi
+	return 0
 }
 
 # ob_kill PID: TERM, wait at most 5 s, then KILL.
