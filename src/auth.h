@@ -16,7 +16,7 @@ struct auth {
 	enum auth_mech	 mech;
 	const char	*user;		/* borrowed */
 	const char	*secret;	/* borrowed; password or OAuth token */
-	const char	*host;		/* OAUTHBEARER host=, or NULL (borrowed) */
+	const char	*host;		/* OAUTHBEARER host=, NULL (borrowed) */
 	int		 port;		/* OAUTHBEARER port=, or 0 */
 	int		 step;
 	/* SCRAM-SHA-256 (RFC 5802, 7677) state */
@@ -28,8 +28,9 @@ struct auth {
 /*
  * Pick the mechanism: with want != AUTH_AUTO it must be offered;
  * AUTH_AUTO takes the first offered of PLAIN, LOGIN, SCRAM-SHA-256,
- * CRAM-MD5 (never XOAUTH2 or OAUTHBEARER, whose secret is a token). offered is the
- * EHLO AUTH keyword's parameter list ("PLAIN LOGIN"), any case.
+ * CRAM-MD5 (never XOAUTH2 or OAUTHBEARER, whose secret is a token).
+ * offered is the EHLO AUTH keyword's parameter list ("PLAIN LOGIN"),
+ * any case.
  * Returns 0, or -1 with err (EX_UNAVAILABLE) naming what was offered.
  */
 int		 auth_pick(const char *offered, enum auth_mech want,

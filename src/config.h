@@ -77,7 +77,7 @@ struct config {
 
 	/* [oauth] */
 	struct oauth_conf {
-		int	 set;		/* the section is present or env gave a key */
+		int	 set;		/* the [oauth] section is present */
 		enum oauth_provider {
 			OAUTH_GENERIC, OAUTH_MICROSOFT, OAUTH_GOOGLE
 		} provider;
@@ -89,12 +89,12 @@ struct config {
 		char	*client_id;
 		char	*client_secret, *client_secret_file,
 			*client_secret_command;
-		char	*scope;		/* provider/grant default filled in at load */
+		char	*scope;		/* default per provider and grant */
 		char	*token_url, *device_url, *auth_url; /* same */
 		char	*ca_file;	/* NULL: the system trust store */
 		char	*refresh_token_file;
-		char	*key_file;	/* jwt_bearer: service-account JSON key */
-		char	*cache;		/* default: <spooldir>/oauth/<name>.json */
+		char	*key_file;	/* jwt_bearer: the account's JSON key */
+		char	*cache;		/* default: <spooldir>/oauth/<name> */
 		long	 refresh_margin; /* seconds, default 600 */
 	} oauth;
 };

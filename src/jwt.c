@@ -53,7 +53,8 @@ json_member(struct buf *b, const char *name, const char *value, int first)
 		return -1;
 	for (p = (const unsigned char *)value; *p != '\0'; p++) {
 		if (*p == '"' || *p == '\\') {
-			if (buf_addc(b, '\\') == -1 || buf_addc(b, (char)*p) == -1)
+			if (buf_addc(b, '\\') == -1 ||
+			    buf_addc(b, (char)*p) == -1)
 				return -1;
 		} else if (*p < 0x20 || *p == 0x7f) {
 			if (buf_printf(b, "\\u%04x", *p) == -1)

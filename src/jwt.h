@@ -32,7 +32,7 @@ struct jwt_claims {
 int	jwt_assertion(const struct jwt_claims *c, const char *kid,
 	    const char *pem, char *out, size_t cap, struct perr *err);
 
-/* base64url (RFC 4648 5) of len bytes without padding; -1 when it does not fit. */
+/* base64url (RFC 4648 5) of len bytes, no padding; -1: no room. */
 int	jwt_b64url(const void *in, size_t len, char *out, size_t cap);
 
 #endif /* POSTA_JWT_H */

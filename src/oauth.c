@@ -1,27 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * OAuth 2.0 access tokens: the cache file, its lock, and the grants
- * refresh_token, client_credentials and jwt_bearer (RFC 6749, 7523).
- *
- * The cache is one file per configuration, "key value" lines:
- *
- *	posta-oauth-cache 1	the format version, always the first line
- *	conf HEX		SHA-256 of the settings the tokens are for
- *	access TOKEN		with access-obtained T and access-expires T
- *	refresh TOKEN		with refresh-obtained T
- *	seed HEX		SHA-256 of the refresh_token_file last imported
- *	error-kind WORD		the last failure: invalid_grant, http_503...
- *	error-time T		(epoch seconds)
- *	error TEXT		one line, what to do; never a token
- *
- * On disk, and what kill -9 leaves at each point:
- *
- *	CACHE.lock	flock(LOCK_EX) while a refresh runs; holds no data
- *	CACHE.tmp	the next state being written under the lock: a
- *			crash leaves it behind, the next writer unlinks it,
- *			CACHE is still the old state
- *	rename		CACHE.tmp -> CACHE after fsync, then fsync of the
- *			directory: CACHE is old or new, never partial
+ * OAuth 2.0 access tokens: the grants refresh_token, client_credentials
+ * and jwt_bearer (RFC 6749, 7523) and the policy around the cache
+ * (tokcache.h).
  *
  * A token is used without the lock while it is valid for longer than
  * refresh_margin. When it is due, the lock is taken, the cache read
@@ -30,14 +11,11 @@
  * The stored refresh token is never dropped on an error; a rotated one
  * is stored before the new access token is used.
  */
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "buf.h"
 #include "http.h"
@@ -56,16 +33,13 @@
 #include "oauth.h"
 #include "posta.h"
 #include "secret.h"
+#include "tokcache.h"
 #include "util.h"
 
-#define CACHE_MAGIC	"posta-oauth-cache"
-#define CACHE_VERSION	1
-#define CACHE_MAX	(3 * MAX_SECRET + 8192)	/* file size */
 #define QUIET_PERIOD	3600		/* after invalid_grant, seconds */
 #define DEFAULT_EXPIRY	3600		/* when expires_in is missing */
 #define KEY_FILE_MAX	(64 * 1024)	/* service-account JSON key */
 #define DESC_MAX	160		/* endpoint's description, shown */
-#define HEX_LEN		64		/* SHA-256 in hex */
 #define GRANT_JWT	"urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 enum obtain {
@@ -74,88 +48,13 @@ enum obtain {
 	OBTAIN_FORCE		/* --oauth-refresh: now, whatever the state */
 };
 
-struct cache {
-	char	*access;	/* NULL: none */
-	time_t	 access_obtained;
-	time_t	 access_expires;
-	char	*refresh;	/* NULL: none */
-	time_t	 refresh_obtained;
-	char	 conf[HEX_LEN + 1];
-	char	 seed[HEX_LEN + 1];
-	char	 error_kind[32];
-	time_t	 error_time;
-	char	 error[1024];
-	int	 dirty;		/* to be written back */
-};
-
-static void
-cache_free(struct cache *c)
-{
-	if (c->access != NULL) {
-		secret_wipe(c->access, strlen(c->access));
-		free(c->access);
-	}
-	if (c->refresh != NULL) {
-		secret_wipe(c->refresh, strlen(c->refresh));
-		free(c->refresh);
-	}
-	memset(c, 0, sizeof(*c));
-}
-
-/* Replace *field by a copy of s (NULL clears it). */
-static int
-set_token(char **field, const char *s)
-{
-	char *copy = NULL;
-
-	if (s != NULL && (copy = strdup(s)) == NULL)
-		return -1;
-	if (*field != NULL) {
-		secret_wipe(*field, strlen(*field));
-		free(*field);
-	}
-	*field = copy;
-	return 0;
-}
-
-/* RFC 6750 b64token and then some: printable ASCII without blanks. */
-static int
-token_ok(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > MAX_SECRET)
-		return 0;
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
-			return 0;
-	return 1;
-}
-
-static void
-hex_sha256(const void *data, size_t len, char hex[HEX_LEN + 1])
-{
-	static const char digits[] = "0123456789abcdef";
-	unsigned char md[32];
-	unsigned int n = 0;
-	size_t i;
-
-	memset(md, 0, sizeof(md));
-	(void)EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-	for (i = 0; i < sizeof(md); i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 0xf];
-	}
-	hex[HEX_LEN] = '\0';
-}
-
 /*
  * What the tokens are for. A change here (another client, endpoint,
  * scope, mailbox or grant) makes the access token unusable and ends an
  * invalid_grant quiet period.
  */
 static void
-fingerprint(const struct config *cfg, char hex[HEX_LEN + 1])
+fingerprint(const struct config *cfg, char hex[TOKCACHE_HEX + 1])
 {
 	const struct oauth_conf *o = &cfg->oauth;
 	const char *parts[] = { o->token_url, o->client_id, o->scope,
@@ -169,13 +68,23 @@ fingerprint(const struct config *cfg, char hex[HEX_LEN + 1])
 		(void)buf_addc(&b, '\n');
 		(void)buf_adds(&b, parts[i] != NULL ? parts[i] : "");
 	}
-	hex_sha256(buf_str(&b), b.len, hex);
+	tokcache_sha256(buf_str(&b), b.len, hex);
 	buf_free(&b);
+}
+
+/*
+ * Long enough for another process to finish one token request: its
+ * HTTP exchange is bounded by the timeout.
+ */
+static double
+lock_wait(const struct config *cfg)
+{
+	return 2.0 * (cfg->timeout > 0 ? cfg->timeout : DEFAULT_TIMEOUT) + 5;
 }
 
 /* Seconds before expiry at which a token is renewed. */
 static long
-margin(const struct config *cfg, const struct cache *c)
+margin(const struct config *cfg, const struct tokcache *c)
 {
 	long life = (long)(c->access_expires - c->access_obtained);
 	long m = cfg->oauth.refresh_margin;
@@ -187,360 +96,13 @@ margin(const struct config *cfg, const struct cache *c)
 }
 
 static int
-usable(const struct config *cfg, const struct cache *c, time_t now)
+usable(const struct config *cfg, const struct tokcache *c, time_t now)
 {
-	char conf[HEX_LEN + 1];
+	char conf[TOKCACHE_HEX + 1];
 
 	fingerprint(cfg, conf);
 	return c->access != NULL && strcmp(conf, c->conf) == 0 &&
 	    now + margin(cfg, c) < c->access_expires;
-}
-
-/* ---- the file ---- */
-
-static int
-parse_time(const char *v, time_t *out)
-{
-	char *end;
-	long long n;
-
-	errno = 0;
-	n = strtoll(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || n < 0)
-		return -1;
-	*out = (time_t)n;
-	return 0;
-}
-
-static int
-parse_hex(const char *v, char *out)
-{
-	if (strlen(v) != HEX_LEN || strspn(v, "0123456789abcdef") != HEX_LEN)
-		return -1;
-	memcpy(out, v, HEX_LEN + 1);
-	return 0;
-}
-
-/* One "key value" line. Unknown keys are kept for nobody: refused. */
-static int
-parse_line(struct cache *c, const char *key, const char *v)
-{
-	if (strcmp(key, "access") == 0)
-		return token_ok(v, strlen(v)) ? set_token(&c->access, v) : -1;
-	if (strcmp(key, "refresh") == 0)
-		return token_ok(v, strlen(v)) ? set_token(&c->refresh, v) : -1;
-	if (strcmp(key, "access-obtained") == 0)
-		return parse_time(v, &c->access_obtained);
-	if (strcmp(key, "access-expires") == 0)
-		return parse_time(v, &c->access_expires);
-	if (strcmp(key, "refresh-obtained") == 0)
-		return parse_time(v, &c->refresh_obtained);
-	if (strcmp(key, "error-time") == 0)
-		return parse_time(v, &c->error_time);
-	if (strcmp(key, "conf") == 0)
-		return parse_hex(v, c->conf);
-	if (strcmp(key, "seed") == 0)
-		return parse_hex(v, c->seed);
-	if (strcmp(key, "error-kind") == 0)
-		return xstrlcpy(c->error_kind, v, sizeof(c->error_kind));
-	if (strcmp(key, "error") == 0)
-		return xstrlcpy(c->error, v, sizeof(c->error));
-	return -1;
-}
-
-/* text (NUL-terminated, wiped by the caller) into c; the bad line or 0. */
-static int
-parse_cache(char *text, struct cache *c, int *version)
-{
-	char *line = text, *nl, *sp;
-	int lineno = 0;
-
-	*version = 0;
-	while (*line != '\0') {
-		lineno++;
-		if ((nl = strchr(line, '\n')) == NULL)
-			return lineno;	/* every line ends in LF */
-		*nl = '\0';
-		if ((sp = strchr(line, ' ')) == NULL)
-			return lineno;
-		*sp = '\0';
-		if (lineno == 1) {
-			if (strcmp(line, CACHE_MAGIC) != 0 ||
-			    (*version = atoi(sp + 1)) <= 0)
-				return lineno;
-			if (*version != CACHE_VERSION)
-				return 0;
-		} else if (parse_line(c, line, sp + 1) == -1)
-			return lineno;
-		line = nl + 1;
-	}
-	return lineno == 0 ? 1 : 0;
-}
-
-/*
- * Open the cache or its lock: no symbolic link, a regular file that
- * others cannot read (it holds the keys to a mailbox).
- */
-static int
-open_private(const char *path, int flags, struct perr *err)
-{
-	struct stat st;
-	int fd;
-
-	fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0660);
-	if (fd == -1)
-		return errno == ENOENT && !(flags & O_CREAT) ? -2 :
-		    perr_set(err, errno == ELOOP ? EX_CONFIG : EX_TEMPFAIL,
-		    "OAuth cache %s: %s", path, errno == ELOOP ?
-		    "is a symbolic link; refusing it" : strerror(errno));
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & 007) != 0) {
-		(void)close(fd);
-		return perr_set(err, EX_CONFIG, "OAuth cache %s: %s", path,
-		    !S_ISREG(st.st_mode) ? "not a regular file" :
-		    "others can access it; chmod 600 it (or 660 in a "
-		    "set-group-id install)");
-	}
-	return fd;
-}
-
-/* The cache into c; a missing file is an empty cache. */
-static int
-cache_read(const struct config *cfg, struct cache *c, struct perr *err)
-{
-	const char *path = cfg->oauth.cache;
-	char *text = NULL;
-	size_t n = 0;
-	ssize_t r;
-	int fd, bad, version, rc = -1;
-
-	memset(c, 0, sizeof(*c));
-	if ((fd = open_private(path, O_RDONLY, err)) == -2)
-		return 0;
-	if (fd == -1)
-		return -1;
-	if ((text = malloc(CACHE_MAX + 1)) == NULL) {
-		perr_set(err, EX_OSERR, "out of memory");
-		goto out;
-	}
-	while (n < CACHE_MAX) {
-		r = read(fd, text + n, CACHE_MAX - n);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			perr_set(err, EX_TEMPFAIL, "OAuth cache %s: read: %s",
-			    path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	text[n] = '\0';
-	if (n == CACHE_MAX || memchr(text, '\0', n) != NULL)
-		bad = 1;
-	else
-		bad = parse_cache(text, c, &version);
-	if (bad == 0 && version != CACHE_VERSION) {
-		perr_set(err, EX_CONFIG, "OAuth cache %s: format version %d "
-		    "is not %d (written by a newer posta?)", path, version,
-		    CACHE_VERSION);
-		goto out;
-	}
-	if (bad != 0) {
-		perr_set(err, EX_CONFIG, "OAuth cache %s: damaged at line %d; "
-		    "move it away and run posta --oauth-login or "
-		    "--oauth-import", path, bad);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (text != NULL) {
-		secret_wipe(text, CACHE_MAX + 1);
-		free(text);
-	}
-	(void)close(fd);
-	if (rc == -1)
-		cache_free(c);
-	return rc;
-}
-
-static int
-cache_format(const struct cache *c, struct buf *b)
-{
-	int rc = 0;
-
-	rc |= buf_printf(b, "%s %d\nconf %s\n", CACHE_MAGIC, CACHE_VERSION,
-	    c->conf);
-	if (c->access != NULL)
-		rc |= buf_printf(b, "access %s\naccess-obtained %lld\n"
-		    "access-expires %lld\n", c->access,
-		    (long long)c->access_obtained,
-		    (long long)c->access_expires);
-	if (c->refresh != NULL)
-		rc |= buf_printf(b, "refresh %s\nrefresh-obtained %lld\n",
-		    c->refresh, (long long)c->refresh_obtained);
-	if (c->seed[0] != '\0')
-		rc |= buf_printf(b, "seed %s\n", c->seed);
-	if (c->error[0] != '\0')
-		rc |= buf_printf(b, "error-kind %s\nerror-time %lld\n"
-		    "error %s\n", c->error_kind[0] != '\0' ? c->error_kind :
-		    "other", (long long)c->error_time, c->error);
-	return rc;
-}
-
-/* The directory part of path into dir. */
-static int
-dir_of(const char *path, char *dir, size_t cap)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL || (size_t)(slash - path) + 1 >= cap)
-		return -1;
-	if (slash == path)
-		slash++;
-	memcpy(dir, path, (size_t)(slash - path));
-	dir[slash - path] = '\0';
-	return 0;
-}
-
-/* The spool rules: temporary file, fsync, rename, fsync the directory. */
-static int
-cache_write(const struct config *cfg, const struct cache *c,
-    struct perr *err)
-{
-	const char *path = cfg->oauth.cache;
-	char tmp[PATH_MAX], dir[PATH_MAX];
-	struct buf b;
-	int fd = -1, dfd = -1, rc = -1;
-
-	buf_init(&b, CACHE_MAX);
-	if (xsnprintf(tmp, sizeof(tmp), "%s.tmp", path) == -1 ||
-	    dir_of(path, dir, sizeof(dir)) == -1) {
-		perr_set(err, EX_CONFIG, "OAuth cache %s: bad path", path);
-		goto out;
-	}
-	if (cache_format(c, &b) != 0) {
-		perr_set(err, EX_SOFTWARE, "OAuth cache %s: too large", path);
-		goto out;
-	}
-	/* a crash may have left one; we hold the lock, so it is stale */
-	if (unlink(tmp) == -1 && errno != ENOENT) {
-		perr_set(err, EX_TEMPFAIL, "OAuth cache %s: %s", tmp,
-		    strerror(errno));
-		goto out;
-	}
-	if ((fd = open_private(tmp, O_WRONLY | O_CREAT | O_EXCL, err)) < 0)
-		goto out;
-	if (write_all(fd, b.data, b.len) == -1 || fsync(fd) == -1) {
-		perr_set(err, EX_TEMPFAIL, "OAuth cache %s: write: %s", tmp,
-		    strerror(errno));
-		goto out;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		perr_set(err, EX_TEMPFAIL, "OAuth cache %s: write: %s", tmp,
-		    strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1) {
-		perr_set(err, EX_TEMPFAIL, "OAuth cache %s: rename: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    fsync_dir(dfd) == -1) {
-		perr_set(err, EX_TEMPFAIL, "OAuth cache %s: fsync: %s", dir,
-		    strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd >= 0) {
-		(void)close(fd);
-		(void)unlink(tmp);
-	}
-	if (dfd != -1)
-		(void)close(dfd);
-	buf_wipe(&b);
-	return rc;
-}
-
-/* ---- the lock ---- */
-
-/*
- * The default cache lives in <spool>/oauth/, made on first use with
- * what is missing above it (--oauth-import may come before any mail).
- */
-static int
-make_dir(const char *path, struct perr *err)
-{
-	char dir[PATH_MAX], *p, c;
-
-	if (dir_of(path, dir, sizeof(dir)) == -1)
-		return perr_set(err, EX_CONFIG, "OAuth cache %s: bad path",
-		    path);
-	for (p = dir + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		c = *p;
-		*p = '\0';
-		if (mkdir(dir, 0770) == -1 && errno != EEXIST)
-			return perr_set(err, errno == EACCES ? EX_NOPERM :
-			    EX_CANTCREAT, "OAuth cache directory %s: %s", dir,
-			    strerror(errno));
-		if ((*p = c) == '\0')
-			break;
-	}
-	return 0;
-}
-
-/*
- * Wait for the lock at most long enough for another process to finish
- * one token request (its HTTP exchange is bounded by the timeout).
- */
-static int
-lock_take(const struct config *cfg, int *waited, struct perr *err)
-{
-	struct timespec tick = { 0, 20 * 1000 * 1000 };
-	char path[PATH_MAX];
-	double deadline;
-	int fd;
-
-	if (xsnprintf(path, sizeof(path), "%s.lock", cfg->oauth.cache) == -1)
-		return perr_set(err, EX_CONFIG, "OAuth cache %s: bad path",
-		    cfg->oauth.cache);
-	if (make_dir(path, err) == -1 ||
-	    (fd = open_private(path, O_RDWR | O_CREAT, err)) < 0)
-		return -1;
-	deadline = mono_now() + 2.0 * (cfg->timeout > 0 ? cfg->timeout :
-	    DEFAULT_TIMEOUT) + 5;
-	*waited = 0;
-	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		*waited = 1;
-		if (errno != EWOULDBLOCK && errno != EINTR) {
-			perr_set(err, EX_TEMPFAIL, "OAuth cache lock %s: %s",
-			    path, strerror(errno));
-			(void)close(fd);
-			return -1;
-		}
-		if (mono_now() > deadline) {
-			(void)close(fd);
-			return perr_set(err, EX_TEMPFAIL, "OAuth cache lock "
-			    "%s: another posta process holds it too long",
-			    path);
-		}
-		(void)nanosleep(&tick, NULL);
-	}
-	return fd;
-}
-
-static void
-lock_release(int fd)
-{
-	if (fd >= 0)
-		(void)close(fd);	/* the lock goes with the file */
 }
 
 /* ---- client secret, seed, key file ---- */
@@ -567,13 +129,13 @@ oauth_client_secret(const struct config *cfg, char *buf, size_t cap,
  * there). An unreadable seed only matters when there is nothing else.
  */
 static int
-seed_check(const struct config *cfg, struct cache *c, time_t now,
+seed_check(const struct config *cfg, struct tokcache *c, time_t now,
     struct perr *err)
 {
 	struct secret_src src = { "refresh_token", NULL,
 	    cfg->oauth.refresh_token_file, NULL, cfg->timeout };
 	struct perr e = { 0, "" };
-	char *tok, hex[HEX_LEN + 1];
+	char *tok, hex[TOKCACHE_HEX + 1];
 	int rc = -1;
 
 	if (src.file == NULL || cfg->oauth.grant != GRANT_REFRESH_TOKEN)
@@ -581,7 +143,7 @@ seed_check(const struct config *cfg, struct cache *c, time_t now,
 	if ((tok = malloc(MAX_SECRET + 1)) == NULL)
 		return perr_set(err, EX_OSERR, "out of memory");
 	if (secret_fetch(&src, tok, MAX_SECRET + 1, &e) == -1 ||
-	    !token_ok(tok, strlen(tok))) {
+	    !tokcache_token_ok(tok, strlen(tok))) {
 		if (e.code == 0)
 			perr_set(&e, EX_CONFIG, "refresh_token_file %s: not a "
 			    "token", src.file);
@@ -593,10 +155,10 @@ seed_check(const struct config *cfg, struct cache *c, time_t now,
 		rc = 0;
 		goto out;
 	}
-	hex_sha256(tok, strlen(tok), hex);
+	tokcache_sha256(tok, strlen(tok), hex);
 	if (strcmp(hex, c->seed) != 0) {
-		if (set_token(&c->refresh, tok) == -1 ||
-		    set_token(&c->access, NULL) == -1) {
+		if (tokcache_set(&c->refresh, tok) == -1 ||
+		    tokcache_set(&c->access, NULL) == -1) {
 			perr_set(err, EX_OSERR, "out of memory");
 			goto out;
 		}
@@ -714,7 +276,7 @@ out:
 
 /* The form for this grant; the secrets in it are wiped by buf_wipe. */
 static int
-make_form(const struct config *cfg, const struct cache *c, time_t now,
+make_form(const struct config *cfg, const struct tokcache *c, time_t now,
     struct buf *form, struct perr *err)
 {
 	const struct oauth_conf *o = &cfg->oauth;
@@ -850,7 +412,7 @@ kind_code(const struct config *cfg, const char *kind)
 }
 
 static void
-note(struct cache *c, const char *kind, time_t now, const char *msg)
+note(struct tokcache *c, const char *kind, time_t now, const char *msg)
 {
 	(void)xstrlcpy(c->error_kind, kind, sizeof(c->error_kind));
 	sanitize_line(c->error, sizeof(c->error), msg);
@@ -860,7 +422,7 @@ note(struct cache *c, const char *kind, time_t now, const char *msg)
 
 /* A refusal: into err and the cache, and the log, with its AADSTS code. */
 static int
-refusal(const struct config *cfg, struct cache *c, time_t now, int status,
+refusal(const struct config *cfg, struct tokcache *c, time_t now, int status,
     const struct buf *body, struct perr *err)
 {
 	struct json_field f[] = {
@@ -898,7 +460,7 @@ refusal(const struct config *cfg, struct cache *c, time_t now, int status,
 
 /* A 200: take the tokens; a rotated refresh token replaces the old one. */
 static int
-take_tokens(const struct config *cfg, struct cache *c, time_t now,
+take_tokens(const struct config *cfg, struct tokcache *c, time_t now,
     const struct buf *body, struct perr *err)
 {
 	struct json_field f[] = {
@@ -919,8 +481,8 @@ take_tokens(const struct config *cfg, struct cache *c, time_t now,
 		    cfg->oauth.token_url, e.msg);
 		goto out;
 	}
-	if (!f[0].found || !token_ok(f[0].str, f[0].len) ||
-	    (f[1].found && !token_ok(f[1].str, f[1].len)) ||
+	if (!f[0].found || !tokcache_token_ok(f[0].str, f[0].len) ||
+	    (f[1].found && !tokcache_token_ok(f[1].str, f[1].len)) ||
 	    (f[3].found && strcasecmp(f[3].str, "bearer") != 0)) {
 		note(c, "bad_reply", now, "token endpoint sent no usable "
 		    "bearer token");
@@ -931,9 +493,9 @@ take_tokens(const struct config *cfg, struct cache *c, time_t now,
 	life = f[2].found ? f[2].num : DEFAULT_EXPIRY;
 	if (life < 0 || life > 366LL * 86400)
 		life = DEFAULT_EXPIRY;
-	if (set_token(&c->access, f[0].str) == -1 || (f[1].found &&
+	if (tokcache_set(&c->access, f[0].str) == -1 || (f[1].found &&
 	    (rotated = c->refresh == NULL || strcmp(c->refresh, f[1].str)) &&
-	    set_token(&c->refresh, f[1].str) == -1)) {
+	    tokcache_set(&c->refresh, f[1].str) == -1)) {
 		perr_set(err, EX_OSERR, "out of memory");
 		goto out;
 	}
@@ -956,7 +518,7 @@ out:
 
 /* One request to the token endpoint; c is updated either way. */
 static int
-grant(const struct config *cfg, struct cache *c, struct perr *err)
+grant(const struct config *cfg, struct tokcache *c, struct perr *err)
 {
 	struct http_request req;
 	struct http_response resp;
@@ -1005,10 +567,10 @@ fmt_time(time_t t, char *buf, size_t cap)
 
 /* After invalid_grant: the recorded error again, without a request. */
 static int
-quiet(const struct config *cfg, const struct cache *c, time_t now,
+quiet(const struct config *cfg, const struct tokcache *c, time_t now,
     struct perr *err)
 {
-	char conf[HEX_LEN + 1], until[64];
+	char conf[TOKCACHE_HEX + 1], until[64];
 
 	fingerprint(cfg, conf);
 	if (strcmp(c->error_kind, "invalid_grant") != 0 ||
@@ -1027,26 +589,27 @@ quiet(const struct config *cfg, const struct cache *c, time_t now,
  */
 static int
 obtain(const struct config *cfg, enum obtain how, const char *refused,
-    struct cache *c, struct perr *err)
+    struct tokcache *c, struct perr *err)
 {
-	char hex[HEX_LEN + 1], conf[HEX_LEN + 1];
+	char hex[TOKCACHE_HEX + 1], conf[TOKCACHE_HEX + 1];
 	time_t now = time(NULL), started = now;
 	int fd = -1, rc = -1, waited;
 
-	if (how == OBTAIN_DUE && cache_read(cfg, c, err) == 0 &&
+	if (how == OBTAIN_DUE && tokcache_read(cfg->oauth.cache, c, err) == 0 &&
 	    usable(cfg, c, now))
 		return 0;
-	cache_free(c);
+	tokcache_free(c);
 	perr_clear(err);
-	if ((fd = lock_take(cfg, &waited, err)) == -1)
+	if ((fd = tokcache_lock(cfg->oauth.cache, lock_wait(cfg), &waited,
+	    err)) == -1)
 		return -1;
-	if (cache_read(cfg, c, err) == -1)
+	if (tokcache_read(cfg->oauth.cache, c, err) == -1)
 		goto out;
 	now = time(NULL);
 	fingerprint(cfg, conf);
 	if (strcmp(conf, c->conf) != 0) {
 		/* new settings: the old token may belong to another client */
-		(void)set_token(&c->access, NULL);
+		(void)tokcache_set(&c->access, NULL);
 		memcpy(c->conf, conf, sizeof(c->conf));
 		c->dirty = 1;
 		/* and an invalid_grant of the old ones may not hold */
@@ -1057,14 +620,14 @@ obtain(const struct config *cfg, enum obtain how, const char *refused,
 		goto out;
 	}
 	if (how == OBTAIN_RENEW && c->access != NULL) {
-		hex_sha256(c->access, strlen(c->access), hex);
+		tokcache_sha256(c->access, strlen(c->access), hex);
 		if (strcmp(hex, refused) != 0 && usable(cfg, c, now)) {
 			rc = 0;		/* another process has renewed it */
 			goto out;
 		}
 		if (strcmp(hex, refused) == 0) {
 			/* known bad: never offered again, even if this fails */
-			(void)set_token(&c->access, NULL);
+			(void)tokcache_set(&c->access, NULL);
 			c->dirty = 1;
 		}
 	}
@@ -1081,16 +644,16 @@ obtain(const struct config *cfg, enum obtain how, const char *refused,
 	rc = grant(cfg, c, err);
 out:
 	if (c->dirty) {
-		if (cache_write(cfg, c, err) == -1)
+		if (tokcache_write(cfg->oauth.cache, c, err) == -1)
 			rc = -1;
 		c->dirty = 0;
 	}
-	lock_release(fd);
+	tokcache_unlock(fd);
 	return rc;
 }
 
 static int
-copy_token(const struct cache *c, char *buf, size_t cap, struct perr *err)
+copy_token(const struct tokcache *c, char *buf, size_t cap, struct perr *err)
 {
 	if (c->access == NULL || xstrlcpy(buf, c->access, cap) == -1) {
 		secret_wipe(buf, cap);
@@ -1104,7 +667,7 @@ int
 oauth_token(const struct config *cfg, int force, char *buf, size_t cap,
     struct perr *err)
 {
-	struct cache c;
+	struct tokcache c;
 	int rc;
 
 	if (cap > 0)
@@ -1113,7 +676,7 @@ oauth_token(const struct config *cfg, int force, char *buf, size_t cap,
 	rc = obtain(cfg, force ? OBTAIN_FORCE : OBTAIN_DUE, NULL, &c, err);
 	if (rc == 0)
 		rc = copy_token(&c, buf, cap, err);
-	cache_free(&c);
+	tokcache_free(&c);
 	return rc;
 }
 
@@ -1121,18 +684,18 @@ int
 oauth_token_renew(const struct config *cfg, const char *refused, char *buf,
     size_t cap, struct perr *err)
 {
-	char hex[HEX_LEN + 1];
-	struct cache c;
+	char hex[TOKCACHE_HEX + 1];
+	struct tokcache c;
 	int rc;
 
-	hex_sha256(refused, strlen(refused), hex);
+	tokcache_sha256(refused, strlen(refused), hex);
 	if (cap > 0)
 		buf[0] = '\0';
 	memset(&c, 0, sizeof(c));
 	rc = obtain(cfg, OBTAIN_RENEW, hex, &c, err);
 	if (rc == 0)
 		rc = copy_token(&c, buf, cap, err);
-	cache_free(&c);
+	tokcache_free(&c);
 	return rc;
 }
 
@@ -1140,26 +703,27 @@ int
 oauth_store(const struct config *cfg, const char *refresh,
     const char *access, long expires_in, struct perr *err)
 {
-	struct cache c;
+	struct tokcache c;
 	time_t now = time(NULL);
 	int fd, rc = -1, waited;
 
-	if (refresh == NULL || !token_ok(refresh, strlen(refresh)) ||
-	    (access != NULL && !token_ok(access, strlen(access))))
+	if (refresh == NULL || !tokcache_token_ok(refresh, strlen(refresh)) ||
+	    (access != NULL && !tokcache_token_ok(access, strlen(access))))
 		return perr_set(err, EX_DATAERR, "not a usable token (empty, "
 		    "longer than %d octets, or with blanks or control "
 		    "characters)", MAX_SECRET);
 	memset(&c, 0, sizeof(c));
-	if ((fd = lock_take(cfg, &waited, err)) == -1)
+	if ((fd = tokcache_lock(cfg->oauth.cache, lock_wait(cfg), &waited,
+	    err)) == -1)
 		return -1;
 	/* a damaged or foreign cache is replaced: this is a new start */
-	if (cache_read(cfg, &c, err) == -1) {
+	if (tokcache_read(cfg->oauth.cache, &c, err) == -1) {
 		log_warnx("oauth: %s; replacing it", err->msg);
 		perr_clear(err);
-		cache_free(&c);
+		tokcache_free(&c);
 	}
-	if (set_token(&c.refresh, refresh) == -1 ||
-	    set_token(&c.access, access) == -1) {
+	if (tokcache_set(&c.refresh, refresh) == -1 ||
+	    tokcache_set(&c.access, access) == -1) {
 		perr_set(err, EX_OSERR, "out of memory");
 		goto out;
 	}
@@ -1170,13 +734,13 @@ oauth_store(const struct config *cfg, const char *refresh,
 	c.error[0] = c.error_kind[0] = '\0';
 	c.error_time = 0;
 	fingerprint(cfg, c.conf);
-	if (cache_write(cfg, &c, err) == -1)
+	if (tokcache_write(cfg->oauth.cache, &c, err) == -1)
 		goto out;
 	log_info("oauth: refresh token stored for %s", cfg->username);
 	rc = 0;
 out:
-	cache_free(&c);
-	lock_release(fd);
+	tokcache_free(&c);
+	tokcache_unlock(fd);
 	return rc;
 }
 
@@ -1184,21 +748,22 @@ int
 oauth_note_error(const struct config *cfg, const char *what,
     struct perr *err)
 {
-	struct cache c;
+	struct tokcache c;
 	int fd, rc = -1, waited;
 
 	memset(&c, 0, sizeof(c));
-	if ((fd = lock_take(cfg, &waited, err)) == -1)
+	if ((fd = tokcache_lock(cfg->oauth.cache, lock_wait(cfg), &waited,
+	    err)) == -1)
 		return -1;
-	if (cache_read(cfg, &c, err) == -1)
+	if (tokcache_read(cfg->oauth.cache, &c, err) == -1)
 		goto out;
 	note(&c, "login", time(NULL), what);
 	if (c.conf[0] == '\0')
 		fingerprint(cfg, c.conf);
-	rc = cache_write(cfg, &c, err);
+	rc = tokcache_write(cfg->oauth.cache, &c, err);
 out:
-	cache_free(&c);
-	lock_release(fd);
+	tokcache_free(&c);
+	tokcache_unlock(fd);
 	return rc;
 }
 
@@ -1284,12 +849,12 @@ int
 oauth_status(const struct config *cfg, FILE *out, struct perr *err)
 {
 	const struct oauth_conf *o = &cfg->oauth;
-	char conf[HEX_LEN + 1], w[160];
-	struct cache c;
+	char conf[TOKCACHE_HEX + 1], w[160];
+	struct tokcache c;
 	time_t now = time(NULL);
 	int rc = -1, ok = 1;
 
-	if (cache_read(cfg, &c, err) == -1)
+	if (tokcache_read(cfg->oauth.cache, &c, err) == -1)
 		return -1;
 	fingerprint(cfg, conf);
 	fprintf(out, "cache:          %s%s\n", o->cache, c.conf[0] == '\0' ?
@@ -1339,7 +904,7 @@ oauth_status(const struct config *cfg, FILE *out, struct perr *err)
 		    c.error[0] != '\0' ? ": " : "", c.error);
 	else
 		rc = 0;
-	cache_free(&c);
+	tokcache_free(&c);
 	return rc;
 }
 
@@ -1347,7 +912,7 @@ int
 oauth_refresh_now(const struct config *cfg, FILE *out, struct perr *err)
 {
 	char w[160];
-	struct cache c;
+	struct tokcache c;
 	time_t now = time(NULL);
 	int rc;
 
@@ -1358,6 +923,6 @@ oauth_refresh_now(const struct config *cfg, FILE *out, struct perr *err)
 		fprintf(out, "posta: new access token for %s, valid until "
 		    "%s\n", cfg->username, w);
 	}
-	cache_free(&c);
+	tokcache_free(&c);
 	return rc;
 }

@@ -54,7 +54,7 @@ int	oauth_token(const struct config *cfg, int force, char *buf,
 int	oauth_token_renew(const struct config *cfg, const char *refused,
 	    char *buf, size_t cap, struct perr *err);
 
-/* --oauth-status: grant, expiry, refresh-token age, last error; never tokens. */
+/* --oauth-status: grant, expiry, refresh-token age, last error; no token. */
 int	oauth_status(const struct config *cfg, FILE *out, struct perr *err);
 
 /* --oauth-refresh: get a new access token now, print one line. */

@@ -24,7 +24,7 @@ int	secret_get(const struct config *cfg, char *buf, size_t cap,
 
 /* Where one secret comes from: the first of value, file and command set. */
 struct secret_src {
-	const char	*name;		/* "password": messages say password_file... */
+	const char	*name;		/* "password": messages name its keys */
 	const char	*value;
 	const char	*file;
 	const char	*command;

@@ -91,9 +91,8 @@ test_assertion(void)
 	if (dot1 == NULL || dot2 == NULL)
 		return;
 	n = unb64url(out, (size_t)(dot1 - out), part, sizeof(part));
-	is_mem(part, (size_t)n, "{\"alg\":\"RS256\",\"typ\":\"JWT\","
-	    "\"kid\":\"kid\\\"1\"}", strlen("{\"alg\":\"RS256\",\"typ\":\"JWT\","
-	    "\"kid\":\"kid\\\"1\"}"), "header, kid escaped");
+#define HDR	"{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"kid\\\"1\"}"
+	is_mem(part, (size_t)n, HDR, strlen(HDR), "header, kid escaped");
 	n = unb64url(dot1 + 1, (size_t)(dot2 - dot1 - 1), part, sizeof(part));
 #define CLAIMS	"{\"iss\":\"sa@p.iam.gserviceaccount.com\",\"sub\":" \
 		"\"box@example.com\",\"scope\":\"https://mail.google.com/\"," \
