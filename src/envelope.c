@@ -38,9 +38,7 @@ env_set_str(char **field, const char *value, struct perr *err)
 		return perr_set(err, EX_OSERR, "out of memory");
 	free(*field);
 	*field = p;
-	for (; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
+	str_blank_ctl(p);
 	return 0;
 }
 

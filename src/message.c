@@ -48,12 +48,6 @@ struct msg {
 
 static int	rcpt_cb(const char *, void *);
 
-unsigned long long
-msg_size(const struct msg *m)
-{
-	return m->size;
-}
-
 struct msg *
 msg_begin(struct spool *sp, const struct msg_params *p, struct perr *err)
 {
@@ -231,9 +225,7 @@ add_headers(struct msg *m, int has_from, int has_date, int has_msgid)
 			return -1;
 	}
 	if (!has_date) {
-		(void)localtime_r(&now, &tm);
-		(void)strftime(name, sizeof(name), "%a, %d %b %Y %H:%M:%S %z",
-		    &tm);
+		fmt_date(now, name, sizeof(name));
 		(void)snprintf(line, sizeof(line), "Date: %s\r\n", name);
 		if (out_str(m, line) == -1)
 			return -1;
