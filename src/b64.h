@@ -11,7 +11,7 @@
 
 struct buf;
 
-/* Base64 of len bytes (at most 1 MiB) into out, NUL-terminated; -1 when it does not fit. */
+/* Base64 of len bytes (at most 1 MiB) into out with a NUL; -1: no room. */
 int	b64_encode(const void *in, size_t len, char *out, size_t cap);
 
 /*

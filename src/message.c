@@ -65,7 +65,8 @@ msg_begin(struct spool *sp, const struct msg_params *p, struct perr *err)
 	m->p = *p;
 	m->bol = 1;
 	m->first_line = 1;
-	buf_init(&m->hdr, MAX_HEADER_BLOCK + 2);	/* with the blank line's CR LF */
+	/* the cap and the CR LF of the blank line */
+	buf_init(&m->hdr, MAX_HEADER_BLOCK + 2);
 	if (spool_create(sp, &m->ent, err) == -1) {
 		free(m);
 		return NULL;
@@ -126,8 +127,8 @@ hdr_put(struct msg *m, const char *s, size_t n)
 	if (errno != E2BIG)
 		return perr_set(&m->ioerr, EX_OSERR, "out of memory");
 	/* over the cap: keep everything as received, fail later */
-	perr_set(&m->dataerr, EX_DATAERR, "header section larger than %d octets",
-	    MAX_HEADER_BLOCK);
+	perr_set(&m->dataerr, EX_DATAERR,
+	    "header section larger than %d octets", MAX_HEADER_BLOCK);
 	m->phase = PH_RAW;
 	if (out_put(m, m->hdr.data, m->hdr.len) == -1)
 		return -1;
