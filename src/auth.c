@@ -19,6 +19,7 @@
 #include <openssl/rand.h>
 
 #include "auth.h"
+#include "b64.h"
 #include "posta.h"
 #include "util.h"
 
@@ -117,48 +118,6 @@ auth_pick(const char *offered, enum auth_mech want, enum auth_mech *out,
 	return perr_set(err, EX_UNAVAILABLE,
 	    "server offers no AUTH mechanism posta supports (offered: %.200s)",
 	    *offered != '\0' ? offered : "nothing");
-}
-
-/* Base64 of len bytes into out; -1 when it does not fit. */
-static int
-b64_encode(const void *in, size_t len, char *out, size_t cap)
-{
-	if (len > (size_t)1 << 20 || cap < 4 * ((len + 2) / 3) + 1)
-		return -1;
-	(void)EVP_EncodeBlock((unsigned char *)out, in, (int)len);
-	return 0;
-}
-
-/*
- * Strict base64 decoding into out (NUL added, not counted). EVP's
- * decoder counts the padding as data, so the length is fixed up here.
- * Returns the length or -1.
- */
-static ssize_t
-b64_decode(const char *in, unsigned char *out, size_t cap)
-{
-	size_t len, pad = 0, i;
-	int n;
-
-	len = strlen(in);
-	if (len % 4 != 0 || len / 4 * 3 + 1 > cap)
-		return -1;
-	for (i = 0; i < len; i++)
-		if (!isalnum((unsigned char)in[i]) && in[i] != '+' &&
-		    in[i] != '/' && !(in[i] == '=' && i >= len - 2))
-			return -1;
-	if (len > 0 && in[len - 1] == '=')
-		pad++;
-	if (len > 1 && in[len - 2] == '=') {
-		if (pad == 0)
-			return -1;
-		pad++;
-	}
-	n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)len);
-	if (n < 0 || (size_t)n < pad)
-		return -1;
-	out[n - pad] = '\0';
-	return (ssize_t)(n - (int)pad);
 }
 
 static int

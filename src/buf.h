@@ -35,6 +35,9 @@ const char *buf_str(const struct buf *b);
 /* Forget the contents, keep the memory. */
 void	 buf_reset(struct buf *b);
 
+/* Keep only the first len bytes; len past the end changes nothing. */
+void	 buf_truncate(struct buf *b, size_t len);
+
 /* Hand the contents over (caller frees; NULL when empty) and reset b. */
 char	*buf_take(struct buf *b);
 

@@ -83,61 +83,12 @@ take_arg(struct cli *st, char c, const char *rest, const char **val,
 	return 0;
 }
 
-/* Seconds in one unit of a -q interval, 0 for no unit letter. */
-static long
-unit_secs(char c)
-{
-	switch (c) {
-	case 's':
-		return 1;
-	case 'm':
-		return 60;
-	case 'h':
-		return 3600;
-	case 'd':
-		return 24 * 3600;
-	case 'w':
-		return 7 * 24 * 3600;
-	default:
-		return 0;
-	}
-}
-
-/*
- * An interval: one or more numbers, each with an optional unit
- * (s, m, h, d, w); a missing unit means minutes, as in sendmail.
- */
-static int
-parse_interval(const char *s, long *out)
-{
-	long total = 0, n, unit;
-
-	if (*s == '\0')
-		return -1;
-	while (*s != '\0') {
-		if (*s < '0' || *s > '9')
-			return -1;
-		for (n = 0; *s >= '0' && *s <= '9'; s++) {
-			if (n > MAX_INTERVAL)
-				return -1;
-			n = n * 10 + (*s - '0');
-		}
-		if ((unit = unit_secs(*s)) != 0)
-			s++;
-		else
-			unit = 60;
-		if (n > MAX_INTERVAL / unit || total + n * unit > MAX_INTERVAL)
-			return -1;
-		total += n * unit;
-	}
-	*out = total;
-	return 0;
-}
-
 /* -q, -qINTERVAL, -qI/-qR/-qS<substr>, -qQ. */
 static int
 opt_q(struct cli *st, struct opts *o, const char *v, struct perr *err)
 {
+	long secs;
+
 	st->qseen = 1;
 	switch (*v) {
 	case 'I':
@@ -167,10 +118,11 @@ opt_q(struct cli *st, struct opts *o, const char *v, struct perr *err)
 	if (*v < '0' || *v > '9')
 		return perr_set(err, EX_USAGE, "unsupported queue option -q%s",
 		    v);
-	if (parse_interval(v, &o->interval) == -1)
+	if ((secs = duration_parse(v, DUR_QUEUE, MAX_INTERVAL)) == -1)
 		return perr_set(err, EX_USAGE, "invalid queue interval -q%s: "
 		    "use a number with s, m, h, d or w (at most 365d), "
 		    "e.g. -q15m", v);
+	o->interval = secs;
 	st->qinterval = 1;
 	return 0;
 }

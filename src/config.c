@@ -445,18 +445,6 @@ set_bool(struct ctx *ctx, const struct key *k, const char *value)
 	    int_field(ctx, k));
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "sha256:AB:CD:..." or 64 hex digits; colons optional, any case. */
 static int
 set_pin(struct ctx *ctx, const struct key *k, const char *value)
@@ -492,9 +480,9 @@ set_pin(struct ctx *ctx, const struct key *k, const char *value)
 static int
 set_timeout(struct ctx *ctx, const struct key *k, const char *value)
 {
-	long n = config_duration(value);
+	long n = duration_parse(value, DUR_CONFIG, MAX_TIMEOUT);
 
-	if (n <= 0 || n > MAX_TIMEOUT)
+	if (n <= 0)
 		return cerr(ctx, "invalid %s \"%.64s\"; expected a duration "
 		    "from 1s to 1d, such as 60, 90s or 2m", k->name, value);
 	ctx->cfg->timeout = (int)n;
@@ -504,9 +492,9 @@ set_timeout(struct ctx *ctx, const struct key *k, const char *value)
 static int
 set_max_age(struct ctx *ctx, const struct key *k, const char *value)
 {
-	long n = config_duration(value);
+	long n = duration_parse(value, DUR_CONFIG, MAX_MAX_AGE);
 
-	if (n <= 0 || n > MAX_MAX_AGE)
+	if (n <= 0)
 		return cerr(ctx, "invalid %s \"%.64s\"; expected a duration "
 		    "from 1s to 365d, such as 5d or 12h", k->name, value);
 	ctx->cfg->max_age = (time_t)n;
@@ -571,9 +559,9 @@ set_url(struct ctx *ctx, const struct key *k, const char *value)
 static int
 set_margin(struct ctx *ctx, const struct key *k, const char *value)
 {
-	long n = config_duration(value);
+	long n = duration_parse(value, DUR_CONFIG, MAX_MARGIN);
 
-	if (n < 0 || n > MAX_MARGIN)
+	if (n < 0)
 		return cerr(ctx, "invalid %s \"%.64s\"; expected a duration "
 		    "from 0 to 1d, such as 10m", k->name, value);
 	ctx->cfg->oauth.refresh_margin = n;
@@ -1376,56 +1364,4 @@ config_alias(const struct config *cfg, const char *name)
 		if (strcasecmp(cfg->aliases[i].name, name) == 0)
 			return cfg->aliases[i].value;
 	return NULL;
-}
-
-static long
-unit_seconds(char c)
-{
-	switch (c) {
-	case 's': case 'S':
-		return 1;
-	case 'm': case 'M':
-		return 60;
-	case 'h': case 'H':
-		return 3600;
-	case 'd': case 'D':
-		return 86400;
-	case 'w': case 'W':
-		return 7 * 86400;
-	default:
-		return 0;
-	}
-}
-
-/*
- * "90", "90s", "15m", "2h", "5d", "1w", and sums such as "1h30m" (the
- * form fmt_duration() prints). A bare number is seconds and only
- * allowed alone. Signs, blanks and overflow give -1.
- */
-long
-config_duration(const char *s)
-{
-	long total = 0, n, mult;
-	int bare;
-
-	if (s == NULL || *s == '\0')
-		return -1;
-	bare = s[strspn(s, "0123456789")] == '\0';
-	while (*s != '\0') {
-		if (*s < '0' || *s > '9')
-			return -1;
-		for (n = 0; *s >= '0' && *s <= '9'; s++) {
-			if (n > (LONG_MAX - (*s - '0')) / 10)
-				return -1;
-			n = n * 10 + (*s - '0');
-		}
-		if (bare)
-			return n;
-		if ((mult = unit_seconds(*s++)) == 0)
-			return -1;
-		if (n > LONG_MAX / mult || total > LONG_MAX - n * mult)
-			return -1;
-		total += n * mult;
-	}
-	return total;
 }

@@ -115,7 +115,4 @@ void	config_free(struct config *cfg);
 /* The alias targets for a lower-case local name, or NULL. */
 const char *config_alias(const struct config *cfg, const char *name);
 
-/* Parse "90", "90s", "15m", "2h", "5d", "1w" into seconds; -1 if invalid. */
-long	config_duration(const char *s);
-
 #endif /* POSTA_CONFIG_H */

@@ -106,7 +106,6 @@ dsn_queue(struct spool *sp, const struct config *cfg,
 	struct msg *m;
 	char host[256], boundary[64], date[64], from[MAX_ADDR + 64], st[48];
 	const char *reason;
-	struct tm tm;
 	size_t i;
 
 	if (e->sender == NULL || e->sender[0] == '\0')
@@ -124,8 +123,7 @@ dsn_queue(struct spool *sp, const struct config *cfg,
 	if (msg_add_rcpt(m, e->sender, err) == -1)
 		goto fail;
 	(void)snprintf(boundary, sizeof(boundary), "=_posta_%s", e->id);
-	(void)localtime_r(&e->created, &tm);
-	(void)strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+	fmt_date(e->created, date, sizeof(date));
 	if (putf(m, err, "From: Mail Delivery System <%s>\r\n"
 	    "To: <%s>\r\nSubject: Undelivered Mail Returned to Sender\r\n"
 	    "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"

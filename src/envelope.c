@@ -48,14 +48,6 @@ struct env_block {
 
 static const char *const state_names[] = { "pending", "done", "failed" };
 
-static void
-blank(char *p)
-{
-	for (; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-}
-
 int
 env_set_str(char **field, const char *value, struct perr *err)
 {
@@ -70,7 +62,7 @@ env_set_str(char **field, const char *value, struct perr *err)
 		return perr_set(err, EX_OSERR, "out of memory");
 	free(*field);
 	*field = p;
-	blank(p);
+	str_blank_ctl(p);
 	return 0;
 }
 
@@ -93,7 +85,7 @@ cut_text(char dst[MAX_REASON + 1], const char *src)
 	}
 	memcpy(dst, src, n);
 	dst[n] = '\0';
-	blank(dst);
+	str_blank_ctl(dst);
 }
 
 static size_t
@@ -167,7 +159,7 @@ add_rcpt(struct envelope *e, const char *addr, struct perr *err)
 		return perr_set(err, EX_DATAERR, "address longer than %d "
 		    "octets", MAX_ADDR);
 	memcpy(stored, addr, n + 1);
-	blank(stored);
+	str_blank_ctl(stored);
 	if (e->nrcpts * 2 >= e->hashcap && hash_grow(e) == -1)
 		return perr_set(err, EX_OSERR, "out of memory");
 	j = str_hash(stored, 1) & (e->hashcap - 1);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The envelope of one queued message and its file format. Pure: bytes
- * in, struct out, and back. The format is line based and versioned:
+ * The envelope of one queued message and its file format. Parsing and
+ * formatting do no I/O; env_read and env_write only move the bytes
+ * through an fd the caller opened. The format is line based and versioned:
  *
  *	posta-envelope 2
  *	id 6561f0a2c3d4e5f6

@@ -42,12 +42,8 @@ log_emit(int prio, const char *fmt, va_list ap)
 	time_t now;
 	int saved = errno, n;
 
-	char *p;
-
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
-	for (p = msg; *p != '\0'; p++)	/* one event, one line */
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
+	str_blank_ctl(msg);	/* one event, one line */
 	if (lg.syslog)
 		syslog(prio, "%s", msg);
 	if (lg.fd != -1) {

@@ -23,10 +23,14 @@
 
 #include "addr.h"
 #include "alias.h"
+#include "b64.h"
+#include "buf.h"
 #include "header.h"
 #include "message.h"
 #include "posta.h"
 #include "util.h"
+
+#define MAX_FROM_FIELD	8192	/* a From: field written here, folded */
 
 enum phase { PH_HEADERS, PH_BODY, PH_RAW };
 
@@ -40,19 +44,13 @@ struct msg {
 	unsigned long long	 size;
 	struct perr		 dataerr;	/* keeps the message in failed/ */
 	struct perr		 ioerr;		/* loses it: nothing acknowledged */
-	char			*hdr;
-	size_t			 hlen, hcap, line_start;
+	struct buf		 hdr;		/* the header section so far */
+	size_t			 line_start;
 	size_t			 olen;
 	char			 out[IO_CHUNK];
 };
 
 static int	rcpt_cb(const char *, void *);
-
-unsigned long long
-msg_size(const struct msg *m)
-{
-	return m->size;
-}
 
 struct msg *
 msg_begin(struct spool *sp, const struct msg_params *p, struct perr *err)
@@ -67,6 +65,8 @@ msg_begin(struct spool *sp, const struct msg_params *p, struct perr *err)
 	m->p = *p;
 	m->bol = 1;
 	m->first_line = 1;
+	/* the cap and the CR LF of the blank line */
+	buf_init(&m->hdr, MAX_HEADER_BLOCK + 2);
 	if (spool_create(sp, &m->ent, err) == -1) {
 		free(m);
 		return NULL;
@@ -122,81 +122,83 @@ out_str(struct msg *m, const char *s)
 static int
 hdr_put(struct msg *m, const char *s, size_t n)
 {
-	size_t ncap;
-	char *nh;
-
-	if (m->hlen + n > m->hcap) {
-		ncap = m->hcap == 0 ? 4096 : m->hcap;
-		while (ncap < m->hlen + n)
-			ncap *= 2;
-		if (ncap > MAX_HEADER_BLOCK + 2)
-			ncap = MAX_HEADER_BLOCK + 2;
-		if (m->hlen + n > ncap) {
-			/* over the cap: keep everything as received, fail later */
-			perr_set(&m->dataerr, EX_DATAERR,
-			    "header section larger than %d octets",
-			    MAX_HEADER_BLOCK);
-			m->phase = PH_RAW;
-			if (out_put(m, m->hdr, m->hlen) == -1)
-				return -1;
-			m->hlen = 0;
-			return out_put(m, s, n);
-		}
-		if ((nh = realloc(m->hdr, ncap)) == NULL)
-			return perr_set(&m->ioerr, EX_OSERR, "out of memory");
-		m->hdr = nh;
-		m->hcap = ncap;
-	}
-	memcpy(m->hdr + m->hlen, s, n);
-	m->hlen += n;
-	return 0;
+	if (buf_add(&m->hdr, s, n) == 0)
+		return 0;
+	if (errno != E2BIG)
+		return perr_set(&m->ioerr, EX_OSERR, "out of memory");
+	/* over the cap: keep everything as received, fail later */
+	perr_set(&m->dataerr, EX_DATAERR,
+	    "header section larger than %d octets", MAX_HEADER_BLOCK);
+	m->phase = PH_RAW;
+	if (out_put(m, m->hdr.data, m->hdr.len) == -1)
+		return -1;
+	buf_free(&m->hdr);
+	return out_put(m, s, n);
 }
 
-/* Quote a display name when it needs it; non-ASCII becomes an encoded word. */
-static void
-format_name(const char *name, char *buf, size_t cap)
+/*
+ * Append a display name to b: as it is when raw or when it needs
+ * nothing, quoted when it has specials, as RFC 2047 encoded words when
+ * it is not ASCII. Returns 1 when it was encoded, 0, or -1 when b is full.
+ */
+static int
+put_name(struct buf *b, const char *name, int raw)
 {
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *s = (const unsigned char *)name;
-	size_t i, n = strlen(name), o = 0;
+	const char *p;
 	int special = 0, high = 0;
 
-	for (i = 0; i < n; i++) {
-		if (s[i] >= 0x80)
+	for (p = name; *p != '\0'; p++) {
+		if ((unsigned char)*p >= 0x80)
 			high = 1;
-		else if (strchr("()<>[]:;@\\,.\"", s[i]) != NULL)
+		else if (strchr("()<>[]:;@\\,.\"", *p) != NULL)
 			special = 1;
 	}
-	if (high) {
-		o = (size_t)snprintf(buf, cap, "=?UTF-8?B?");
-		for (i = 0; i < n && o + 5 < cap - 2; i += 3) {
-			unsigned long v = (unsigned long)s[i] << 16;
+	if (raw || (!high && !special))
+		return buf_adds(b, name);
+	if (high)
+		return b64_words(b, name, b->len) == -1 ? -1 : 1;
+	if (buf_addc(b, '"') == -1)
+		return -1;
+	for (p = name; *p != '\0'; p++)
+		if (((*p == '"' || *p == '\\') && buf_addc(b, '\\') == -1) ||
+		    buf_addc(b, *p) == -1)
+			return -1;
+	return buf_addc(b, '"');
+}
 
-			if (i + 1 < n)
-				v |= (unsigned long)s[i + 1] << 8;
-			if (i + 2 < n)
-				v |= s[i + 2];
-			buf[o++] = b64[v >> 18 & 63];
-			buf[o++] = b64[v >> 12 & 63];
-			buf[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
-			buf[o++] = i + 2 < n ? b64[v & 63] : '=';
-		}
-		(void)snprintf(buf + o, cap - o, "?=");
-		return;
+/*
+ * Write "From: name <addr>", or "From: addr" without a name or when the
+ * name does not fit in MAX_FROM_FIELD. raw: see put_name().
+ */
+static int
+put_from(struct msg *m, const char *name, int raw, const char *addr)
+{
+	struct buf b;
+	const char *nl;
+	size_t col;
+	int enc = -1, rc;
+
+	buf_init(&b, MAX_FROM_FIELD);
+	if (name != NULL && name[0] != '\0' && buf_adds(&b, "From: ") == 0)
+		enc = put_name(&b, name, raw);
+	if (enc != -1) {
+		nl = strrchr(b.data, '\n');
+		col = b.len - (nl != NULL ? (size_t)(nl + 1 - b.data) : 0);
+		/* RFC 2047 2: a line holding encoded words is 76 at most */
+		rc = buf_printf(&b, "%s<%s>\r\n", enc == 1 &&
+		    col + strlen(addr) + 3 > 76 ? "\r\n " : " ", addr);
+	} else
+		rc = -1;
+	if (rc == -1) {
+		buf_reset(&b);
+		rc = buf_printf(&b, "From: %s\r\n", addr);
 	}
-	if (!special) {
-		(void)xstrlcpy(buf, name, cap);
-		return;
-	}
-	buf[o++] = '"';
-	for (i = 0; i < n && o + 3 < cap; i++) {
-		if (s[i] == '"' || s[i] == '\\')
-			buf[o++] = '\\';
-		buf[o++] = (char)s[i];
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
+	if (rc == -1)
+		rc = perr_set(&m->ioerr, EX_OSERR, "out of memory");
+	else
+		rc = out_put(m, b.data, b.len);
+	buf_free(&b);
+	return rc;
 }
 
 static const char *
@@ -219,21 +221,11 @@ add_headers(struct msg *m, int has_from, int has_date, int has_msgid)
 	struct tm tm;
 	time_t now = time(NULL);
 
-	if (!has_from && m->p.from_addr != NULL) {
-		if (m->p.fullname != NULL && m->p.fullname[0] != '\0') {
-			format_name(m->p.fullname, name, sizeof(name));
-			(void)snprintf(line, sizeof(line), "From: %s <%s>\r\n",
-			    name, m->p.from_addr);
-		} else
-			(void)snprintf(line, sizeof(line), "From: %s\r\n",
-			    m->p.from_addr);
-		if (out_str(m, line) == -1)
-			return -1;
-	}
+	if (!has_from && m->p.from_addr != NULL &&
+	    put_from(m, m->p.fullname, 0, m->p.from_addr) == -1)
+		return -1;
 	if (!has_date) {
-		(void)localtime_r(&now, &tm);
-		(void)strftime(name, sizeof(name), "%a, %d %b %Y %H:%M:%S %z",
-		    &tm);
+		fmt_date(now, name, sizeof(name));
 		(void)snprintf(line, sizeof(line), "Date: %s\r\n", name);
 		if (out_str(m, line) == -1)
 			return -1;
@@ -252,28 +244,18 @@ add_headers(struct msg *m, int has_from, int has_date, int has_msgid)
 static int
 rewrite_from(struct msg *m, const struct header_field *f)
 {
-	char display[1024], name[1100], addr[MAX_ADDR + 1], line[2200], *v;
+	char display[1024], addr[MAX_ADDR + 1], *v;
 	int rc;
 
 	v = header_unfold(f->value, f->valuelen);
-	if (v != NULL && addr_mailbox_parse(v, strlen(v), display,
-	    sizeof(display), addr, sizeof(addr)) == 0 && display[0] != '\0') {
-		/* a comment-style name ("a@b (Smith, John)") may need quotes */
-		if (display[0] == '"' || strstr(display, "=?") != NULL)
-			(void)xstrlcpy(name, display, sizeof(name));
-		else
-			format_name(display, name, sizeof(name));
-		rc = xsnprintf(line, sizeof(line), "From: %s <%s>\r\n",
-		    name, m->p.cfg->from);
-	}
-	else
-		rc = xsnprintf(line, sizeof(line), "From: %s\r\n",
-		    m->p.cfg->from);
+	if (v == NULL || addr_mailbox_parse(v, strlen(v), display,
+	    sizeof(display), addr, sizeof(addr)) == -1)
+		display[0] = '\0';
+	/* a comment-style name ("a@b (Smith, John)") may need quotes */
+	rc = put_from(m, display, display[0] == '"' ||
+	    strstr(display, "=?") != NULL, m->p.cfg->from);
 	free(v);
-	if (rc == -1)
-		(void)snprintf(line, sizeof(line), "From: %s\r\n",
-		    m->p.cfg->from);
-	return out_str(m, line);
+	return rc;
 }
 
 struct rcpt_ctx {
@@ -324,7 +306,7 @@ flush_headers(struct msg *m, size_t end)
 	size_t pos = 0;
 	int has_from = 0, has_date = 0, has_msgid = 0;
 
-	while (header_next(m->hdr, end, &pos, &f)) {
+	while (header_next(m->hdr.data, end, &pos, &f)) {
 		if (m->p.from_headers && (header_is(&f, "To") ||
 		    header_is(&f, "Cc") || header_is(&f, "Bcc")))
 			header_rcpts(m, &f);
@@ -352,14 +334,15 @@ flush_headers(struct msg *m, size_t end)
 static int
 header_line(struct msg *m)
 {
-	size_t start = m->line_start, n = m->hlen - start - 2;
-	const char *line = m->hdr + start;
+	size_t start = m->line_start, n = m->hdr.len - start - 2;
+	const char *line = m->hdr.data + start;
 	int first = m->first_line;
 
 	m->first_line = 0;
-	m->line_start = m->hlen;
+	m->line_start = m->hdr.len;
 	if (first && n >= 5 && memcmp(line, "From ", 5) == 0) {
-		m->hlen = m->line_start = start;	/* mbox separator */
+		buf_truncate(&m->hdr, start);	/* mbox separator */
+		m->line_start = start;
 		m->first_line = 1;
 		return 0;
 	}
@@ -379,9 +362,7 @@ header_line(struct msg *m)
 		    out_put(m, line, n + 2) == -1)
 			return -1;
 	}
-	free(m->hdr);
-	m->hdr = NULL;
-	m->hlen = m->hcap = 0;
+	buf_free(&m->hdr);
 	return 0;
 }
 
@@ -482,7 +463,7 @@ msg_end(struct msg *m, struct spool_entry *ent, struct perr *err)
 	}
 	if (m->phase == PH_HEADERS && m->ioerr.code == 0) {
 		m->phase = PH_BODY;
-		(void)flush_headers(m, m->hlen);
+		(void)flush_headers(m, m->hdr.len);
 	}
 	if (m->ent.env.nrcpts == 0)
 		perr_set(&m->dataerr, EX_DATAERR, m->p.from_headers ?
@@ -513,7 +494,7 @@ msg_end(struct msg *m, struct spool_entry *ent, struct perr *err)
 	}
 	rc = 0;
 out:
-	free(m->hdr);
+	buf_free(&m->hdr);
 	free(m);
 	return rc;
 }
@@ -524,6 +505,6 @@ msg_abort(struct msg *m)
 	if (m == NULL)
 		return;
 	spool_discard(m->sp, &m->ent);
-	free(m->hdr);
+	buf_free(&m->hdr);
 	free(m);
 }

@@ -61,7 +61,4 @@ int		 msg_end(struct msg *m, struct spool_entry *ent,
 /* Abandon the intake: nothing is kept. Frees m. */
 void		 msg_abort(struct msg *m);
 
-/* Octets received so far (for SIZE checks in -bs). */
-unsigned long long msg_size(const struct msg *m);
-
 #endif /* POSTA_MESSAGE_H */

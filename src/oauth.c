@@ -359,7 +359,8 @@ short_desc(const char *desc, char *out, size_t cap)
 	line[n] = '\0';
 	if (strlen(desc) > n && desc[n] != '\r' && desc[n] != '\n')
 		(void)xstrlcpy(line + n, "...", sizeof(line) - n);
-	sanitize_line(out, cap, line);
+	(void)xstrlcpy(out, line, cap);
+	str_blank_ctl(out);
 }
 
 /* What to do about an OAuth error code, for the one-line message. */
@@ -415,7 +416,8 @@ static void
 note(struct tokcache *c, const char *kind, time_t now, const char *msg)
 {
 	(void)xstrlcpy(c->error_kind, kind, sizeof(c->error_kind));
-	sanitize_line(c->error, sizeof(c->error), msg);
+	(void)xstrlcpy(c->error, msg, sizeof(c->error));
+	str_blank_ctl(c->error);
 	c->error_time = now;
 	c->dirty = 1;
 }
@@ -445,7 +447,8 @@ refusal(const struct config *cfg, struct tokcache *c, time_t now, int status,
 		    status == 429 ? " (too many requests)" : "");
 		code = EX_TEMPFAIL;
 	} else {
-		sanitize_line(kind, sizeof(kind), f[0].str);
+		(void)xstrlcpy(kind, f[0].str, sizeof(kind));
+		str_blank_ctl(kind);
 		short_desc(f[1].found ? f[1].str : "", desc, sizeof(desc));
 		what = advice(cfg, kind, &code);
 		(void)snprintf(msg, sizeof(msg), "token endpoint refused: "

@@ -8,12 +8,12 @@
 #include <string.h>
 
 #include "perr.h"
+#include "util.h"
 
 int
 perr_set(struct perr *err, int code, const char *fmt, ...)
 {
 	va_list ap;
-	char *p;
 
 	if (err == NULL || err->code != 0)
 		return -1;
@@ -21,9 +21,7 @@ perr_set(struct perr *err, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
-	for (p = err->msg; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
+	str_blank_ctl(err->msg);
 	return -1;
 }
 

@@ -41,12 +41,6 @@ runner_catch_signals(void)
 	(void)sigaction(SIGHUP, &sa, NULL);
 }
 
-int
-runner_stopping(void)
-{
-	return stop_flag != 0;
-}
-
 static int
 matches(const struct qsel *sel, const struct envelope *e)
 {

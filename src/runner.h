@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Queue runs: which entries to try, over one session, for how long;
- * the -qINTERVAL loop; and the detached child of background delivery.
+ * the -qINTERVAL loop and its stop signals. (The detached child of
+ * -odb is forked in submit.c.)
  */
 #ifndef POSTA_RUNNER_H
 #define POSTA_RUNNER_H
@@ -35,9 +36,6 @@ int	runner_once(struct dsession *ds, const struct qsel *sel,
 /* Run the due entries every interval seconds until SIGTERM or SIGINT. */
 int	runner_loop(struct dsession *ds, const struct qsel *sel,
 	    long interval, struct perr *err);
-
-/* 1 once SIGTERM, SIGINT or SIGHUP asked us to stop. */
-int	runner_stopping(void);
 
 /* Install the stop handlers (the in-flight entry is finished first). */
 void	runner_catch_signals(void);

@@ -112,9 +112,10 @@ smtp_reply_feed(struct smtp_reply *r, const char *line, struct perr *err)
 		room--;
 	}
 	p = line[3] == '\0' ? "" : line + 4;
-	for (; *p != '\0' && room > 0; p++, room--)
-		*t++ = ((unsigned char)*p < 0x20 || *p == 0x7f) ? ' ' : *p;
-	*t = '\0';
+	len = strnlen(p, room);
+	memcpy(t, p, len);
+	t[len] = '\0';
+	str_blank_ctl(t);
 	r->nlines++;
 	return line[3] == '-' ? 0 : 1;
 }
@@ -288,7 +289,7 @@ full:
 static void PRINTF(2, 3)
 trace(const struct smtp *s, const char *fmt, ...)
 {
-	char line[CMD_MAX + 16], *p;
+	char line[CMD_MAX + 16];
 	va_list ap;
 
 	if (!s->verbose)
@@ -297,9 +298,7 @@ trace(const struct smtp *s, const char *fmt, ...)
 	(void)vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	/* a hostile server must not drive the terminal */
-	for (p = line; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
+	str_blank_ctl(line);
 	(void)fprintf(stderr, "%s\n", line);
 }
 

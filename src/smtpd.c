@@ -97,16 +97,14 @@ flush_out(struct smtpd *s)
 static void PRINTF(2, 3)
 reply(struct smtpd *s, const char *fmt, ...)
 {
-	char line[MAX_REPLY_LINE], *c;
+	char line[MAX_REPLY_LINE];
 	va_list ap;
 	size_t n;
 
 	va_start(ap, fmt);
 	(void)vsnprintf(line, sizeof(line) - 2, fmt, ap);
 	va_end(ap);
-	for (c = line; *c != '\0'; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = ' ';
+	str_blank_ctl(line);
 	n = strlen(line);
 	memcpy(line + n, "\r\n", 2);
 	n += 2;
@@ -286,14 +284,11 @@ next_param(char **p, char **key, char **val)
 	return 1;
 }
 
+/* An xtext hex digit: RFC 3461 4 allows upper case only. */
 static int
-hexval(char c)
+xdigit(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return c >= 'a' && c <= 'f' ? -1 : hexval(c);
 }
 
 /*
@@ -310,8 +305,8 @@ xtext_decode(const char *in, char *out, size_t cap)
 	for (; *in != '\0'; in++) {
 		c = (unsigned char)*in;
 		if (c == '+') {
-			if ((hi = hexval(in[1])) == -1 ||
-			    (lo = hexval(in[2])) == -1)
+			if ((hi = xdigit(in[1])) == -1 ||
+			    (lo = xdigit(in[2])) == -1)
 				return -1;
 			c = hi * 16 + lo;
 			in += 2;

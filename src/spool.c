@@ -39,6 +39,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "log.h"
 #include "posta.h"
 #include "spool.h"
@@ -503,23 +505,6 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int
-add_id(char ***ids, size_t *n, size_t *cap, const char *id)
-{
-	char **nids;
-
-	if (*n == *cap) {
-		*cap = *cap == 0 ? 64 : *cap * 2;
-		if ((nids = reallocarray(*ids, *cap, sizeof(**ids))) == NULL)
-			return -1;
-		*ids = nids;
-	}
-	if (((*ids)[*n] = strdup(id)) == NULL)
-		return -1;
-	(*n)++;
-	return 0;
-}
-
 int
 spool_list(struct spool *sp, int failed, char ***ids, size_t *nids,
     struct perr *err)
@@ -527,12 +512,13 @@ spool_list(struct spool *sp, int failed, char ***ids, size_t *nids,
 	char id[ID_LEN + 1];
 	const char *ext;
 	struct dirent *de;
-	size_t cap = 0;
+	struct strvec sv;
 	DIR *d = NULL;
 	int dfd, pass, rc = -1;
 
 	*ids = NULL;
 	*nids = 0;
+	strvec_init(&sv, SIZE_MAX);	/* the directory is the bound */
 	if (!failed)
 		clean_tmp(sp);
 	/* pass 0 repairs, pass 1 lists what is left */
@@ -564,7 +550,7 @@ spool_list(struct spool *sp, int failed, char ***ids, size_t *nids,
 				    "envelope without a message");
 			else if (pass == 1 && ext != NULL &&
 			    strcmp(ext, "env") == 0 &&
-			    add_id(ids, nids, &cap, id) == -1) {
+			    strvec_push(&sv, id) == -1) {
 				perr_set(err, EX_OSERR, "out of memory");
 				goto out;
 			}
@@ -572,17 +558,16 @@ spool_list(struct spool *sp, int failed, char ***ids, size_t *nids,
 		(void)closedir(d);
 		d = NULL;
 	}
-	if (*nids > 0)
-		qsort(*ids, *nids, sizeof(**ids), cmp_str);
+	if (sv.n > 0)
+		qsort(sv.v, sv.n, sizeof(*sv.v), cmp_str);
+	*ids = sv.v;
+	*nids = sv.n;
 	rc = 0;
 out:
 	if (d != NULL)
 		(void)closedir(d);
-	if (rc == -1) {
-		spool_list_free(*ids, *nids);
-		*ids = NULL;
-		*nids = 0;
-	}
+	if (rc == -1)
+		strvec_free(&sv);
 	return rc;
 }
 
@@ -654,12 +639,14 @@ spool_list_corrupt(struct spool *sp, char ***names, size_t *nnames,
     struct perr *err)
 {
 	struct dirent *de;
-	size_t cap = 0, n;
+	struct strvec sv;
+	size_t n;
 	DIR *d;
 	int dfd, rc = -1;
 
 	*names = NULL;
 	*nnames = 0;
+	strvec_init(&sv, SIZE_MAX);	/* the directory is the bound */
 	if ((dfd = dup(sp->corruptfd)) == -1 || (d = fdopendir(dfd)) == NULL) {
 		if (dfd != -1)
 			(void)close(dfd);
@@ -673,21 +660,20 @@ spool_list_corrupt(struct spool *sp, char ***names, size_t *nnames,
 		    strcmp(de->d_name, "..") == 0 ||
 		    (n > 5 && strcmp(de->d_name + n - 5, ".told") == 0))
 			continue;
-		if (add_id(names, nnames, &cap, de->d_name) == -1) {
+		if (strvec_push(&sv, de->d_name) == -1) {
 			perr_set(err, EX_OSERR, "out of memory");
 			goto out;
 		}
 	}
-	if (*nnames > 0)
-		qsort(*names, *nnames, sizeof(**names), cmp_str);
+	if (sv.n > 0)
+		qsort(sv.v, sv.n, sizeof(*sv.v), cmp_str);
+	*names = sv.v;
+	*nnames = sv.n;
 	rc = 0;
 out:
 	(void)closedir(d);
-	if (rc == -1) {
-		spool_list_free(*names, *nnames);
-		*names = NULL;
-		*nnames = 0;
-	}
+	if (rc == -1)
+		strvec_free(&sv);
 	return rc;
 }
 

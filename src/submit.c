@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,16 +239,9 @@ static void
 accepted(void *arg, const char *id)
 {
 	struct submit *a = arg;
-	char **n;
 
-	if (a->nids == a->capids) {
-		a->capids = a->capids ? a->capids * 2 : 8;
-		if ((n = reallocarray(a->ids, a->capids, sizeof(*n))) == NULL)
-			return;		/* stays queued for the next run */
-		a->ids = n;
-	}
-	if ((a->ids[a->nids] = strdup(id)) != NULL)
-		a->nids++;
+	/* out of memory: it stays queued for the next run */
+	(void)strvec_push(&a->ids, id);
 }
 
 /* -bs: the dialogue first; the accepted messages over one session after it. */
@@ -259,9 +253,10 @@ submit_smtpd(struct submit *a)
 	struct dsession ds;
 	struct dreport rep;
 	struct perr e;
-	size_t i, got;
+	size_t i, n;
 	int rc, mode;
 
+	strvec_init(&a->ids, SIZE_MAX);	/* as many as the dialogue accepted */
 	mode = a->o->delivery >= 0 ? a->o->delivery : (int)a->cfg->delivery;
 	if (resolve_sender(a) == -1)
 		return a->err->code;
@@ -271,20 +266,18 @@ submit_smtpd(struct submit *a)
 		return a->err->code;
 	rc = smtpd_run(STDIN_FILENO, STDOUT_FILENO, &p, a->err);
 	(void)fclose(stdout);
-	got = a->nids;
-	if (mode == DELIVERY_BACKGROUND && a->nids > 0 && detach(a) != 0)
-		a->nids = 0;	/* the child delivers, or the next run */
+	n = a->ids.n;
+	if (mode == DELIVERY_BACKGROUND && n > 0 && detach(a) != 0)
+		n = 0;		/* the child delivers, or the next run */
 	dsession_init(&ds, a->cfg, a->sp, a->o->verbose);
-	for (i = 0; i < a->nids && mode != DELIVERY_QUEUE; i++) {
+	for (i = 0; i < n && mode != DELIVERY_QUEUE; i++) {
 		perr_clear(&e);
-		if (spool_take(a->sp, a->ids[i], &ent, &e) != 0)
+		if (spool_take(a->sp, a->ids.v[i], &ent, &e) != 0)
 			continue;
 		(void)deliver_entry(&ds, &ent, 0, &rep, &e);
 		spool_release(&ent);
 	}
 	dsession_close(&ds);
-	for (i = 0; i < got; i++)
-		free(a->ids[i]);
-	free(a->ids);
+	strvec_free(&a->ids);
 	return rc == -1 ? a->err->code : 0;
 }

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "cli.h"
 #include "config.h"
 #include "perr.h"
@@ -22,8 +23,7 @@ struct submit {
 	struct perr		*err;
 	char			 sender[MAX_ADDR + 1];	/* envelope */
 	char			 from_addr[MAX_ADDR + 1];	/* for a generated From: */
-	char			**ids;		/* -bs: accepted messages */
-	size_t			 nids, capids;
+	struct strvec		 ids;		/* -bs: accepted messages */
 };
 
 /* Read one message on standard input, queue it, deliver it by mode. */

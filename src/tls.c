@@ -30,6 +30,7 @@ struct tls {
 	SSL_CTX		*ctx;
 	SSL		*ssl;
 	int		 fd;
+	int		(*wait)(int, short, double);
 	int		 has_pin;
 	unsigned char	 pin[32];
 	char		 host[256];	/* for messages only */
@@ -60,9 +61,9 @@ tls_release(struct tls *t)
  * deadline. Returns 0 when ready, -1 (errno set) on timeout or error.
  */
 static int
-tls_poll(int fd, short events, double deadline)
+tls_poll(struct tls *t, short events, double deadline)
 {
-	int r = wait_fd(fd, events, deadline);
+	int r = t->wait(t->fd, events, deadline);
 
 	if (r == 0)
 		errno = ETIMEDOUT;
@@ -111,7 +112,7 @@ tls_retry(struct tls *t, int ret, double deadline, const char *what,
 	case SSL_ERROR_WANT_READ:
 	case SSL_ERROR_WANT_WRITE:
 		ev = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
-		if (tls_poll(t->fd, ev, deadline) == -1) {
+		if (tls_poll(t, ev, deadline) == -1) {
 			saved = errno;
 			perr_set(err, EX_TEMPFAIL, "TLS %s %s: %s", what,
 			    t->host, saved == ETIMEDOUT ? "timed out" :
@@ -290,7 +291,8 @@ tls_handshake(struct tls *t, int timeout, struct perr *err)
 }
 
 struct tls *
-tls_start(int fd, const struct tls_params *p, int timeout, struct perr *err)
+tls_start(int fd, const struct tls_params *p, int timeout,
+    int (*wait)(int, short, double), struct perr *err)
 {
 	struct tls *t;
 
@@ -300,6 +302,7 @@ tls_start(int fd, const struct tls_params *p, int timeout, struct perr *err)
 		return NULL;
 	}
 	t->fd = fd;
+	t->wait = wait;
 	if (p->pin != NULL) {
 		t->has_pin = 1;
 		memcpy(t->pin, p->pin, sizeof(t->pin));

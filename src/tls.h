@@ -22,11 +22,13 @@ struct tls_params {
  * Handshake as a client on fd (non-blocking), TLS 1.2 or later. Without
  * a pin the chain is verified against the trust store and the name
  * against the certificate; with a pin the certificate's digest alone
- * decides. Every wait is bounded by timeout seconds. Returns NULL with
- * err set (EX_TEMPFAIL, "TLS handshake: certificate verify failed: ...").
+ * decides. Every wait is bounded by timeout seconds and made through
+ * wait (as wait_fd() in util.h: the transport adds its socket policy).
+ * Returns NULL with err set (EX_TEMPFAIL, "TLS handshake: certificate
+ * verify failed: ...").
  */
 struct tls	*tls_start(int fd, const struct tls_params *p, int timeout,
-		    struct perr *err);
+		    int (*wait)(int, short, double), struct perr *err);
 
 /*
  * Read up to len bytes before deadline (mono_now() seconds); returns the

@@ -4,14 +4,11 @@
  * screen deserves its own file.
  */
 #include <sys/types.h>
-#include <sys/socket.h>
-
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <ctype.h>
-#include <poll.h>
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,12 +89,6 @@ xsnprintf(char *dst, size_t cap, const char *fmt, ...)
 	return 0;
 }
 
-char *
-xstrdup(const char *s)
-{
-	return s == NULL ? NULL : strdup(s);
-}
-
 void
 host_name(char *buf, size_t cap)
 {
@@ -118,8 +109,6 @@ wait_fd(int fd, short events, double deadline)
 		left = deadline - mono_now();
 		if (left <= 0)
 			return 0;
-		if (events & POLLIN)
-			tcp_quickack(fd);
 		pfd.fd = fd;
 		pfd.events = events;
 		pfd.revents = 0;
@@ -134,33 +123,101 @@ wait_fd(int fd, short events, double deadline)
 }
 
 void
-tcp_quickack(int fd)
-{
-	int one = 1;
-
-	/* Linux only; elsewhere, and on a pipe, this fails harmlessly */
-#ifdef TCP_QUICKACK
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
-#else
-	(void)fd;
-	(void)one;
-#endif
-}
-
-void
 str_lower(char *s)
 {
 	for (; *s != '\0'; s++)
 		*s = (char)tolower((unsigned char)*s);
 }
 
+static int
+is_ctl(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
 int
 has_ctl(const char *s)
 {
 	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+		if (is_ctl((unsigned char)*s))
 			return 1;
 	return 0;
+}
+
+void
+str_blank_ctl(char *s)
+{
+	for (; *s != '\0'; s++)
+		if (is_ctl((unsigned char)*s))
+			*s = ' ';
+}
+
+int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Seconds in one unit letter, 0 for none. */
+static long
+unit_seconds(int c)
+{
+	switch (c) {
+	case 's':
+		return 1;
+	case 'm':
+		return 60;
+	case 'h':
+		return 3600;
+	case 'd':
+		return 86400;
+	case 'w':
+		return 7 * 86400;
+	default:
+		return 0;
+	}
+}
+
+long
+duration_parse(const char *s, enum dur_style style, long max)
+{
+	long total = 0, n, unit;
+	int c, bare;
+
+	if (s == NULL || *s == '\0' || max < 0)
+		return -1;
+	/* posta.conf: "90" alone is seconds, but "1h30" is a typo */
+	bare = style == DUR_CONFIG && s[strspn(s, "0123456789")] == '\0';
+	while (*s != '\0') {
+		if (*s < '0' || *s > '9')
+			return -1;
+		for (n = 0; *s >= '0' && *s <= '9'; s++) {
+			if (n > (LONG_MAX - (*s - '0')) / 10)
+				return -1;
+			n = n * 10 + (*s - '0');
+		}
+		c = (unsigned char)*s;
+		if (style == DUR_CONFIG)
+			c = tolower(c);
+		if ((unit = unit_seconds(c)) != 0)
+			s++;
+		else if (style == DUR_QUEUE)
+			unit = 60;	/* sendmail: a bare number is minutes */
+		else if (bare)
+			unit = 1;
+		else
+			return -1;
+		if (n > (max - total) / unit)
+			return -1;
+		total += n * unit;
+	}
+	return total;
 }
 
 void
@@ -181,12 +238,11 @@ fmt_duration(long secs, char *buf, size_t cap)
 }
 
 void
-sanitize_line(char *buf, size_t cap, const char *text)
+fmt_date(time_t t, char *buf, size_t cap)
 {
-	char *p;
+	struct tm tm;
 
-	(void)xstrlcpy(buf, text, cap);
-	for (p = buf; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(buf, cap, "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
+		(void)xstrlcpy(buf, "Thu, 01 Jan 1970 00:00:00 +0000", cap);
 }

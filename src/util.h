@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Small helpers that several modules need: durable directory updates,
- * clocks, bounded string copies and a few string tests.
+ * clocks, bounded string copies, a few string tests, durations and
+ * dates. Each exists here once; look here before writing a loop.
  */
 #ifndef POSTA_UTIL_H
 #define POSTA_UTIL_H
@@ -26,36 +27,51 @@ int	 xstrlcpy(char *dst, const char *src, size_t cap);
 int	 xsnprintf(char *dst, size_t cap, const char *fmt, ...)
 	    __attribute__((__format__(__printf__, 3, 4)));
 
-/* strdup that returns NULL only for NULL input or out of memory. */
-char	*xstrdup(const char *s);
-
 /* This host's name as gethostname(3) gives it, into buf. */
 void	 host_name(char *buf, size_t cap);
 
 /*
  * Wait for events (POLLIN, POLLOUT) on fd until the monotonic deadline,
  * through EINTR. Returns 1 when ready, 0 on timeout, -1 on error.
+ * Socket options are conn.c's business, not this function's.
  */
 int	 wait_fd(int fd, short events, double deadline);
-
-/*
- * Ask the kernel to acknowledge what arrives on TCP socket fd at once.
- * Called before every wait for input: a server that sends two small
- * writes in a row (a TLS session ticket, then a reply) is otherwise held
- * by its own Nagle algorithm until our delayed ACK, 40 ms later.
- */
-void	 tcp_quickack(int fd);
 
 /* Lower-case ASCII in place. */
 void	 str_lower(char *s);
 
-/* 1 when s has a byte < 0x20 or 0x7f. */
+/* 1 when s has a control character: a byte < 0x20, or 0x7f. */
 int	 has_ctl(const char *s);
+
+/*
+ * Replace every control character of s by a space, in place: what goes
+ * into one line (a log line, an error, a reply, a transcript, a
+ * spooled reason) stays one line and cannot drive a terminal.
+ */
+void	 str_blank_ctl(char *s);
+
+/* The value of hex digit c (either case), or -1. */
+int	 hexval(int c);
+
+/*
+ * Seconds in a duration: numbers, each followed by a unit s, m, h, d or
+ * w ("90s", "1h30m"). DUR_CONFIG (posta.conf): units in either case, and
+ * a number without a unit is seconds, allowed only alone ("90").
+ * DUR_QUEUE (sendmail -q): lower-case units, and every number without a
+ * unit is minutes ("-q30", "-q1h30"). Returns -1 for anything else
+ * (signs, blanks, overflow) and for more than max.
+ */
+enum dur_style { DUR_CONFIG, DUR_QUEUE };
+long	 duration_parse(const char *s, enum dur_style style, long max);
 
 /* "3d4h", "12m", "45s": a duration for humans, into buf. */
 void	 fmt_duration(long secs, char *buf, size_t cap);
 
-/* Copy text into buf with control characters replaced by spaces. */
-void	 sanitize_line(char *buf, size_t cap, const char *text);
+/*
+ * t as an RFC 5322 date-time in local time, "Tue, 01 Dec 2026 09:30:00
+ * +0100", into buf (at least 32 bytes). posta never sets a locale, so
+ * day and month names are the English ones the RFC requires.
+ */
+void	 fmt_date(time_t t, char *buf, size_t cap);
 
 #endif /* POSTA_UTIL_H */

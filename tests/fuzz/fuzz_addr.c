@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * libFuzzer target for addr.c. Build and run (clang only):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_DEFAULT_SOURCE \
- *       -Isrc -o fuzz_addr tests/fuzz/fuzz_addr.c src/addr.c src/util.c
- *   ./fuzz_addr -max_total_time=60 -max_len=4096
+ * libFuzzer target for addr.c. Build with "make fuzz" (clang), run as
+ *   tests/fuzz/fuzz_addr -max_total_time=60 -max_len=4096
  * Besides memory errors it checks the promises addr.h makes: every
  * address handed on fits MAX_ADDR and passes the envelope check.
  */

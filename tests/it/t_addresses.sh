@@ -168,6 +168,23 @@ case $(hdr "$(fmsg $N)" From) in
 *) fail "-F not encoded: $(hdr "$(fmsg $N)" From)" ;;
 esac
 assert_eq "$(hdr_dec "$(fmsg $N)" From)" "Jürgen Müller <robot@example.com>" "-F decoded"
+# a long one: RFC 2047 2 allows 75 characters per encoded word and 76 per
+# line holding one, so it is split into several words, on character
+# boundaries, and the address goes on a line of its own when needed
+long='Jürgen Müller-Lüdenscheidt von und zu Großenhain-Überöd, Köln-Mülheim'
+printf 'Subject: nofrom\n\nb\n' | "$POSTA" -C "$T/posta.conf" -F "$long" x@dest.test ||
+    fail "-F long: exit $?"
+N=$((N + 1))
+awk '{ sub(/\r$/, "") } /^$/ { exit }
+	/^From:/ { on = 1; print; next } /^[ \t]/ { if (on) print; next }
+	{ on = 0 }' "$(fmsg $N)" >"$T/from"
+awk 'length($0) > 76 { bad = 1 } END { exit bad }' "$T/from" ||
+    fail "-F long: a line over 76 characters: $(cat "$T/from")"
+grep -o '=?UTF-8?B?[^?]*?=' "$T/from" >"$T/words"
+[ "$(wc -l <"$T/words")" -ge 2 ] || fail "-F long: one word: $(cat "$T/from")"
+awk 'length($0) > 75 { bad = 1 } END { exit bad }' "$T/words" ||
+    fail "-F long: a word over 75 characters: $(cat "$T/words")"
+assert_eq "$(hdr_dec "$(fmsg $N)" From)" "$long <robot@example.com>" "-F long decoded"
 printf 'Subject: nofrom\n\nb\n' | "$POSTA" -C "$T/posta.conf" -F 'Doe, John' x@dest.test ||
     fail "-F: exit $?"
 N=$((N + 1))

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 msg() { printf 'Subject: %s\n\nbody\n' "$1"; }
 spool() { sed -i "s|^dir = .*|dir = $T/$2|" "$1"; S=$T/$2; }
-inq() { ls "$S/q" 2>/dev/null | grep -c '\.env$'; }
+inq() { nfiles "$S/q" '*.env'; }
 
 # wrong password: stays queued, exit 0, stderr says why
 conf=$(posta_conf_postfix submission)
@@ -14,7 +14,7 @@ grep -q 'queued for retry' "$T/err" || fail "wrong password: stderr: $(cat "$T/e
 grep -q '535' "$T/err" || fail "wrong password: no server reply: $(cat "$T/err")"
 [ "$(wc -l <"$T/err")" -eq 1 ] || fail "wrong password: more than one line"
 grep -q 'wrong-password' "$T/err" && fail "the password was printed"
-[ "$(ls "$T/spool/q" | grep -c '\.env$')" -eq 1 ] || fail "wrong password: not queued"
+[ "$(nfiles "$T/spool/q" '*.env')" -eq 1 ] || fail "wrong password: not queued"
 "$POSTA" -C "$conf" -bp | grep -q '535' || fail "mailq does not show the error"
 # fixed password: the queue run delivers it, once
 conf2=$(posta_conf_postfix submission)
@@ -32,7 +32,7 @@ assert_eq $? 0 "unknown CA: exit status"
 grep -q 'certificate verify failed' "$T/err" || fail "unknown CA: stderr: $(cat "$T/err")"
 [ "$(inq)" -eq 1 ] || fail "unknown CA: not queued"
 sleep 1
-[ -z "$(ls "$TB_CAPTURE" | grep badca)" ] || fail "unknown CA: delivered anyway"
+[ "$(nfiles "$TB_CAPTURE" '*badca*')" -eq 0 ] || fail "unknown CA: delivered anyway"
 
 # the plain port offers AUTH but no STARTTLS: nothing secret is sent
 conf=$(posta_conf_postfix plain)
@@ -59,7 +59,7 @@ st=$?
 grep -q '550' "$T/err" || fail "all refused: no server reply: $(cat "$T/err")"
 [ "$(wc -l <"$T/err")" -eq 1 ] || fail "all refused: more than one line"
 [ "$(inq)" -eq 0 ] || fail "all refused: still in q/"
-[ "$(ls "$S/failed" | grep -c '\.msg$')" -eq 1 ] || fail "all refused: not in failed/"
+[ "$(nfiles "$S/failed" '*.msg')" -eq 1 ] || fail "all refused: not in failed/"
 "$POSTA" -C "$conf" -bp -qQ | grep -q 'reject-a@dest.test' || fail "mailq -qQ does not list it"
 
 # 4xx: stays queued, exit 0

@@ -41,7 +41,7 @@ printf 'Subject: own\n\ntoken own\n' | "$POSTA" -C "$conf" own@dest.test 2>"$T/e
     fail "own: exit $?"
 dt=$(elapsed "$t0")
 n=$(fault_msgs)
-left=$(ls "$T/spool2/q" | grep -c '\.env$')
+left=$(nfiles "$T/spool2/q" '*.env')
 echo "# returned after ${dt}s, $n messages sent, $left left"
 awk -v d="$dt" 'BEGIN { exit !(d < 8.5) }' || fail "the flush is not bounded: ${dt}s"
 [ "$n" -ge 4 ] || fail "the flush sent only $((n - 1)) other entries"

@@ -75,7 +75,7 @@ printf 'delay DOT 3 once\n' >"$T/sslow"
 FAULT_PORT=$(free_port)
 conf=$(posta_conf_fault "$FAULT_PORT")
 sed -i "s|^dir = .*|dir = $T/spool2|" "$conf"
-queued() { ls "$T/spool2/q" 2>/dev/null | grep -c '\.env$'; }
+queued() { nfiles "$T/spool2/q" '*.env'; }
 fault_start "$T/sslow"
 printf 'Subject: slow\n\ntoken slow\n' | "$POSTA" -C "$conf" -odq slow@dest.test || fail "-odq: exit $?"
 id=$(basename "$(ls "$T/spool2/q/"*.env)" .env)

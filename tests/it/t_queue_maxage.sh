@@ -54,6 +54,6 @@ assert_eq $? 0 "null sender: exit status"
 sleep 2
 "$POSTA" -C "$conf" -q 2>"$T/err"
 assert_eq $? 0 "null sender: -q exit status"
-assert_eq "$(ls "$T/spool2/failed" | grep -c '\.env$')" 1 "null sender: entries in failed/"
-assert_eq "$(ls "$T/spool2/q" | grep -c .)" 0 "null sender: a DSN was queued"
+assert_eq "$(nfiles "$T/spool2/failed" '*.env')" 1 "null sender: entries in failed/"
+assert_eq "$(nfiles "$T/spool2/q" '*')" 0 "null sender: a DSN was queued"
 exit 0

@@ -102,7 +102,7 @@ snd=dsnsender-$tok@dest.test
 printf 'Subject: pf-dsn-%s\n\npostfix body\n' "$tok" |
     "$POSTA" -C "$conf" -odq -f "$snd" "good-$tok@dest.test" "reject-$tok@dest.test" 2>"$T/err"
 assert_eq $? 0 "postfix -odq: exit status"
-[ "$(ls "$T/spool2/q" | grep -c '\.env$')" -eq 1 ] || fail "postfix -odq: not queued"
+[ "$(nfiles "$T/spool2/q" '*.env')" -eq 1 ] || fail "postfix -odq: not queued"
 "$POSTA" -C "$conf" -q 2>"$T/err" || fail "postfix -q: exit $?: $(cat "$T/err")"
 wait_mail "good-$tok@dest.test" 1 || fail "postfix: good recipient got nothing"
 wait_mail "$snd" 1 || fail "postfix: no DSN for the sender"
@@ -113,6 +113,6 @@ grep -qi '^Final-Recipient: rfc822; *reject-'"$tok"'@dest.test' "$d" || fail "po
 grep -qi '^Status: 5\.1\.1' "$d" || fail "postfix DSN: Status"
 grep -qi 'multipart/report' "$d" || fail "postfix DSN: not multipart/report"
 grep -q "^Subject: pf-dsn-$tok" "$d" || fail "postfix DSN: original Subject missing"
-[ "$(ls "$T/spool2/q" | grep -c .)" -eq 0 ] || fail "postfix: q/ not empty"
-[ -z "$(ls "$TB_CAPTURE" | grep "reject-$tok")" ] || fail "postfix: refused recipient got it"
+[ "$(nfiles "$T/spool2/q" '*')" -eq 0 ] || fail "postfix: q/ not empty"
+[ "$(nfiles "$TB_CAPTURE" "*reject-$tok*")" -eq 0 ] || fail "postfix: refused recipient got it"
 exit 0

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Helpers of the real-caller tests (issue 4), sourced after common.sh.
 # sh, not bash. The variables set here are used by the tests that source it.
 # shellcheck disable=SC2034

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Sourced by every integration test (tests/it/t_*.sh). sh, not bash.
 # The test bed's variables (TB_*) come from $TB_ENV, set by tests/run.
 set -u
@@ -8,7 +9,16 @@ LIB=$ROOT/tests/lib
 # 0.3 s per start; the helpers need only the standard library.
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
+# shellcheck source=/dev/null
 [ -n "${TB_ENV:-}" ] && [ -r "$TB_ENV" ] && . "$TB_ENV"
+
+# nfiles DIR PATTERN: how many entries of DIR (dot files aside, as ls
+# shows them) match the glob PATTERN; 0 when DIR does not exist. Not
+# ls | grep: any name, even with blanks or a line break, counts once.
+nfiles() {
+	find "$1" -mindepth 1 -maxdepth 1 -name "$2" ! -name '.*' -printf x \
+	    2>/dev/null | wc -c
+}
 
 # A fresh directory per test; kept for a look when the test fails.
 T=$(mktemp -d /tmp/posta-test.XXXXXX)
@@ -81,7 +91,7 @@ fault_stop() {
 	wait "$FAULT_PID" 2>/dev/null
 	FAULT_PID=""
 }
-fault_msgs() { ls "$FAULT_DIR/msgs" 2>/dev/null | grep -c '\.eml$'; }
+fault_msgs() { nfiles "$FAULT_DIR/msgs" '*.eml'; }
 fault_connections() { grep -c '^C[0-9]* \* connect' "$FAULT_DIR/transcript"; }
 
 # posta_conf NAME: the common tail of every config ([sender] [queue] [log])
@@ -124,7 +134,7 @@ posta_conf_fault() {
 	echo "$T/posta.conf"
 }
 
-mail_count() { ls "$TB_CAPTURE/$1" 2>/dev/null | grep -c '\.eml$'; }
+mail_count() { nfiles "$TB_CAPTURE/$1" '*.eml'; }
 
 # wait_mail RCPT N [TIMEOUT]: the capture pipe writes asynchronously
 wait_mail() {
@@ -154,5 +164,5 @@ testbed_idle() {
 	done
 }
 
-queued() { ls "$T/spool/q" 2>/dev/null | grep -c '\.env$'; }
-failed_count() { ls "$T/spool/failed" 2>/dev/null | grep -c '\.env$'; }
+queued() { nfiles "$T/spool/q" '*.env'; }
+failed_count() { nfiles "$T/spool/failed" '*.env'; }

@@ -447,8 +447,9 @@ start() {
 	[ -z "$(master_pid "$d")" ] || die "already running in $d"
 	chmod 0755 "$d" || die "chmod $d"
 	check_dir "$d"
-	rm -rf "$d/postfix" "$d/queue" "$d/data" "$d/tls" \
-	    "$d/sasldb2" "$d/bin" "$d/capture" "$d/maillog" "$d/testbed.env"
+	rm -rf "${d:?}/postfix" "${d:?}/queue" "${d:?}/data" "${d:?}/tls" \
+	    "${d:?}/sasldb2" "${d:?}/bin" "${d:?}/capture" "${d:?}/maillog" \
+	    "${d:?}/testbed.env"
 	mkdir -p "$d/postfix" "$d/queue" "$d/data" "$d/bin" "$d/capture" ||
 	    die "mkdir in $d"
 	chown postfix "$d/data" && chmod 0700 "$d/data" &&
@@ -514,7 +515,7 @@ EOF
 }
 
 stop() {
-	local d=$1 pid i
+	local d=$1 pid
 	[ -d "$d" ] || return 0
 	d=$(cd "$d" && pwd -P)
 	pid=$(master_pid "$d")
@@ -523,7 +524,7 @@ stop() {
 		# which takes its children down), polled at 50 ms instead of
 		# its 1 s steps; then SIGKILL to the master's process group.
 		kill -TERM "$pid" 2>/dev/null
-		for i in $(seq 200); do
+		for _ in $(seq 200); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.05
 		done

@@ -56,8 +56,8 @@ set_aliases(struct config *cfg, const char *const *pairs)
 	if ((cfg->aliases = calloc(n, sizeof(*cfg->aliases))) == NULL)
 		abort();
 	for (i = 0; i < n; i++) {
-		cfg->aliases[i].name = xstrdup(pairs[2 * i]);
-		cfg->aliases[i].value = xstrdup(pairs[2 * i + 1]);
+		cfg->aliases[i].name = strdup(pairs[2 * i]);
+		cfg->aliases[i].value = strdup(pairs[2 * i + 1]);
 		if (cfg->aliases[i].name == NULL ||
 		    cfg->aliases[i].value == NULL)
 			abort();
@@ -69,7 +69,7 @@ static void
 set_str(char **field, const char *s)
 {
 	free(*field);
-	*field = xstrdup(s);
+	*field = s != NULL ? strdup(s) : NULL;
 }
 
 static int

@@ -24,6 +24,10 @@ main(void)
 	is_str(buf_str(&b), "hello1234", "unchanged after a refused add");
 	ok(buf_addc(&b, '!') == 0 && b.len == 10, "exactly the cap");
 	ok(buf_printf(&b, "%s", "z") == -1, "printf past the cap refused");
+	buf_truncate(&b, 5);
+	is_str(buf_str(&b), "hello", "truncate keeps the first bytes");
+	buf_truncate(&b, 50);
+	is_str(buf_str(&b), "hello", "truncate past the end: no change");
 	buf_reset(&b);
 	is_int(b.len, 0, "reset");
 	ok(buf_add(&b, "a\0b", 3) == 0 && b.len == 3 && b.data[3] == '\0',

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * config.c: every key, the defaults and their port/tls interplay, each
- * error message with its FILE:LINE, the permission check, durations.
+ * error message with its FILE:LINE, the permission check. (The duration
+ * parser itself is tested in t_util.c.)
  */
 #include <sys/stat.h>
 
@@ -540,35 +541,6 @@ test_aliases(void)
 }
 
 static void
-test_durations(void)
-{
-	is_int(config_duration("90"), 90, "bare seconds");
-	is_int(config_duration("90s"), 90, "s");
-	is_int(config_duration("15m"), 900, "m");
-	is_int(config_duration("2h"), 7200, "h");
-	is_int(config_duration("5d"), 432000, "d");
-	is_int(config_duration("1w"), 604800, "w");
-	is_int(config_duration("1h30m"), 5400, "sum");
-	is_int(config_duration("0"), 0, "zero");
-	is_int(config_duration(""), -1, "empty");
-	is_int(config_duration(NULL), -1, "NULL");
-	is_int(config_duration("-5"), -1, "negative");
-	is_int(config_duration("+5"), -1, "plus sign");
-	is_int(config_duration(" 5"), -1, "leading blank");
-	is_int(config_duration("5 m"), -1, "inner blank");
-	is_int(config_duration("5x"), -1, "bad unit");
-	is_int(config_duration("m"), -1, "unit alone");
-	is_int(config_duration("1h30"), -1, "bare number after a unit");
-	is_int(config_duration("5mm"), -1, "double unit");
-	is_int(config_duration("99999999999999999999"), -1, "overflow");
-	is_int(config_duration("9223372036854775807"), 9223372036854775807L,
-	    "LONG_MAX seconds");
-	is_int(config_duration("9223372036854775807m"), -1,
-	    "overflow in the unit");
-	is_int(config_duration("15250284452472w"), -1, "overflow in weeks");
-}
-
-static void
 test_zeroed_free(void)
 {
 	struct config cfg;
@@ -729,7 +701,6 @@ main(void)
 	test_secure();
 	test_pin();
 	test_aliases();
-	test_durations();
 	test_zeroed_free();
 	test_oauth();
 	if (path[0] != '\0')

@@ -20,6 +20,7 @@ static struct config cfg;
 static struct spool sp;
 static char dir[] = "/tmp/t_message.XXXXXX";
 static char got[1 << 21];
+static const char *fullname = "Cron Daemon";
 static size_t gotlen;
 
 static const char FIXED[] = "From: a@example.com\nDate: Mon, 1 Jan 2024 "
@@ -41,7 +42,7 @@ intake(const char *in, size_t len, size_t chunk, int t, int dot_ends,
 	p.cfg = &cfg;
 	p.sender = "me@example.com";
 	p.from_addr = "me@example.com";
-	p.fullname = "Cron Daemon";
+	p.fullname = fullname;
 	p.from_headers = t;
 	p.dot_ends = dot_ends;
 	perr_clear(err);
@@ -89,11 +90,13 @@ main(void)
 {
 	struct perr err = { 0, "" };
 	struct envelope env;
-	char in[4096], *big, *whole;
-	size_t wholelen, chunk;
+	char in[4096], e41[83], *big, *whole;
+	size_t wholelen, chunk, k;
 
 	if (mkdtemp(dir) == NULL)
 		return 1;
+	for (k = 0; k < 41; k++)
+		memcpy(e41 + 2 * k, "\xc3\xa9", 3);
 	cfg.domain = (char *)"example.com";
 	cfg.from = (char *)"robot@example.com";
 	if (spool_open(&sp, dir, 1, &err) == -1) {
@@ -127,6 +130,24 @@ main(void)
 	    "generated headers before the blank line");
 	ok(run(in, 0, 1, NULL, &err) == 0 && strstr(got, "Cron") == NULL,
 	    "existing From/Date/Message-ID kept, nothing added");
+	/* "été " nine times, then "été": 59 bytes */
+	fullname = "\xc3\xa9t\xc3\xa9 \xc3\xa9t\xc3\xa9 \xc3\xa9t\xc3\xa9 "
+	    "\xc3\xa9t\xc3\xa9 \xc3\xa9t\xc3\xa9 \xc3\xa9t\xc3\xa9 "
+	    "\xc3\xa9t\xc3\xa9 \xc3\xa9t\xc3\xa9 \xc3\xa9t\xc3\xa9 "
+	    "\xc3\xa9t\xc3\xa9";
+	ok(run("Subject: s\n\nb\n", 0, 1, NULL, &err) == 0, "UTF-8 -F");
+	ok(strstr(got, "From: =?UTF-8?B?w6l0w6kgw6l0w6kgw6l0w6kgw6l0w6kg"
+	    "w6l0w6kgw6l0w6kgw6l0w6kg?=\r\n "
+	    "=?UTF-8?B?w6l0w6kgw6l0w6kgw6l0w6k=?= "
+	    "<me@example.com>\r\n") != NULL,
+	    "a long UTF-8 -F: two words within 76 columns, not one of 92");
+	/* "é" 41 times: the second word ends at column 69 */
+	fullname = e41;
+	ok(run("Subject: s\n\nb\n", 0, 1, NULL, &err) == 0, "UTF-8 -F 2");
+	ok(strstr(got, "w6nDqcOpw6nDqcOpw6nDqcOpw6nDqcOpw6nDqQ==?=\r\n "
+	    "<me@example.com>\r\n") != NULL,
+	    "the address on a line of its own rather than past column 76");
+	fullname = "Cron Daemon";
 
 	/* no blank line after headers; body-only input; empty input */
 	ok(run("Subject: s\nthis is body\n", 0, 1, NULL, &err) == 0, "no blank");

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Base64 through OpenSSL's EVP_EncodeBlock/EVP_DecodeBlock, with the
+ * checks EVP leaves to its caller, and RFC 2047 encoded words on top.
+ */
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "b64.h"
+#include "buf.h"
+
+#define WORD_MAX	75	/* RFC 2047 2: one encoded word */
+#define LINE_MAX_2047	76	/* RFC 2047 2: a line holding one */
+#define WORD_OPEN	"=?UTF-8?B?"
+#define WORD_CLOSE	"?="
+
+int
+b64_encode(const void *in, size_t len, char *out, size_t cap)
+{
+	if (len > (size_t)1 << 20 || cap < 4 * ((len + 2) / 3) + 1)
+		return -1;
+	(void)EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+	return 0;
+}
+
+/* EVP's decoder counts the padding as data: the length is fixed up here. */
+ssize_t
+b64_decode(const char *in, unsigned char *out, size_t cap)
+{
+	size_t len, pad = 0, i;
+	int n;
+
+	len = strlen(in);
+	if (len % 4 != 0 || len / 4 * 3 + 1 > cap || len > (size_t)1 << 21)
+		return -1;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)in[i]) && in[i] != '+' &&
+		    in[i] != '/' && !(in[i] == '=' && i >= len - 2))
+			return -1;
+	if (len > 0 && in[len - 1] == '=')
+		pad++;
+	if (len > 1 && in[len - 2] == '=') {
+		if (pad == 0)
+			return -1;
+		pad++;
+	}
+	n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)len);
+	if (n < 0 || (size_t)n < pad)
+		return -1;
+	out[n - pad] = '\0';
+	return (ssize_t)(n - (int)pad);
+}
+
+/*
+ * How many of the len bytes at s go into one word of at most room
+ * encoded characters: whole base64 quanta, cut before a UTF-8
+ * continuation byte so that no character is split between two words
+ * (each word must decode to whole characters, RFC 2047 5). 0 when not
+ * even the first character fits.
+ */
+static size_t
+word_bytes(const unsigned char *s, size_t len, size_t room)
+{
+	size_t max = room / 4 * 3, n;
+
+	if (max >= len)
+		return len;
+	for (n = max; n > 0 && (s[n] & 0xc0) == 0x80; n--)
+		;
+	/* four continuation bytes in a row are not UTF-8: cut anywhere */
+	return n == 0 && max > 3 ? max : n;
+}
+
+long
+b64_words(struct buf *b, const char *text, size_t col)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	const size_t frame = strlen(WORD_OPEN WORD_CLOSE);
+	size_t len = strlen(text), n, room;
+	char enc[WORD_MAX + 1];
+
+	while (len > 0) {
+		room = col < LINE_MAX_2047 ? LINE_MAX_2047 - col : 0;
+		if (room > WORD_MAX)
+			room = WORD_MAX;
+		n = word_bytes(s, len, room > frame ? room - frame : 0);
+		if (n == 0 && col <= 1) {
+			errno = EINVAL;		/* 45 bytes fit at column 1 */
+			return -1;
+		}
+		if (n > 0) {
+			(void)b64_encode(s, n, enc, sizeof(enc));
+			if (buf_adds(b, WORD_OPEN) == -1 ||
+			    buf_adds(b, enc) == -1 ||
+			    buf_adds(b, WORD_CLOSE) == -1)
+				return -1;
+			col += frame + strlen(enc);
+			s += n;
+			len -= n;
+		}
+		/* the next word, or the first when none fitted here */
+		if (len > 0) {
+			if (buf_adds(b, "\r\n ") == -1)
+				return -1;
+			col = 1;
+		}
+	}
+	return (long)col;
+}
