@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2154 # st is set by timed() in hostile.sh
 # Issue 12: smart hosts whose replies break the protocol. For each: the
 # run ends in bounded time and memory (tests/lib/hostile.sh), the exit
 # status is right, and the message is kept queued or delivered exactly

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2154 # st is set by timed() in hostile.sh
 # Issue 12: smart hosts that stall. The configured timeout bounds each
 # SMTP step as a whole (a reply of many lines, a TLS handshake), not
 # each byte: a run ends within a small multiple of it, in bounded

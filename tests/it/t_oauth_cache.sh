@@ -18,7 +18,7 @@ osend "$conf" a@example.com
 assert_eq "$OST" 0 "seed: exit"
 [ "$(ob_get counts.messages)" = 1 ] || fail "seed: not delivered: $(cat "$T/err")"
 grep -q "oauth: new refresh token taken from $T/seed" "$T/posta.log" || fail "seed: not logged"
-cache=$(ls "$T"/spool/oauth/ms.conf-* | grep -v '\.lock$')
+cache=$(cache_file "$T"/spool/oauth/ms.conf-*)
 # the seed was rotated away; unchanged, it is not taken again
 sleep 4
 osend "$conf" b@example.com

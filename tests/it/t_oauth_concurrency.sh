@@ -31,7 +31,7 @@ ob_leaks "$T/errs" "$T/posta.log"
 gconf=$(oconf g google refresh_token)
 sed -i "s|^dir = .*|dir = $T/gspool|" "$gconf"
 oimport "$gconf"
-gcache=$(ls "$T"/gspool/oauth/g.conf-* | grep -v '\.lock$')
+gcache=$(cache_file "$T"/gspool/oauth/g.conf-*)
 cp "$gcache" "$T/before"
 ob_ctl set token_delay=3 >/dev/null
 n=$(otokens)
@@ -65,7 +65,7 @@ while [ $i -lt 15 ]; do
 	grep -q '^refresh ' "$gcache" || fail "after kill -9 #$i: no refresh token"
 	i=$((i + 1))
 done
-ls "$T/gspool/oauth" | grep -qv '^g\.conf-[0-9a-f]*\(\.lock\|\.tmp\)\?$' &&
+[ "$(find "$T/gspool/oauth" -mindepth 1 ! -regex '.*/g\.conf-[0-9a-f]*\(\.lock\|\.tmp\)?' | wc -l)" -eq 0 ] ||
     fail "stray files: $(ls "$T/gspool/oauth")"
 osend "$gconf" l@example.com
 [ "$(ob_get counts.messages)" = 22 ] || fail "after the kills: not delivered: $(cat "$T/err")"

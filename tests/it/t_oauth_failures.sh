@@ -10,7 +10,7 @@
 ob_start
 conf=$(oconf ms microsoft refresh_token)
 oimport "$conf"
-cache=$(ls "$T"/spool/oauth/ms.conf-* | grep -v '\.lock$')
+cache=$(cache_file "$T"/spool/oauth/ms.conf-*)
 
 # HTTP 500, then 429: queued, tried again later
 for st in 500 429; do

@@ -46,7 +46,7 @@ ob_ctl clear_faults >/dev/null
 
 # XOAUTH2 on the same upstream, with the cached token
 conf2=$(oconf g2 google refresh_token xoauth2)
-sed -i "s|^cache = .*||; s|^refresh_margin = 0|refresh_margin = 0\ncache = $(ls "$T"/spool/oauth/g.conf-* | grep -v lock)|" "$conf2"
+sed -i "s|^cache = .*||; s|^refresh_margin = 0|refresh_margin = 0\ncache = $(cache_file "$T"/spool/oauth/g.conf-*)|" "$conf2"
 osend "$conf2" d@example.com
 assert_eq "$OST" 0 "XOAUTH2: exit"
 grep -qx 'mech XOAUTH2' "$OB_MAIL"/000003.env || fail "XOAUTH2: not delivered: $(cat "$T/err")"

@@ -19,7 +19,7 @@ sleep 6
 osend "$conf" b@example.com
 [ "$(ob_get counts.messages)" = 2 ] || fail "client_credentials, expired: not delivered: $(cat "$T/err")"
 [ "$(ob_get counts.grant.client_credentials)" = 2 ] || fail "expired token not renewed"
-grep -q '^refresh ' "$(ls "$T"/spool/oauth/cc.conf-* | grep -v lock)" &&
+grep -q '^refresh ' "$(cache_file "$T"/spool/oauth/cc.conf-*)" &&
     fail "a refresh token in a client_credentials cache"
 printf 'x\n' | "$POSTA" -C "$conf" --oauth-import 2>"$T/err"
 assert_eq $? 64 "--oauth-import with client_credentials"

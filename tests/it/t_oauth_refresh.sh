@@ -19,7 +19,7 @@ grep -q 'queued for retry: no OAuth refresh token yet: run posta --oauth-login' 
 [ "$(otokens)" = 0 ] || fail "a token request without a refresh token"
 
 oimport "$conf"
-cache=$(ls "$T"/spool/oauth/ms.conf-* | grep -v '\.lock$')
+cache=$(cache_file "$T"/spool/oauth/ms.conf-*)
 [ "$(stat -c %a "$cache")" = 600 ] || fail "cache mode $(stat -c %a "$cache")"
 [ "$(stat -c %a "$cache.lock")" = 600 ] || fail "lock mode"
 

@@ -20,6 +20,15 @@ nfiles() {
 	    2>/dev/null | wc -c
 }
 
+# cache_file GLOB...: the one path matching a glob that is not a lock or
+# temporary file (the OAuth cache next to its .lock).
+cache_file() {
+	for f in "$@"; do
+		case $f in *.lock|*.tmp) ;; *) [ -e "$f" ] && printf '%s\n' "$f" && return 0 ;; esac
+	done
+	return 1
+}
+
 # A fresh directory per test; kept for a look when the test fails.
 T=$(mktemp -d /tmp/posta-test.XXXXXX)
 chmod 755 "$T"

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Sourced after common.sh by tests/it/t_hostile_server_*.sh (issue 12):
 # one case per hostile smart host, played by faultsmtp.py. Every posta
 # run is measured (elapsed time and peak RSS with /usr/bin/time) and must
@@ -21,6 +22,7 @@ hostile() {
 	cat >"$T/$NAME.script"
 	FAULT_PORT=$(free_port)
 	fault_start "$T/$NAME.script" "$HTLS"
+	# shellcheck disable=SC2034 # used by the tests that source this
 	HOSTILE_DIR=$FAULT_DIR CASE_DIRS=$FAULT_DIR
 	S=$T/spool-$NAME
 	posta_conf_fault "$FAULT_PORT" "$HTLS" >/dev/null
@@ -72,13 +74,13 @@ hostile_baseline() {
 	echo "# baseline $BASE_KB KB: every run must stay under $MAX_KB KB" >&2
 }
 
-inq() { ls "$S/q" 2>/dev/null | grep -c '\.env$'; }
-infailed() { ls "$S/failed" 2>/dev/null | grep -c '\.env$'; }
+inq() { nfiles \"$S/q\" '*.env'; }
+infailed() { nfiles \"$S/failed\" '*.env'; }
 # every message the fault servers of this case accepted
 received() {
 	n=0
 	for d in $CASE_DIRS; do
-		n=$((n + $(ls "$d/msgs" 2>/dev/null | grep -c '\.eml$')))
+		n=$((n + $(nfiles \"$d/msgs\" '*.eml')))
 	done
 	echo "$n"
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # The OAuth test bed (tests/lib/oauthbed.py) for shell scripts. sh, not bash.
 #
 # In an integration test, after common.sh:

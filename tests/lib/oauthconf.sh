@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Configurations of posta for the OAuth test bed (oauthbed.sh), for the
 # tests/it/t_oauth_*.sh scripts. sh, not bash. Source after oauthbed.sh
 # and ob_start.
@@ -60,6 +61,7 @@ osend() {
 	shift 2
 	printf 'Subject: oauth test\n\nhello\n' |
 	    "$POSTA" -C "$oc_conf" "$@" "$oc_rcpt" 2>"$T/err"
+	# shellcheck disable=SC2034 # read by the tests that source this
 	OST=$?
 }
 

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Helpers of the --oauth-login tests (tests/it/t_oauth_login*.sh), sourced
 # after common.sh, oauthbed.sh and oauthconf.sh, with the bed started
 # (OB_* set). sh.
