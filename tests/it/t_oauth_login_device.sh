@@ -72,7 +72,7 @@ ob_leaks "$T/out" "$T/err" "$T/status" "$T/posta.log"
 # and the token works: one message through the Microsoft-like server
 osend "$conf" login-device@dest.test -odi
 [ "$OST" -eq 0 ] || fail "send after login: exit $OST: $(cat "$T/err")"
-[ "$(nfiles \"$OB_MAIL\" '*.eml')" -eq 1 ] || fail "the bed has no message"
+[ "$(nfiles "$OB_MAIL" '*.eml')" -eq 1 ] || fail "the bed has no message"
 grep -qx "user $OB_USER" "$OB_MAIL"/*.env || fail "not sent as $OB_USER"
 grep -qx "mech XOAUTH2" "$OB_MAIL"/*.env || fail "not sent with XOAUTH2"
 grep -qx "grant device_code" "$OB_MAIL"/*.env ||

@@ -97,7 +97,7 @@ grep -qF -- "$rt" "$CACHE" || fail "the cache does not hold the refresh token"
 ob_leaks "$T/out" "$T/err" "$T/status" "$T/posta.log"
 osend "$conf" login-loopback@dest.test -odi
 [ "$OST" -eq 0 ] || fail "send after login: exit $OST: $(cat "$T/err")"
-[ "$(nfiles \"$OB_MAIL\" '*.eml')" -eq 1 ] || fail "the bed has no message"
+[ "$(nfiles "$OB_MAIL" '*.eml')" -eq 1 ] || fail "the bed has no message"
 grep -qx "user $OB_USER" "$OB_MAIL"/*.env || fail "not sent as $OB_USER"
 grep -qx "grant authorization_code" "$OB_MAIL"/*.env ||
     fail "not sent with the token of the login: $(cat "$OB_MAIL"/*.env)"

@@ -74,13 +74,13 @@ hostile_baseline() {
 	echo "# baseline $BASE_KB KB: every run must stay under $MAX_KB KB" >&2
 }
 
-inq() { nfiles \"$S/q\" '*.env'; }
-infailed() { nfiles \"$S/failed\" '*.env'; }
+inq() { nfiles "$S/q" '*.env'; }
+infailed() { nfiles "$S/failed" '*.env'; }
 # every message the fault servers of this case accepted
 received() {
 	n=0
 	for d in $CASE_DIRS; do
-		n=$((n + $(nfiles \"$d/msgs\" '*.eml')))
+		n=$((n + $(nfiles "$d/msgs" '*.eml')))
 	done
 	echo "$n"
 }
