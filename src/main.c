@@ -14,6 +14,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "cfgenv.h"
 #include "cli.h"
 #include "config.h"
 #include "deliver.h"
@@ -112,8 +113,11 @@ int
 main(int argc, char *argv[])
 {
 	static struct app a;
+	extern char **environ;
 	const char *prog = strrchr(argv[0], '/');
 	int setgid_run = getegid() != getgid();
+	/* like -C: a privileged posta takes no settings from its caller */
+	char **env = setgid_run || geteuid() != getuid() ? NULL : environ;
 
 	prog = prog != NULL ? prog + 1 : argv[0];
 	(void)signal(SIGPIPE, SIG_IGN);
@@ -133,8 +137,7 @@ main(int argc, char *argv[])
 		return EX_OSERR;
 	}
 	(void)umask(setgid_run ? 007 : 077);
-	if (config_load(&a.cfg, a.o.conf_path ? a.o.conf_path : PATH_CONFIG,
-	    1, &a.err) == -1)
+	if (cfgenv_load(&a.cfg, a.o.conf_path, env, &a.err) == -1)
 		return finish(&a, 0);
 	a.sub.o = &a.o;
 	a.sub.cfg = &a.cfg;
