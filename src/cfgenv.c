@@ -99,6 +99,19 @@ has_key(const char *section, const char *name)
 	return 0;
 }
 
+/* The variable of the first key called name, in any section. */
+static int
+home_var(const char *name, char *buf, size_t cap)
+{
+	const char *sec, *key;
+	size_t i;
+
+	for (i = 0; (key = config_key_name(i, &sec)) != NULL; i++)
+		if (strcasecmp(key, name) == 0)
+			return key_var(i, buf, cap);
+	return -1;
+}
+
 static int
 unknown(const char *var, const char *hint, struct perr *err)
 {
@@ -138,6 +151,9 @@ cfgenv_name(const char *var, char *section, size_t scap, char *name,
 		}
 		if (has_key(section, name))
 			return 1;
+		/* POSTA_UPSTREAM_FROM: the key of another section */
+		if (home_var(name, hint, sizeof(hint)) == 0)
+			return unknown(var, hint, err);
 		return unknown(var, nearest(var, section, NEAR_KEY, hint,
 		    sizeof(hint)), err);
 	}
@@ -400,8 +416,8 @@ cfgenv_free(struct cfgenv *ce)
 }
 
 int
-cfgenv_load(struct config *cfg, const char *conf_path, char *const envp[],
-    struct perr *err)
+cfgenv_load(struct config *cfg, const char *file, int explicit,
+    char *const envp[], struct perr *err)
 {
 	struct cfgenv ce;
 	int rc;
@@ -411,8 +427,8 @@ cfgenv_load(struct config *cfg, const char *conf_path, char *const envp[],
 		memset(cfg, 0, sizeof(*cfg));
 		return -1;
 	}
-	rc = config_load_with(cfg, conf_path != NULL ? conf_path : PATH_CONFIG,
-	    conf_path == NULL && ce.has_host, ce.set, ce.nset, 1, err);
+	rc = config_load_with(cfg, file, !explicit && ce.has_host, ce.set,
+	    ce.nset, 1, err);
 	cfgenv_free(&ce);
 	return rc;
 }

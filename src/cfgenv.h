@@ -73,11 +73,11 @@ int	cfgenv_collect(char *const envp[], struct cfgenv *ce,
 void	cfgenv_free(struct cfgenv *ce);
 
 /*
- * Load the configuration: conf_path (-C, must exist) or the default
- * file, which may be absent when envp names the upstream host; then
+ * Load the configuration: file, which must exist when explicit (-C)
+ * and otherwise may be absent when envp names the upstream host; then
  * envp over it. envp NULL ignores the environment (set-group-id).
  */
-int	cfgenv_load(struct config *cfg, const char *conf_path,
+int	cfgenv_load(struct config *cfg, const char *file, int explicit,
 	    char *const envp[], struct perr *err);
 
 #endif /* POSTA_CFGENV_H */

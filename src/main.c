@@ -137,7 +137,8 @@ main(int argc, char *argv[])
 		return EX_OSERR;
 	}
 	(void)umask(setgid_run ? 007 : 077);
-	if (cfgenv_load(&a.cfg, a.o.conf_path, env, &a.err) == -1)
+	if (cfgenv_load(&a.cfg, a.o.conf_path ? a.o.conf_path : PATH_CONFIG,
+	    a.o.conf_path != NULL, env, &a.err) == -1)
 		return finish(&a, 0);
 	a.sub.o = &a.o;
 	a.sub.cfg = &a.cfg;
