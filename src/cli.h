@@ -15,7 +15,8 @@ enum mode {
 	MODE_RUN,		/* -q, -qINTERVAL, -qI/-qR/-qS */
 	MODE_NOOP,		/* -bi, newaliases */
 	MODE_DELETE,		/* --delete ID...: remove queued entries */
-	MODE_VERSION		/* -bV / --version */
+	MODE_VERSION,		/* -bV / --version */
+	MODE_CHECK		/* --check [ADDR]: diagnose, see check.h */
 };
 
 enum body_type { BODY_UNSET, BODY_7BIT, BODY_8BITMIME };

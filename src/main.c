@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cfgenv.h"
+#include "check.h"
 #include "cli.h"
 #include "config.h"
 #include "deliver.h"
@@ -109,6 +110,15 @@ delete_mode(struct app *a)
 	return code;
 }
 
+static int
+check_mode(struct app *a)
+{
+	struct check_params p = { &a->cfg, NULL, a->o.verbose, stdout };
+
+	p.addr = a->o.nrcpts > 0 ? a->o.rcpts[0] : NULL;
+	return check_run(&p);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -138,8 +148,11 @@ main(int argc, char *argv[])
 	}
 	(void)umask(setgid_run ? 007 : 077);
 	if (cfgenv_load(&a.cfg, a.o.conf_path ? a.o.conf_path : PATH_CONFIG,
-	    a.o.conf_path != NULL, env, &a.err) == -1)
+	    a.o.conf_path != NULL, env, &a.err) == -1) {
+		if (a.o.mode == MODE_CHECK)
+			return check_config_failed(&a.err, stdout);
 		return finish(&a, 0);
+	}
 	a.sub.o = &a.o;
 	a.sub.cfg = &a.cfg;
 	a.sub.sp = &a.sp;
@@ -161,6 +174,8 @@ main(int argc, char *argv[])
 		return finish(&a, run_mode(&a));
 	case MODE_SMTP_STDIO:
 		return finish(&a, submit_smtpd(&a.sub));
+	case MODE_CHECK:
+		return finish(&a, check_mode(&a));
 	default:
 		return finish(&a, submit_stdin(&a.sub));
 	}
