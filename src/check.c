@@ -58,7 +58,7 @@ struct check {
 	const struct config	*cfg;
 	int			 n[4];		/* lines per enum check_level */
 	int			 ex;		/* code of the first FAIL */
-	char			 mech[32];	/* AUTH mechanism posta will use */
+	char			 mech[32];	/* AUTH mechanism to be used */
 	char			 rcpt[MAX_ADDR + 1];	/* the test message's */
 };
 

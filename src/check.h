@@ -15,7 +15,7 @@
 #include "config.h"
 #include "perr.h"
 
-#define CHECK_EXPIRY_WARN	14	/* days: a certificate expiring sooner */
+#define CHECK_EXPIRY_WARN	14	/* days: a certificate ending sooner */
 #define CHECK_QUEUE_WARN	3600	/* seconds: an older queued entry */
 #define CHECK_GREETING_WAIT	10	/* seconds: greeting, tls = starttls */
 
