@@ -229,7 +229,7 @@ check_secret(struct check *ck)
 	return rc;
 }
 
-/* Regular files in the directory dirfd (not consumed). */
+/* Names in the directory dirfd but dot files; dirfd stays open. */
 static long
 count_files(int dirfd)
 {
@@ -293,6 +293,8 @@ check_spool(struct check *ck)
 	struct perr e = { 0, "" };
 	struct spool sp;
 	struct stat st;
+	char **ids = NULL;
+	size_t nids = 0;
 	long n;
 
 	if (stat(dir, &st) == -1 && errno == ENOENT) {
@@ -306,13 +308,15 @@ check_spool(struct check *ck)
 	}
 	say(ck, CHECK_OK, 0, "spool: %s", dir);
 	check_queue(ck, &sp);
-	/* two files (ID.msg, ID.env) per entry */
-	if ((n = count_files(sp.failfd)) > 1)
-		say(ck, CHECK_WARN, 0, "failed: %ld entr%s: see posta -bp -qQ, "
-		    "remove with posta --delete ID", (n + 1) / 2,
-		    (n + 1) / 2 == 1 ? "y" : "ies");
-	else if (n >= 0)
+	if (spool_list(&sp, 1, &ids, &nids, &e) == -1)
+		say(ck, CHECK_WARN, 0, "failed: %s", e.msg);
+	else if (nids > 0)
+		say(ck, CHECK_WARN, 0, "failed: %zu entr%s: see posta -bp -qQ, "
+		    "remove with posta --delete ID", nids, nids == 1 ? "y" :
+		    "ies");
+	else
 		say(ck, CHECK_OK, 0, "failed: none");
+	spool_list_free(ids, nids);
 	if ((n = count_files(sp.corruptfd)) > 0)
 		say(ck, CHECK_WARN, 0, "corrupt: %ld file%s in %s/corrupt: "
 		    "look at them, then remove them", n, n == 1 ? "" : "s",
@@ -591,6 +595,18 @@ probe_ehlo(struct check *ck, struct conn *c, char *text, size_t cap,
 	if (probe_cmd(ck, c, cmd, &r, &e) == -1) {
 		say(ck, CHECK_FAIL, EX_UNAVAILABLE, "EHLO: %s", e.msg);
 		return -1;
+	}
+	/* smtp.c falls back to HELO when it needs neither TLS nor AUTH */
+	if (r.code / 100 == 5 && ck->cfg->tls == TLS_NONE &&
+	    (ck->cfg->username == NULL || ck->cfg->username[0] == '\0')) {
+		say(ck, CHECK_WARN, 0, "EHLO refused (%s): posta will use "
+		    "HELO, without extensions", smtp_reply_line(&r, line,
+		    sizeof(line)));
+		*ext = 0;
+		*size_max = 0;
+		auth[0] = '\0';
+		text[0] = '\0';
+		return 0;
 	}
 	if (r.code != 250) {
 		say(ck, CHECK_FAIL, EX_UNAVAILABLE, "EHLO %s: %s", name,
@@ -902,8 +918,10 @@ login(struct check *ck)
 	if (cfg->username != NULL && cfg->username[0] != '\0')
 		say(ck, CHECK_OK, 0, "login: %s accepted with AUTH %s",
 		    cfg->username, ck->mech[0] != '\0' ? ck->mech : "?");
-	if (ck->p->addr != NULL)
+	if (ck->rcpt[0] != '\0')
 		send_test(ck, &s);
+	else if (ck->p->addr != NULL)
+		say(ck, CHECK_SKIP, 0, "test message: not sent");
 	smtp_close(&s);
 }
 
@@ -920,6 +938,7 @@ check_addr(struct check *ck)
 		say(ck, CHECK_FAIL, EX_USAGE, "test message: invalid address "
 		    "%s%s%s", ck->p->addr, why != NULL ? ": " : "",
 		    why != NULL ? why : "");
+		ck->rcpt[0] = '\0';
 		return -1;
 	}
 	return 0;
@@ -929,19 +948,19 @@ int
 check_run(const struct check_params *p)
 {
 	struct check ck;
-	int login_ok = 1;
+	int secret_ok, nfail;
 
 	memset(&ck, 0, sizeof(ck));
 	ck.p = p;
 	ck.cfg = p->cfg;
 	check_settings(&ck);
-	if (check_secret(&ck) == -1)
-		login_ok = 0;
-	if (p->addr != NULL && check_addr(&ck) == -1)
-		login_ok = 0;
+	secret_ok = check_secret(&ck) == 0;
+	if (p->addr != NULL)
+		(void)check_addr(&ck);	/* a bad one only skips the message */
 	check_spool(&ck);
+	nfail = ck.n[CHECK_FAIL];
 	if (check_resolve(&ck) == 0 && probe(&ck) == 0 &&
-	    ck.n[CHECK_FAIL] == 0 && login_ok)
+	    ck.n[CHECK_FAIL] == nfail && secret_ok)
 		login(&ck);
 	else if (ck.cfg->username != NULL || p->addr != NULL)
 		say(&ck, CHECK_SKIP, 0, "login%s: not tried after the failures "

@@ -7,19 +7,21 @@ need_testbed
 
 # check STATUS LINE [CONF]: --check exits STATUS and prints LINE
 check() {
-	"$POSTA" -C "${3:-$conf}" --check ${ADDR:-} >"$T/out" 2>"$T/err"
+	"$POSTA" -C "${3:-$conf}" --check ${ADDR:+"$ADDR"} >"$T/out" 2>"$T/err"
 	st=$?
 	grep -qF -- "$2" "$T/out" || fail "missing '$2' in: $(cat "$T/out" "$T/err")"
 	assert_eq $st "$1" "exit status for '$2'"
 	grep -qF -- "$TB_PASS" "$T/out" "$T/err" && fail "the password was printed"
 	return 0
 }
+# has LINE: the last --check printed LINE too
+has() { grep -qF -- "$1" "$T/out" || fail "missing '$1' in: $(cat "$T/out")"; }
 
 # the plain port with tls = starttls: no STARTTLS, nothing sent after EHLO
 conf=$(posta_conf_postfix plain)
 sed -i 's/^tls = .*/tls = starttls/' "$conf"
 check 78 "FAIL     STARTTLS: not offered by localhost:$TB_PORT_PLAIN: use the provider's submission port with TLS (587 with tls = starttls, or 465 with tls = implicit)"
-check 78 "skip     login: not tried after the failures above"
+has "skip     login: not tried after the failures above"
 grep -q '^ok       greeting: 220' "$T/out" || fail "plain: no greeting line"
 
 # a wrong password: the smart host's 535 and what to fix
@@ -32,7 +34,7 @@ grep -q 'wrong-password' "$T/out" && fail "the wrong password was printed"
 conf=$(posta_conf_postfix submission)
 sed -i "s|^password = .*|password_file = $T/nonexistent|" "$conf"
 check 78 "FAIL     credentials: password_file $T/nonexistent"
-check 78 "skip     login: not tried"
+has "skip     login: not tried"
 
 # a closed port
 port=$(free_port)
@@ -64,6 +66,12 @@ check 78 "FAIL     certificate pin: the server's is fingerprint = sha256:$(echo 
 # the recipient of the test message is refused: RCPT's reply
 conf=$(posta_conf_postfix submission)
 ADDR=reject-check@dest.test check 69 "FAIL     test message: RCPT TO:<reject-check@dest.test> refused: 550 5.1.1"
+
+# an invalid address: the login is still checked, no message is sent
+conf=$(posta_conf_postfix submission)
+ADDR='a b@@' check 64 "FAIL     test message: invalid address a b@@: "
+has "ok       login: $TB_USER accepted with AUTH PLAIN"
+has "skip     test message: not sent"
 
 # a configuration that does not load: FILE:LINE and EX_CONFIG
 conf=$(posta_conf_postfix submission)
