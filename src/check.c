@@ -493,8 +493,7 @@ probe_tls(struct check *ck, struct conn *c, struct perr *err)
 	memset(&tp, 0, sizeof(tp));
 	tp.servername = ck->cfg->host;
 	tp.ca_file = ck->cfg->ca_file;
-	tp.inspect = 1;
-	if (conn_start_tls(c, &tp, err) == -1)
+	if (conn_start_tls_inspect(c, &tp, err) == -1)
 		return -1;
 	say(ck, CHECK_OK, 0, "TLS: %s", conn_tls_describe(c));
 	if (tls_peer(c->tls, ck->cfg->host, &pe, err) == -1)
@@ -519,9 +518,8 @@ speaks_tls(struct check *ck)
 	memset(&c, 0, sizeof(c));
 	memset(&tp, 0, sizeof(tp));
 	tp.servername = cfg->host;
-	tp.inspect = 1;
 	if (conn_open(&c, cfg->host, cfg->port, CHECK_GREETING_WAIT,
-	    &e) == 0 && conn_start_tls(&c, &tp, &e) == 0)
+	    &e) == 0 && conn_start_tls_inspect(&c, &tp, &e) == 0)
 		rc = 1;
 	conn_close(&c);
 	return rc;

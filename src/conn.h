@@ -39,6 +39,10 @@ int	conn_open(struct conn *c, const char *host, int port, int timeout,
 int	conn_start_tls(struct conn *c, const struct tls_params *p,
 	    struct perr *err);
 
+/* The same with tls_start_inspect(): posta --check only, nothing secret. */
+int	conn_start_tls_inspect(struct conn *c, const struct tls_params *p,
+	    struct perr *err);
+
 /*
  * Send what is queued, then read one line ending in LF into buf, with
  * CR LF or LF removed and a NUL added. Returns its length, or -1 on

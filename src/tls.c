@@ -308,8 +308,9 @@ tls_handshake(struct tls *t, int timeout, struct perr *err)
 	return 0;
 }
 
-struct tls *
-tls_start(int fd, const struct tls_params *p, int timeout, struct perr *err)
+static struct tls *
+tls_begin(int fd, const struct tls_params *p, int inspect, int timeout,
+    struct perr *err)
 {
 	struct tls *t;
 
@@ -319,8 +320,8 @@ tls_start(int fd, const struct tls_params *p, int timeout, struct perr *err)
 		return NULL;
 	}
 	t->fd = fd;
-	t->inspect = p->inspect;
-	if (p->pin != NULL && !p->inspect) {
+	t->inspect = inspect;
+	if (p->pin != NULL && !inspect) {
 		t->has_pin = 1;
 		memcpy(t->pin, p->pin, sizeof(t->pin));
 	}
@@ -334,6 +335,19 @@ fail:
 	ERR_clear_error();
 	tls_release(t);
 	return NULL;
+}
+
+struct tls *
+tls_start(int fd, const struct tls_params *p, int timeout, struct perr *err)
+{
+	return tls_begin(fd, p, 0, timeout, err);
+}
+
+struct tls *
+tls_start_inspect(int fd, const struct tls_params *p, int timeout,
+    struct perr *err)
+{
+	return tls_begin(fd, p, 1, timeout, err);
 }
 
 ssize_t

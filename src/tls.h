@@ -18,7 +18,6 @@ struct tls_params {
 	const char		*servername;	/* SNI and name check; an IP literal is checked as an IP */
 	const char		*ca_file;	/* PEM bundle; NULL: the system trust store */
 	const unsigned char	*pin;		/* 32-byte SHA-256 of the certificate (DER), or NULL */
-	int			 inspect;	/* --check: see tls_peer() */
 };
 
 /*
@@ -63,10 +62,18 @@ struct tls_peer {
 };
 
 /*
- * Describe the certificate of a session started with p->inspect (the
- * chain is verified against the same trust store, errors recorded,
- * not fatal), checking it against servername. Returns 0, or -1 with
- * err when the server sent none.
+ * posta --check: a handshake that trusts nothing and refuses nothing
+ * (p->pin is ignored). The chain is verified against the same trust
+ * store, its first error kept for tls_peer(), and the name is left to
+ * tls_peer(). Never send anything secret over such a session.
+ */
+struct tls	*tls_start_inspect(int fd, const struct tls_params *p,
+		    int timeout, struct perr *err);
+
+/*
+ * Describe the certificate of a session from tls_start_inspect(),
+ * checking it against servername. Returns 0, or -1 with err when the
+ * server sent none.
  */
 int		 tls_peer(struct tls *t, const char *servername,
 		    struct tls_peer *out, struct perr *err);
