@@ -268,15 +268,14 @@ check_queue(struct check *ck, struct spool *sp)
 	if (nids == 0)
 		say(ck, CHECK_OK, 0, "queue: empty");
 	else if (spool_peek(sp, ids[0], 0, &ent, &e) != 0)
-		say(ck, CHECK_WARN, 0, "queue: %zu queued; the oldest, %s, "
-		    "cannot be read: %s", nids, ids[0], e.code != 0 ? e.msg :
-		    "gone");
+		say(ck, CHECK_WARN, 0, "queue: %zu queued; the oldest cannot "
+		    "be read: %s", nids, e.code != 0 ? e.msg : "gone");
 	else {
 		fmt_duration(now - ent.env.created, age, sizeof(age));
 		if (now - ent.env.created >= CHECK_QUEUE_WARN)
 			say(ck, CHECK_WARN, 0, "queue: %zu queued, the oldest "
-			    "for %s (%s): see its last error with posta -bp",
-			    nids, age, ids[0]);
+			    "for %s: see its last error with posta -bp", nids,
+			    age);
 		else
 			say(ck, CHECK_OK, 0, "queue: %zu queued, the oldest "
 			    "for %s", nids, age);
