@@ -416,6 +416,11 @@ parse_long(struct cli *st, struct opts *o, const char *word,
 		st->explicit = 1;
 		return 0;
 	}
+	if (strcmp(word, "--check") == 0) {
+		o->mode = MODE_CHECK;
+		st->explicit = 1;
+		return 0;
+	}
 	if (strcmp(word, "--help") == 0)
 		return perr_set(err, EX_USAGE, "--help: the options are below "
 		    "and in posta(8)");
@@ -473,6 +478,11 @@ finish(struct cli *st, struct opts *o, struct perr *err)
 		if (o->nrcpts == 0)
 			return perr_set(err, EX_USAGE, "--delete needs one or "
 			    "more queue ids");
+		return 0;
+	case MODE_CHECK:
+		if (o->nrcpts > 1)
+			return perr_set(err, EX_USAGE, "--check takes at most "
+			    "one address, for a test message");
 		return 0;
 	default:
 		if (o->nrcpts > 0)

@@ -19,7 +19,8 @@ enum mode {
 	MODE_OAUTH_LOGIN,	/* --oauth-login[=device|=loopback:PORT] */
 	MODE_OAUTH_IMPORT,	/* --oauth-import: refresh token on stdin */
 	MODE_OAUTH_STATUS,	/* --oauth-status */
-	MODE_OAUTH_REFRESH	/* --oauth-refresh */
+	MODE_OAUTH_REFRESH,	/* --oauth-refresh */
+	MODE_CHECK		/* --check [ADDR]: diagnose, see check.h */
 };
 
 enum body_type { BODY_UNSET, BODY_7BIT, BODY_8BITMIME };

@@ -61,6 +61,7 @@ struct ctx {
 	int		 keyline[NKEYS]; /* line of each key, 0: unset */
 	int		 oauthline;	/* line of the first "[oauth]" */
 	size_t		 acap;		/* allocated cfg->aliases */
+	const struct config_setting *set; /* line -N: set[N - 1] */
 };
 
 static int	set_str(struct ctx *, const struct key *, const char *);
@@ -194,6 +195,9 @@ cerr_at(struct ctx *ctx, int line, int code, const char *fmt, ...)
 	if (line > 0)
 		return perr_set(&ctx->err, code, "%s:%d: %s", ctx->file, line,
 		    msg);
+	if (line < 0 && ctx->set != NULL)
+		return perr_set(&ctx->err, code, "%s: %s",
+		    ctx->set[-line - 1].origin, msg);
 	return perr_set(&ctx->err, code, "%s: %s", ctx->file, msg);
 }
 
@@ -617,6 +621,27 @@ alias_grow(struct ctx *ctx)
 	return 0;
 }
 
+/* A setting from outside the file replaces the file's alias. */
+static int
+alias_replace(struct ctx *ctx, const char *name, char **value)
+{
+	struct config *cfg = ctx->cfg;
+	char **slot = NULL;
+	size_t i;
+
+	if (strcmp(name, "*") == 0 && cfg->catchall != NULL)
+		slot = &cfg->catchall;
+	for (i = 0; slot == NULL && i < cfg->naliases; i++)
+		if (strcmp(cfg->aliases[i].name, name) == 0)
+			slot = &cfg->aliases[i].value;
+	if (slot == NULL)
+		return 0;
+	free(*slot);
+	*slot = *value;
+	*value = NULL;
+	return 1;
+}
+
 /* [aliases]: any name; lower-cased; "*" is the catch-all. */
 static int
 set_alias(struct ctx *ctx, const char *name, const char *value)
@@ -639,6 +664,10 @@ set_alias(struct ctx *ctx, const char *name, const char *value)
 		goto out;
 	}
 	str_lower(lname);
+	if (ctx->lineno < 0 && alias_replace(ctx, lname, &copy)) {
+		rc = 0;
+		goto out;
+	}
 	if (alias_dup(ctx, lname)) {
 		if (ctx->indented)
 			cerr(ctx, "indented line continues alias \"%.64s\"; "
@@ -778,6 +807,79 @@ set_key(struct ctx *ctx, const char *section, const char *name,
 		    "line %d)", k->name, k->section, *seen);
 	*seen = ctx->lineno;
 	return k->set(ctx, k, value);
+}
+
+/*
+ * Settings from outside the file (the environment, see cfgenv.c) go
+ * over the file's. Errors name the setting's origin: the line number
+ * of a setting is -(its index + 1). A secret given one way drops the
+ * file's other ways (KEY, KEY_file, KEY_command), so a container can
+ * replace a password with a password_file; two of them set from
+ * outside are still an error, reported by check_credentials().
+ */
+static void
+drop_alternatives(struct ctx *ctx, const struct key *k)
+{
+	char base[64];
+	size_t i, n = strlen(k->name);
+
+	if (n > 5 && strcmp(k->name + n - 5, "_file") == 0)
+		n -= 5;
+	else if (n > 8 && strcmp(k->name + n - 8, "_command") == 0)
+		n -= 8;
+	if (n >= sizeof(base))
+		return;
+	memcpy(base, k->name, n);
+	base[n] = '\0';
+	for (i = 0; i < nitems(keys); i++) {
+		if (&keys[i] == k || ctx->keyline[i] <= 0 ||
+		    strcmp(keys[i].section, k->section) != 0 ||
+		    strncmp(keys[i].name, base, n) != 0 ||
+		    (keys[i].name[n] != '\0' &&
+		    strcmp(keys[i].name + n, "_file") != 0 &&
+		    strcmp(keys[i].name + n, "_command") != 0))
+			continue;
+		/* only string keys come in such families */
+		if (keys[i].set != set_str && keys[i].set != set_path)
+			continue;
+		free(*str_field(ctx, &keys[i]));
+		*str_field(ctx, &keys[i]) = NULL;
+		ctx->keyline[i] = 0;
+	}
+}
+
+static int
+apply_settings(struct ctx *ctx, const struct config_setting *set,
+    size_t nset)
+{
+	const struct key *k;
+	size_t i;
+
+	ctx->set = set;
+	ctx->indented = 0;
+	for (i = 0; i < nset; i++) {
+		ctx->lineno = -(int)(i + 1);
+		if (has_ctl(set[i].value))
+			return cerr(ctx, "control character in the value");
+		if (strlen(set[i].value) > MAX_VALUE)
+			return cerr(ctx, "value is longer than %d octets",
+			    MAX_VALUE);
+		if (!known_section(set[i].section))
+			return cerr(ctx, "unknown section [%.64s]",
+			    set[i].section);
+		if (strcasecmp(set[i].section, "aliases") == 0) {
+			if (set_alias(ctx, set[i].name, set[i].value) == -1)
+				return -1;
+			continue;
+		}
+		if ((k = find_key(set[i].section, set[i].name)) == NULL)
+			return unknown_key(ctx, set[i].section, set[i].name);
+		drop_alternatives(ctx, k);
+		ctx->keyline[k - keys] = ctx->lineno;
+		if (k->set(ctx, k, set[i].value) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 /* inih wants non-zero for success; the message is kept in ctx. */
@@ -1212,11 +1314,13 @@ check_secret_files(struct ctx *ctx)
  * O_NONBLOCK keeps a FIFO from hanging the open; regular files ignore it.
  */
 static int
-open_config(struct ctx *ctx, struct stat *st)
+open_config(struct ctx *ctx, struct stat *st, int optional)
 {
 	int fd, saved;
 
 	fd = open(ctx->file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd == -1 && errno == ENOENT && optional)
+		return 1;
 	if (fd == -1) {
 		cerr_at(ctx, 0, EX_CONFIG, "cannot open: %s", errno == ELOOP ?
 		    "is a symbolic link" : strerror(errno));
@@ -1245,34 +1349,49 @@ int
 config_load(struct config *cfg, const char *file, int check_secure,
     struct perr *err)
 {
+	return config_load_with(cfg, file, 0, NULL, 0, check_secure, err);
+}
+
+/* The file (if any), then the settings over it, then the checks. */
+int
+config_load_with(struct config *cfg, const char *file, int optional,
+    const struct config_setting *set, size_t nset, int check_secure,
+    struct perr *err)
+{
 	struct ctx ctx;
 	struct stat st;
 	char iobuf[BUFSIZ];
-	int rc = -1, line;
+	int rc = -1, line, opened = 0;
 
 	memset(cfg, 0, sizeof(*cfg));
 	memset(&ctx, 0, sizeof(ctx));
 	memset(&st, 0, sizeof(st));
 	ctx.cfg = cfg;
-	ctx.file = file;
+	ctx.file = file != NULL ? file : "environment";
 	cfg->timeout = DEFAULT_TIMEOUT;
 	cfg->delivery = DELIVERY_FOREGROUND;
 	cfg->max_age = DEFAULT_MAX_AGE;
 	cfg->syslog = 1;
 	cfg->auth = AUTH_AUTO;
-	if ((cfg->path = strdup(file)) == NULL ||
-	    (cfg->spooldir = strdup(SPOOLDIR)) == NULL) {
+	if ((cfg->spooldir = strdup(SPOOLDIR)) == NULL) {
 		nomem(&ctx);
 		goto out;
 	}
-	if (open_config(&ctx, &st) == -1)
+	if (file != NULL && (opened = open_config(&ctx, &st, optional)) == -1)
 		goto out;
+	if (file != NULL && opened == 0 && (cfg->path = strdup(file)) == NULL) {
+		nomem(&ctx);
+		goto out;
+	}
 	/* our own stdio buffer, so the password in it can be wiped */
-	if (setvbuf(ctx.fp, iobuf, _IOFBF, sizeof(iobuf)) != 0) {
+	if (ctx.fp != NULL && setvbuf(ctx.fp, iobuf, _IOFBF,
+	    sizeof(iobuf)) != 0) {
 		nomem(&ctx);
 		goto out;
 	}
-	line = ini_parse_stream(reader, &ctx, handler, &ctx);
+	line = 0;
+	if (ctx.fp != NULL)
+		line = ini_parse_stream(reader, &ctx, handler, &ctx);
 	if (line == -2)
 		nomem(&ctx);
 	/* inih found a bad line before any line we refused */
@@ -1283,8 +1402,13 @@ config_load(struct config *cfg, const char *file, int check_secure,
 	}
 	if (ctx.err.code != 0)
 		goto out;
-	if (check_secure && check_mode(&ctx, &st) == -1)
+	if (ctx.fp != NULL && check_secure && check_mode(&ctx, &st) == -1)
 		goto out;
+	if (apply_settings(&ctx, set, nset) == -1)
+		goto out;
+	/* errors without a line blame the file, or else the environment */
+	if (cfg->path == NULL)
+		ctx.file = "environment";
 	resolve_defaults(&ctx);
 	if (check_config(&ctx) == -1)
 		goto out;
@@ -1364,4 +1488,25 @@ config_alias(const struct config *cfg, const char *name)
 		if (strcasecmp(cfg->aliases[i].name, name) == 0)
 			return cfg->aliases[i].value;
 	return NULL;
+}
+
+const char *
+config_section_name(size_t i)
+{
+	return i < nitems(sections) ? sections[i] : NULL;
+}
+
+const char *
+config_key_name(size_t i, const char **section)
+{
+	if (i >= nitems(keys))
+		return NULL;
+	*section = keys[i].section;
+	return keys[i].name;
+}
+
+size_t
+config_distance(const char *a, const char *b)
+{
+	return distance(a, b);
 }

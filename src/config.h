@@ -39,7 +39,7 @@ struct alias {
 };
 
 struct config {
-	char	*path;		/* file it was read from */
+	char	*path;		/* file it was read from; NULL: none */
 
 	/* [upstream] */
 	char		*host;
@@ -108,6 +108,33 @@ struct config {
  */
 int	config_load(struct config *cfg, const char *file, int check_secure,
 	    struct perr *err);
+
+/* One setting from outside the file: an environment variable (cfgenv.h). */
+struct config_setting {
+	const char	*section;	/* "upstream", "aliases", ... */
+	const char	*name;		/* the key, or the alias name */
+	const char	*value;
+	const char	*origin;	/* for errors: "POSTA_UPSTREAM_PORT" */
+};
+
+/*
+ * config_load(), then set[0..nset) over what the file says, a later
+ * setting winning over an earlier one; then the defaults and checks.
+ * A secret set this way drops the file's other source of it (password
+ * over password_file, ...). file NULL: no file; with optional, a file
+ * that does not exist is no file (cfg->path stays NULL). An error
+ * about a setting starts with its origin instead of "FILE:LINE".
+ */
+int	config_load_with(struct config *cfg, const char *file, int optional,
+	    const struct config_setting *set, size_t nset, int check_secure,
+	    struct perr *err);
+
+/* Section i, or NULL past the end; key i and its section, or NULL. */
+const char *config_section_name(size_t i);
+const char *config_key_name(size_t i, const char **section);
+
+/* Case-insensitive edit distance; SIZE_MAX for names over 64 octets. */
+size_t	config_distance(const char *a, const char *b);
 
 /* Release what cfg owns, wiping the password; cfg may be zeroed. */
 void	config_free(struct config *cfg);

@@ -141,8 +141,9 @@ out:
 	return rc;
 }
 
-int
-conn_start_tls(struct conn *c, const struct tls_params *p, struct perr *err)
+static int
+conn_tls(struct conn *c, const struct tls_params *p, int inspect,
+    struct perr *err)
 {
 	if (c->fd == -1)
 		return perr_set(err, EX_SOFTWARE, "%s: not connected", c->peer);
@@ -161,8 +162,23 @@ conn_start_tls(struct conn *c, const struct tls_params *p, struct perr *err)
 		return perr_set(err, EX_SOFTWARE,
 		    "%s: clear text queued before TLS", c->peer);
 	c->rpos = c->rlen = 0;
-	c->tls = tls_start(c->fd, p, c->timeout, conn_wait, err);
+	c->tls = inspect ?
+	    tls_start_inspect(c->fd, p, c->timeout, conn_wait, err) :
+	    tls_start(c->fd, p, c->timeout, conn_wait, err);
 	return c->tls != NULL ? 0 : -1;
+}
+
+int
+conn_start_tls(struct conn *c, const struct tls_params *p, struct perr *err)
+{
+	return conn_tls(c, p, 0, err);
+}
+
+int
+conn_start_tls_inspect(struct conn *c, const struct tls_params *p,
+    struct perr *err)
+{
+	return conn_tls(c, p, 1, err);
 }
 
 /* Send len bytes straight to the peer; every wait gets the full timeout. */

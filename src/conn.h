@@ -41,6 +41,10 @@ int	conn_open(struct conn *c, const char *host, int port, int timeout,
 int	conn_start_tls(struct conn *c, const struct tls_params *p,
 	    struct perr *err);
 
+/* The same with tls_start_inspect(): posta --check only, nothing secret. */
+int	conn_start_tls_inspect(struct conn *c, const struct tls_params *p,
+	    struct perr *err);
+
 /*
  * Start a step (one command and its whole reply): the reads until the
  * next conn_step() must all be done within timeout seconds from now,

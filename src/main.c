@@ -14,6 +14,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "cfgenv.h"
+#include "check.h"
 #include "cli.h"
 #include "config.h"
 #include "deliver.h"
@@ -136,12 +138,24 @@ delete_mode(struct app *a)
 	return code;
 }
 
+static int
+check_mode(struct app *a)
+{
+	struct check_params p = { &a->cfg, NULL, a->o.verbose, stdout };
+
+	p.addr = a->o.nrcpts > 0 ? a->o.rcpts[0] : NULL;
+	return check_run(&p);
+}
+
 int
 main(int argc, char *argv[])
 {
 	static struct app a;
+	extern char **environ;
 	const char *prog = strrchr(argv[0], '/');
 	int setgid_run = getegid() != getgid();
+	/* like -C: a privileged posta takes no settings from its caller */
+	char **env = setgid_run || geteuid() != getuid() ? NULL : environ;
 
 	prog = prog != NULL ? prog + 1 : argv[0];
 	(void)signal(SIGPIPE, SIG_IGN);
@@ -161,9 +175,12 @@ main(int argc, char *argv[])
 		return EX_OSERR;
 	}
 	(void)umask(setgid_run ? 007 : 077);
-	if (config_load(&a.cfg, a.o.conf_path ? a.o.conf_path : PATH_CONFIG,
-	    1, &a.err) == -1)
+	if (cfgenv_load(&a.cfg, a.o.conf_path ? a.o.conf_path : PATH_CONFIG,
+	    a.o.conf_path != NULL, env, &a.err) == -1) {
+		if (a.o.mode == MODE_CHECK)
+			return check_config_failed(&a.err, stdout);
 		return finish(&a, 0);
+	}
 	a.sub.o = &a.o;
 	a.sub.cfg = &a.cfg;
 	a.sub.sp = &a.sp;
@@ -196,6 +213,8 @@ main(int argc, char *argv[])
 	case MODE_OAUTH_STATUS:
 	case MODE_OAUTH_REFRESH:
 		return finish(&a, oauth_mode(&a));
+	case MODE_CHECK:
+		return finish(&a, check_mode(&a));
 	default:
 		return finish(&a, submit_stdin(&a.sub));
 	}

@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
@@ -32,6 +34,8 @@ struct tls {
 	int		 fd;
 	int		(*wait)(int, short, double);
 	int		 has_pin;
+	int		 inspect;	/* record verification errors only */
+	int		 verify_err;	/* the first one, X509_V_OK: none */
 	unsigned char	 pin[32];
 	char		 host[256];	/* for messages only */
 	char		 desc[128];
@@ -139,6 +143,21 @@ tls_accept_any(int preverify_ok, X509_STORE_CTX *store)
 	return 1;
 }
 
+/* posta --check: let the handshake finish, keep the first chain error. */
+static int
+tls_inspect_cb(int preverify_ok, X509_STORE_CTX *store)
+{
+	SSL *ssl;
+	struct tls *t;
+
+	ssl = X509_STORE_CTX_get_ex_data(store,
+	    SSL_get_ex_data_X509_STORE_CTX_idx());
+	t = ssl != NULL ? SSL_get_app_data(ssl) : NULL;
+	if (!preverify_ok && t != NULL && t->verify_err == X509_V_OK)
+		t->verify_err = X509_STORE_CTX_get_error(store);
+	return 1;
+}
+
 static int
 tls_is_ip(const char *name)
 {
@@ -173,7 +192,8 @@ tls_setup(struct tls *t, const struct tls_params *p, struct perr *err)
 	if (t->has_pin)
 		SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, tls_accept_any);
 	else {
-		SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
+		SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER,
+		    t->inspect ? tls_inspect_cb : NULL);
 		if (p->ca_file != NULL) {
 			if (SSL_CTX_load_verify_locations(t->ctx, p->ca_file,
 			    NULL) != 1)
@@ -192,6 +212,7 @@ tls_setup(struct tls *t, const struct tls_params *p, struct perr *err)
 		    tls_reason(0, 0, buf, sizeof(buf)));
 	if (SSL_set_fd(t->ssl, t->fd) != 1)
 		return perr_set(err, EX_TEMPFAIL, "TLS: cannot attach socket");
+	SSL_set_app_data(t->ssl, t);
 	if (name == NULL || *name == '\0') {
 		if (t->has_pin)
 			return 0;
@@ -204,8 +225,8 @@ tls_setup(struct tls *t, const struct tls_params *p, struct perr *err)
 	if (!tls_is_ip(name) && SSL_set_tlsext_host_name(t->ssl, name) != 1)
 		return perr_set(err, EX_TEMPFAIL, "TLS: bad server name %s",
 		    t->host);
-	if (t->has_pin)
-		return 0;
+	if (t->has_pin || t->inspect)
+		return 0;	/* tls_peer() checks the name */
 	if (tls_is_ip(name)) {
 		vp = SSL_get0_param(t->ssl);
 		if (X509_VERIFY_PARAM_set1_ip_asc(vp, name) != 1)
@@ -273,7 +294,7 @@ tls_handshake(struct tls *t, int timeout, struct perr *err)
 			break;
 		/* with a pin the callback let the chain errors through */
 		vr = SSL_get_verify_result(t->ssl);
-		if (!t->has_pin && vr != X509_V_OK)
+		if (!t->has_pin && !t->inspect && vr != X509_V_OK)
 			return perr_set(err, EX_TEMPFAIL,
 			    "TLS handshake with %s: certificate verify failed: "
 			    "%s", t->host, X509_verify_cert_error_string(vr));
@@ -290,8 +311,8 @@ tls_handshake(struct tls *t, int timeout, struct perr *err)
 	return 0;
 }
 
-struct tls *
-tls_start(int fd, const struct tls_params *p, int timeout,
+static struct tls *
+tls_begin(int fd, const struct tls_params *p, int inspect, int timeout,
     int (*wait)(int, short, double), struct perr *err)
 {
 	struct tls *t;
@@ -303,7 +324,8 @@ tls_start(int fd, const struct tls_params *p, int timeout,
 	}
 	t->fd = fd;
 	t->wait = wait;
-	if (p->pin != NULL) {
+	t->inspect = inspect;
+	if (p->pin != NULL && !inspect) {
 		t->has_pin = 1;
 		memcpy(t->pin, p->pin, sizeof(t->pin));
 	}
@@ -317,6 +339,20 @@ fail:
 	ERR_clear_error();
 	tls_release(t);
 	return NULL;
+}
+
+struct tls *
+tls_start(int fd, const struct tls_params *p, int timeout,
+    int (*wait)(int, short, double), struct perr *err)
+{
+	return tls_begin(fd, p, 0, timeout, wait, err);
+}
+
+struct tls *
+tls_start_inspect(int fd, const struct tls_params *p, int timeout,
+    int (*wait)(int, short, double), struct perr *err)
+{
+	return tls_begin(fd, p, 1, timeout, wait, err);
 }
 
 ssize_t
@@ -387,6 +423,141 @@ tls_describe(struct tls *t)
 	(void)xsnprintf(t->desc, sizeof(t->desc), "%s %s",
 	    v != NULL ? v : "?", c != NULL ? c : "?");
 	return t->desc;
+}
+
+/* Certificate text goes to a terminal: no control characters. */
+static void
+tls_clean(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
+/* A distinguished name on one line: "O=posta tests, CN=posta test CA". */
+static void
+tls_name(const X509_NAME *n, char *buf, size_t cap)
+{
+	const unsigned long flags = XN_FLAG_SEP_CPLUS_SPC | XN_FLAG_FN_SN |
+	    (ASN1_STRFLGS_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+	BIO *b;
+	int len;
+
+	buf[0] = '\0';
+	if (n == NULL || (b = BIO_new(BIO_s_mem())) == NULL)
+		return;
+	if (X509_NAME_print_ex(b, n, 0, flags) >= 0 &&
+	    (len = BIO_read(b, buf, (int)cap - 1)) > 0)
+		buf[len] = '\0';
+	BIO_free(b);
+	tls_clean(buf);
+}
+
+/* The DNS and IP entries of subjectAltName, ", " between them. */
+static void
+tls_alt_names(X509 *cert, char *buf, size_t cap)
+{
+	GENERAL_NAMES *gens;
+	const GENERAL_NAME *g;
+	const unsigned char *d;
+	char ip[64], one[256];
+	size_t len;
+	int i, n;
+
+	buf[0] = '\0';
+	gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	if (gens == NULL)
+		return;
+	for (i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
+		g = sk_GENERAL_NAME_value(gens, i);
+		one[0] = '\0';
+		if (g->type == GEN_DNS) {
+			d = ASN1_STRING_get0_data(g->d.dNSName);
+			n = ASN1_STRING_length(g->d.dNSName);
+			(void)snprintf(one, sizeof(one), "%.*s", n, d);
+		} else if (g->type == GEN_IPADD) {
+			d = ASN1_STRING_get0_data(g->d.iPAddress);
+			n = ASN1_STRING_length(g->d.iPAddress);
+			if (inet_ntop(n == 4 ? AF_INET : AF_INET6, d, ip,
+			    sizeof(ip)) != NULL && (n == 4 || n == 16))
+				(void)xstrlcpy(one, ip, sizeof(one));
+		}
+		if (one[0] == '\0')
+			continue;
+		len = strlen(buf);
+		if (xsnprintf(buf + len, cap - len, "%s%s", len > 0 ? ", " :
+		    "", one) == -1) {
+			buf[len] = '\0';
+			break;
+		}
+	}
+	GENERAL_NAMES_free(gens);
+	tls_clean(buf);
+}
+
+static enum tls_chain
+tls_chain_class(int e)
+{
+	switch (e) {
+	case X509_V_OK:
+		return TLS_CHAIN_OK;
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+		return TLS_CHAIN_UNKNOWN_CA;
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return TLS_CHAIN_EXPIRED;
+	default:
+		return TLS_CHAIN_OTHER;
+	}
+}
+
+int
+tls_peer(struct tls *t, const char *servername, struct tls_peer *out,
+    struct perr *err)
+{
+	unsigned int mdlen = 0;
+	const ASN1_TIME *na;
+	struct tm tm;
+	X509 *cert;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if ((cert = SSL_get1_peer_certificate(t->ssl)) == NULL)
+		return perr_set(err, EX_PROTOCOL, "%s sent no certificate",
+		    t->host);
+	tls_name(X509_get_subject_name(cert), out->subject,
+	    sizeof(out->subject));
+	tls_name(X509_get_issuer_name(cert), out->issuer, sizeof(out->issuer));
+	tls_alt_names(cert, out->names, sizeof(out->names));
+	memset(&tm, 0, sizeof(tm));
+	if ((na = X509_get0_notAfter(cert)) != NULL &&
+	    ASN1_TIME_to_tm(na, &tm) == 1)
+		out->not_after = timegm(&tm);
+	out->chain = tls_chain_class(t->verify_err);
+	if (t->verify_err != X509_V_OK)
+		(void)xstrlcpy(out->chain_error,
+		    X509_verify_cert_error_string(t->verify_err),
+		    sizeof(out->chain_error));
+	if (servername != NULL && *servername != '\0')
+		out->name_ok = tls_is_ip(servername) ?
+		    X509_check_ip_asc(cert, servername, 0) == 1 :
+		    X509_check_host(cert, servername, strlen(servername),
+		    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
+	if (X509_digest(cert, EVP_sha256(), out->pin, &mdlen) != 1 ||
+	    mdlen != sizeof(out->pin)) {
+		perr_set(err, EX_SOFTWARE, "cannot digest the certificate of "
+		    "%s", t->host);
+		goto out;
+	}
+	rc = 0;
+out:
+	X509_free(cert);
+	ERR_clear_error();
+	return rc;
 }
 
 void

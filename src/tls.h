@@ -8,6 +8,8 @@
 
 #include <sys/types.h>
 
+#include <time.h>
+
 #include "perr.h"
 
 struct tls;
@@ -46,6 +48,44 @@ int		 tls_write(struct tls *t, const void *buf, size_t len,
 
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384", for the -v transcript and the log. */
 const char	*tls_describe(struct tls *t);
+
+/* Why the chain does not verify, for the hint posta --check gives. */
+enum tls_chain {
+	TLS_CHAIN_OK,
+	TLS_CHAIN_UNKNOWN_CA,		/* no trusted issuer, self-signed */
+	TLS_CHAIN_EXPIRED,		/* expired or not yet valid */
+	TLS_CHAIN_OTHER
+};
+
+/* The server's certificate as plain data (posta --check). */
+struct tls_peer {
+	char		 subject[256];	/* "CN=smtp.example.com", one line */
+	char		 issuer[256];
+	char		 names[256];	/* subjectAltName: "localhost, 127.0.0.1" */
+	time_t		 not_after;	/* 0 when unknown */
+	enum tls_chain	 chain;
+	char		 chain_error[128];	/* OpenSSL's words, "" when ok */
+	int		 name_ok;	/* the servername matches */
+	unsigned char	 pin[32];	/* SHA-256 of the certificate (DER) */
+};
+
+/*
+ * posta --check: a handshake that trusts nothing and refuses nothing
+ * (p->pin is ignored). The chain is verified against the same trust
+ * store, its first error kept for tls_peer(), and the name is left to
+ * tls_peer(). Never send anything secret over such a session.
+ */
+struct tls	*tls_start_inspect(int fd, const struct tls_params *p,
+		    int timeout, int (*wait)(int, short, double),
+		    struct perr *err);
+
+/*
+ * Describe the certificate of a session from tls_start_inspect(),
+ * checking it against servername. Returns 0, or -1 with err when the
+ * server sent none.
+ */
+int		 tls_peer(struct tls *t, const char *servername,
+		    struct tls_peer *out, struct perr *err);
 
 /* Send close_notify (best effort, without waiting) and free; NULL is a no-op. The fd stays open. */
 void		 tls_close(struct tls *t);
