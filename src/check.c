@@ -43,6 +43,7 @@
 #include "auth.h"
 #include "check.h"
 #include "conn.h"
+#include "oauth.h"
 #include "posta.h"
 #include "secret.h"
 #include "smtp.h"
@@ -195,11 +196,9 @@ check_settings(struct check *ck)
 }
 
 /*
- * HOOK(oauth): when auth is xoauth2/oauthbearer with an [oauth] section
- * (branch oauth), get the access token here the way smtp.c does and
- * report where it came from and when it expires, instead of
- * secret_get(). The login below needs no change: smtp_open() uses
- * whatever secret source smtp.c uses.
+ * The secret delivery would use: with [oauth] and auth = xoauth2 or
+ * oauthbearer that is a current access token (renewed here when due,
+ * exactly as a delivery would), else the password source.
  */
 static int
 check_secret(struct check *ck)
@@ -214,7 +213,17 @@ check_secret(struct check *ck)
 		    "username): posta will not log in");
 		return 0;
 	}
-	if (secret_get(cfg, secret, sizeof(secret), &e) == -1) {
+	if (cfg->oauth.set && (cfg->auth == AUTH_XOAUTH2 ||
+	    cfg->auth == AUTH_OAUTHBEARER)) {
+		if (oauth_token(cfg, 0, secret, sizeof(secret), &e) == -1) {
+			say(ck, CHECK_FAIL, e.code, "credentials: OAuth token: "
+			    "%s", e.msg);
+			rc = -1;
+		} else
+			say(ck, CHECK_OK, 0, "credentials: %s, OAuth access "
+			    "token from %s", cfg->username,
+			    cfg->oauth.token_url);
+	} else if (secret_get(cfg, secret, sizeof(secret), &e) == -1) {
 		say(ck, CHECK_FAIL, e.code, "credentials: %s", e.msg);
 		rc = -1;
 	} else if (cfg->password_file != NULL)

@@ -69,6 +69,15 @@ for w in "grant:          refresh_token" "access token:   valid until" \
 done
 "$POSTA" -C "$conf" -bp >"$T/bp" 2>&1
 
-# no token in the log, the -v transcript, -bp or --oauth-status
-ob_leaks "$T/posta.log" "$T/verbose" "$T/err" "$T/bp" "$T/status" "$T/refresh"
+# --check logs in with the cached token, as a delivery would
+"$POSTA" -C "$conf" --check -v >"$T/check" 2>&1; st=$?
+grep -q '^ok .*credentials: .*OAuth access token from' "$T/check" ||
+    fail "--check: no OAuth credentials line: $(cat "$T/check")"
+grep -q '^ok .*login' "$T/check" || fail "--check: login: $(cat "$T/check")"
+[ "$st" -le 1 ] || fail "--check: exit $st: $(cat "$T/check")"
+[ "$(otokens)" = 3 ] || fail "--check renewed a valid token"
+
+# no token in the log, the -v transcript, -bp, --oauth-status or --check
+ob_leaks "$T/posta.log" "$T/verbose" "$T/err" "$T/bp" "$T/status" \
+    "$T/refresh" "$T/check"
 exit 0
