@@ -427,6 +427,11 @@ tls_resume(struct tls *t, const struct tls_params *p, int min_version)
 	explicit_bzero(buf, len);
 	if (sess == NULL)
 		return;
+	/* not exactly one session: not what tls_save() wrote */
+	if (q != buf + len) {
+		SSL_SESSION_free(sess);
+		return;
+	}
 	if (tls_session_ok(t, sess, p->servername, min_version))
 		(void)SSL_set_session(t->ssl, sess);
 	SSL_SESSION_free(sess);
