@@ -465,6 +465,14 @@ tls_setup(struct tls *t, const struct tls_params *p, struct perr *err)
 	int minv = p->min_version == 13 ? TLS1_3_VERSION : TLS1_2_VERSION;
 	char buf[256];
 
+	/*
+	 * The first TLS connection of the process loads OpenSSL's
+	 * configuration (the system-wide policy, e.g. Debian's minimum
+	 * protocol and security level); no path without TLS pays for it.
+	 * Its teardown at exit only frees memory: skipped.
+	 */
+	(void)OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG |
+	    OPENSSL_INIT_NO_ATEXIT, NULL);
 	t->ctx = SSL_CTX_new(TLS_client_method());
 	if (t->ctx == NULL)
 		return perr_set(err, EX_TEMPFAIL, "TLS: cannot create context: %s",
