@@ -17,13 +17,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -36,10 +37,12 @@
 #define MAX_BUNDLE_CERTS 100000
 
 struct entry {
-	unsigned char	*der;		/* OPENSSL_malloc'ed by PEM_read_bio */
+	unsigned char	*der;		/* OPENSSL_malloc'ed */
 	long		 len;
 	int		 aux;		/* TRUSTED CERTIFICATE: with trust settings */
-	X509_NAME	*subject;
+	const unsigned char *sder;	/* the subject's DER, inside der */
+	size_t		 slen;
+	X509_NAME	*subject;	/* parsed when octets did not match */
 	X509		*x509;		/* decoded once needed, then kept */
 };
 
@@ -47,6 +50,7 @@ struct bundle {
 	char		*path;
 	const char	*what;		/* "ca_file" or "SSL_CERT_FILE" ... */
 	int		 scanned;
+	int		 parsed;	/* every entry's subject parsed */
 	struct entry	*ents;
 	size_t		 n, cap;
 	char		 error[512];
@@ -203,7 +207,7 @@ out:
 static int
 bundle_add(struct bundle *b, unsigned char *der, long len, int aux)
 {
-	const unsigned char *subj, *q;
+	const unsigned char *subj;
 	struct entry *e;
 	size_t slen;
 
@@ -219,71 +223,153 @@ bundle_add(struct bundle *b, unsigned char *der, long len, int aux)
 		b->ents = e;
 		b->cap = b->cap ? b->cap * 2 : 64;
 	}
-	e = &b->ents[b->n];
+	e = &b->ents[b->n++];
 	memset(e, 0, sizeof(*e));
-	q = subj;
-	e->subject = d2i_X509_NAME(NULL, &q, (long)slen);
-	if (e->subject == NULL)
-		return 0;
 	e->der = der;
 	e->len = len;
 	e->aux = aux;
-	b->n++;
+	e->sder = subj;
+	e->slen = slen;
 	return 1;
+}
+
+/*
+ * The base64 body of a PEM block to DER: only base64 characters and
+ * white space (a block with RFC 1421 headers is refused). OpenSSL's
+ * line-by-line PEM reader costs more than the whole rest of a scan.
+ */
+static unsigned char *
+pem_decode(const char *s, size_t len, long *outlen)
+{
+	unsigned char *out = NULL, *clean;
+	size_t i, n = 0, pad;
+	int r;
+
+	if ((clean = malloc(len + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+			continue;
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '='))
+			goto out;
+		clean[n++] = (unsigned char)c;
+	}
+	if (n == 0 || n % 4 != 0 || n > INT_MAX)
+		goto out;
+	pad = (clean[n - 1] == '=') + (clean[n - 2] == '=');
+	if ((out = OPENSSL_malloc(n / 4 * 3)) == NULL)
+		goto out;
+	r = EVP_DecodeBlock(out, clean, (int)n);
+	if (r < 0 || (size_t)r < pad) {
+		OPENSSL_free(out);
+		out = NULL;
+		goto out;
+	}
+	*outlen = (long)((size_t)r - pad);
+out:
+	free(clean);
+	return out;
+}
+
+/* memmem(3), which C11 and POSIX lack. */
+static const char *
+find(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+	const char *p = hay, *end = hay + hlen;
+
+	while (nlen > 0 && (size_t)(end - p) >= nlen) {
+		p = memchr(p, needle[0], (size_t)(end - p) - nlen + 1);
+		if (p == NULL)
+			return NULL;
+		if (memcmp(p, needle, nlen) == 0)
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
+/*
+ * The next "-----BEGIN TYPE-----" ... "-----END TYPE-----" block in
+ * [*p, end): its type and body. 1 found, 0 none left, -1 malformed.
+ */
+static int
+pem_next(const char **p, const char *end, const char **type, size_t *tlen,
+    const char **body, size_t *blen)
+{
+	static const char begin[] = "-----BEGIN ", dashes[] = "-----";
+	const char *b, *t, *te, *e;
+	char mark[80];
+	int n;
+
+	b = find(*p, (size_t)(end - *p), begin, sizeof(begin) - 1);
+	if (b == NULL)
+		return 0;
+	t = b + sizeof(begin) - 1;
+	te = find(t, (size_t)(end - t), dashes, sizeof(dashes) - 1);
+	if (te == NULL || te - t > 40 || memchr(t, '\n', (size_t)(te - t)))
+		return -1;
+	n = snprintf(mark, sizeof(mark), "-----END %.*s-----", (int)(te - t), t);
+	if (n < 0 || (size_t)n >= sizeof(mark))
+		return -1;
+	te += sizeof(dashes) - 1;
+	e = find(te, (size_t)(end - te), mark, (size_t)n);
+	if (e == NULL)
+		return -1;
+	*type = t;
+	*tlen = (size_t)(te - (sizeof(dashes) - 1) - t);
+	*body = te;
+	*blen = (size_t)(e - te);
+	*p = e + n;
+	return 1;
+}
+
+static int
+type_is(const char *type, size_t tlen, const char *want)
+{
+	return tlen == strlen(want) && memcmp(type, want, tlen) == 0;
 }
 
 /* PEM blocks to DER with subject names, once; CRLs and keys are skipped. */
 static void
 bundle_scan(struct bundle *b)
 {
-	unsigned char *data = NULL;
-	char *name = NULL, *hdr = NULL;
+	const char *p, *end, *type, *body;
+	unsigned char *data;
+	size_t size = 0, tlen, blen;
 	long len = 0;
-	size_t size = 0;
-	BIO *bio = NULL;
 	char *buf;
 	int r, aux;
 
 	b->scanned = 1;
 	if ((buf = bundle_read(b, &size)) == NULL)
 		return;
-	if (size > 0 && (bio = BIO_new_mem_buf(buf, (int)size)) == NULL) {
-		bundle_fail(b, "out of memory", NULL);
-		goto out;
-	}
-	while (bio != NULL) {
-		ERR_set_mark();
-		r = PEM_read_bio(bio, &name, &hdr, &data, &len);
-		if (r != 1) {
-			/* the end of the file is "no start line" */
-			if (ERR_GET_REASON(ERR_peek_last_error()) !=
-			    PEM_R_NO_START_LINE)
-				bundle_fail(b, "bad PEM data", NULL);
-			ERR_pop_to_mark();
+	p = buf;
+	end = buf + size;
+	while ((r = pem_next(&p, end, &type, &tlen, &body, &blen)) == 1) {
+		aux = type_is(type, tlen, PEM_STRING_X509_TRUSTED);
+		if (!aux && !type_is(type, tlen, PEM_STRING_X509) &&
+		    !type_is(type, tlen, PEM_STRING_X509_OLD))
+			continue;
+		if ((data = pem_decode(body, blen, &len)) == NULL) {
+			r = -1;
 			break;
 		}
-		ERR_pop_to_mark();
-		aux = strcmp(name, PEM_STRING_X509_TRUSTED) == 0;
-		r = 0;
-		if (aux || strcmp(name, PEM_STRING_X509) == 0 ||
-		    strcmp(name, PEM_STRING_X509_OLD) == 0)
-			r = bundle_add(b, data, len, aux);
-		OPENSSL_free(name);
-		OPENSSL_free(hdr);
+		r = bundle_add(b, data, len, aux);
 		if (r != 1)
 			OPENSSL_free(data);
-		name = hdr = NULL;
-		data = NULL;
 		if (r == -1) {
 			bundle_fail(b, "too many certificates or out of memory",
 			    NULL);
 			break;
 		}
 	}
+	if (r == -1)
+		bundle_fail(b, "bad PEM data", NULL);
 	if (b->n == 0)
 		bundle_fail(b, "no certificate found", NULL);
-out:
-	BIO_free(bio);
 	free(buf);
 }
 
@@ -292,16 +378,42 @@ out:
  * to the store and hand back a pointer the store (and here, the entry)
  * holds; the caller takes its own reference.
  */
+/* Decode e once and add it to store; 0 when it is not usable. */
+static int
+bundle_take(struct entry *e, X509_STORE *store)
+{
+	const unsigned char *q = e->der;
+
+	if (e->x509 != NULL)
+		return 1;
+	e->x509 = e->aux ? d2i_X509_AUX(NULL, &q, e->len) :
+	    d2i_X509(NULL, &q, e->len);
+	if (e->x509 == NULL || X509_STORE_add_cert(store, e->x509) != 1) {
+		X509_free(e->x509);
+		e->x509 = NULL;
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * X509_LOOKUP get_by_subject: like OpenSSL's hash_dir, add what matches
+ * to the store and hand back a pointer the store (and here, the entry)
+ * holds; the caller takes its own reference. Names are compared as
+ * OpenSSL compares them (canonical form), but the octets are tried
+ * first: an issuer name is normally a copy of its CA's subject, and
+ * parsing every name of a large bundle is most of a scan's cost.
+ */
 static int
 bundle_by_subject(X509_LOOKUP *lu, X509_LOOKUP_TYPE type,
     const X509_NAME *name, X509_OBJECT *ret)
 {
 	struct bundle *b = X509_LOOKUP_get_method_data(lu);
 	X509_STORE *store = X509_LOOKUP_get_store(lu);
-	const unsigned char *q;
+	const unsigned char *want = NULL, *q;
+	size_t wlen = 0, i;
 	X509 *found = NULL;
 	struct entry *e;
-	size_t i;
 
 	if (type != X509_LU_X509 || b == NULL || store == NULL)
 		return 0;
@@ -310,23 +422,34 @@ bundle_by_subject(X509_LOOKUP *lu, X509_LOOKUP_TYPE type,
 	/* like OpenSSL's file lookup: a file with an error is not used */
 	if (b->error[0] != '\0')
 		return 0;
-	for (i = 0; i < b->n; i++) {
+	if (X509_NAME_get0_der(name, &want, &wlen) != 1)
+		wlen = 0;
+	for (i = 0; wlen > 0 && i < b->n; i++) {
 		e = &b->ents[i];
-		if (X509_NAME_cmp(e->subject, name) != 0)
-			continue;
-		if (e->x509 == NULL) {
-			q = e->der;
-			e->x509 = e->aux ? d2i_X509_AUX(NULL, &q, e->len) :
-			    d2i_X509(NULL, &q, e->len);
-			if (e->x509 == NULL ||
-			    X509_STORE_add_cert(store, e->x509) != 1) {
-				X509_free(e->x509);
-				e->x509 = NULL;
-				continue;
-			}
-		}
-		if (found == NULL)
+		if (e->slen == wlen && memcmp(e->sder, want, wlen) == 0 &&
+		    bundle_take(e, store) && found == NULL)
 			found = e->x509;
+	}
+	/* no octet match: every name parsed once, every canonical match taken */
+	if (found == NULL && !b->parsed) {
+		for (i = 0; i < b->n; i++) {
+			q = b->ents[i].sder;
+			b->ents[i].subject = d2i_X509_NAME(NULL, &q,
+			    (long)b->ents[i].slen);
+		}
+		b->parsed = 1;
+	}
+	for (i = 0; found == NULL && i < b->n; i++) {
+		e = &b->ents[i];
+		if (e->subject == NULL || X509_NAME_cmp(e->subject, name) != 0 ||
+		    !bundle_take(e, store))
+			continue;
+		found = e->x509;
+		/* and the rest of the canonical matches */
+		for (i++; i < b->n; i++)
+			if (b->ents[i].subject != NULL &&
+			    X509_NAME_cmp(b->ents[i].subject, name) == 0)
+				(void)bundle_take(&b->ents[i], store);
 	}
 	if (found == NULL || X509_OBJECT_set1_X509(ret, found) != 1)
 		return 0;
