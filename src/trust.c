@@ -5,8 +5,9 @@
  * handshake byte: some 30 ms for Debian's 150-certificate bundle with
  * OpenSSL 3.0, on every invocation. Here a bundle is a lookup method of
  * its own: on the first lookup the file is read and its PEM blocks are
- * decoded to DER with only their subject names parsed; a lookup by
- * subject then decodes and adds just the certificates with that name.
+ * decoded to DER, each with the place of its subject name; a lookup by
+ * subject then decodes and adds just the certificates with that name
+ * (octets first, OpenSSL's canonical comparison when none match).
  * The store trusts exactly what it would have trusted with the whole
  * bundle loaded: a missed name only fails the verification. The hashed
  * directory is OpenSSL's X509_LOOKUP_hash_dir, already lazy.
