@@ -91,7 +91,7 @@ deps:
 	    postfix sasl2-bin libsasl2-modules openssl ca-certificates \
 	    python3 swaks mandoc valgrind php-cli s-nail msmtp git \
 	    git-email libmailtools-perl libnet-ssleay-perl cron procps psmisc time \
-	    shellcheck
+	    shellcheck faketime
 
 # Start the loopback smart host, send one message through posta and show
 # the SMTP transcript and where the message landed. No account needed.

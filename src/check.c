@@ -503,6 +503,9 @@ probe_tls(struct check *ck, struct conn *c, struct perr *err)
 	memset(&tp, 0, sizeof(tp));
 	tp.servername = ck->cfg->host;
 	tp.ca_file = ck->cfg->ca_file;
+	tp.cert_file = ck->cfg->cert_file;
+	tp.key_file = ck->cfg->key_file;
+	tp.min_version = ck->cfg->tls_min_version;
 	if (conn_start_tls_inspect(c, &tp, err) == -1)
 		return -1;
 	say(ck, CHECK_OK, 0, "TLS: %s", conn_tls_describe(c));

@@ -31,7 +31,7 @@
 #define MAX_TIMEOUT	86400		/* one SMTP step, seconds */
 #define MAX_MAX_AGE	(365L * 86400)	/* ctime + max_age cannot overflow */
 #define MAX_SUGGEST	3		/* edit distance for "did you mean" */
-#define NKEYS		36		/* entries in keys[] */
+#define NKEYS		39		/* entries in keys[] */
 #define MAX_MARGIN	86400		/* refresh_margin, seconds */
 #define DEFAULT_MARGIN	600		/* Microsoft refuses tokens with less */
 
@@ -71,6 +71,7 @@ static int	set_port(struct ctx *, const struct key *, const char *);
 static int	set_tls(struct ctx *, const struct key *, const char *);
 static int	set_auth(struct ctx *, const struct key *, const char *);
 static int	set_pin(struct ctx *, const struct key *, const char *);
+static int	set_tls_min(struct ctx *, const struct key *, const char *);
 static int	set_timeout(struct ctx *, const struct key *, const char *);
 static int	set_from(struct ctx *, const struct key *, const char *);
 static int	set_domain(struct ctx *, const struct key *, const char *);
@@ -96,6 +97,9 @@ static const struct key keys[] = {
 	{ "upstream", "auth", set_auth, 0 },
 	{ "upstream", "ca_file", set_path, OFF(ca_file) },
 	{ "upstream", "fingerprint", set_pin, 0 },
+	{ "upstream", "cert_file", set_path, OFF(cert_file) },
+	{ "upstream", "key_file", set_path, OFF(key_file) },
+	{ "upstream", "tls_min_version", set_tls_min, 0 },
 	{ "upstream", "timeout", set_timeout, 0 },
 	{ "upstream", "helo", set_host, OFF(helo) },
 	{ "sender", "from", set_from, OFF(from) },
@@ -478,6 +482,19 @@ set_pin(struct ctx *ctx, const struct key *k, const char *value)
 		    "certificate)");
 	memcpy(ctx->cfg->pin, pin, sizeof(pin));
 	ctx->cfg->has_pin = 1;
+	return 0;
+}
+
+static int
+set_tls_min(struct ctx *ctx, const struct key *k, const char *value)
+{
+	if (strcmp(value, "1.2") == 0)
+		ctx->cfg->tls_min_version = 12;
+	else if (strcmp(value, "1.3") == 0)
+		ctx->cfg->tls_min_version = 13;
+	else
+		return cerr(ctx, "invalid %s \"%.64s\"; expected 1.2 or 1.3",
+		    k->name, value);
 	return 0;
 }
 
@@ -1059,8 +1076,18 @@ check_tls(struct ctx *ctx)
 	struct config *cfg = ctx->cfg;
 	int line = key_line(ctx, "tls");
 
+	if ((cfg->cert_file == NULL) != (cfg->key_file == NULL))
+		return cerr_at(ctx, key_line(ctx, cfg->cert_file != NULL ?
+		    "cert_file" : "key_file"), EX_CONFIG, "set both cert_file "
+		    "and key_file, or neither");
 	if (cfg->tls != TLS_NONE)
 		return 0;
+	if (cfg->cert_file != NULL)
+		return cerr_at(ctx, line, EX_CONFIG, "tls = none with a "
+		    "cert_file: the certificate would never be sent");
+	if (key_line(ctx, "tls_min_version") != 0)
+		return cerr_at(ctx, line, EX_CONFIG, "tls = none with "
+		    "tls_min_version: TLS is never used");
 	if (cfg->username != NULL)
 		return cerr_at(ctx, line, EX_CONFIG, "tls = none with a "
 		    "username: credentials are never sent without TLS");
@@ -1373,6 +1400,7 @@ config_load_with(struct config *cfg, const char *file, int optional,
 	cfg->max_age = DEFAULT_MAX_AGE;
 	cfg->syslog = 1;
 	cfg->auth = AUTH_AUTO;
+	cfg->tls_min_version = 12;
 	if ((cfg->spooldir = strdup(SPOOLDIR)) == NULL) {
 		nomem(&ctx);
 		goto out;
@@ -1451,6 +1479,8 @@ config_free(struct config *cfg)
 	free(cfg->username);
 	free(cfg->password_file);
 	free(cfg->ca_file);
+	free(cfg->cert_file);
+	free(cfg->key_file);
 	free(cfg->helo);
 	free(cfg->from);
 	free(cfg->domain);

@@ -53,6 +53,9 @@ struct config {
 	char		*ca_file;	/* NULL: the system trust store */
 	int		 has_pin;
 	unsigned char	 pin[32];	/* sha256 of the server certificate (DER) */
+	char		*cert_file;	/* client certificate (PEM), or NULL */
+	char		*key_file;	/* its key; both or neither */
+	int		 tls_min_version; /* 12 (default) or 13 */
 	int		 timeout;	/* seconds per SMTP step */
 	char		*helo;		/* NULL: this host's name */
 

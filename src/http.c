@@ -705,9 +705,9 @@ http_post_form(const struct http_request *req, struct http_response *resp,
 	if (conn_open(c, u.host, u.port, timeout, &e) == -1)
 		goto out;
 	opened = 1;
+	memset(&tp, 0, sizeof(tp));	/* what a token endpoint needs: no pin, no session */
 	tp.servername = u.host;
 	tp.ca_file = req->ca_file;
-	tp.pin = NULL;
 	if (http_step(c, deadline) == -1 || conn_start_tls(c, &tp, &e) == -1)
 		goto out;
 	if (http_step(c, deadline) == -1 ||

@@ -404,11 +404,23 @@ smtp_tls(struct smtp *s, const struct config *cfg, struct perr *err)
 {
 	struct tls_params p;
 	struct perr e = { 0, "" };
+	char cache[4096], peer[400];
 
 	memset(&p, 0, sizeof(p));
 	p.servername = cfg->host;
 	p.ca_file = cfg->ca_file;
 	p.pin = cfg->has_pin ? cfg->pin : NULL;
+	p.cert_file = cfg->cert_file;
+	p.key_file = cfg->key_file;
+	p.min_version = cfg->tls_min_version;
+	/* the session of the last connection, kept with the queue */
+	if (xsnprintf(cache, sizeof(cache), "%s/tls/session",
+	    cfg->spooldir) == 0 && xsnprintf(peer, sizeof(peer), "%s %s",
+	    s->conn.peer, cfg->tls == TLS_IMPLICIT ? "implicit" :
+	    "starttls") == 0) {
+		p.session_file = cache;
+		p.session_peer = peer;
+	}
 	if (conn_start_tls(&s->conn, &p, &e) == -1) {
 		s->broken = 1;
 		return wrap(s, err, &e);

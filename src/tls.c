@@ -1,44 +1,65 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * TLS client on a non-blocking socket: the only file that sees OpenSSL's
- * SSL API. Verification is OpenSSL's own (chain, then SSL_set1_host);
- * a pin replaces both with a SHA-256 comparison of the leaf certificate.
+ * SSL API. Verification is OpenSSL's own (chain, then SSL_set1_host)
+ * against trust.c's lazily read store; a pin replaces both with a
+ * SHA-256 comparison of the leaf certificate. A resumed session skips
+ * the chain: it is offered only when stored under the same peer, name
+ * and trust settings, and its certificate passes the name or pin check
+ * again, before the handshake and after it.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "tls.h"
+#include "tlscache.h"
+#include "trust.h"
 #include "util.h"
+
+#define MAX_KEY_FILE	(1024 * 1024)	/* octets of a PEM private key */
+#define SESSION_MARGIN	5		/* seconds: a session this close to expiry is not offered */
+#define SESSION_MAX_AGE	(7 * 86400)	/* RFC 8446 4.6.1: tickets live at most 7 days */
 
 struct tls {
 	SSL_CTX		*ctx;
 	SSL		*ssl;
+	struct trust	*trust;
+	SSL_SESSION	*newsess;	/* the latest session the server issued */
 	int		 fd;
 	int		(*wait)(int, short, double);
 	int		 has_pin;
 	int		 inspect;	/* record verification errors only */
 	int		 verify_err;	/* the first one, X509_V_OK: none */
+	int		 ca_file;	/* trust errors are configuration errors */
 	unsigned char	 pin[32];
 	char		 host[256];	/* for messages only */
-	char		 desc[128];
+	char		 desc[160];
+	char		*cache;		/* session file, or NULL */
+	char		*peer;		/* its key: peer, name, trust digest */
+	char		 trusthex[2 * 32 + 1];
 };
 
 /* What an SSL_* call needs before it can be retried. */
@@ -56,6 +77,11 @@ tls_release(struct tls *t)
 		SSL_free(t->ssl);
 	if (t->ctx != NULL)
 		SSL_CTX_free(t->ctx);
+	/* the lookups the store held are gone: now their data may go */
+	trust_free(t->trust);
+	SSL_SESSION_free(t->newsess);
+	free(t->cache);
+	free(t->peer);
 	explicit_bzero(t, sizeof(*t));
 	free(t);
 }
@@ -167,19 +193,314 @@ tls_is_ip(const char *name)
 	    inet_pton(AF_INET6, name, a) == 1;
 }
 
+/* 1 when cert is valid for name, checked as OpenSSL checks it in a handshake. */
+static int
+tls_name_ok(X509 *cert, const char *name)
+{
+	if (tls_is_ip(name))
+		return X509_check_ip_asc(cert, name, 0) == 1;
+	return X509_check_host(cert, name, strlen(name),
+	    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
+}
+
+/* 1 when cert's SHA-256 is the pin; 0 when not, -1 when it cannot be computed. */
+static int
+tls_pin_ok(const struct tls *t, X509 *cert)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	unsigned char diff = 0;
+	size_t i;
+
+	if (X509_digest(cert, EVP_sha256(), md, &mdlen) != 1 ||
+	    mdlen != sizeof(t->pin))
+		return -1;
+	for (i = 0; i < sizeof(t->pin); i++)
+		diff |= md[i] ^ t->pin[i];
+	return diff == 0;
+}
+
+/* Never prompt on a terminal: an encrypted key is refused. */
+static int
+tls_no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+/*
+ * The client key, read like a password file: not through a symbolic
+ * link, a regular file, and refused when others may read or write it
+ * (group access is allowed, for a set-group-id install).
+ */
+static EVP_PKEY *
+tls_read_key(const char *path, struct perr *err)
+{
+	char buf[256];
+	unsigned char *data = NULL;
+	EVP_PKEY *key = NULL;
+	struct stat st;
+	BIO *bio = NULL;
+	size_t n = 0;
+	ssize_t r;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd == -1) {
+		perr_set(err, EX_CONFIG, "key_file %s: cannot open: %s", path,
+		    errno == ELOOP ? "is a symbolic link" : strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > MAX_KEY_FILE) {
+		perr_set(err, EX_CONFIG, "key_file %s: not a regular file of "
+		    "at most 1 MB", path);
+		goto out;
+	}
+	if ((st.st_mode & 007) != 0) {
+		perr_set(err, EX_CONFIG, "key_file %s: is %s by others; chmod "
+		    "600 %s", path, (st.st_mode & S_IROTH) ? "readable" :
+		    (st.st_mode & S_IWOTH) ? "writable" : "accessible", path);
+		goto out;
+	}
+	if ((data = malloc((size_t)st.st_size + 1)) == NULL) {
+		perr_set(err, EX_OSERR, "key_file %s: out of memory", path);
+		goto out;
+	}
+	while (n < (size_t)st.st_size) {
+		r = read(fd, data + n, (size_t)st.st_size - n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			perr_set(err, EX_CONFIG, "key_file %s: read error: %s",
+			    path, r == 0 ? "short file" : strerror(errno));
+			goto out;
+		}
+		n += (size_t)r;
+	}
+	if ((bio = BIO_new_mem_buf(data, (int)n)) == NULL) {
+		perr_set(err, EX_OSERR, "key_file %s: out of memory", path);
+		goto out;
+	}
+	key = PEM_read_bio_PrivateKey(bio, NULL, tls_no_passphrase, NULL);
+	if (key == NULL)
+		perr_set(err, EX_CONFIG, "key_file %s: no usable private key "
+		    "(PEM, not encrypted): %s", path,
+		    tls_reason(0, 0, buf, sizeof(buf)));
+out:
+	BIO_free(bio);
+	if (data != NULL) {
+		explicit_bzero(data, n);
+		free(data);
+	}
+	(void)close(fd);
+	return key;
+}
+
+static int
+tls_client_cert(struct tls *t, const struct tls_params *p, struct perr *err)
+{
+	EVP_PKEY *key;
+	char buf[256];
+	int rc = -1;
+
+	if (p->cert_file == NULL)
+		return 0;
+	if (p->key_file == NULL)
+		return perr_set(err, EX_CONFIG, "cert_file %s: no key_file",
+		    p->cert_file);
+	if (SSL_CTX_use_certificate_chain_file(t->ctx, p->cert_file) != 1)
+		return perr_set(err, EX_CONFIG, "cert_file %s: cannot load: %s",
+		    p->cert_file, tls_reason(0, 0, buf, sizeof(buf)));
+	if ((key = tls_read_key(p->key_file, err)) == NULL)
+		return -1;
+	if (SSL_CTX_use_PrivateKey(t->ctx, key) != 1 ||
+	    SSL_CTX_check_private_key(t->ctx) != 1) {
+		perr_set(err, EX_CONFIG, "key_file %s: does not match cert_file "
+		    "%s", p->key_file, p->cert_file);
+		goto out;
+	}
+	rc = 0;
+out:
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+/* OpenSSL hands over each session the server issues; the latest is kept. */
+static int
+tls_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	struct tls *t = SSL_get_app_data(ssl);
+
+	if (t == NULL || !SSL_SESSION_is_resumable(sess))
+		return 0;
+	SSL_SESSION_free(t->newsess);
+	t->newsess = sess;
+	return 1;	/* the reference is ours now */
+}
+
+/*
+ * The digest of everything a stored session's trust depends on besides
+ * peer and name: the store's files as they are now, pin, minimum
+ * version, client certificate, the OpenSSL build.
+ */
+static int
+tls_trust_digest(struct tls *t, const struct tls_params *p)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char buf[16384];
+	size_t off, i;
+
+	if (xsnprintf(buf, sizeof(buf), "openssl %lx\nmin %d\npin ",
+	    (unsigned long)OpenSSL_version_num(),
+	    p->min_version == 13 ? 13 : 12) == -1)
+		return -1;
+	off = strlen(buf);
+	for (i = 0; t->has_pin && i < sizeof(t->pin) && off + 3 < sizeof(buf);
+	    i++) {
+		buf[off++] = hex[t->pin[i] >> 4];
+		buf[off++] = hex[t->pin[i] & 15];
+	}
+	if (off + 2 >= sizeof(buf))
+		return -1;
+	buf[off++] = t->has_pin ? '\n' : '-';
+	buf[off] = '\0';
+	if (!t->has_pin && (off = strlen(buf)) < sizeof(buf) &&
+	    trust_ident(t->trust, buf + off, sizeof(buf) - off) == -1)
+		return -1;
+	off = strlen(buf);
+	if (p->cert_file != NULL && (trust_path_ident("cert", p->cert_file,
+	    buf, sizeof(buf), &off) == -1 || trust_path_ident("key",
+	    p->key_file != NULL ? p->key_file : "-", buf, sizeof(buf),
+	    &off) == -1))
+		return -1;
+	if (EVP_Digest(buf, off, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32)
+		return -1;
+	for (i = 0; i < mdlen; i++) {
+		t->trusthex[2 * i] = hex[md[i] >> 4];
+		t->trusthex[2 * i + 1] = hex[md[i] & 15];
+	}
+	t->trusthex[2 * mdlen] = '\0';
+	return 0;
+}
+
+/*
+ * Whether a stored session may be offered to name: resumable, new
+ * enough, for that server name, unexpired, and its certificate still
+ * passes the name (or pin) check a full handshake would make. The
+ * trust settings were compared through the file's key.
+ */
+static int
+tls_session_ok(const struct tls *t, SSL_SESSION *sess, const char *name,
+    int min_version)
+{
+	const char *sni;
+	X509 *peer;
+	time_t now = time(NULL);
+	long start, life;
+
+	if (!SSL_SESSION_is_resumable(sess) ||
+	    SSL_SESSION_get_protocol_version(sess) < min_version)
+		return 0;
+	sni = SSL_SESSION_get0_hostname(sess);
+	if (sni != NULL && strcasecmp(sni, name) != 0)
+		return 0;
+	start = SSL_SESSION_get_time(sess);
+	life = SSL_SESSION_get_timeout(sess);
+	if (SSL_SESSION_get_ticket_lifetime_hint(sess) > 0 &&
+	    SSL_SESSION_get_ticket_lifetime_hint(sess) < (unsigned long)life)
+		life = (long)SSL_SESSION_get_ticket_lifetime_hint(sess);
+	if (life > SESSION_MAX_AGE)
+		life = SESSION_MAX_AGE;
+	if (start <= 0 || (long)now < start ||
+	    (long)now >= start + life - SESSION_MARGIN)
+		return 0;
+	if ((peer = SSL_SESSION_get0_peer(sess)) == NULL)
+		return 0;
+	if (t->has_pin)
+		return tls_pin_ok(t, peer) == 1;
+	return tls_name_ok(peer, name);
+}
+
+/* Offer the stored session, when there is one for this peer and trust. */
+static void
+tls_resume(struct tls *t, const struct tls_params *p, int min_version)
+{
+	unsigned char buf[TLSCACHE_MAX];
+	const unsigned char *q = buf;
+	struct tlscache_key key;
+	SSL_SESSION *sess;
+	size_t len;
+
+	key.peer = t->peer;
+	key.name = p->servername;
+	key.trust = t->trusthex;
+	len = tlscache_load(t->cache, &key, buf, sizeof(buf));
+	if (len == 0)
+		return;
+	sess = d2i_SSL_SESSION(NULL, &q, (long)len);
+	explicit_bzero(buf, len);
+	if (sess == NULL)
+		return;
+	/* not exactly one session: not what tls_save() wrote */
+	if (q != buf + len) {
+		SSL_SESSION_free(sess);
+		return;
+	}
+	if (tls_session_ok(t, sess, p->servername, min_version))
+		(void)SSL_set_session(t->ssl, sess);
+	SSL_SESSION_free(sess);
+}
+
+/* What resumption needs; without it the handshake is simply a full one. */
+static int
+tls_setup_cache(struct tls *t, const struct tls_params *p)
+{
+	if (p->session_file == NULL || p->session_peer == NULL ||
+	    p->servername == NULL || *p->servername == '\0')
+		return 0;
+	if ((t->cache = strdup(p->session_file)) == NULL ||
+	    (t->peer = strdup(p->session_peer)) == NULL ||
+	    tls_trust_digest(t, p) == -1) {
+		free(t->cache);
+		t->cache = NULL;
+		return 0;
+	}
+	SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_CLIENT |
+	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(t->ctx, tls_new_session);
+	return 0;
+}
+
 static int
 tls_setup(struct tls *t, const struct tls_params *p, struct perr *err)
 {
 	X509_VERIFY_PARAM *vp;
 	const char *name = p->servername;
+	int minv = p->min_version == 13 ? TLS1_3_VERSION : TLS1_2_VERSION;
 	char buf[256];
 
+	/*
+	 * The first TLS connection of the process loads OpenSSL's
+	 * configuration (the system-wide policy, e.g. Debian's minimum
+	 * protocol and security level); no path without TLS pays for it.
+	 * Its teardown at exit only frees memory: skipped.
+	 */
+	(void)OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG |
+	    OPENSSL_INIT_NO_ATEXIT, NULL);
 	t->ctx = SSL_CTX_new(TLS_client_method());
 	if (t->ctx == NULL)
 		return perr_set(err, EX_TEMPFAIL, "TLS: cannot create context: %s",
 		    tls_reason(0, 0, buf, sizeof(buf)));
-	if (SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION) != 1)
-		return perr_set(err, EX_TEMPFAIL, "TLS: cannot require TLS 1.2");
+	if (SSL_CTX_set_min_proto_version(t->ctx, minv) != 1)
+		return perr_set(err, EX_TEMPFAIL, "TLS: cannot require TLS %s",
+		    minv == TLS1_3_VERSION ? "1.3" : "1.2");
 	/*
 	 * SMTP detects a truncated dialogue by itself, and many servers
 	 * close without close_notify after QUIT.
@@ -194,25 +515,24 @@ tls_setup(struct tls *t, const struct tls_params *p, struct perr *err)
 	else {
 		SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER,
 		    t->inspect ? tls_inspect_cb : NULL);
-		if (p->ca_file != NULL) {
-			if (SSL_CTX_load_verify_locations(t->ctx, p->ca_file,
-			    NULL) != 1)
-				return perr_set(err, EX_CONFIG,
-				    "ca_file %s: cannot load: %s", p->ca_file,
-				    tls_reason(0, 0, buf, sizeof(buf)));
-		} else if (SSL_CTX_set_default_verify_paths(t->ctx) != 1)
-			return perr_set(err, EX_TEMPFAIL,
-			    "TLS: cannot load the system trust store: %s",
-			    tls_reason(0, 0, buf, sizeof(buf)));
+		t->ca_file = p->ca_file != NULL;
+		t->trust = trust_attach(SSL_CTX_get_cert_store(t->ctx),
+		    p->ca_file, err);
+		if (t->trust == NULL)
+			return -1;
 	}
+	/* an inspected session is trusted by nobody: never store it */
+	if (tls_client_cert(t, p, err) == -1 ||
+	    (!t->inspect && tls_setup_cache(t, p) == -1))
+		return -1;
 
 	t->ssl = SSL_new(t->ctx);
 	if (t->ssl == NULL)
 		return perr_set(err, EX_TEMPFAIL, "TLS: cannot create session: %s",
 		    tls_reason(0, 0, buf, sizeof(buf)));
+	SSL_set_app_data(t->ssl, t);
 	if (SSL_set_fd(t->ssl, t->fd) != 1)
 		return perr_set(err, EX_TEMPFAIL, "TLS: cannot attach socket");
-	SSL_set_app_data(t->ssl, t);
 	if (name == NULL || *name == '\0') {
 		if (t->has_pin)
 			return 0;
@@ -225,6 +545,8 @@ tls_setup(struct tls *t, const struct tls_params *p, struct perr *err)
 	if (!tls_is_ip(name) && SSL_set_tlsext_host_name(t->ssl, name) != 1)
 		return perr_set(err, EX_TEMPFAIL, "TLS: bad server name %s",
 		    t->host);
+	if (t->cache != NULL && !t->inspect)
+		tls_resume(t, p, minv);
 	if (t->has_pin || t->inspect)
 		return 0;	/* tls_peer() checks the name */
 	if (tls_is_ip(name)) {
@@ -244,12 +566,8 @@ tls_setup(struct tls *t, const struct tls_params *p, struct perr *err)
 static int
 tls_check_pin(struct tls *t, struct perr *err)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	unsigned char diff = 0;
 	X509 *cert;
-	size_t i;
-	int rc = -1;
+	int ok, rc = -1;
 
 	cert = SSL_get1_peer_certificate(t->ssl);
 	if (cert == NULL) {
@@ -257,16 +575,14 @@ tls_check_pin(struct tls *t, struct perr *err)
 		    "TLS handshake with %s: no server certificate", t->host);
 		goto out;
 	}
-	if (X509_digest(cert, EVP_sha256(), md, &mdlen) != 1 ||
-	    mdlen != sizeof(t->pin)) {
+	ok = tls_pin_ok(t, cert);
+	if (ok == -1) {
 		perr_set(err, EX_TEMPFAIL,
 		    "TLS handshake with %s: cannot digest the certificate",
 		    t->host);
 		goto out;
 	}
-	for (i = 0; i < sizeof(t->pin); i++)
-		diff |= md[i] ^ t->pin[i];
-	if (diff != 0) {
+	if (ok == 0) {
 		perr_set(err, EX_TEMPFAIL,
 		    "TLS handshake with %s: certificate fingerprint mismatch",
 		    t->host);
@@ -278,8 +594,46 @@ out:
 	return rc;
 }
 
+/*
+ * A resumed session skipped the chain: what the full handshake checked
+ * is checked again on the certificate it carries. tls_session_ok()
+ * already did so before it was offered; this is the second lock.
+ */
 static int
-tls_handshake(struct tls *t, int timeout, struct perr *err)
+tls_check_resumed(struct tls *t, const char *name, struct perr *err)
+{
+	X509 *cert;
+	int ok;
+
+	if (!SSL_session_reused(t->ssl) || t->has_pin)
+		return 0;
+	cert = SSL_get0_peer_certificate(t->ssl);
+	ok = cert != NULL && name != NULL &&
+	    SSL_get_verify_result(t->ssl) == X509_V_OK &&
+	    tls_name_ok(cert, name);
+	if (!ok)
+		return perr_set(err, EX_TEMPFAIL, "TLS handshake with %s: "
+		    "resumed session not valid for this name", t->host);
+	return 0;
+}
+
+/* The verification failed: say why, naming an unusable trust store file. */
+static int
+tls_verify_failed(struct tls *t, long vr, struct perr *err)
+{
+	const char *why = trust_error(t->trust);
+
+	if (why != NULL)
+		return perr_set(err, t->ca_file ? EX_CONFIG : EX_TEMPFAIL,
+		    "TLS handshake with %s: certificate verify failed: %s",
+		    t->host, why);
+	return perr_set(err, EX_TEMPFAIL,
+	    "TLS handshake with %s: certificate verify failed: %s", t->host,
+	    X509_verify_cert_error_string(vr));
+}
+
+static int
+tls_handshake(struct tls *t, const char *name, int timeout, struct perr *err)
 {
 	enum tls_wait w;
 	double deadline;
@@ -295,9 +649,7 @@ tls_handshake(struct tls *t, int timeout, struct perr *err)
 		/* with a pin the callback let the chain errors through */
 		vr = SSL_get_verify_result(t->ssl);
 		if (!t->has_pin && !t->inspect && vr != X509_V_OK)
-			return perr_set(err, EX_TEMPFAIL,
-			    "TLS handshake with %s: certificate verify failed: "
-			    "%s", t->host, X509_verify_cert_error_string(vr));
+			return tls_verify_failed(t, vr, err);
 		w = tls_retry(t, ret, deadline, "handshake with", err);
 		if (w == TLS_EOF)
 			return perr_set(err, EX_TEMPFAIL,
@@ -308,7 +660,7 @@ tls_handshake(struct tls *t, int timeout, struct perr *err)
 	}
 	if (t->has_pin)
 		return tls_check_pin(t, err);
-	return 0;
+	return tls_check_resumed(t, name, err);
 }
 
 static struct tls *
@@ -331,7 +683,8 @@ tls_begin(int fd, const struct tls_params *p, int inspect, int timeout,
 	}
 	(void)xstrlcpy(t->host, p->servername != NULL ? p->servername : "?",
 	    sizeof(t->host));
-	if (tls_setup(t, p, err) == -1 || tls_handshake(t, timeout, err) == -1)
+	if (tls_setup(t, p, err) == -1 ||
+	    tls_handshake(t, p->servername, timeout, err) == -1)
 		goto fail;
 	ERR_clear_error();
 	return t;
@@ -420,18 +773,10 @@ tls_describe(struct tls *t)
 		return "";
 	v = SSL_get_version(t->ssl);
 	c = SSL_get_cipher_name(t->ssl);
-	(void)xsnprintf(t->desc, sizeof(t->desc), "%s %s",
-	    v != NULL ? v : "?", c != NULL ? c : "?");
+	(void)xsnprintf(t->desc, sizeof(t->desc), "%s %s%s",
+	    v != NULL ? v : "?", c != NULL ? c : "?",
+	    SSL_session_reused(t->ssl) ? " resumed" : "");
 	return t->desc;
-}
-
-/* Certificate text goes to a terminal: no control characters. */
-static void
-tls_clean(char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = ' ';
 }
 
 /* A distinguished name on one line: "O=posta tests, CN=posta test CA". */
@@ -450,7 +795,7 @@ tls_name(const X509_NAME *n, char *buf, size_t cap)
 	    (len = BIO_read(b, buf, (int)cap - 1)) > 0)
 		buf[len] = '\0';
 	BIO_free(b);
-	tls_clean(buf);
+	str_blank_ctl(buf);
 }
 
 /* The DNS and IP entries of subjectAltName, ", " between them. */
@@ -492,7 +837,7 @@ tls_alt_names(X509 *cert, char *buf, size_t cap)
 		}
 	}
 	GENERAL_NAMES_free(gens);
-	tls_clean(buf);
+	str_blank_ctl(buf);
 }
 
 static enum tls_chain
@@ -560,6 +905,28 @@ out:
 	return rc;
 }
 
+/* Best effort: without a stored session the next handshake is a full one. */
+static void
+tls_save(struct tls *t)
+{
+	unsigned char buf[TLSCACHE_MAX], *q = buf;
+	struct tlscache_key key;
+	int len;
+
+	if (t->cache == NULL || t->newsess == NULL)
+		return;
+	len = i2d_SSL_SESSION(t->newsess, NULL);
+	if (len <= 0 || (size_t)len > sizeof(buf))
+		return;
+	if (i2d_SSL_SESSION(t->newsess, &q) == len) {
+		key.peer = t->peer;
+		key.name = t->host;
+		key.trust = t->trusthex;
+		(void)tlscache_save(t->cache, &key, buf, (size_t)len);
+	}
+	explicit_bzero(buf, (size_t)len);
+}
+
 void
 tls_close(struct tls *t)
 {
@@ -569,6 +936,7 @@ tls_close(struct tls *t)
 	ERR_clear_error();
 	(void)SSL_shutdown(t->ssl);
 	ERR_clear_error();
+	tls_save(t);
 	tls_release(t);
 }
 

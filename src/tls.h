@@ -14,20 +14,30 @@
 
 struct tls;
 
+/* Zeroed fields mean: system trust store, no client certificate, TLS 1.2, no resumption. */
 struct tls_params {
 	const char		*servername;	/* SNI and name check; an IP literal is checked as an IP */
 	const char		*ca_file;	/* PEM bundle; NULL: the system trust store */
 	const unsigned char	*pin;		/* 32-byte SHA-256 of the certificate (DER), or NULL */
+	const char		*cert_file;	/* client certificate chain (PEM), or NULL */
+	const char		*key_file;	/* its key (PEM, not encrypted, not readable by others) */
+	int			 min_version;	/* 13: TLS 1.3 only; otherwise 1.2 or later */
+	const char		*session_file;	/* resume from and save to; NULL: never resume */
+	const char		*session_peer;	/* "host:port mode": what a stored session is for */
 };
 
 /*
  * Handshake as a client on fd (non-blocking), TLS 1.2 or later. Without
  * a pin the chain is verified against the trust store and the name
  * against the certificate; with a pin the certificate's digest alone
- * decides. Every wait is bounded by timeout seconds and made through
- * wait (as wait_fd() in util.h: the transport adds its socket policy).
- * Returns NULL with err set (EX_TEMPFAIL, "TLS handshake: certificate
- * verify failed: ...").
+ * decides. With session_file, a session stored there for the same peer,
+ * name and trust settings, unexpired, whose certificate passes the same
+ * name or pin check, is offered for resumption; the session the server
+ * issues is saved there by tls_close(). Every wait is bounded by
+ * timeout seconds and made through wait (as wait_fd() in util.h: the
+ * transport adds its socket policy). Returns NULL with err set (EX_TEMPFAIL, "TLS
+ * handshake: certificate verify failed: ..."; EX_CONFIG for unusable
+ * ca_file, cert_file or key_file).
  */
 struct tls	*tls_start(int fd, const struct tls_params *p, int timeout,
 		    int (*wait)(int, short, double), struct perr *err);
@@ -46,7 +56,7 @@ ssize_t		 tls_read(struct tls *t, void *buf, size_t len,
 int		 tls_write(struct tls *t, const void *buf, size_t len,
 		    int timeout, struct perr *err);
 
-/* "TLSv1.3 TLS_AES_256_GCM_SHA384", for the -v transcript and the log. */
+/* "TLSv1.3 TLS_AES_256_GCM_SHA384", plus " resumed", for the -v transcript and the log. */
 const char	*tls_describe(struct tls *t);
 
 /* Why the chain does not verify, for the hint posta --check gives. */
@@ -87,7 +97,11 @@ struct tls	*tls_start_inspect(int fd, const struct tls_params *p,
 int		 tls_peer(struct tls *t, const char *servername,
 		    struct tls_peer *out, struct perr *err);
 
-/* Send close_notify (best effort, without waiting) and free; NULL is a no-op. The fd stays open. */
+/*
+ * Send close_notify (best effort, without waiting), save the session
+ * the server issued (session_file), and free; NULL is a no-op. The fd
+ * stays open.
+ */
 void		 tls_close(struct tls *t);
 
 /* Free without sending anything, e.g. in a child that must not touch the session. */

@@ -42,6 +42,36 @@ printf 'Subject: setgid\n\nfrom nobody\n' |
     as_nobody "$T/sbin/posta2" sg-two@dest.test 2>"$T/err" ||
     fail "nobody could not send: $(cat "$T/err")"
 wait_mail sg-two@dest.test 1 || fail "not delivered"
+# the TLS session of that connection is kept like the spool: the
+# group's, no access for others
+s=$T/spool/tls/session
+[ -f "$s" ] || fail "no TLS session stored in $s"
+assert_eq "$(stat -c '%a %G' "$s")" "660 $grp" "session file"
+assert_eq "$(stat -c '%A %G' "$T/spool/tls" | cut -c8-)" "--- $grp" "session directory"
+printf 'Subject: setgid\n\nagain\n' |
+    as_nobody "$T/sbin/posta2" -v sg-three@dest.test 2>"$T/err" ||
+    fail "nobody could not send again: $(cat "$T/err")"
+grep -q '^\*\*\* TLS .* resumed$' "$T/err" || fail "not resumed: $(grep TLS "$T/err")"
+# set-group-id: the caller's SSL_CERT_DIR and SSL_CERT_FILE are ignored
+# (a config without ca_file, a private store that knows the test CA)
+mkdir -p "$T/etc3" "$T/store"
+sed '/^ca_file/d' "$cc_conf/posta.conf" >"$T/etc3/posta.conf"
+chown root:"$grp" "$T/etc3/posta.conf" && chmod 0640 "$T/etc3/posta.conf"
+cp "$TB_CA" "$T/store/ca.pem" && openssl rehash "$T/store" 2>/dev/null ||
+    fail "cannot hash the private store"
+chmod -R a+rX "$T/store"
+cc -DSYSCONFDIR="\"$T/etc3\"" -D_DEFAULT_SOURCE -I"$ROOT/src" -o "$T/sbin/posta3" \
+    "$ROOT/src/main.c" $objs $(pkg-config --libs openssl inih) || fail "build"
+chgrp "$grp" "$T/sbin/posta3" && chmod 2755 "$T/sbin/posta3"
+printf 'Subject: setgid\n\nenv\n' | as_nobody env SSL_CERT_DIR="$T/store" \
+    SSL_CERT_FILE="$T/store/ca.pem" "$T/sbin/posta3" sg-env@dest.test 2>"$T/err"
+grep -q 'certificate verify failed' "$T/err" ||
+    fail "set-group-id posta used SSL_CERT_DIR: $(cat "$T/err")"
+# the same binary without the privilege honours them (root runs it)
+cp "$T/sbin/posta3" "$T/sbin/posta3-plain" && chmod 0755 "$T/sbin/posta3-plain"
+printf 'Subject: setgid\n\nenv\n' | env SSL_CERT_DIR="$T/store" \
+    "$T/sbin/posta3-plain" -q 2>"$T/err" || fail "plain posta: $(cat "$T/err")"
+wait_mail sg-env@dest.test 1 || fail "SSL_CERT_DIR not honoured without the privilege: $(cat "$T/err")"
 # the spool is the group's: files 0660, no access for others
 as_nobody ls "$T/spool/q" >/dev/null 2>&1 && fail "nobody can list the spool"
 # listing and deleting are for root only

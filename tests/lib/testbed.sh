@@ -9,7 +9,8 @@
 #   testbed.sh useradd DIR U P    add a SASL user (U may be user@realm)
 #   testbed.sh status DIR         exit 0 when the instance is running
 #
-# Layout of DIR: postfix/ (main.cf master.cf recipient_access sasl/smtpd.conf)
+# Layout of DIR: postfix/ (main.cf master.cf recipient_access relay_clientcerts
+# sasl/smtpd.conf)
 # queue/ data/ tls/ sasldb2 bin/capture.py capture/ maillog testbed.env.
 #
 # testbed.env exports TB_DIR TB_PFDIR TB_HOST(localhost) TB_CA TB_OTHER_CA
@@ -17,6 +18,10 @@
 # unknown CA) TB_BADNAME_CERT/KEY (wrong.example) TB_EXPIRED_CERT/KEY
 # TB_USER TB_PASS TB_PORT_SMTPS (implicit TLS) TB_PORT_SUBMISSION (STARTTLS
 # required, AUTH only after it) TB_PORT_PLAIN (no TLS, AUTH in clear)
+# TB_PORT_CCERT (STARTTLS required, asks for a client certificate, no AUTH,
+# relays only for the certificate TB_CLIENT_CERT/KEY, signed by TB_CA, whose
+# SHA-256 fingerprint TB_CLIENT_CERT_SHA256 is in relay_clientcerts)
+# TB_PORT_TLS12 (like submission, TLS 1.2 only)
 # TB_CAPTURE TB_MAILLOG TB_QUEUE TB_ENV.  Relaying needs AUTH; recipients
 # reject* get 550 5.1.1, defer* 450 4.2.0, all others are captured as
 # TB_CAPTURE/<recipient>/<n>.eml (+ <n>.env: sender, recipient, size, ...).
@@ -158,11 +163,14 @@ make_tls() {
 	local spec name ca san
 	for spec in "server:ca:DNS:localhost,IP:127.0.0.1" \
 	    "other-server:other-ca:DNS:localhost,IP:127.0.0.1" \
-	    "badname:ca:DNS:wrong.example"; do
+	    "badname:ca:DNS:wrong.example" \
+	    "client:ca:DNS:client.posta.test"; do
 		name=${spec%%:*}; spec=${spec#*:}
 		ca=${spec%%:*}; san=${spec#*:}
-		printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=%s\n' \
-		    "$san" >"$t/$name.ext"
+		eku=serverAuth
+		[ "$name" = client ] && eku=clientAuth
+		printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=%s\nsubjectAltName=%s\n' \
+		    "$eku" "$san" >"$t/$name.ext"
 		quiet openssl req -new "${ec[@]}" -keyout "$t/$name.key" \
 		    -out "$t/$name.csr" \
 		    -subj "/CN=${san#DNS:}" -addext "subjectAltName=$san" &&
@@ -297,12 +305,13 @@ smtpd_tls_auth_only = no
 smtpd_tls_received_header = yes
 smtpd_tls_loglevel = 1
 smtpd_tls_session_cache_database =
+relay_clientcerts = texthash:$d/postfix/relay_clientcerts
 smtp_tls_security_level = none
 EOF
 }
 
 write_mastercf() {
-	local d=$1 ps=$2 pu=$3 pp=$4
+	local d=$1 ps=$2 pu=$3 pp=$4 pc=$5 p12=$6
 	cat >"$d/postfix/master.cf" <<EOF
 # service type  private unpriv  chroot  wakeup  maxproc command + args
 $ps      inet  n       -       n       -       -       smtpd
@@ -320,6 +329,21 @@ $pp      inet  n       -       n       -       -       smtpd
   -o smtpd_tls_security_level=none
   -o smtpd_tls_auth_only=no
   -o smtpd_sasl_auth_enable=yes
+$pc      inet  n       -       n       -       -       smtpd
+  -o syslog_name=postfix-testbed/ccert
+  -o smtpd_tls_security_level=encrypt
+  -o smtpd_tls_ask_ccert=yes
+  -o smtpd_tls_CAfile=$d/tls/ca.crt
+  -o smtpd_tls_fingerprint_digest=sha256
+  -o smtpd_sasl_auth_enable=no
+  -o smtpd_relay_restrictions=permit_tls_clientcerts,reject
+$p12      inet  n       -       n       -       -       smtpd
+  -o syslog_name=postfix-testbed/tls12
+  -o smtpd_tls_security_level=encrypt
+  -o smtpd_tls_auth_only=yes
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_tls_protocols=!SSLv2,!SSLv3,!TLSv1,!TLSv1.1,!TLSv1.3
+  -o smtpd_tls_mandatory_protocols=!SSLv2,!SSLv3,!TLSv1,!TLSv1.1,!TLSv1.3
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -372,8 +396,10 @@ sasl_useradd() {
 }
 
 write_env() {
-	local d=$1 f=$1/testbed.env fp
+	local d=$1 f=$1/testbed.env fp cfp
 	fp=$(openssl x509 -in "$d/tls/server.crt" -noout -fingerprint -sha256 |
+	    sed 's/^.*=//' | tr 'A-F' 'a-f')
+	cfp=$(openssl x509 -in "$d/tls/client.crt" -noout -fingerprint -sha256 |
 	    sed 's/^.*=//' | tr 'A-F' 'a-f')
 	{
 		echo "# posta test bed: source this file (sh)."
@@ -396,6 +422,11 @@ write_env() {
 		printf 'export TB_PORT_SMTPS=%q\n' "$3"
 		printf 'export TB_PORT_SUBMISSION=%q\n' "$4"
 		printf 'export TB_PORT_PLAIN=%q\n' "$5"
+		printf 'export TB_PORT_CCERT=%q\n' "$6"
+		printf 'export TB_PORT_TLS12=%q\n' "$7"
+		printf 'export TB_CLIENT_CERT=%q\n' "$d/tls/client.crt"
+		printf 'export TB_CLIENT_KEY=%q\n' "$d/tls/client.key"
+		printf 'export TB_CLIENT_CERT_SHA256=%q\n' "$cfp"
 		printf 'export TB_CAPTURE=%q\n' "$d/capture"
 		printf 'export TB_MAILLOG=%q\n' "$d/maillog"
 		printf 'export TB_QUEUE=%q\n' "$d/queue"
@@ -438,7 +469,7 @@ check_dir() {
 }
 
 start() {
-	local d=$1 pass ports ps pu pp try p
+	local d=$1 pass ports ps pu pp pc p12 try p
 	[ "$(id -u)" = 0 ] || die "must run as root (a private Postfix instance)"
 	command -v postfix >/dev/null || die "postfix is not installed"
 	command -v saslpasswd2 >/dev/null || die "saslpasswd2 (sasl2-bin) is not installed"
@@ -465,6 +496,12 @@ start() {
 /^discard/	DISCARD accepted and thrown away (for benchmarks)
 EOF
 	make_tls "$d" || die "certificate generation failed"
+	# texthash: read as is, no postmap; Postfix writes fingerprints in
+	# upper case with colons
+	printf '%s client.posta.test\n' "$(openssl x509 -in "$d/tls/client.crt" \
+	    -noout -fingerprint -sha256 | sed 's/^.*=//')" \
+	    >"$d/postfix/relay_clientcerts" ||
+	    die "cannot write relay_clientcerts"
 	pass=$(openssl rand -hex 12) || die "openssl rand"
 	write_sasl "$d" && sasl_useradd "$d" "$SASL_LOCAL@$REALM" "$pass" ||
 	    die "SASL setup failed"
@@ -473,13 +510,13 @@ EOF
 	    die "cannot list $d/postfix in $SYS_MAINCF alternate_config_directories"
 
 	for try in 1 2 3; do
-		ports=$(free_ports 3)
-		read -r ps pu pp <<<"$ports"
-		[ -n "$pp" ] || die "no free ports in 30000-39999"
-		write_mastercf "$d" "$ps" "$pu" "$pp" ||
+		ports=$(free_ports 5)
+		read -r ps pu pp pc p12 <<<"$ports"
+		[ -n "$p12" ] || die "no free ports in 30000-39999"
+		write_mastercf "$d" "$ps" "$pu" "$pp" "$pc" "$p12" ||
 		    die "cannot write $d/postfix/master.cf"
 		backdate "$d/postfix/main.cf" "$d/postfix/master.cf" \
-		    "$d/postfix/recipient_access"
+		    "$d/postfix/recipient_access" "$d/postfix/relay_clientcerts"
 		# Never let a broken main.cf fall back to the system queue.
 		[ "$(postconf -c "$d/postfix" -h queue_directory 2>/dev/null)" = "$d/queue" ] &&
 		[ "$(postconf -c "$d/postfix" -h inet_interfaces 2>/dev/null)" = 127.0.0.1 ] ||
@@ -500,8 +537,8 @@ EOF
 		stop "$d" >/dev/null 2>&1
 		[ "$try" = 3 ] && die "postfix did not start; see $d/maillog"
 	done
-	write_env "$d" "$pass" "$ps" "$pu" "$pp"
-	for p in $ps $pu $pp; do
+	write_env "$d" "$pass" "$ps" "$pu" "$pp" "$pc" "$p12"
+	for p in $ps $pu $pp $pc $p12; do
 		try=0
 		until port_open "$p"; do
 			try=$((try + 1))

@@ -91,6 +91,9 @@ test_full(void)
 	    "password = s3cret\n"
 	    "auth = scram-sha-256\n"
 	    "ca_file = /etc/ssl/ca.pem\n"
+	    "cert_file = /etc/ssl/client.pem\n"
+	    "key_file = /etc/ssl/client.key\n"
+	    "tls_min_version = 1.3\n"
 	    "fingerprint = sha256:AB:CD:EF:01:23:45:67:89:ab:cd:ef:01:23:45:"
 	    "67:89:AB:CD:EF:01:23:45:67:89:ab:cd:ef:01:23:45:67:89\n"
 	    "timeout = 2m\n"
@@ -129,6 +132,9 @@ test_full(void)
 	    "no other secret source");
 	is_int(cfg.auth, AUTH_SCRAM_SHA_256, "auth");
 	is_str(cfg.ca_file, "/etc/ssl/ca.pem", "ca_file");
+	is_str(cfg.cert_file, "/etc/ssl/client.pem", "cert_file");
+	is_str(cfg.key_file, "/etc/ssl/client.key", "key_file");
+	is_int(cfg.tls_min_version, 13, "tls_min_version");
 	is_int(cfg.has_pin, 1, "has_pin");
 	is_mem(cfg.pin, sizeof(cfg.pin), pin, 32, "pin bytes");
 	is_int(cfg.timeout, 120, "timeout");
@@ -167,6 +173,8 @@ test_defaults(void)
 	is_int(cfg.port, 587, "default port 587");
 	is_int(cfg.tls, TLS_STARTTLS, "default tls starttls");
 	is_int(cfg.timeout, DEFAULT_TIMEOUT, "default timeout");
+	is_int(cfg.tls_min_version, 12, "default tls_min_version 1.2");
+	ok(cfg.cert_file == NULL && cfg.key_file == NULL, "no client certificate");
 	is_str(cfg.spooldir, SPOOLDIR, "default spool dir");
 	is_int(cfg.delivery, DELIVERY_FOREGROUND, "default delivery");
 	is_int(cfg.max_age, DEFAULT_MAX_AGE, "default max_age");
@@ -250,6 +258,21 @@ test_errors(void)
 	expect_err("[upstream]\nhost = a\n  port = 25\n",
 	    ":3: indented line continues \"host\" from line 2; remove the "
 	    "leading blanks", "indented continuation");
+	expect_err("[upstream]\nhost = mx\ntls_min_version = 1.1\n",
+	    ":3: invalid tls_min_version \"1.1\"; expected 1.2 or 1.3",
+	    "bad tls_min_version");
+	expect_err("[upstream]\nhost = mx\ncert_file = /c.pem\n",
+	    ":3: set both cert_file and key_file, or neither",
+	    "cert_file alone");
+	expect_err("[upstream]\nhost = mx\nkey_file = /k.pem\n",
+	    ":3: set both cert_file and key_file, or neither",
+	    "key_file alone");
+	expect_err("[upstream]\nhost = mx\ntls = none\ncert_file = /c.pem\n"
+	    "key_file = /k.pem\n", ":3: tls = none with a cert_file: the "
+	    "certificate would never be sent", "tls = none with cert_file");
+	expect_err("[upstream]\nhost = mx\ntls = none\ntls_min_version = 1.3\n",
+	    ":3: tls = none with tls_min_version: TLS is never used",
+	    "tls = none with tls_min_version");
 	expect_err("[upstream]\nhost = mx\ntls = ssl\n",
 	    ":3: invalid tls \"ssl\"; expected starttls, implicit or none",
 	    "bad tls");

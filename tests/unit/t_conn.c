@@ -567,6 +567,7 @@ tls_connect(struct conn *c, int port, const char *name, const char *ca,
 	}
 	if (c->fd == -1)
 		return -1;
+	memset(&tp, 0, sizeof(tp));
 	tp.servername = name;
 	tp.ca_file = ca;
 	tp.pin = pin;
