@@ -50,14 +50,31 @@ env_set_sender(struct envelope *e, const char *sender, struct perr *err)
 	return env_set_str(&e->sender, sender, err);
 }
 
+/*
+ * Only the domain is folded: the local part is case-sensitive (RFC 5321
+ * 2.4), and merging Bob@ with bob@ could lose a mailbox.
+ */
 static size_t
 addr_hash(const char *s)
 {
+	const char *at = strrchr(s, '@');
 	size_t h = 5381;
 
 	for (; *s != '\0'; s++)
-		h = h * 33 + (size_t)tolower((unsigned char)*s);
+		h = h * 33 + (size_t)(at != NULL && s > at ?
+		    tolower((unsigned char)*s) : (unsigned char)*s);
 	return h;
+}
+
+static int
+addr_same(const char *a, const char *b)
+{
+	const char *ata = strrchr(a, '@'), *atb = strrchr(b, '@');
+
+	if (ata == NULL || atb == NULL)
+		return strcmp(a, b) == 0;
+	return ata - a == atb - b && memcmp(a, b, (size_t)(ata - a)) == 0 &&
+	    strcasecmp(ata, atb) == 0;
 }
 
 /* The table holds index + 1 of each recipient; 0 is an empty slot. */
@@ -91,7 +108,7 @@ env_add_rcpt(struct envelope *e, const char *addr, struct perr *err)
 		return perr_set(err, EX_OSERR, "out of memory");
 	j = addr_hash(addr) & (e->hashcap - 1);
 	for (; e->hash[j] != 0; j = (j + 1) & (e->hashcap - 1))
-		if (strcasecmp(e->rcpts[e->hash[j] - 1].addr, addr) == 0)
+		if (addr_same(e->rcpts[e->hash[j] - 1].addr, addr))
 			return 0;
 	if (e->nrcpts >= MAX_RCPTS)
 		return perr_set(err, EX_DATAERR,
