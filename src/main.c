@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,24 @@ delete_mode(struct app *a)
 	return code;
 }
 
+/*
+ * A caller may start us with 0, 1 or 2 closed; the next file opened
+ * would take that number, and stdout (-bs replies) or stderr would go
+ * into the log file, the spool or the syslog socket. Fill them first.
+ */
+static int
+std_fds_open(void)
+{
+	int fd;
+
+	do {
+		if ((fd = open("/dev/null", O_RDWR)) == -1)
+			return -1;
+	} while (fd <= STDERR_FILENO);
+	(void)close(fd);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -115,6 +134,8 @@ main(int argc, char *argv[])
 	const char *prog = strrchr(argv[0], '/');
 	int setgid_run = getegid() != getgid();
 
+	if (std_fds_open() == -1)
+		return EX_OSERR;	/* nowhere to say it */
 	prog = prog != NULL ? prog + 1 : argv[0];
 	(void)signal(SIGPIPE, SIG_IGN);
 	if (cli_parse(argc, argv, prog, &a.o, &a.err) == -1) {
