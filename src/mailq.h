@@ -13,7 +13,8 @@
 /*
  * Print every entry of q/ (failed/ with failed set): id, size, age,
  * sender, then attempts, next try, last error and each recipient with
- * its state. "Mail queue is empty" when there is none. Returns 0 or -1
+ * its state; an entry whose envelope cannot be read as unreadable, and
+ * counted. "Mail queue is empty" when there is none. Returns 0 or -1
  * with err.
  */
 int	mailq_print(struct spool *sp, int failed, FILE *out, struct perr *err);
