@@ -32,6 +32,7 @@ struct app {
 	struct spool	 sp;
 	struct perr	 err;
 	struct submit	 sub;
+	int		 log_stderr;	/* log lines also go to stderr */
 };
 
 static int
@@ -69,9 +70,16 @@ run_mode(struct app *a)
 			    "delivered, %zu deferred, %zu failed%s%s\n",
 			    st.tried, st.delivered, st.deferred, st.failed,
 			    ds.down ? ": " : "", ds.down ? ds.down_err.msg : "");
+		if (rc == 0 && st.errors > 0)
+			rc = -1;	/* the spool would not let us work */
 	}
 	dsession_close(&ds);
-	return rc == -1 ? a->err.code : 0;
+	if (rc == 0)
+		return 0;
+	rc = a->err.code;
+	if (a->log_stderr)
+		perr_clear(&a->err);	/* the runner logged it there already */
+	return rc;
 }
 
 static int
@@ -161,7 +169,8 @@ main(int argc, char *argv[])
 	a.sub.cfg = &a.cfg;
 	a.sub.sp = &a.sp;
 	a.sub.err = &a.err;
-	log_init(a.cfg.syslog, a.cfg.logfile, a.o.verbose || a.o.interval > 0);
+	a.log_stderr = a.o.verbose || a.o.interval > 0;
+	log_init(a.cfg.syslog, a.cfg.logfile, a.log_stderr);
 	/* set-group-id: only root may see or delete other users' mail */
 	if (setgid_run && getuid() != 0 && (a.o.mode == MODE_LIST ||
 	    a.o.mode == MODE_DELETE)) {

@@ -18,13 +18,16 @@ struct qsel {
 
 struct runstats {
 	size_t	tried, delivered, deferred, failed, busy;
+	size_t	errors;		/* entries the spool would not let us update */
 };
 
 /*
  * Deliver the selected entries over ds's session, oldest first. A
  * session that cannot be opened ends the run (every entry would fail
  * the same way). Stops early when the budget is spent or a stop signal
- * arrived. Returns 0, or -1 with err when the spool cannot be read.
+ * arrived. Returns 0, or -1 with err (logged) when the spool cannot be
+ * read or written; an entry that cannot be updated is logged, counted
+ * in st->errors, and the first such error is left in err.
  */
 int	runner_once(struct dsession *ds, const struct qsel *sel,
 	    struct runstats *st, struct perr *err);
