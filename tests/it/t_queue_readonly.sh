@@ -11,6 +11,7 @@ S=$T/spool
 mkdir "$S"
 mount -t tmpfs -o size=1m,mode=0700 posta-test-ro "$S" 2>/dev/null ||
     skip "cannot mount a tmpfs here"
+# shellcheck disable=SC2154	# st is set inside the trap
 trap 'st=$?; umount "$S" 2>/dev/null || umount -l "$S" 2>/dev/null; (exit $st); cleanup' EXIT
 fault_start -
 conf=$(posta_conf_fault "$FAULT_PORT")
@@ -54,7 +55,10 @@ assert_eq "$(fault_msgs)" 2 "-q, writable again: delivered"
 assert_eq "$(queued)" 0 "-q, writable again: entries left"
 
 # EACCES, as nobody: a spool the caller cannot write, and an entry it cannot open
-[ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null || { echo "# EACCES cases skipped: not root"; exit 0; }
+if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null; then
+	echo "# EACCES cases skipped: not root"
+	exit 0
+fi
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 chmod 644 "$conf"
 chmod 755 "$T" "$S" "$S"/*
