@@ -60,8 +60,9 @@ int	env_set_sender(struct envelope *e, const char *sender, struct perr *err);
 
 /*
  * Add a pending recipient unless the same address (the local part
- * compared exactly, the domain ignoring case) is already there. Returns 0, or -1 with err
- * (EX_DATAERR beyond MAX_RCPTS, EX_OSERR out of memory).
+ * compared exactly, the domain ignoring case) is already there.
+ * Returns 0, or -1 with err (EX_DATAERR beyond MAX_RCPTS, EX_OSERR out
+ * of memory).
  */
 int	env_add_rcpt(struct envelope *e, const char *addr, struct perr *err);
 
