@@ -88,14 +88,19 @@ cut_text(char dst[MAX_REASON + 1], const char *src)
 	str_blank_ctl(dst);
 }
 
+/*
+ * Only the domain is folded: the local part is case-sensitive (RFC 5321
+ * 2.4), and merging Bob@ with bob@ could lose a mailbox.
+ */
 static size_t
 str_hash(const char *s, int fold)
 {
+	const char *at = fold ? strrchr(s, '@') : NULL;
 	size_t h = 5381;
 
 	for (; *s != '\0'; s++)
-		h = h * 33 + (size_t)(fold ? tolower((unsigned char)*s) :
-		    (unsigned char)*s);
+		h = h * 33 + (size_t)(at != NULL && s > at ?
+		    tolower((unsigned char)*s) : (unsigned char)*s);
 	return h;
 }
 
@@ -118,6 +123,17 @@ store(struct envelope *e, const char *s, size_t n)
 	p[n] = '\0';
 	b->used += n + 1;
 	return p;
+}
+
+static int
+addr_same(const char *a, const char *b)
+{
+	const char *ata = strrchr(a, '@'), *atb = strrchr(b, '@');
+
+	if (ata == NULL || atb == NULL)
+		return strcmp(a, b) == 0;
+	return ata - a == atb - b && memcmp(a, b, (size_t)(ata - a)) == 0 &&
+	    strcasecmp(ata, atb) == 0;
 }
 
 /* The table holds index + 1 of each recipient; 0 is an empty slot. */
@@ -164,7 +180,7 @@ add_rcpt(struct envelope *e, const char *addr, struct perr *err)
 		return perr_set(err, EX_OSERR, "out of memory");
 	j = str_hash(stored, 1) & (e->hashcap - 1);
 	for (; e->hash[j] != 0; j = (j + 1) & (e->hashcap - 1))
-		if (strcasecmp(e->rcpts[e->hash[j] - 1].addr, stored) == 0)
+		if (addr_same(e->rcpts[e->hash[j] - 1].addr, stored))
 			return 1;
 	if (e->nrcpts >= MAX_RCPTS)
 		return perr_set(err, EX_DATAERR,

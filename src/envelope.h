@@ -89,10 +89,10 @@ struct envelope {
 int	env_set_sender(struct envelope *e, const char *sender, struct perr *err);
 
 /*
- * Add a pending recipient unless the same address (compared with the
- * domain in lower case, in the form stored: control characters
- * blanked) is already there. Returns 0, or -1 with err (EX_DATAERR
- * beyond MAX_RCPTS or MAX_ADDR, EX_OSERR out of memory).
+ * Add a pending recipient unless the same address (the local part
+ * compared exactly, the domain ignoring case, in the form stored:
+ * control characters blanked) is already there. Returns 0, or -1 with
+ * err (EX_DATAERR beyond MAX_RCPTS or MAX_ADDR, EX_OSERR out of memory).
  */
 int	env_add_rcpt(struct envelope *e, const char *addr, struct perr *err);
 

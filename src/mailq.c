@@ -89,7 +89,7 @@ mailq_print(struct spool *sp, int failed, FILE *out, struct perr *err)
 	struct spool_entry ent;
 	struct perr eerr;
 	char **ids;
-	size_t nids, i, shown = 0;
+	size_t nids, i, shown = 0, bad = 0;
 	long long total = 0;
 	time_t now = time(NULL);
 
@@ -98,9 +98,11 @@ mailq_print(struct spool *sp, int failed, FILE *out, struct perr *err)
 	for (i = 0; i < nids; i++) {
 		perr_clear(&eerr);
 		if (spool_peek(sp, ids[i], failed, &ent, &eerr) != 0) {
-			if (eerr.code != 0)
+			if (eerr.code != 0) {
 				fprintf(out, "%-16s (unreadable: %s)\n", ids[i],
 				    eerr.msg);
+				bad++;
+			}
 			continue;
 		}
 		if (shown == 0)
@@ -113,12 +115,18 @@ mailq_print(struct spool *sp, int failed, FILE *out, struct perr *err)
 		spool_release(&ent);
 	}
 	spool_list_free(ids, nids);
-	if (shown == 0)
+	/* an entry we cannot read is still there: never say "empty" */
+	if (shown == 0 && bad == 0)
 		fprintf(out, failed ? "No failed messages\n" :
 		    "Mail queue is empty\n");
-	else
-		fprintf(out, "-- %zu message%s, %lld octets%s\n", shown,
-		    shown == 1 ? "" : "s", total, failed ? " in failed/" : "");
+	else {
+		fprintf(out, "-- %zu message%s, %lld octets%s", shown + bad,
+		    shown + bad == 1 ? "" : "s", total,
+		    failed ? " in failed/" : "");
+		if (bad > 0)
+			fprintf(out, ", %zu unreadable", bad);
+		fputc('\n', out);
+	}
 	if (!failed)
 		print_corrupt(sp, out);
 	return 0;

@@ -13,7 +13,8 @@
 /*
  * Print every entry of q/ (failed/ with failed set): id, size, age,
  * sender, then attempts, next try, last error and each recipient with
- * its state. "Mail queue is empty" when there is none. The queue
+ * its state; an entry whose envelope cannot be read as unreadable, and
+ * counted. "Mail queue is empty" when there is none. The queue
  * listing ends with what is in corrupt/, counted. Returns 0 or -1
  * with err.
  */

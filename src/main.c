@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ struct app {
 	struct spool	 sp;
 	struct perr	 err;
 	struct submit	 sub;
+	int		 log_stderr;	/* log lines also go to stderr */
 };
 
 static int
@@ -73,9 +75,16 @@ run_mode(struct app *a)
 			    "unreadable%s%s\n", st.tried, st.delivered,
 			    st.deferred, st.failed, st.corrupt,
 			    ds.down ? ": " : "", ds.down ? ds.down_err.msg : "");
+		if (rc == 0 && st.errors > 0)
+			rc = -1;	/* the spool would not let us work */
 	}
 	dsession_close(&ds);
-	return rc == -1 ? a->err.code : 0;
+	if (rc == 0)
+		return 0;
+	rc = a->err.code;
+	if (a->log_stderr)
+		perr_clear(&a->err);	/* the runner logged it there already */
+	return rc;
 }
 
 static int
@@ -147,6 +156,24 @@ check_mode(struct app *a)
 	return check_run(&p);
 }
 
+/*
+ * A caller may start us with 0, 1 or 2 closed; the next file opened
+ * would take that number, and stdout (-bs replies) or stderr would go
+ * into the log file, the spool or the syslog socket. Fill them first.
+ */
+static int
+std_fds_open(void)
+{
+	int fd;
+
+	do {
+		if ((fd = open("/dev/null", O_RDWR)) == -1)
+			return -1;
+	} while (fd <= STDERR_FILENO);
+	(void)close(fd);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -157,6 +184,8 @@ main(int argc, char *argv[])
 	/* like -C: a privileged posta takes no settings from its caller */
 	char **env = setgid_run || geteuid() != getuid() ? NULL : environ;
 
+	if (std_fds_open() == -1)
+		return EX_OSERR;	/* nowhere to say it */
 	prog = prog != NULL ? prog + 1 : argv[0];
 	(void)signal(SIGPIPE, SIG_IGN);
 	if (cli_parse(argc, argv, prog, &a.o, &a.err) == -1) {
@@ -185,7 +214,8 @@ main(int argc, char *argv[])
 	a.sub.cfg = &a.cfg;
 	a.sub.sp = &a.sp;
 	a.sub.err = &a.err;
-	log_init(a.cfg.syslog, a.cfg.logfile, a.o.verbose || a.o.interval > 0);
+	a.log_stderr = a.o.verbose || a.o.interval > 0;
+	log_init(a.cfg.syslog, a.cfg.logfile, a.log_stderr);
 	/* set-group-id: only root may see or delete other users' mail */
 	if (setgid_run && getuid() != 0 && (a.o.mode == MODE_LIST ||
 	    a.o.mode == MODE_DELETE)) {

@@ -3,7 +3,9 @@
  * Intake, as a byte-at-a-time state machine over the input:
  *
  *	line ends	CR LF, LF and a bare CR all end a line; CR LF goes out
- *	lone dot	with dot_ends, a line that is only "." ends the input
+ *	lone dot	with dot_ends, a "." alone between an LF (or the
+ *			start) and an LF or CR LF ends the input, as in
+ *			sendmail and Postfix: a bare CR never ends it
  *	headers		buffered (at most MAX_HEADER_BLOCK) until the blank
  *			line, or until a line that is not a field, before
  *			which a blank line is inserted; then rewritten once
@@ -39,7 +41,7 @@ struct msg {
 	struct msg_params	 p;
 	struct spool_entry	 ent;
 	enum phase		 phase;
-	int			 cr, bol, dotpend, done, first_line;
+	int			 cr, bol, lfbol, dotpend, dotcr, done, first_line;
 	int			 has8bit;
 	unsigned long long	 size;
 	struct perr		 dataerr;	/* keeps the message in failed/ */
@@ -63,7 +65,7 @@ msg_begin(struct spool *sp, const struct msg_params *p, struct perr *err)
 	}
 	m->sp = sp;
 	m->p = *p;
-	m->bol = 1;
+	m->bol = m->lfbol = 1;
 	m->first_line = 1;
 	/* the cap and the CR LF of the blank line */
 	buf_init(&m->hdr, MAX_HEADER_BLOCK + 2);
@@ -287,6 +289,16 @@ header_rcpts(struct msg *m, const struct header_field *f)
 	struct rcpt_ctx c = { m, &err };
 	char *v;
 
+	/*
+	 * NUL is not allowed in a header (RFC 5322); unfolded into a C
+	 * string it would silently end the list, and a Bcc recipient after
+	 * it would be lost without a trace. Refuse the message instead.
+	 */
+	if (memchr(f->value, '\0', f->valuelen) != NULL) {
+		perr_set(&m->dataerr, EX_DATAERR, "%.*s header: contains a "
+		    "NUL byte", (int)f->namelen, f->name);
+		return;
+	}
 	if ((v = header_unfold(f->value, f->valuelen)) == NULL) {
 		perr_set(&m->ioerr, EX_OSERR, "out of memory");
 		return;
@@ -377,10 +389,6 @@ emit(struct msg *m, const char *s, size_t n)
 static int
 end_line(struct msg *m)
 {
-	if (m->dotpend) {
-		m->done = 1;
-		return 0;
-	}
 	m->bol = 1;
 	if (emit(m, "\r\n", 2) == -1)
 		return -1;
@@ -398,25 +406,44 @@ msg_write(struct msg *m, const char *buf, size_t len, struct perr *err)
 	for (i = 0; i < len && !m->done; i++) {
 		c = buf[i];
 		m->size++;
+		if (m->dotpend) {
+			if (c == '\n') {
+				m->done = 1;
+				break;
+			}
+			if (c == '\r' && !m->dotcr) {
+				m->dotcr = 1;	/* the end only if LF follows */
+				continue;
+			}
+			/* the dot was text, and a CR after it a line end */
+			m->dotpend = 0;
+			if (emit(m, ".", 1) == -1)
+				break;
+			m->bol = 0;
+			if (m->dotcr) {
+				m->dotcr = 0;
+				m->lfbol = 0;
+				if (end_line(m) == -1)
+					break;
+			}
+		}
 		if (m->cr) {
 			m->cr = 0;
-			if (c == '\n')
+			if (c == '\n') {
+				m->lfbol = 1;
 				continue;
+			}
 		}
 		if (c == '\r' || c == '\n') {
 			m->cr = c == '\r';
+			m->lfbol = c == '\n';
 			if (end_line(m) == -1)
 				break;
 			continue;
 		}
-		if (m->bol && c == '.' && m->p.dot_ends && !m->dotpend) {
+		if (m->bol && m->lfbol && c == '.' && m->p.dot_ends) {
 			m->dotpend = 1;
 			continue;
-		}
-		if (m->dotpend) {
-			m->dotpend = 0;
-			if (emit(m, ".", 1) == -1)
-				break;
 		}
 		m->bol = 0;
 		/* copy the rest of an ordinary line in one go */
@@ -453,10 +480,12 @@ msg_end(struct msg *m, struct spool_entry *ent, struct perr *err)
 
 	if (!m->done) {
 		if (m->dotpend) {
-			/* a "." with no line end at the very end is text */
+			/* a "." with no LF at the very end is text */
 			m->dotpend = 0;
 			(void)emit(m, ".", 1);
 			m->bol = 0;
+			if (m->dotcr)
+				(void)end_line(m);
 		}
 		if (!m->bol)
 			(void)end_line(m);

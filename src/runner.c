@@ -68,10 +68,10 @@ cmp_id(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* One entry of a run; updates st. */
+/* One entry of a run; updates st, and err with the first spool error. */
 static void
 run_entry(struct dsession *ds, const struct qsel *sel, const char *id,
-    struct runstats *st)
+    struct runstats *st, struct perr *err)
 {
 	struct spool_entry ent;
 	struct dreport rep;
@@ -83,10 +83,15 @@ run_entry(struct dsession *ds, const struct qsel *sel, const char *id,
 		return;
 	}
 	if (rc == -1) {
-		if (eerr.code == EX_DATAERR)
+		if (eerr.code == EX_DATAERR) {
 			st->corrupt++;	/* set aside, and logged */
-		else
-			log_errx("%s", eerr.msg);
+			return;
+		}
+		log_errx("%s", eerr.msg);
+		if (eerr.code == EX_CANTCREAT) {	/* a spool we cannot write */
+			st->errors++;
+			perr_set(err, eerr.code, "%s", eerr.msg);
+		}
 		return;
 	}
 	if ((sel->due_only && ent.env.next_try > time(NULL)) ||
@@ -95,9 +100,11 @@ run_entry(struct dsession *ds, const struct qsel *sel, const char *id,
 		return;
 	}
 	st->tried++;
-	if (deliver_entry(ds, &ent, 0, &rep, &eerr) == -1)
+	if (deliver_entry(ds, &ent, 0, &rep, &eerr) == -1) {
 		log_warnx("%s: %s", ent.id, eerr.msg);
-	else if (rep.result == DR_DELIVERED)
+		st->errors++;
+		perr_set(err, eerr.code, "%s: %s", ent.id, eerr.msg);
+	} else if (rep.result == DR_DELIVERED)
 		st->delivered++;
 	else if (rep.result == DR_FAILED)
 		st->failed++;
@@ -151,13 +158,17 @@ runner_once(struct dsession *ds, const struct qsel *sel, struct runstats *st,
 	const char *key;
 
 	memset(st, 0, sizeof(*st));
-	if (spool_list(ds->sp, 0, &ids, &nids, err) == -1)
+	/* a read-only spool is an error, not an empty or busy queue */
+	if (spool_writable(ds->sp, err) == -1 ||
+	    spool_list(ds->sp, 0, &ids, &nids, err) == -1) {
+		log_warnx("%s", err->msg);
 		return -1;
+	}
 	for (i = 0; i < nids && !stop_flag && !ds->down; i++) {
 		if (sel->budget > 0 && mono_now() - start > sel->budget)
 			break;
 		if (sel->skip_id == NULL || strcmp(ids[i], sel->skip_id) != 0)
-			run_entry(ds, sel, ids[i], st);
+			run_entry(ds, sel, ids[i], st, err);
 	}
 	if (sel->kind == 0 && !stop_flag)
 		told = tell_corrupt(ds);
@@ -167,7 +178,7 @@ runner_once(struct dsession *ds, const struct qsel *sel, struct runstats *st,
 		for (i = 0; i < nmore && !stop_flag && !ds->down; i++) {
 			key = more[i];
 			if (bsearch(&key, ids, nids, sizeof(*ids), cmp_id) == NULL)
-				run_entry(ds, sel, more[i], st);
+				run_entry(ds, sel, more[i], st, err);
 		}
 		spool_list_free(more, nmore);
 	}
@@ -190,6 +201,7 @@ runner_loop(struct dsession *ds, const struct qsel *sel, long interval,
 		ds->down = 0;
 		if (runner_once(ds, &s, &st, err) == -1)
 			return -1;
+		perr_clear(err);	/* entry errors are logged; go on */
 		dsession_close(ds);
 		if (st.tried > 0 || st.corrupt > 0)
 			log_info("queue run: %zu tried, %zu delivered, %zu "

@@ -20,6 +20,7 @@ struct qsel {
 struct runstats {
 	size_t	tried, delivered, deferred, failed, busy;
 	size_t	corrupt;	/* unreadable, set aside in corrupt/ */
+	size_t	errors;		/* entries the spool would not let us update */
 };
 
 /*
@@ -27,8 +28,10 @@ struct runstats {
  * session that cannot be opened ends the run (every entry would fail
  * the same way). Stops early when the budget is spent or a stop signal
  * arrived. A run of all entries also tells the senders of entries set
- * aside in corrupt/ (deliver_corrupt). Returns 0, or -1 with err when
- * the spool cannot be read.
+ * aside in corrupt/ (deliver_corrupt). Returns 0, or -1 with err
+ * (logged) when the spool cannot be read or written; an entry that
+ * cannot be updated is logged, counted in st->errors, and the first
+ * such error is left in err.
  */
 int	runner_once(struct dsession *ds, const struct qsel *sel,
 	    struct runstats *st, struct perr *err);

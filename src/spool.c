@@ -115,6 +115,23 @@ fail:
 	return -1;
 }
 
+int
+spool_writable(struct spool *sp, struct perr *err)
+{
+	static const char *const need[] = { "tmp", "q", "failed" };
+	size_t i;
+
+	/* effective ids: what a set-group-id posta may do */
+	for (i = 0; i < nitems(need); i++)
+		if (faccessat(sp->dirfd, need[i], W_OK | X_OK,
+		    AT_EACCESS) == -1)
+			return perr_set(err, errno == EROFS || errno == EACCES ||
+			    errno == EPERM ? EX_CANTCREAT : EX_IOERR,
+			    "%s/%s: the spool cannot be written: %s", sp->path,
+			    need[i], strerror(errno));
+	return 0;
+}
+
 void
 spool_close(struct spool *sp)
 {
@@ -280,21 +297,27 @@ quarantine(struct spool *sp, const char *name, const char *why)
 	    sp->path);
 }
 
-/* Open and lock dirfd/name without waiting: fd, -1 when busy or gone. */
+/*
+ * Open and lock dirfd/name without waiting: fd, or -1 with errno
+ * EWOULDBLOCK (busy), ENOENT (gone) or why it could not be opened.
+ */
 static int
 try_lock(int dirfd, const char *name, int flags)
 {
 	struct stat st;
-	int fd;
+	int fd, saved;
 
 	if ((fd = openat(dirfd, name, flags | OPEN_FLAGS)) == -1)
 		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1 || fstat(fd, &st) == -1 ||
-	    st.st_nlink == 0) {
-		(void)close(fd);
-		return -1;
-	}
-	return fd;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1 || fstat(fd, &st) == -1)
+		saved = errno;
+	else if (st.st_nlink == 0)
+		saved = ENOENT;	/* removed between open and lock */
+	else
+		return fd;
+	(void)close(fd);
+	errno = saved;
+	return -1;
 }
 
 static int
@@ -322,8 +345,13 @@ spool_take(struct spool *sp, const char *id, struct spool_entry *ent,
 		return 1;
 	(void)xstrlcpy(ent->id, id, sizeof(ent->id));
 	name_of(name, sizeof(name), id, "msg");
-	if ((ent->fd = try_lock(sp->qfd, name, O_RDWR)) == -1)
-		return 1;
+	if ((ent->fd = try_lock(sp->qfd, name, O_RDWR)) == -1) {
+		if (errno == EWOULDBLOCK || errno == ENOENT)
+			return 1;
+		/* EROFS, EACCES, EPERM: not "busy", or nobody would know */
+		return perr_set(err, EX_CANTCREAT, "%s/q/%s: %s", sp->path,
+		    name, strerror(errno));
+	}
 	if (fstat(ent->fd, &st) == -1) {
 		perr_set(err, EX_IOERR, "%s/q/%s: %s", sp->path, name,
 		    strerror(errno));

@@ -32,6 +32,12 @@ int	spool_open(struct spool *sp, const char *dir, int create,
 void	spool_close(struct spool *sp);
 
 /*
+ * 0 when this process may change the spool (tmp/, q/, failed/), or -1
+ * with err (EX_CANTCREAT: read-only file system, no permission).
+ */
+int	spool_writable(struct spool *sp, struct perr *err);
+
+/*
  * Intake: create tmp/ID.msg, exclusively created and locked, for the
  * message to be written to ent->fd. ent->env gets the new id.
  */
@@ -53,9 +59,10 @@ void	spool_discard(struct spool *sp, struct spool_entry *ent);
 /*
  * Take a queued entry: open and lock q/ID.msg without waiting and read
  * its envelope. Returns 0 when taken, 1 when another process holds it
- * or it is gone, -1 with err on error: EX_DATAERR when the envelope
- * was unreadable and the entry has been moved to corrupt/ and logged
- * (go on with the next).
+ * or it is gone, -1 with err on error: EX_CANTCREAT when it cannot be
+ * opened for writing (read-only spool, permissions), EX_DATAERR when
+ * the envelope was unreadable and the entry has been moved to corrupt/
+ * and logged (go on with the next).
  */
 int	spool_take(struct spool *sp, const char *id, struct spool_entry *ent,
 	    struct perr *err);

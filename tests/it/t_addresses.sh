@@ -48,8 +48,9 @@ send "webmaster@dest.test" www-data
 # argument forms: a comma list, "Name <local>", aliases mixed with addresses
 send "ops1@dest.test ops2@dest.test lead@dest.test" "ops, lead"
 send "ops1@dest.test ops2@dest.test" "Ops Team <ops>"
-# duplicates, also through aliases and in another case, go out once
-send "ops1@dest.test ops2@dest.test lead@dest.test" ops OPS1@dest.test team lead
+# duplicates, also through aliases and with the domain in another case,
+# go out once (the local part is case-sensitive: RFC 5321)
+send "ops1@dest.test ops2@dest.test lead@dest.test" ops ops1@DEST.Test team lead
 # a loop: the name met again is qualified, not expanded again
 send "loopa@example.com" loopa
 send "self@example.com selfcopy@dest.test" self

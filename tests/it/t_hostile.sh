@@ -148,7 +148,7 @@ env_rcpts "$ENV" | cmp -s - "$T/want" || fail "-t with 10000: the envelope diffe
 
 # 12. duplicate To: fields and addresses: each recipient once, the
 # fields themselves unchanged
-printf 'To: dup1@dest.test, DUP1@dest.test\nTo: dup2@dest.test, dup1@dest.test\nCc: dup2@dest.test\nSubject: dup\n\nb\n' >"$T/in"
+printf 'To: dup1@dest.test, dup1@DEST.test\nTo: dup2@dest.test, dup1@dest.test\nCc: dup2@dest.test\nSubject: dup\n\nb\n' >"$T/in"
 ok "$T/in" -t dup1@dest.test
 assert_eq "$(env_rcpts "$ENV" | tr '\n' ' ')" "dup1@dest.test dup2@dest.test " "duplicates"
 assert_eq "$(hdr_count "$MSG" To)" 2 "To fields"

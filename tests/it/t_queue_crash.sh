@@ -14,7 +14,7 @@ mkdir "$T/work"
 echo "# seed $SEED (CRASH_SEED=$SEED to repeat)"
 args="--posta $POSTA --conf $conf --spool $T/spool --fault-dir $FAULT_DIR --workdir $T/work --seed $SEED"
 # shellcheck disable=SC2086
-timeout -k 5 90 python3 "$LIB/crash.py" $args --rounds "$ROUNDS" ||
+timeout -k 5 200 python3 "$LIB/crash.py" $args --rounds "$ROUNDS" ||
     fail "crash driver: exit $?"
 # the queue runs that clean up after the crashes (no back-off with -q)
 "$POSTA" -C "$conf" -q 2>"$T/q1.err"

@@ -7,6 +7,7 @@ need_testbed
 [ "$(id -u)" -eq 0 ] || skip "needs root to make a set-group-id binary"
 grp=postatest$$
 groupadd --system "$grp" 2>/dev/null || skip "cannot create a group"
+# shellcheck disable=SC2154	# rc is set inside the trap
 trap 'rc=$?; groupdel "$grp" 2>/dev/null; (exit $rc); cleanup' EXIT
 
 # The layout posta(8) recommends, under $T (nobody must reach it).
@@ -28,15 +29,41 @@ printf 'Subject: setgid\n\nfrom nobody\n' |
 grep -q 'posta.conf' "$T/err" || fail "-C: unclear error: $(cat "$T/err")"
 
 # without -C posta reads /etc/posta.conf; point it at ours with a
-# second binary built for this path
-make -s -C "$ROOT" -o src/posta >/dev/null 2>&1
+# second binary built for this path, from the objects of the build under
+# test, linked as they were compiled: with clang if clang made them, and
+# with the sanitizer runtimes after `make SANITIZE=1`
 cc_conf=$T/etc
 mkdir -p "$cc_conf"
 cp "$conf" "$cc_conf/posta.conf"
 chown root:"$grp" "$cc_conf/posta.conf" && chmod 0640 "$cc_conf/posta.conf"
-objs=$(ls "$ROOT"/src/*.o | grep -v '/main.o$')
-cc -DSYSCONFDIR="\"$cc_conf\"" -D_DEFAULT_SOURCE -I"$ROOT/src" -o "$T/sbin/posta2" \
-    "$ROOT/src/main.c" $objs $(pkg-config --libs openssl inih) || fail "build"
+objs=""
+for o in "$ROOT"/src/*.o; do
+	case $o in */main.o|*'*'*) ;; *) objs="$objs $o" ;; esac
+done
+[ -n "$objs" ] || fail "no object files next to $POSTA"
+ccx=cc
+# shellcheck disable=SC2086
+readelf -p .comment $objs 2>/dev/null | grep -q 'clang version' && ccx=clang
+san=""
+# shellcheck disable=SC2086
+nm -u $objs 2>/dev/null | grep -q ' __asan_' && san="$san -fsanitize=address"
+# shellcheck disable=SC2086
+nm -u $objs 2>/dev/null | grep -q ' __ubsan_' && san="$san -fsanitize=undefined"
+# LeakSanitizer stops the world with ptrace, which a set-group-id (not
+# dumpable) process run by nobody does not allow, and such a process
+# cannot read ASAN_OPTIONS from /proc/self/environ: built in instead
+extra=""
+case $san in *address*)
+	printf '%s\n' 'const char *__asan_default_options(void);' \
+	    'const char *__asan_default_options(void) { return "detect_leaks=0"; }' \
+	    >"$T/noleaks.c"
+	extra=$T/noleaks.c ;;
+esac
+# shellcheck disable=SC2086,SC2046
+$ccx $san -DSYSCONFDIR="\"$cc_conf\"" -D_DEFAULT_SOURCE -I"$ROOT/src" \
+    -o "$T/sbin/posta2" "$ROOT/src/main.c" $extra $objs \
+    $(pkg-config --libs openssl inih) 2>"$T/cc.err" ||
+    fail "build ($ccx$san): $(tail -5 "$T/cc.err")"
 chgrp "$grp" "$T/sbin/posta2" && chmod 2755 "$T/sbin/posta2"
 printf 'Subject: setgid\n\nfrom nobody\n' |
     as_nobody "$T/sbin/posta2" sg-two@dest.test 2>"$T/err" ||

@@ -9,14 +9,21 @@ SHA-256 of its body (X-Crash-Body-SHA256) through `posta -i -C CONF` and
 kills it with SIGKILL at a random moment:
 
   intake rounds   stdin is fed slowly, in chunks, by a writer thread; the
-                  kill lands while posta is still reading, or just after
-                  the end of the input while it commits the entry to the
-                  spool (two thirds of these rounds use -odq, so that
-                  posta often exits 0 just before the kill)
+                  kill lands while posta is still reading (the writer
+                  kills it between two chunks), or just after the end of
+                  the input while it commits the entry to the spool (two
+                  thirds of these rounds use -odq, so that posta often
+                  exits 0 just before the kill)
   delivery rounds the message is written at once; the kill lands while
                   posta talks to the (slow) fault server, about its own
-                  message or while it flushes other entries; a quarter of
-                  these rounds kill late, so posta often exits 0 first
+                  message or while it flushes other entries, or late, so
+                  that posta often exits 0 first
+
+Which kind of kill a round gets is fixed by its number, not drawn, and
+the random times scale with how long an intake and a delivery take here
+(measured first): every kind of round happens in every run, on a fast
+build as on a slow one (ASan, a loaded machine). One round in five of
+each kind waits for posta to finish.
 
 Only the PIDs started here are killed. A round whose posta exited before
 the kill records its exit status: 0 means "the message is safe".
@@ -61,8 +68,15 @@ def make_message(rng, token, size):
     return head + body, digest
 
 
+# What each round does, by its number: intake rounds (even) and delivery
+# rounds (odd) each cycle through these, so that every kind happens.
+INTAKE_WAYS = ("mid", "mid", "edge", "edge", "complete")
+DELIVERY_WAYS = ("early", "early", "early", "late", "complete")
+
+
 def one_round(a, i, kind, rng_seed, cal):
     rng = random.Random(rng_seed)
+    way = (INTAKE_WAYS if kind == "intake" else DELIVERY_WAYS)[(i // 2) % 5]
     token = "t%04d-%08x" % (i, rng.getrandbits(32))
     size = rng.randint(20000, 200000) if kind == "intake" else rng.randint(200, 20000)
     data, digest = make_message(rng, token, size)
@@ -73,18 +87,23 @@ def one_round(a, i, kind, rng_seed, cal):
                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errf)
     errf.close()
     fed = threading.Event()
+    mid = {"killed": False}
     if kind == "intake":
-        chunks = rng.randint(4, 12)
+        step = len(data) // rng.randint(4, 12) + 1
+        offsets = range(0, len(data), step)
         pause = rng.uniform(0.001, 0.006)
-        feed_time = chunks * pause
-        kill_at = rng.uniform(0, feed_time + (0.05 if odq else 0.02))
+        # "mid": the writer kills posta after this chunk, before the last
+        kill_after = rng.randint(1, len(offsets) - 1) if way == "mid" else None
 
         def writer():
-            step = len(data) // chunks + 1
             try:
-                for off in range(0, len(data), step):
+                for n, off in enumerate(offsets, 1):
                     p.stdin.write(data[off:off + step])
                     p.stdin.flush()
+                    if n == kill_after:
+                        mid["killed"] = True
+                        os.kill(p.pid, signal.SIGKILL)
+                        return
                     time.sleep(pause)
                 p.stdin.close()
                 fed.set()
@@ -92,6 +111,9 @@ def one_round(a, i, kind, rng_seed, cal):
                 pass
         w = threading.Thread(target=writer)
         w.start()
+        w.join()
+        # after the input: the commit (-odq), or the commit and the delivery
+        kill_at = rng.uniform(0, 1.5 * (cal["intake"] if odq else cal["delivery"]))
     else:
         w = None
         try:
@@ -100,33 +122,44 @@ def one_round(a, i, kind, rng_seed, cal):
         except (BrokenPipeError, OSError):
             pass
         fed.set()
-        kill_at = (rng.uniform(0, cal * 1.5) if rng.random() < 0.75 else
-                   rng.uniform(cal, 2.5))
-    time.sleep(kill_at)
-    mid_intake = False
+        d = cal["delivery"]
+        kill_at = (rng.uniform(0, d) if way == "early" else
+                   rng.uniform(d, max(2.5, 3 * d)))
+    if way == "complete":
+        try:
+            p.wait(60)
+        except subprocess.TimeoutExpired:
+            pass
+    else:
+        time.sleep(kill_at)
+    mid_intake = mid["killed"]
     if p.poll() is None:
-        mid_intake = not fed.is_set()
+        mid_intake = mid_intake or not fed.is_set()
         os.kill(p.pid, signal.SIGKILL)
     rc = p.wait()
     if w is not None:
         w.join()
-    return {"token": token, "kind": kind, "digest": digest, "rc": rc,
+    return {"token": token, "kind": kind, "way": way, "digest": digest, "rc": rc,
             "killed": rc == -signal.SIGKILL, "mid_intake": mid_intake, "odq": odq}
 
 
+def timed_send(a, k, odq):
+    data, _ = make_message(random.Random(k), "calib%d" % k, 5000)
+    t0 = time.monotonic()
+    p = subprocess.run([a.posta, "-i", "-C", a.conf] + (["-odq"] if odq else []) +
+                       ["calib%d@dest.test" % k],
+                       input=data, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if p.returncode != 0:
+        sys.exit("calibration send failed: %d %s" % (p.returncode, p.stderr))
+    return time.monotonic() - t0
+
+
 def calibrate(a):
-    """How long does an undisturbed foreground delivery take here?"""
-    times = []
-    for k in range(3):
-        data, _ = make_message(random.Random(k), "calib%d" % k, 5000)
-        t0 = time.monotonic()
-        p = subprocess.run([a.posta, "-i", "-C", a.conf, "calib%d@dest.test" % k],
-                           input=data, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE)
-        times.append(time.monotonic() - t0)
-        if p.returncode != 0:
-            sys.exit("calibration send failed: %d %s" % (p.returncode, p.stderr))
-    return sorted(times)[1]
+    """How long do an undisturbed -odq intake and foreground delivery take
+    here? The rounds run several at once, so they take longer: an early
+    kill (within this time) lands before posta is done."""
+    return {"intake": sorted(timed_send(a, k, True) for k in range(3))[1],
+            "delivery": sorted(timed_send(a, k, False) for k in range(3, 6))[1]}
 
 
 def run(a):
@@ -145,10 +178,12 @@ def run(a):
     ok = {k: sum(1 for r in res if r["kind"] == k and r["rc"] == 0)
           for k in ("intake", "delivery")}
     mid = sum(1 for r in res if r["mid_intake"])
-    print("# %d rounds in %.1fs (delivery takes %.0f ms): intake %d killed (%d before"
-          " the end of the input), %d exited 0; delivery %d killed, %d exited 0"
-          % (len(res), time.monotonic() - t0, cal * 1000, killed["intake"], mid,
-             ok["intake"], killed["delivery"], ok["delivery"]))
+    print("# %d rounds in %.1fs (intake takes %.0f ms, delivery %.0f ms): intake %d"
+          " killed (%d before the end of the input), %d exited 0; delivery %d killed,"
+          " %d exited 0"
+          % (len(res), time.monotonic() - t0, cal["intake"] * 1000,
+             cal["delivery"] * 1000, killed["intake"], mid, ok["intake"],
+             killed["delivery"], ok["delivery"]))
     # the rounds must really have hit both phases, or the check is hollow
     need = max(10, a.rounds // 16)
     if mid < need or killed["delivery"] < need or ok["intake"] < need or ok["delivery"] < need:

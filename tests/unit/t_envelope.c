@@ -359,8 +359,8 @@ main(void)
 	ok(env_add_rcpt(&e, "a@example.com", &err) == 0, "rcpt a");
 	ok(env_add_rcpt(&e, "\"john doe\"@example.com", &err) == 0,
 	    "rcpt with quoted space");
-	ok(env_add_rcpt(&e, "A@EXAMPLE.COM", &err) == 0, "duplicate accepted");
-	is_int(e.nrcpts, 2, "duplicate ignored, case-insensitively");
+	ok(env_add_rcpt(&e, "a@EXAMPLE.COM", &err) == 0, "duplicate accepted");
+	is_int(e.nrcpts, 2, "duplicate ignored, the domain ignoring case");
 	e.rcpts[1].state = RCPT_FAILED;
 	ok(env_set_reason(&e, 1, "550 5.1.1 no", &err) == 0, "reason");
 
@@ -450,6 +450,21 @@ main(void)
 	ok(parse_str(&r, "posta-envelope 1\nid x\nsender <>\n"
 	    "attempts 2147483648\nend\n", &err) == -1,
 	    "attempts beyond INT_MAX refused");
+
+	/* the local part is case-sensitive (RFC 5321): two mailboxes */
+	env_free(&e);
+	ok(env_add_rcpt(&e, "Bob@example.com", &err) == 0 &&
+	    env_add_rcpt(&e, "bob@example.com", &err) == 0 &&
+	    env_add_rcpt(&e, "bob@Example.COM", &err) == 0 &&
+	    env_add_rcpt(&e, "BOB@example.com", &err) == 0 &&
+	    env_add_rcpt(&e, "\"a@B\"@x.org", &err) == 0 &&
+	    env_add_rcpt(&e, "\"a@b\"@X.org", &err) == 0, "mixed-case adds");
+	is_int(e.nrcpts, 5, "Bob@, bob@, BOB@ kept apart; domains folded");
+	ok(e.nrcpts == 5 && strcmp(e.rcpts[0].addr, "Bob@example.com") == 0 &&
+	    strcmp(e.rcpts[1].addr, "bob@example.com") == 0 &&
+	    strcmp(e.rcpts[2].addr, "BOB@example.com") == 0 &&
+	    strcmp(e.rcpts[4].addr, "\"a@b\"@X.org") == 0,
+	    "... each as given");
 
 	/* many recipients: duplicate detection stays correct while growing */
 	env_free(&e);

@@ -120,6 +120,40 @@ main(void)
 	ok(run(in, 0, 0, NULL, &err) == 0, "-i intake");
 	ok(strstr(got, "body\r\n.\r\nafter\r\n") != NULL, "-i keeps the dot");
 
+	/* without -i only a dot line ending in LF ends it (sendmail, Postfix) */
+	snprintf(in, sizeof(in), "%s\nline1\r.\rline3\n", FIXED);
+	ok(run(in, 0, 1, NULL, &err) == 0, "dot between bare CRs");
+	ok(strstr(got, "\r\nline1\r\n.\r\nline3\r\n") != NULL,
+	    "... is text: the whole input is queued");
+	snprintf(in, sizeof(in), "%s\nb1\r.\nb2\n.\r\r\nb3\n.\rb4\n.\r\n"
+	    "after\n", FIXED);
+	ok(run(in, 0, 1, NULL, &err) == 0, "dots after a bare CR or before one");
+	ok(strstr(got, "\r\nb1\r\n.\r\nb2\r\n.\r\n\r\nb3\r\n.\r\nb4\r\n") !=
+	    NULL && strstr(got, "after") == NULL,
+	    "... are text; a dot line ending in CR LF ends the input");
+	snprintf(in, sizeof(in), "%s\nb1\n.\r", FIXED);
+	ok(run(in, 0, 1, NULL, &err) == 0 &&
+	    strstr(got, "\r\nb1\r\n.\r\n") != NULL,
+	    "a dot and a CR at the end of input are text");
+	snprintf(in, sizeof(in), "%s\nb1\n.\nafter\n", FIXED);
+	ok(run(in, 0, 1, NULL, &err) == 0 && strstr(got, "after") == NULL &&
+	    strstr(got, "\r\nb1\r\n") != NULL, "a dot line ending in LF ends it");
+	/* the same, cut anywhere */
+	snprintf(in, sizeof(in), "%s\nb1\r.\nb2\n.\r\r\nb3\n.\rb4\r\n."
+	    "\r\nafter\n", FIXED);
+	ok(run(in, 0, 1, NULL, &err) == 0, "reference dot intake");
+	whole = strdup(got);
+	wholelen = gotlen;
+	for (chunk = 1; chunk < 9; chunk++) {
+		intake(in, strlen(in), chunk, 0, 1, NULL, &err);
+		if (gotlen != wholelen || memcmp(got, whole, gotlen) != 0)
+			break;
+	}
+	is_int(chunk, 9, "same bytes with chunks of 1..8 (dot rule)");
+	ok(strstr(whole, "b4\r\n") != NULL && strstr(whole, "after") == NULL,
+	    "... and the dot line after b4 ended it");
+	free(whole);
+
 	/* generated headers */
 	ok(run("Subject: s\n\nb\n", 0, 1, NULL, &err) == 0, "minimal message");
 	ok(strstr(got, "From: Cron Daemon <me@example.com>\r\n") != NULL,
@@ -189,6 +223,27 @@ main(void)
 	ok(env.last_error != NULL && strstr(env.last_error, "no recipients"),
 	    "... with the reason in its envelope");
 	env_free(&env);
+
+	/* a NUL in To/Cc/Bcc: refused, never a list cut at the NUL */
+	{
+		static const char nul[] = "To: a@example.com\0, b@example.com\n"
+		    "Bcc: c@example.com\0, d@example.com\n\nx\n";
+
+		ok(intake(nul, sizeof(nul) - 1, 65536, 1, 1, &env, &err) == -1 &&
+		    err.code == EX_DATAERR, "-t: NUL in To and Bcc refused");
+		ok(strstr(err.msg, "To header: contains a NUL") != NULL &&
+		    strstr(err.msg, "failed") != NULL, "... saying why: %s",
+		    err.msg);
+		env_free(&env);
+		ok(intake(nul + 34, sizeof(nul) - 35, 65536, 1, 1, &env,
+		    &err) == -1 && err.code == EX_DATAERR &&
+		    strstr(err.msg, "Bcc header") != NULL,
+		    "-t: NUL in Bcc alone refused: %s", err.msg);
+		env_free(&env);
+		ok(intake(nul + 34, sizeof(nul) - 35, 65536, 0, 1, &env,
+		    &err) == 0, "without -t the fields are not read");
+		env_free(&env);
+	}
 
 	/* force_from */
 	cfg.force_from = 1;
