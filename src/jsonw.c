@@ -96,6 +96,9 @@ pre(struct jsonw *w, const char *key)
 	if (w->depth > 0 && w->more[w->depth - 1] &&
 	    buf_addc(w->b, ',') == -1)
 		w->failed = 1;
+	if (!w->failed && w->nl && buf_addc(w->b, '\n') == -1)
+		w->failed = 1;
+	w->nl = 0;
 	if (w->depth > 0)
 		w->more[w->depth - 1] = 1;
 	if (!w->failed && key != NULL &&
@@ -148,6 +151,9 @@ jsonw_end(struct jsonw *w)
 		return;
 	}
 	w->depth--;
+	if (w->nl)
+		put(w, "\n");
+	w->nl = 0;
 	put(w, w->kind[w->depth] == '{' ? "}" : "]");
 }
 
@@ -196,7 +202,10 @@ jsonw_ktime(struct jsonw *w, const char *key, long long t)
 void
 jsonw_nl(struct jsonw *w)
 {
-	put(w, "\n");
+	if (w->depth == 0)
+		put(w, "\n");
+	else
+		w->nl = 1;
 }
 
 int

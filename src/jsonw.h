@@ -19,6 +19,7 @@ struct jsonw {
 	int		 depth;
 	char		 kind[JSONW_MAX_DEPTH];	/* '{' or '[' at each depth */
 	unsigned char	 more[JSONW_MAX_DEPTH];	/* a value came at this depth */
+	int		 nl;		/* a line break goes before the next value */
 	int		 failed;	/* sticky: a buf_add failed, or bad nesting */
 };
 
@@ -51,7 +52,10 @@ void	jsonw_knull(struct jsonw *w, const char *key);
 /* An ISO 8601 date-time in UTC, "2026-11-23T09:30:00Z". */
 void	jsonw_ktime(struct jsonw *w, const char *key, long long t);
 
-/* A line break between values, for the human who looks (valid JSON). */
+/*
+ * A line break before the next value or closing bracket (after the
+ * comma), or at once at the top level: for the human who looks.
+ */
 void	jsonw_nl(struct jsonw *w);
 
 /* 1 when something could not be written or the nesting was wrong. */

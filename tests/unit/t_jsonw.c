@@ -120,9 +120,10 @@ main(void)
 	jsonw_end(&w);
 	jsonw_ktime(&w, "t", 1700000000);
 	jsonw_end(&w);
+	jsonw_nl(&w);
 	ok(!jsonw_failed(&w), "document written");
 	is_str(buf_str(&b), "{\"n\":-3,\"s\":\"x\",\"z\":null,\"a\":[{\"k\":"
-	    "null}\n,7,[]],\"t\":\"2023-11-14T22:13:20Z\"}",
+	    "null},\n7,[]],\"t\":\"2023-11-14T22:13:20Z\"}\n",
 	    "commas, names, nesting, null, ISO 8601 time");
 	jsonw_end(&w);
 	ok(jsonw_failed(&w), "closing more than was opened fails");
