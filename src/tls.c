@@ -425,6 +425,17 @@ tls_describe(struct tls *t)
 	return t->desc;
 }
 
+const char *
+tls_version(struct tls *t)
+{
+	const char *v;
+
+	if (t == NULL)
+		return "";
+	v = SSL_get_version(t->ssl);
+	return v != NULL ? v : "?";
+}
+
 /* Certificate text goes to a terminal: no control characters. */
 static void
 tls_clean(char *s)
