@@ -49,4 +49,9 @@ as_nobody "$T/sbin/posta2" -bp >"$T/out" 2>"$T/err"
 assert_eq $? 77 "mailq as nobody"
 grep -q 'only root' "$T/err" || fail "mailq: $(cat "$T/err")"
 "$T/sbin/posta2" -bp | grep -q 'Mail queue is empty' || fail "root cannot list"
+as_nobody "$T/sbin/posta2" -bp --json >"$T/out" 2>"$T/err"
+assert_eq $? 77 "-bp --json as nobody"
+[ -s "$T/out" ] && fail "-bp --json as nobody printed: $(cat "$T/out")"
+"$T/sbin/posta2" -bp --json | "$PY" -c 'import json, sys
+sys.exit(json.load(sys.stdin)["counts"]["queued"] != 0)' || fail "root cannot list as JSON"
 exit 0
