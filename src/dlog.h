@@ -38,15 +38,19 @@ struct dlog {
 	const char	*auth;		/* "PLAIN"; NULL: none */
 	double		 delay;		/* seconds since intake */
 	int		 attempt;	/* 1 for the first */
-	size_t		 nsent, ndeferred, nbounced;	/* the tried, by outcome */
-	const char	*reply;		/* why deferred or bounced; may be NULL */
-	char		 sent[MAX_REPLY_TEXT + 16];	/* the 2xx to the final dot */
+	/* the recipients tried, by outcome */
+	size_t		 nsent, ndeferred, nbounced;
+	const char	*reply;		/* why deferred or bounced, or NULL */
+	char		 sent[MAX_REPLY_TEXT + 16];	/* 2xx to the dot */
 	/* private to dlog.c: the entry before the attempt */
 	double		 intake;
 	size_t		 done0, failed0;
 };
 
-/* "sent" (every recipient tried accepted), "deferred" (one to retry) or "bounced". */
+/*
+ * "sent" (every recipient tried was accepted), "deferred" (one is to be
+ * retried) or "bounced".
+ */
 const char *dlog_status(const struct dlog *d);
 
 /*

@@ -19,8 +19,8 @@ struct jsonw {
 	int		 depth;
 	char		 kind[JSONW_MAX_DEPTH];	/* '{' or '[' at each depth */
 	unsigned char	 more[JSONW_MAX_DEPTH];	/* a value came at this depth */
-	int		 nl;		/* a line break goes before the next value */
-	int		 failed;	/* sticky: a buf_add failed, or bad nesting */
+	int		 nl;		/* a line break before the next value */
+	int		 failed;	/* sticky: no room, or bad nesting */
 };
 
 /*

@@ -121,7 +121,8 @@ entries(struct jsonw *w, struct spool *sp, int failed, FILE *out,
 	for (i = 0; i < nids; i++) {
 		perr_clear(&eerr);
 		if (spool_peek(sp, ids[i], failed, &ent, &eerr) != 0) {
-			if (eerr.code != 0 && (strvec_push(&bad, ids[i]) == -1 ||
+			if (eerr.code != 0 &&
+			    (strvec_push(&bad, ids[i]) == -1 ||
 			    strvec_push(&why, eerr.msg) == -1)) {
 				perr_set(err, EX_OSERR, "out of memory");
 				goto out;

@@ -12,7 +12,7 @@
 #include "perr.h"
 #include "spool.h"
 
-/* What a listing document says it is; raised only for an incompatible change. */
+/* The document's "version": raised only for an incompatible change. */
 #define MAILQ_JSON_VERSION	1
 
 /*

@@ -85,8 +85,9 @@ main(void)
 	d.nsent = 1;
 	(void)strcpy(d.sent, "250 ok\x01\x7f");
 	s = dlog_format(&d, line, sizeof(line));
-	ok(strstr(s, " from=\"<\\\"we\\\\\\\"ird\\\"@x>\" to=\"<\\\"sp ace\\\"@y>\" ")
-	    != NULL, "quotes and backslashes escaped, blanks quoted: %s", s);
+	ok(strstr(s, " from=\"<\\\"we\\\\\\\"ird\\\"@x>\" "
+	    "to=\"<\\\"sp ace\\\"@y>\" ") != NULL,
+	    "quotes and backslashes escaped, blanks quoted: %s", s);
 	ok(strstr(s, " reply=\"250 ok\\x01\\x7f\"") != NULL,
 	    "control characters as \\xHH: %s", s);
 	ok(strchr(s, '\n') == NULL && strchr(s, '\x01') == NULL, "one line");
