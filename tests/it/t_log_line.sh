@@ -141,4 +141,50 @@ assert_eq "$(field "$id" tls)" none "closed: tls"
 assert_eq "$(field "$id" auth)" none "closed: auth"
 assert_eq "$(field "$id" dsn)" 4.0.0 "closed: dsn"
 field "$id" reply | grep -q 'connect: Connection refused' || fail "closed: reply=$(field "$id" reply)"
+
+# 5. syslog gets the same line, at info (sent) and warning (bounced), facility
+# mail: posta runs in a private mount namespace whose /dev/log is a socket
+# of ours (the host has no syslog daemon to ask, and must not get one)
+unshare -m true 2>/dev/null || { echo "# no mount namespace: syslog part not run"; exit 0; }
+"$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+open(sys.argv[1] + ".ready", "w").close()
+with open(sys.argv[2], "ab", buffering=0) as out:
+    while True:
+        out.write(s.recv(65536) + b"\n")
+' "$T/syslog.sock" "$T/syslog.out" &
+FAULT_PIDS="$FAULT_PIDS $!"
+i=0
+while [ ! -e "$T/syslog.sock.ready" ]; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "syslog listener did not start"
+	sleep 0.05
+done
+printf 'rcpt bad@ 550 5.1.1 no such user\n' >"$T/s550"
+FAULT_PORT=$(free_port)
+fault_start "$T/s550" starttls
+conf=$(posta_conf_fault "$FAULT_PORT" starttls)
+sed -i 's/^syslog = no$/syslog = yes/' "$conf"
+mkdir "$T/dev"
+: >"$T/dev/null"
+ln -s "$T/syslog.sock" "$T/dev/log"
+# run ARGS...: posta in the namespace, with /dev holding null and log
+nsrun() {
+	unshare -m sh -c 'mount --bind /dev/null "$1/dev/null" &&
+	    mount --rbind "$1/dev" /dev && shift && exec "$@"' sh "$T" "$@"
+}
+queue sysok -f s@example.com ok@dest.test
+nsrun "$POSTA" -C "$conf" -q 2>"$T/err" || fail "syslog: -q: exit $?: $(cat "$T/err")"
+okid=$id
+queue sysbad -f '<>' bad@dest.test
+nsrun "$POSTA" -C "$conf" -q 2>"$T/err" || fail "syslog: -q: exit $?: $(cat "$T/err")"
+for x in "$okid 22" "$id 20"; do
+	set -- $x
+	fileline=$(grep " posta\[[0-9]*\]: $1: from=" "$LOG" | sed 's/^[^ ]* posta\[[0-9]*\]: //')
+	sysline=$(grep "posta\[[0-9]*\]: $1: from=" "$T/syslog.out") ||
+	    fail "syslog: no line for $1: $(cat "$T/syslog.out")"
+	case $sysline in "<$2>"*) ;; *) fail "syslog: not mail.$2: $sysline" ;; esac
+	assert_eq "${sysline#*posta\[*\]: }" "$fileline" "syslog: the same line as the file"
+done
 exit 0
