@@ -54,7 +54,7 @@ struct cli {
 static const char usage[] =
     "usage: posta [-itv] [-f sender] [-F name] [-C file] "
     "[-odi|-odb|-odq] [-N dsn] [-R ret] [-V envid] [-B type] "
-    "recipient ... | -bs | -bp | -q[interval] | -q{I,R,S}substr | "
+    "recipient ... | -bs | -bp [--json] | -q[interval] | -q{I,R,S}substr | "
     "--oauth-login[=loopback:port] | --oauth-import | --oauth-status | "
     "--oauth-refresh";
 
@@ -399,7 +399,7 @@ parse_oauth(struct cli *st, struct opts *o, const char *word,
 	return 0;
 }
 
-/* --version, --delete, --help, --oauth-*. "--" itself is the caller's. */
+/* --version, --delete, --check, --json, --help, --oauth-*. "--" itself is the caller's. */
 static int
 parse_long(struct cli *st, struct opts *o, const char *word,
     struct perr *err)
@@ -419,6 +419,10 @@ parse_long(struct cli *st, struct opts *o, const char *word,
 	if (strcmp(word, "--check") == 0) {
 		o->mode = MODE_CHECK;
 		st->explicit = 1;
+		return 0;
+	}
+	if (strcmp(word, "--json") == 0) {
+		o->json = 1;	/* a form of the listing, not a mode */
 		return 0;
 	}
 	if (strcmp(word, "--help") == 0)
@@ -466,6 +470,9 @@ finish(struct cli *st, struct opts *o, struct perr *err)
 			    "listing the queue: use mailq -qQ or -bp -qQ");
 		o->mode = MODE_RUN;
 	}
+	if (o->json && o->mode != MODE_LIST)
+		return perr_set(err, EX_USAGE, "--json only applies to "
+		    "listing the queue: posta -bp --json or mailq --json");
 	if (check_args(st, o, err) == -1)
 		return -1;
 	switch (o->mode) {

@@ -40,6 +40,7 @@ struct opts {
 	char		 qsel;		/* 'I', 'R', 'S' or 0 (also with 'Q': failed/) */
 	const char	*qsel_arg;
 	int		 list_failed;	/* -bp -qQ / mailq -qQ: list failed/ */
+	int		 json;		/* -bp --json: the listing as JSON */
 	const char	*dsn_notify;	/* -N */
 	const char	*dsn_ret;	/* -R */
 	const char	*dsn_envid;	/* -V */

@@ -407,6 +407,12 @@ conn_tls_describe(const struct conn *c)
 	return c->tls != NULL ? tls_describe(c->tls) : "";
 }
 
+const char *
+conn_tls_version(const struct conn *c)
+{
+	return c->tls != NULL ? tls_version(c->tls) : "";
+}
+
 static void
 conn_reset(struct conn *c)
 {

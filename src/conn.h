@@ -84,6 +84,9 @@ int	conn_is_tls(const struct conn *c);
 /* TLS version and cipher, or "" without TLS. */
 const char *conn_tls_describe(const struct conn *c);
 
+/* The TLS version alone ("TLSv1.3"), or "" without TLS. */
+const char *conn_tls_version(const struct conn *c);
+
 /* Close politely (TLS close_notify, no waiting); a closed conn is a no-op. */
 void	conn_close(struct conn *c);
 

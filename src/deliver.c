@@ -34,6 +34,7 @@
 #include "addr.h"
 #include "auth.h"
 #include "deliver.h"
+#include "dlog.h"
 #include "dsn.h"
 #include "log.h"
 #include "oauth.h"
@@ -179,8 +180,8 @@ rcpt_reply(void *arg, size_t i, const struct smtp_reply *r)
  * when a 452 asks for another round.
  */
 static int
-transaction(struct dsession *ds, struct spool_entry *ent, int *again,
-    struct perr *err)
+transaction(struct dsession *ds, struct spool_entry *ent, struct dlog *dl,
+    int *again, struct perr *err)
 {
 	struct envelope *e = &ent->env;
 	struct smtp_tx tx;
@@ -273,6 +274,8 @@ transaction(struct dsession *ds, struct spool_entry *ent, int *again,
 		if (rcode / 100 == 5)
 			r->state = RCPT_FAILED;
 	}
+	if (tx.data_sent && tx.data.code / 100 == 2)
+		dlog_sent(dl, &tx.data);
 	*again = n452 > 0 && accepted > 0 && tx.data.code / 100 == 2;
 	rc = 0;
 out:
@@ -297,7 +300,8 @@ pick_reason(const struct envelope *e, enum rcpt_state st, char *buf,
 }
 
 static void
-attempt(struct dsession *ds, struct spool_entry *ent, char *why, size_t cap)
+attempt(struct dsession *ds, struct spool_entry *ent, struct dlog *dl,
+    char *why, size_t cap)
 {
 	struct perr err = { 0, "" };
 	int again, tries = 0, reconnected = 0, rc;
@@ -309,7 +313,7 @@ attempt(struct dsession *ds, struct spool_entry *ent, char *why, size_t cap)
 			return;
 		}
 		perr_clear(&err);
-		rc = transaction(ds, ent, &again, &err);
+		rc = transaction(ds, ent, dl, &again, &err);
 		if (rc == -2 && !reconnected) {
 			/* the server had closed an idle session: try a fresh one */
 			reconnected = 1;
@@ -330,12 +334,13 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 	struct envelope *e = &ent->env;
 	size_t failed_before = env_count(e, RCPT_FAILED);
 	char why[1024], age[32];
+	struct dlog dl;
 	time_t now;
 	size_t i;
-	int rc;
 
 	memset(rep, 0, sizeof(*rep));
-	attempt(ds, ent, why, sizeof(why));
+	dlog_begin(&dl, ent);
+	attempt(ds, ent, &dl, why, sizeof(why));
 	now = time(NULL);
 	rep->npending = env_count(e, RCPT_PENDING);
 	if (rep->npending > 0) {
@@ -363,20 +368,14 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 	if (rep->nfailed > 0 && why[0] == '\0')
 		pick_reason(e, RCPT_FAILED, why, sizeof(why));
 	(void)xstrlcpy(rep->reason, why, sizeof(rep->reason));
+	dlog_end(&dl, ent, ds->cfg->host, ds->cfg->port, &ds->smtp, why);
 
 	if (rep->npending > 0) {
 		rep->result = DR_DEFERRED;
-		rc = spool_update(ds->sp, ent, err);
-		log_info("%s: deferred (%zu of %zu recipients pending, attempt "
-		    "%d): %s", e->id, rep->npending, e->nrcpts, e->attempts,
-		    why);
-		return rc;
+		return spool_update(ds->sp, ent, err);
 	}
 	if (rep->nfailed == 0) {
 		rep->result = DR_DELIVERED;
-		log_info("%s: delivered to %zu recipient%s via %s:%d", e->id,
-		    rep->ndone, rep->ndone == 1 ? "" : "s", ds->cfg->host,
-		    ds->cfg->port);
 		return spool_remove(ds->sp, ent, err);
 	}
 	rep->result = DR_FAILED;
@@ -384,8 +383,6 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 	(void)env_set_str(&e->last_error, why, NULL);
 	if (spool_fail(ds->sp, ent, err) == -1)
 		return -1;
-	log_warnx("%s: failed for %zu recipient%s, moved to failed/: %s",
-	    e->id, rep->nfailed, rep->nfailed == 1 ? "" : "s", why);
 	if (caller_told && rep->ndone == 0 && failed_before == 0)
 		return 0;
 	/* NOTIFY=NEVER, or a list without FAILURE, asked for silence */

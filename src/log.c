@@ -37,7 +37,7 @@ log_init(int use_syslog, const char *file, int to_stderr)
 static void PRINTF(2, 0)
 log_emit(int prio, const char *fmt, va_list ap)
 {
-	char msg[2048], line[2200], stamp[32];
+	char msg[LOG_MAX_LINE], line[LOG_MAX_LINE + 64], stamp[32];
 	struct tm tm;
 	time_t now;
 	int saved = errno, n;
@@ -95,7 +95,7 @@ log_warnx(const char *fmt, ...)
 void
 log_errx(const char *fmt, ...)
 {
-	char msg[2048];
+	char msg[LOG_MAX_LINE];
 	va_list ap;
 
 	/* "error: " also where no priority is shown (the file, stderr) */

@@ -8,6 +8,9 @@
 
 #include "posta.h"
 
+/* A longer line is cut (a delivery line, dlog.h, stays well below). */
+#define LOG_MAX_LINE	8192
+
 /* Start logging; file may be NULL. Safe to call again after a config change. */
 void	log_init(int use_syslog, const char *file, int to_stderr);
 

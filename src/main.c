@@ -22,6 +22,7 @@
 #include "deliver.h"
 #include "log.h"
 #include "mailq.h"
+#include "mailqjson.h"
 #include "oauth.h"
 #include "oauthlogin.h"
 #include "posta.h"
@@ -90,7 +91,15 @@ run_mode(struct app *a)
 static int
 list_mode(struct app *a)
 {
-	if (spool_open(&a->sp, a->cfg.spooldir, 0, &a->err) == -1) {
+	int open;
+
+	open = spool_open(&a->sp, a->cfg.spooldir, 0, &a->err) == 0;
+	if (a->o.json) {
+		perr_clear(&a->err);	/* no spool yet: nothing queued */
+		return mailq_json(open ? &a->sp : NULL, a->o.list_failed,
+		    stdout, &a->err) == -1 ? a->err.code : 0;
+	}
+	if (!open) {
 		perr_clear(&a->err);	/* no spool yet: nothing queued */
 		printf("%s\n", a->o.list_failed ? "No failed messages" :
 		    "Mail queue is empty");

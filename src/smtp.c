@@ -426,6 +426,8 @@ smtp_tls(struct smtp *s, const struct config *cfg, struct perr *err)
 		return wrap(s, err, &e);
 	}
 	trace(s, "*** TLS %s", conn_tls_describe(&s->conn));
+	(void)xstrlcpy(s->tls_version, conn_tls_version(&s->conn),
+	    sizeof(s->tls_version));
 	return 0;
 }
 
@@ -607,6 +609,7 @@ smtp_auth(struct smtp *s, const struct config *cfg, struct smtp_reply *last,
 		wrap(s, err, &e);
 		goto out;
 	}
+	s->auth_mech = name;
 	rc = 0;
 out:
 	auth_clear(&a);

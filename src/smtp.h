@@ -71,6 +71,8 @@ struct smtp {
 	int		 ntx;		/* transactions started */
 	int		 broken;	/* the session cannot be used again */
 	int		 timedout;	/* it broke because a step ran out of time */
+	char		 tls_version[16];	/* "TLSv1.3" once TLS is on */
+	const char	*auth_mech;	/* "PLAIN" once AUTH succeeded, or NULL */
 };
 
 /*

@@ -779,6 +779,17 @@ tls_describe(struct tls *t)
 	return t->desc;
 }
 
+const char *
+tls_version(struct tls *t)
+{
+	const char *v;
+
+	if (t == NULL)
+		return "";
+	v = SSL_get_version(t->ssl);
+	return v != NULL ? v : "?";
+}
+
 /* A distinguished name on one line: "O=posta tests, CN=posta test CA". */
 static void
 tls_name(const X509_NAME *n, char *buf, size_t cap)

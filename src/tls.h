@@ -59,6 +59,9 @@ int		 tls_write(struct tls *t, const void *buf, size_t len,
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384", plus " resumed", for the -v transcript and the log. */
 const char	*tls_describe(struct tls *t);
 
+/* The protocol version alone, "TLSv1.3"; "" for NULL. */
+const char	*tls_version(struct tls *t);
+
 /* Why the chain does not verify, for the hint posta --check gives. */
 enum tls_chain {
 	TLS_CHAIN_OK,

@@ -7,6 +7,7 @@
 need_testbed
 
 # serve CERT KEY TLS [SCRIPT]: a fault server with that certificate
+# shellcheck disable=SC2034 # common.sh reads it
 FAULT_PID=""
 serve() {
 	fault_stop

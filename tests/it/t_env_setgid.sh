@@ -7,6 +7,7 @@ need_testbed
 [ "$(id -u)" -eq 0 ] || skip "needs root to make a set-group-id binary"
 grp=postaenv$$
 groupadd --system "$grp" 2>/dev/null || skip "cannot create a group"
+# shellcheck disable=SC2154 # rc is set inside the trap
 trap 'rc=$?; groupdel "$grp" 2>/dev/null; (exit $rc); cleanup' EXIT
 NOBODY="setpriv --reuid=nobody --regid=nogroup --clear-groups"
 msg() { printf 'Subject: %s\n\nbody\n' "$1"; }
@@ -18,7 +19,7 @@ sed -i '/^file = /d' "$conf"
 mv "$conf" "$T/etc/posta.conf"
 chown root:"$grp" "$T/etc/posta.conf" && chmod 0640 "$T/etc/posta.conf"
 chown root:"$grp" "$T/spool" && chmod 2770 "$T/spool"
-objs=$(ls "$ROOT"/src/*.o | grep -v '/main.o$')
+objs=$(find "$ROOT/src" -maxdepth 1 -name '*.o' ! -name main.o | sort)
 # shellcheck disable=SC2046,SC2086
 cc -DSYSCONFDIR="\"$T/etc\"" -D_DEFAULT_SOURCE -I"$ROOT/src" \
     -o "$T/sbin/posta" "$ROOT/src/main.c" $objs \

@@ -87,6 +87,7 @@ chown root:"$grp" "$T/etc3/posta.conf" && chmod 0640 "$T/etc3/posta.conf"
 cp "$TB_CA" "$T/store/ca.pem" && openssl rehash "$T/store" 2>/dev/null ||
     fail "cannot hash the private store"
 chmod -R a+rX "$T/store"
+# shellcheck disable=SC2046,SC2086
 cc -DSYSCONFDIR="\"$T/etc3\"" -D_DEFAULT_SOURCE -I"$ROOT/src" -o "$T/sbin/posta3" \
     "$ROOT/src/main.c" $objs $(pkg-config --libs openssl inih) || fail "build"
 chgrp "$grp" "$T/sbin/posta3" && chmod 2755 "$T/sbin/posta3"
@@ -106,4 +107,9 @@ as_nobody "$T/sbin/posta2" -bp >"$T/out" 2>"$T/err"
 assert_eq $? 77 "mailq as nobody"
 grep -q 'only root' "$T/err" || fail "mailq: $(cat "$T/err")"
 "$T/sbin/posta2" -bp | grep -q 'Mail queue is empty' || fail "root cannot list"
+as_nobody "$T/sbin/posta2" -bp --json >"$T/out" 2>"$T/err"
+assert_eq $? 77 "-bp --json as nobody"
+[ -s "$T/out" ] && fail "-bp --json as nobody printed: $(cat "$T/out")"
+"$T/sbin/posta2" -bp --json | "$PY" -c 'import json, sys
+sys.exit(json.load(sys.stdin)["counts"]["queued"] != 0)' || fail "root cannot list as JSON"
 exit 0

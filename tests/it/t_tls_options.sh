@@ -61,7 +61,7 @@ grep -q "does not match cert_file" "$T/err" || fail "mismatched key: $(cat "$T/e
 openssl pkey -in "$TB_CLIENT_KEY" -aes256 -passout pass:secret -out "$T/enc.key" 2>/dev/null &&
     chmod 600 "$T/enc.key" || fail "cannot encrypt the key"
 conf=$(ccert_conf enc "$TB_CLIENT_CERT" "$T/enc.key")
-msg enckey | "$POSTA" -C "$conf" enckey@relay.test 2>"$T/err" </dev/null
+msg enckey | "$POSTA" -C "$conf" enckey@relay.test 2>"$T/err"
 grep -q "no usable private key" "$T/err" || fail "encrypted key: $(cat "$T/err")"
 for n in openkey linkkey mismatch enckey; do
 	[ "$(mail_count $n@relay.test)" -eq 0 ] || fail "$n: relayed"
@@ -86,7 +86,7 @@ assert_eq $? 0 "tls_min_version 1.3 vs a TLS 1.2 server: exit status"
 grep -q 'queued for retry: .*TLS handshake with localhost: .*protocol version' "$T/err" ||
     fail "tls_min_version 1.3: $(tail -1 "$T/err")"
 grep -q '^>>> AUTH' "$T/err" && fail "AUTH sent after a failed handshake"
-[ "$(ls "$T/spool13/q" | grep -c '\.env$')" -eq 1 ] || fail "tls13: not queued"
+[ "$(nfiles "$T/spool13/q" '*.env')" -eq 1 ] || fail "tls13: not queued"
 # and against a server that speaks 1.3 it works
 sed -i "s|^port = .*|port = $TB_PORT_SUBMISSION|" "$conf"
 msg tls13ok | "$POSTA" -v -C "$conf" tls13ok@dest.test 2>"$T/err"

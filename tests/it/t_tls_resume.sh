@@ -27,7 +27,7 @@ assert_eq "$(stat -c %a "$SESS")" 600 "session file mode"
 assert_eq "$(head -n 1 "$SESS")" "posta-tls-session 1" "session file header"
 assert_file_contains "$SESS" "name $TB_HOST"
 assert_file_contains "$SESS" "peer $TB_HOST:$TB_PORT_SUBMISSION starttls"
-ls "$T/spool/tls" | grep -q tmp && fail "temporary file left: $(ls "$T/spool/tls")"
+[ "$(nfiles "$T/spool/tls" '*tmp*')" -eq 0 ] || fail "temporary file left: $(ls "$T/spool/tls")"
 
 send r2 || fail "second send: exit $?"
 delivered || fail "second send: $(tail -1 "$T/err")"

@@ -461,6 +461,21 @@ test_queue(void)
 	is_str(err.msg, "a -q interval cannot be used when listing the queue",
 	    "mailq -q15m text");
 	is_int(run("mailq", A("root")), -1, "mailq root refused");
+
+	/* --json: a form of the listing */
+	is_int(run("posta", A("-bp", "--json")), 0, "-bp --json");
+	ok(o.mode == MODE_LIST && o.json == 1, "-bp --json: JSON listing");
+	is_int(run("posta", A("--json", "-bp", "-qQ")), 0, "--json -bp -qQ");
+	ok(o.mode == MODE_LIST && o.json && o.list_failed, "--json before -bp");
+	is_int(run("mailq", A("--json")), 0, "mailq --json");
+	ok(o.mode == MODE_LIST && o.json == 1, "mailq --json");
+	is_int(run("mailq", NONE), 0, "mailq");
+	is_int(o.json, 0, "mailq without --json: the human layout");
+	is_int(run("posta", A("--json", "root")), -1, "--json when sending");
+	is_str(err.msg, "--json only applies to listing the queue: posta -bp "
+	    "--json or mailq --json", "--json text");
+	is_int(run("posta", A("-q", "--json")), -1, "-q --json refused");
+	is_int(run("posta", A("-bs", "--json")), -1, "-bs --json refused");
 }
 
 static void
