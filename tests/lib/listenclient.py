@@ -170,7 +170,7 @@ def sigterm(args):
         assert got.startswith(want), got
     s.sendall(b"Subject: SIGTERM during DATA\r\n\r\nfirst half\r\n")
     open(ready, "w").close()
-    for _ in range(400):
+    for _ in range(1200):
         if os.path.exists(go):
             break
         time.sleep(0.05)
