@@ -226,9 +226,35 @@ bind_address(struct lsn *l)
 	return 0;
 }
 
-/* What a child must not keep of its parent. */
+/*
+ * fork() with the signals blocked, so that a child cannot get a stop
+ * signal before it has its own handler; the child unblocks them in
+ * child_setup().
+ */
+static pid_t
+fork_blocked(sigset_t *old)
+{
+	sigset_t all;
+	pid_t pid;
+	int saved;
+
+	(void)sigemptyset(&all);
+	(void)sigaddset(&all, SIGTERM);
+	(void)sigaddset(&all, SIGINT);
+	(void)sigaddset(&all, SIGHUP);
+	(void)sigaddset(&all, SIGCHLD);
+	(void)sigprocmask(SIG_BLOCK, &all, old);
+	pid = fork();
+	saved = errno;
+	if (pid != 0)
+		(void)sigprocmask(SIG_SETMASK, old, NULL);
+	errno = saved;
+	return pid;
+}
+
+/* What a child must not keep of its parent; then its signals arrive. */
 static void
-child_setup(struct lsn *l)
+child_setup(struct lsn *l, const sigset_t *old)
 {
 	size_t i;
 
@@ -238,6 +264,7 @@ child_setup(struct lsn *l)
 	(void)close(l->wake[0]);
 	(void)close(l->wake[1]);
 	wake_wr = -1;
+	(void)sigprocmask(SIG_SETMASK, old, NULL);
 }
 
 /* The queue runner beside the listener (-bd -qINTERVAL). */
@@ -248,13 +275,14 @@ start_runner(struct lsn *l)
 	struct dsession ds;
 	struct spool sp;
 	struct perr e = { 0, "" };
+	sigset_t old;
 	pid_t pid;
 	int rc = -1;
 
-	if ((pid = fork()) != 0)
+	if ((pid = fork_blocked(&old)) != 0)
 		return pid;
 	runner_catch_signals();
-	child_setup(l);
+	child_setup(l, &old);
 	if (spool_open(&sp, l->cfg->spooldir, 1, &e) == 0) {
 		dsession_init(&ds, l->cfg, &sp, 0);
 		rc = runner_loop(&ds, &sel, l->p->interval, &e);
@@ -268,7 +296,7 @@ start_runner(struct lsn *l)
 
 /* One connection, in its own child: the -bs intake within the limits. */
 static void
-serve(struct lsn *l, int fd, const char *peer)
+serve(struct lsn *l, int fd, const char *peer, const sigset_t *old)
 {
 	const struct listen_conf *lc = &l->cfg->listen;
 	struct smtpd_limits lim = { lc->max_size, lc->max_commands,
@@ -280,7 +308,7 @@ serve(struct lsn *l, int fd, const char *peer)
 	set_handler(SIGTERM, on_conn_stop);
 	set_handler(SIGINT, on_conn_stop);
 	set_handler(SIGHUP, on_conn_stop);
-	child_setup(l);
+	child_setup(l, old);
 	/* a client that does not read its replies is idle too */
 	if (set_flags(fd, 0) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1) {
@@ -309,6 +337,7 @@ accept_one(struct lsn *l, int lfd)
 	socklen_t len = sizeof(ss);
 	const struct sockaddr *sa = (struct sockaddr *)&ss;
 	char peer[CIDR_STRLEN];
+	sigset_t old;
 	pid_t pid;
 	int fd;
 
@@ -333,7 +362,7 @@ accept_one(struct lsn *l, int lfd)
 		    "send mail here\r\n");
 		return;
 	}
-	if ((pid = fork()) == -1) {
+	if ((pid = fork_blocked(&old)) == -1) {
 		log_warnx("fork: %s; connection from %s turned away",
 		    strerror(errno), peer);
 		refuse(fd, "421 4.3.0 posta: cannot serve now, try again "
@@ -341,7 +370,7 @@ accept_one(struct lsn *l, int lfd)
 		return;
 	}
 	if (pid == 0)
-		serve(l, fd, peer);
+		serve(l, fd, peer, &old);
 	(void)close(fd);
 	l->kids[l->nkids++] = pid;
 }
@@ -450,11 +479,10 @@ shut_down(struct lsn *l)
 		(void)kill(l->kids[i], SIGKILL);
 	if (l->runner > 0)
 		(void)kill(l->runner, SIGKILL);
-	while (l->nkids > 0 || l->runner > 0) {
-		if (waitpid(-1, NULL, 0) == -1 && errno == ECHILD)
-			break;
-		reap(l);
-	}
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		continue;
+	l->nkids = 0;
+	l->runner = 0;
 	log_info("stopped");
 }
 

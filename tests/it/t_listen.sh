@@ -3,13 +3,14 @@
 # speak SMTP to localhost. Python's smtplib and swaks are the clients,
 # the loopback Postfix the smart host: a message arrives byte for byte,
 # several in one session, the size limit answers 552 and keeps nothing,
-# and SIGTERM on an idle listener stops it cleanly.
+# commands per connection are bounded, and SIGTERM on an idle listener
+# stops it cleanly.
 . "$(dirname "$0")/../lib/common.sh"
 . "$LIB/callers.sh"
 . "$LIB/listen.sh"
 
 R=listen-$TAG
-listen_conf "max_message_size = 64k"
+listen_conf "max_message_size = 64k" "max_commands = 30"
 listen_start
 grep -q "listening on 127.0.0.1:$LPORT for loopback clients, at most 50" \
     "$T/bd.out" || fail "start line: $(cat "$T/bd.out")"
@@ -79,7 +80,25 @@ getmail "$R-s2@dest.test" 1
 [ "$(queued)" -eq 0 ] || fail "left in q/"
 [ "$(failed_count)" -eq 0 ] || fail "the big one kept in failed/"
 
-# 4. SIGTERM on an idle listener: it stops at once, exit 0, port closed
+# 4. commands per connection: the 31st gets 421 4.7.0 and the close
+"$PY" - "$LPORT" >"$T/cmds.out" 2>&1 <<'PY' || fail "commands: $(cat "$T/cmds.out")"
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"NOOP\r\n" * 40)
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+lines = data.decode().split("\r\n")
+assert lines[0].startswith("220 "), lines[0]
+assert lines[1:31] == ["250 2.0.0 Ok"] * 30, lines[1:31]
+assert lines[31].startswith("421 4.7.0 ") and "too many commands" in lines[31], lines[31]
+assert lines[32:] == [""], lines[32:]
+PY
+
+# 5. SIGTERM on an idle listener: it stops at once, exit 0, port closed
 t0=$(date +%s)
 listen_stop
 assert_eq "$LRC" 0 "exit status after SIGTERM"
