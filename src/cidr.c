@@ -234,7 +234,8 @@ cidr_sockaddr(const char *s, int port, struct sockaddr_storage *ss,
 void
 cidr_format(const struct sockaddr *sa, int with_port, char *buf, size_t cap)
 {
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)sa;
+	const struct sockaddr_in *s4 =
+	    (const struct sockaddr_in *)(const void *)sa;
 	const struct sockaddr_in6 *s6 =
 	    (const struct sockaddr_in6 *)(const void *)sa;
 	char a[INET6_ADDRSTRLEN];

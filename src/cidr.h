@@ -41,7 +41,8 @@ int	cidr_list_parse(const char *s, struct cidr_list *l, char *bad,
 	    size_t badcap, const char **why);
 
 /* 1 when sa is in one of the networks of l, else 0. */
-int	cidr_list_match(const struct cidr_list *l, const struct sockaddr *sa);
+int	cidr_list_match(const struct cidr_list *l,
+	    const struct sockaddr *sa);
 
 /* 1 when sa is a loopback address (127.0.0.0/8, ::1), else 0. */
 int	cidr_is_loopback(const struct sockaddr *sa);

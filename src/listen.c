@@ -210,7 +210,8 @@ bind_address(struct lsn *l)
 		return -1;
 	cidr_format((struct sockaddr *)&ss, 1, shown, sizeof(shown));
 	if ((fd = socket(ss.ss_family, SOCK_STREAM, 0)) == -1)
-		return perr_set(l->err, EX_OSERR, "socket: %s", strerror(errno));
+		return perr_set(l->err, EX_OSERR, "socket: %s",
+		    strerror(errno));
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
 	    bind(fd, (struct sockaddr *)&ss, len) == -1 ||
 	    listen(fd, BACKLOG) == -1 || set_flags(fd, 1) == -1) {

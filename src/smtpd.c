@@ -155,7 +155,8 @@ wait_input(struct smtpd *s)
 		ms = 1000;
 		if (lim->timeout > 0) {
 			if ((left = end - mono_now()) <= 0)
-				return limit_end(s, "421 4.4.2", "idle too long");
+				return limit_end(s, "421 4.4.2",
+				    "idle too long");
 			if (left < 1.0)
 				ms = (int)(left * 1000) + 1;
 		}

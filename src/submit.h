@@ -37,6 +37,7 @@ int	submit_smtpd(struct submit *s);
  * The same on one connection of the -bd listener, within lim; the
  * socket is shut down (not closed) before delivery starts.
  */
-int	submit_conn(struct submit *s, int fd, const struct smtpd_limits *lim);
+int	submit_conn(struct submit *s, int fd,
+	    const struct smtpd_limits *lim);
 
 #endif /* POSTA_SUBMIT_H */

@@ -571,7 +571,8 @@ test_listen(void)
 
 	is_int(load(&cfg, "[upstream]\nhost = mx\n[listen]\nport = 2525\n"
 	    "max_message_size = 0\n", &err), 0, "listen port only");
-	ok(cfg.port == 587 && cfg.tls == TLS_STARTTLS && cfg.listen.max_size == 0,
+	ok(cfg.port == 587 && cfg.tls == TLS_STARTTLS &&
+	    cfg.listen.max_size == 0,
 	    "a [listen] port is not the upstream's; size 0: no limit");
 	config_free(&cfg);
 

@@ -1002,8 +1002,9 @@ test_limits(void)
 
 	spool_empty();
 	p.lim = &lim;
-	in = "EHLO c\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\n"
-	    "DATA\r\nSubject: small\r\n\r\nfits\r\n.\r\n"
+	in = "EHLO c\r\nMAIL FROM:<a@example.org>\r\n"
+	    "RCPT TO:<b@example.org>\r\nDATA\r\n"
+	    "Subject: small\r\n\r\nfits\r\n.\r\n"
 	    "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"
 	    "Subject: big\r\n\r\n"
 	    "0123456789012345678901234567890123456789\r\n"
