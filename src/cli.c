@@ -21,7 +21,8 @@
  *   and --delete, so "-bs root" cannot silently drop a recipient.
  * - -f/-r or -N/-R/-V/-B given twice: the last one wins (Postfix).
  * - -b given twice: the last one wins. -q selects MODE_RUN unless a mode
- *   was chosen explicitly; with -bp or mailq it only narrows the listing.
+ *   was chosen explicitly; with -bp or mailq it only narrows the listing;
+ *   with -bd an interval also runs the queue, as "sendmail -bd -q30m".
  * - -bV and --version print the version (sendmail 8 has no -bV; the
  *   letter is otherwise unused). --help is a usage error whose message
  *   points at the usage line that main() prints after it.
@@ -54,7 +55,8 @@ struct cli {
 static const char usage[] =
     "usage: posta [-itv] [-f sender] [-F name] [-C file] "
     "[-odi|-odb|-odq] [-N dsn] [-R ret] [-V envid] [-B type] "
-    "recipient ... | -bs | -bp [--json] | -q[interval] | -q{I,R,S}substr | "
+    "recipient ... | -bs | -bd|-bl [-qinterval] | -bp [--json] | "
+    "-q[interval] | -q{I,R,S}substr | "
     "--oauth-login[=loopback:port] | --oauth-import | --oauth-status | "
     "--oauth-refresh";
 
@@ -152,10 +154,11 @@ opt_b(struct cli *st, struct opts *o, const char *v, struct perr *err)
 		o->mode = MODE_VERSION;
 		break;
 	case 'd':
-	case 'D':
-		return perr_set(err, EX_USAGE, "-b%c: daemon mode is not "
-		    "supported: posta is a client only; run a queue runner "
-		    "with -q15m instead", *v);
+	case 'D':	/* sendmail's "in the foreground": posta always is */
+	case 'l':
+		o->mode = MODE_DAEMON;
+		o->loopback_only = *v == 'l';
+		break;
 	case 'h':
 	case 'H':
 		why = "host status is not supported: posta keeps none";
@@ -456,7 +459,13 @@ check_args(const struct cli *st, const struct opts *o, struct perr *err)
 static int
 finish(struct cli *st, struct opts *o, struct perr *err)
 {
-	if (st->qseen && o->mode == MODE_LIST) {
+	if (st->qseen && o->mode == MODE_DAEMON) {
+		if (!st->qinterval || o->qsel != 0 || st->qfailed)
+			return perr_set(err, EX_USAGE, "-b%c takes only a -q "
+			    "interval for the queue runner, as in -b%c -q15m",
+			    o->loopback_only ? 'l' : 'd',
+			    o->loopback_only ? 'l' : 'd');
+	} else if (st->qseen && o->mode == MODE_LIST) {
 		if (st->qinterval)
 			return perr_set(err, EX_USAGE, "a -q interval cannot "
 			    "be used when listing the queue");

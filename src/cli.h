@@ -16,6 +16,7 @@ enum mode {
 	MODE_NOOP,		/* -bi, newaliases */
 	MODE_DELETE,		/* --delete ID...: remove queued entries */
 	MODE_VERSION,		/* -bV / --version */
+	MODE_DAEMON,		/* -bd, -bD, -bl: SMTP listener, see listen.h */
 	MODE_OAUTH_LOGIN,	/* --oauth-login[=device|=loopback:PORT] */
 	MODE_OAUTH_IMPORT,	/* --oauth-import: refresh token on stdin */
 	MODE_OAUTH_STATUS,	/* --oauth-status */
@@ -46,6 +47,7 @@ struct opts {
 	const char	*dsn_envid;	/* -V */
 	enum body_type	 body;		/* -B */
 	int		 oauth_port;	/* --oauth-login=loopback:PORT; 0: device */
+	int		 loopback_only;	/* -bl: the listener on loopback only */
 };
 
 /*
@@ -54,8 +56,10 @@ struct opts {
  * clustered where sendmail allows it ("-ti"), option arguments may be
  * attached or separate ("-fme@x", "-f me@x"). "--" ends the options.
  * Accepted and ignored: -o* (except -oi, -od*), -O*, -G, -L TAG, -U,
- * -h N, -m, -n, -X FILE, -bm. Refused with EX_USAGE naming the flag:
- * -bd, -bD, -bh, -bH, -bt, -bv and any unknown flag, a missing option
+ * -h N, -m, -n, -X FILE, -bm. -bd and -bD (the listener, always in
+ * the foreground) and -bl (the same on loopback only) take a -q
+ * interval for a queue runner beside it. Refused with EX_USAGE naming
+ * the flag: -bh, -bH, -bt, -bv and any unknown flag, a missing option
  * argument, an invalid -q interval, -N/-R/-B values that are not
  * valid. Returns 0 or -1 with err.
  */

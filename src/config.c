@@ -20,6 +20,7 @@
 
 #include <ini.h>
 
+#include "cidr.h"
 #include "config.h"
 #include "posta.h"
 #include "util.h"
@@ -31,9 +32,11 @@
 #define MAX_TIMEOUT	86400		/* one SMTP step, seconds */
 #define MAX_MAX_AGE	(365L * 86400)	/* ctime + max_age cannot overflow */
 #define MAX_SUGGEST	3		/* edit distance for "did you mean" */
-#define NKEYS		39		/* entries in keys[] */
+#define NKEYS		46		/* entries in keys[] */
 #define MAX_MARGIN	86400		/* refresh_margin, seconds */
 #define DEFAULT_MARGIN	600		/* Microsoft refuses tokens with less */
+#define MAX_COUNT	1000000		/* max_clients, max_commands */
+#define MAX_MSG_SIZE	(1LL << 40)	/* max_message_size: 1 TiB */
 
 struct ctx;
 
@@ -83,12 +86,16 @@ static int	set_grant(struct ctx *, const struct key *, const char *);
 static int	set_tenant(struct ctx *, const struct key *, const char *);
 static int	set_url(struct ctx *, const struct key *, const char *);
 static int	set_margin(struct ctx *, const struct key *, const char *);
+static int	set_address(struct ctx *, const struct key *, const char *);
+static int	set_allow(struct ctx *, const struct key *, const char *);
+static int	set_count(struct ctx *, const struct key *, const char *);
+static int	set_size(struct ctx *, const struct key *, const char *);
 
 #define OFF(f)	offsetof(struct config, f)
 
 static const struct key keys[] = {
 	{ "upstream", "host", set_host, OFF(host) },
-	{ "upstream", "port", set_port, 0 },
+	{ "upstream", "port", set_port, OFF(port) },
 	{ "upstream", "tls", set_tls, 0 },
 	{ "upstream", "username", set_str, OFF(username) },
 	{ "upstream", "password", set_str, OFF(password) },
@@ -100,7 +107,7 @@ static const struct key keys[] = {
 	{ "upstream", "cert_file", set_path, OFF(cert_file) },
 	{ "upstream", "key_file", set_path, OFF(key_file) },
 	{ "upstream", "tls_min_version", set_tls_min, 0 },
-	{ "upstream", "timeout", set_timeout, 0 },
+	{ "upstream", "timeout", set_timeout, OFF(timeout) },
 	{ "upstream", "helo", set_host, OFF(helo) },
 	{ "sender", "from", set_from, OFF(from) },
 	{ "sender", "domain", set_domain, OFF(domain) },
@@ -129,11 +136,18 @@ static const struct key keys[] = {
 	{ "oauth", "key_file", set_path, OFF(oauth.key_file) },
 	{ "oauth", "cache", set_path, OFF(oauth.cache) },
 	{ "oauth", "refresh_margin", set_margin, 0 },
+	{ "listen", "address", set_address, OFF(listen.address) },
+	{ "listen", "port", set_port, OFF(listen.port) },
+	{ "listen", "allow", set_allow, OFF(listen.allow) },
+	{ "listen", "max_clients", set_count, OFF(listen.max_clients) },
+	{ "listen", "max_commands", set_count, OFF(listen.max_commands) },
+	{ "listen", "timeout", set_timeout, OFF(listen.timeout) },
+	{ "listen", "max_message_size", set_size, OFF(listen.max_size) },
 };
 _Static_assert(nitems(keys) == NKEYS, "NKEYS must match keys[]");
 
 static const char *const sections[] = {
-	"upstream", "sender", "aliases", "queue", "log", "oauth"
+	"upstream", "sender", "aliases", "queue", "log", "oauth", "listen"
 };
 
 static const struct word tls_words[] = {
@@ -407,7 +421,7 @@ set_port(struct ctx *ctx, const struct key *k, const char *value)
 	    n < 1 || n > 65535)
 		return cerr(ctx, "invalid %s \"%.64s\"; expected a number from "
 		    "1 to 65535", k->name, value);
-	ctx->cfg->port = (int)n;
+	*int_field(ctx, k) = (int)n;
 	return 0;
 }
 
@@ -506,7 +520,7 @@ set_timeout(struct ctx *ctx, const struct key *k, const char *value)
 	if (n <= 0)
 		return cerr(ctx, "invalid %s \"%.64s\"; expected a duration "
 		    "from 1s to 1d, such as 60, 90s or 2m", k->name, value);
-	ctx->cfg->timeout = (int)n;
+	*int_field(ctx, k) = (int)n;
 	return 0;
 }
 
@@ -586,6 +600,77 @@ set_margin(struct ctx *ctx, const struct key *k, const char *value)
 		return cerr(ctx, "invalid %s \"%.64s\"; expected a duration "
 		    "from 0 to 1d, such as 10m", k->name, value);
 	ctx->cfg->oauth.refresh_margin = n;
+	return 0;
+}
+
+/* An address literal: the listener binds it, no name is looked up. */
+static int
+set_address(struct ctx *ctx, const struct key *k, const char *value)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (*value != '\0' && cidr_sockaddr(value, 0, &ss, &len) == -1)
+		return cerr(ctx, "invalid %s \"%.64s\"; expected an IP address "
+		    "such as 127.0.0.1, ::1 or 0.0.0.0 (not a host name)",
+		    k->name, value);
+	return set_str(ctx, k, value);
+}
+
+static int
+set_allow(struct ctx *ctx, const struct key *k, const char *value)
+{
+	struct cidr_list l;
+	const char *why;
+	char bad[80];
+
+	if (cidr_list_parse(value, &l, bad, sizeof(bad), &why) == -1)
+		return cerr(ctx, "invalid %s network \"%s\": %s; expected "
+		    "networks such as 192.168.1.0/24, fd00::/8", k->name, bad,
+		    why);
+	return set_str(ctx, k, value);
+}
+
+static int
+set_count(struct ctx *ctx, const struct key *k, const char *value)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(value, &end, 10);
+	if (*value < '0' || *value > '9' || *end != '\0' || errno != 0 ||
+	    n < 1 || n > MAX_COUNT)
+		return cerr(ctx, "invalid %s \"%.64s\"; expected a number from "
+		    "1 to %d", k->name, value, MAX_COUNT);
+	*int_field(ctx, k) = (int)n;
+	return 0;
+}
+
+/* Octets, with an optional k, M or G (powers of 1024); 0: no limit. */
+static int
+set_size(struct ctx *ctx, const struct key *k, const char *value)
+{
+	long long *field = (long long *)(void *)((char *)ctx->cfg + k->off);
+	long long n, mul = 1;
+	char *end;
+
+	errno = 0;
+	n = strtoll(value, &end, 10);
+	if (*end == 'k' || *end == 'K')
+		mul = 1024;
+	else if (*end == 'm' || *end == 'M')
+		mul = 1024 * 1024;
+	else if (*end == 'g' || *end == 'G')
+		mul = 1024 * 1024 * 1024;
+	if (mul > 1)
+		end++;
+	if (*value < '0' || *value > '9' || *end != '\0' || errno != 0 ||
+	    n > MAX_MSG_SIZE / mul)
+		return cerr(ctx, "invalid %s \"%.64s\"; expected a size such "
+		    "as 10M, 512k or 0 (no limit), at most 1024G", k->name,
+		    value);
+	*field = n * mul;
 	return 0;
 }
 
@@ -741,8 +826,8 @@ unknown_section(struct ctx *ctx, const char *section)
 		return cerr_at(ctx, line, EX_CONFIG, "unknown section "
 		    "[%.64s]; did you mean [%s]?", section, hint);
 	return cerr_at(ctx, line, EX_CONFIG, "unknown section [%.64s]; "
-	    "expected [upstream], [sender], [aliases], [queue], [log] or "
-	    "[oauth]", section);
+	    "expected [upstream], [sender], [aliases], [queue], [log], "
+	    "[oauth] or [listen]", section);
 }
 
 /* The section a key belongs to, for a key written in the wrong place. */
@@ -1401,6 +1486,11 @@ config_load_with(struct config *cfg, const char *file, int optional,
 	cfg->syslog = 1;
 	cfg->auth = AUTH_AUTO;
 	cfg->tls_min_version = 12;
+	cfg->listen.port = 25;
+	cfg->listen.max_clients = 50;
+	cfg->listen.max_commands = 10000;
+	cfg->listen.timeout = 300;
+	cfg->listen.max_size = 50LL * 1024 * 1024;
 	if ((cfg->spooldir = strdup(SPOOLDIR)) == NULL) {
 		nomem(&ctx);
 		goto out;
@@ -1505,6 +1595,8 @@ config_free(struct config *cfg)
 	free(cfg->oauth.refresh_token_file);
 	free(cfg->oauth.key_file);
 	free(cfg->oauth.cache);
+	free(cfg->listen.address);
+	free(cfg->listen.allow);
 	explicit_bzero(cfg, sizeof(*cfg));
 }
 

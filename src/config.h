@@ -78,6 +78,17 @@ struct config {
 	int		 syslog;
 	char		*logfile;
 
+	/* [listen]: posta -bd */
+	struct listen_conf {
+		char	*address;	/* an address literal; NULL: 127.0.0.1 */
+		int	 port;		/* default 25 */
+		char	*allow;		/* client networks besides loopback */
+		int	 max_clients;	/* connections at once, default 50 */
+		int	 max_commands;	/* per connection, default 10000 */
+		int	 timeout;	/* seconds a client may be idle, default 300 */
+		long long max_size;	/* octets of one message; 0: no limit */
+	} listen;
+
 	/* [oauth] */
 	struct oauth_conf {
 		int	 set;		/* the [oauth] section is present */

@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "config.h"
 #include "deliver.h"
+#include "listen.h"
 #include "log.h"
 #include "mailq.h"
 #include "mailqjson.h"
@@ -157,6 +158,14 @@ delete_mode(struct app *a)
 }
 
 static int
+listen_mode(struct app *a)
+{
+	struct listen_params p = { &a->sub, a->o.loopback_only, a->o.interval };
+
+	return listen_run(&p, &a->err) == -1 ? a->err.code : 0;
+}
+
+static int
 check_mode(struct app *a)
 {
 	struct check_params p = { &a->cfg, NULL, a->o.verbose, stdout };
@@ -223,7 +232,8 @@ main(int argc, char *argv[])
 	a.sub.cfg = &a.cfg;
 	a.sub.sp = &a.sp;
 	a.sub.err = &a.err;
-	a.log_stderr = a.o.verbose || a.o.interval > 0;
+	a.log_stderr = a.o.verbose || a.o.interval > 0 ||
+	    a.o.mode == MODE_DAEMON;
 	log_init(a.cfg.syslog, a.cfg.logfile, a.log_stderr);
 	/* set-group-id: only root may see or delete other users' mail */
 	if (setgid_run && getuid() != 0 && (a.o.mode == MODE_LIST ||
@@ -247,6 +257,8 @@ main(int argc, char *argv[])
 		return finish(&a, run_mode(&a));
 	case MODE_SMTP_STDIO:
 		return finish(&a, submit_smtpd(&a.sub));
+	case MODE_DAEMON:
+		return finish(&a, listen_mode(&a));
 	case MODE_OAUTH_LOGIN:
 	case MODE_OAUTH_IMPORT:
 	case MODE_OAUTH_STATUS:

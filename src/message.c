@@ -456,6 +456,10 @@ msg_write(struct msg *m, const char *buf, size_t len, struct perr *err)
 		m->size += run - 1;
 		i += run - 1;
 	}
+	/* too big: nothing is kept, as for a write error */
+	if (m->p.max_size > 0 && m->size > (unsigned long long)m->p.max_size)
+		perr_set(&m->ioerr, EX_DATAERR, "message larger than %lld "
+		    "octets", m->p.max_size);
 	if (m->ioerr.code != 0)
 		return perr_set(err, m->ioerr.code, "%s", m->ioerr.msg);
 	return m->done ? 1 : 0;

@@ -25,6 +25,7 @@ struct msg_params {
 	int			 dot_ends;	/* a lone "." line ends input */
 	int			 body8bit;	/* -B8BITMIME */
 	const char		*dsn_ret, *dsn_envid, *dsn_notify;
+	long long		 max_size;	/* octets of input; 0: no limit */
 };
 
 struct msg;
@@ -36,8 +37,8 @@ struct msg	*msg_begin(struct spool *sp, const struct msg_params *p,
 /*
  * Feed input bytes. Returns 0, 1 once a lone "." line ended the
  * message (with dot_ends; further input is to be ignored), or -1 with
- * err (EX_IOERR/EX_CANTCREAT: a write error, the entry is discarded by
- * msg_end).
+ * err (EX_IOERR/EX_CANTCREAT: a write error; EX_DATAERR: more input
+ * than max_size; the entry is discarded by msg_end).
  */
 int		 msg_write(struct msg *m, const char *buf, size_t len,
 		    struct perr *err);

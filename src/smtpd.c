@@ -28,6 +28,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,8 @@ struct smtpd {
 	const struct smtpd_params *p;
 	struct perr		*err;
 	int			 dead;		/* output failed: stop */
+	int			 indata;	/* reading message data */
+	long			 ncmds;		/* command lines so far */
 	char			 host[256];
 	struct txn		 tx;
 	size_t			 ipos, ilen, olen;
@@ -114,6 +117,66 @@ reply(struct smtpd *s, const char *fmt, ...)
 	s->olen += n;
 }
 
+static int
+stopping(const struct smtpd *s)
+{
+	return s->p->lim != NULL && s->p->lim->stop != NULL && *s->p->lim->stop;
+}
+
+/* A limit ends the dialogue: say so to the client, -1 with err. */
+static int
+limit_end(struct smtpd *s, const char *code, const char *what)
+{
+	reply(s, "%s %s %s, closing the connection", code, s->host, what);
+	(void)flush_out(s);
+	return perr_set(s->err, EX_TEMPFAIL, "-bs: %s", what);
+}
+
+/*
+ * With limits, wait for input at most timeout seconds, and while a
+ * command is awaited, only until asked to stop. The wait is cut into
+ * one-second slices, so that a stop signal that arrives just before
+ * poll() is noticed in time. 0 when input is there, -1 with err.
+ */
+static int
+wait_input(struct smtpd *s)
+{
+	const struct smtpd_limits *lim = s->p->lim;
+	struct pollfd pfd;
+	double left, end;
+	int ms;
+
+	if (lim == NULL)
+		return 0;
+	end = mono_now() + lim->timeout;
+	for (;;) {
+		if (!s->indata && stopping(s))
+			return limit_end(s, "421 4.3.2", "shutting down");
+		ms = 1000;
+		if (lim->timeout > 0) {
+			if ((left = end - mono_now()) <= 0)
+				return limit_end(s, "421 4.4.2",
+				    "idle too long");
+			if (left < 1.0)
+				ms = (int)(left * 1000) + 1;
+		}
+		pfd.fd = s->infd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		switch (poll(&pfd, 1, ms)) {
+		case -1:
+			if (errno != EINTR)
+				return perr_set(s->err, EX_IOERR, "-bs: cannot "
+				    "wait for input: %s", strerror(errno));
+			break;
+		case 0:
+			break;
+		default:
+			return 0;
+		}
+	}
+}
+
 /*
  * Read more input after what is buffered. Pending replies go out
  * first: the client may be waiting for them before it sends more.
@@ -131,6 +194,8 @@ read_more(struct smtpd *s)
 		s->ilen -= s->ipos;
 		s->ipos = 0;
 	}
+	if (wait_input(s) == -1)
+		return -1;
 	for (;;) {
 		n = read(s->infd, s->in + s->ilen, sizeof(s->in) - s->ilen);
 		if (n >= 0)
@@ -675,6 +740,7 @@ data_begin(struct smtpd *s, struct perr *e)
 	mp.dsn_ret = s->tx.ret[0] != '\0' ? s->tx.ret : NULL;
 	mp.dsn_envid = s->tx.envid[0] != '\0' ? s->tx.envid : NULL;
 	mp.dsn_notify = s->tx.notify[0] != '\0' ? s->tx.notify : NULL;
+	mp.max_size = s->p->lim != NULL ? s->p->lim->max_size : 0;
 	if ((m = msg_begin(s->p->sp, &mp, e)) == NULL)
 		return NULL;
 	for (i = 0; i < s->tx.nrcpts; i++) {
@@ -713,6 +779,10 @@ data_end(struct smtpd *s, struct msg *m)
 		/* kept in failed/ by msg_end: a permanent refusal */
 		log_warnx("%s: -bs message refused: %s", ent.id, e.msg);
 		reply(s, "554 5.6.0 %.*s", REASON_MAX, e.msg);
+	} else if (e.code == EX_DATAERR) {
+		/* over max_size: nothing was kept */
+		log_warnx("-bs message not queued: %s", e.msg);
+		reply(s, "552 5.3.4 %.*s", REASON_MAX, e.msg);
 	} else {
 		log_warnx("-bs message not queued: %s", e.msg);
 		reply(s, "451 4.3.0 %.*s", REASON_MAX, e.msg);
@@ -745,7 +815,9 @@ cmd_data(struct smtpd *s, char *args)
 		return 1;
 	}
 	reply(s, "354 End data with <CR><LF>.<CR><LF>");
+	s->indata = 1;
 	r = read_data(s, m, &werr);
+	s->indata = 0;
 	if (r == 1)
 		data_end(s, m);
 	else
@@ -770,7 +842,7 @@ cmd_ehlo(struct smtpd *s, const char *args, int extended)
 	reply(s, "250-%s", s->host);
 	reply(s, "250-PIPELINING");
 	reply(s, "250-8BITMIME");
-	reply(s, "250-SIZE 0");
+	reply(s, "250-SIZE %lld", s->p->lim != NULL ? s->p->lim->max_size : 0);
 	reply(s, "250-SMTPUTF8");
 	reply(s, "250-DSN");
 	reply(s, "250-ENHANCEDSTATUSCODES");
@@ -849,6 +921,7 @@ smtpd_run(int infd, int outfd, const struct smtpd_params *p,
     struct perr *err)
 {
 	struct smtpd *s;
+	enum line_rc lr;
 	char *line;
 	size_t len;
 	int r = 1;
@@ -862,7 +935,18 @@ smtpd_run(int infd, int outfd, const struct smtpd_params *p,
 	set_host(s);
 	reply(s, "220 %s ESMTP posta", s->host);
 	while (r == 1 && !s->dead) {
-		switch (next_line(s, &line, &len)) {
+		if (stopping(s)) {
+			r = limit_end(s, "421 4.3.2", "shutting down");
+			break;
+		}
+		lr = next_line(s, &line, &len);
+		if ((lr == L_LINE || lr == L_LONG) && p->lim != NULL &&
+		    p->lim->max_commands > 0 &&
+		    ++s->ncmds > p->lim->max_commands) {
+			r = limit_end(s, "421 4.7.0", "too many commands");
+			break;
+		}
+		switch (lr) {
 		case L_EOF:
 			r = 0;
 			break;

@@ -5,6 +5,7 @@
  * says: now while the caller waits, in a detached child, or later.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -244,11 +245,11 @@ accepted(void *arg, const char *id)
 	(void)strvec_push(&a->ids, id);
 }
 
-/* -bs: the dialogue first; the accepted messages over one session after it. */
-int
-submit_smtpd(struct submit *a)
+/* The dialogue first; the accepted messages over one session after it. */
+static int
+dialogue(struct submit *a, int infd, int outfd, const struct smtpd_limits *lim)
 {
-	struct smtpd_params p = { a->cfg, a->sp, NULL, NULL, accepted, a };
+	struct smtpd_params p = { a->cfg, a->sp, NULL, NULL, accepted, a, lim };
 	struct spool_entry ent;
 	struct dsession ds;
 	struct dreport rep;
@@ -264,8 +265,12 @@ submit_smtpd(struct submit *a)
 	p.default_from = a->from_addr;
 	if (spool_open(a->sp, a->cfg->spooldir, 1, a->err) == -1)
 		return a->err->code;
-	rc = smtpd_run(STDIN_FILENO, STDOUT_FILENO, &p, a->err);
-	(void)fclose(stdout);
+	rc = smtpd_run(infd, outfd, &p, a->err);
+	/* the client sees the end of the session before delivery starts */
+	if (outfd == STDOUT_FILENO)
+		(void)fclose(stdout);
+	else
+		(void)shutdown(outfd, SHUT_RDWR);
 	n = a->ids.n;
 	if (mode == DELIVERY_BACKGROUND && n > 0 && detach(a) != 0)
 		n = 0;		/* the child delivers, or the next run */
@@ -280,4 +285,16 @@ submit_smtpd(struct submit *a)
 	dsession_close(&ds);
 	strvec_free(&a->ids);
 	return rc == -1 ? a->err->code : 0;
+}
+
+int
+submit_smtpd(struct submit *a)
+{
+	return dialogue(a, STDIN_FILENO, STDOUT_FILENO, NULL);
+}
+
+int
+submit_conn(struct submit *a, int fd, const struct smtpd_limits *lim)
+{
+	return dialogue(a, fd, fd, lim);
 }

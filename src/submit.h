@@ -14,6 +14,7 @@
 #include "config.h"
 #include "perr.h"
 #include "posta.h"
+#include "smtpd.h"
 #include "spool.h"
 
 struct submit {
@@ -31,5 +32,12 @@ int	submit_stdin(struct submit *s);
 
 /* Run the -bs dialogue, then deliver what it accepted by mode. */
 int	submit_smtpd(struct submit *s);
+
+/*
+ * The same on one connection of the -bd listener, within lim; the
+ * socket is shut down (not closed) before delivery starts.
+ */
+int	submit_conn(struct submit *s, int fd,
+	    const struct smtpd_limits *lim);
 
 #endif /* POSTA_SUBMIT_H */

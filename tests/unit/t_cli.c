@@ -476,6 +476,20 @@ test_queue(void)
 	    "--json or mailq --json", "--json text");
 	is_int(run("posta", A("-q", "--json")), -1, "-q --json refused");
 	is_int(run("posta", A("-bs", "--json")), -1, "-bs --json refused");
+	/* the listener, with or without a queue runner beside it */
+	is_int(run("posta", A("-bd")), 0, "-bd");
+	ok(o.mode == MODE_DAEMON && o.interval == 0 && !o.loopback_only,
+	    "-bd: listener, no runner");
+	is_int(run("posta", A("-bD", "-C", "/x.conf")), 0, "-bD");
+	ok(o.mode == MODE_DAEMON && !o.loopback_only, "-bD is -bd");
+	is_int(run("posta", A("-q30m", "-bd", "-odq")), 0, "-q30m -bd -odq");
+	ok(o.mode == MODE_DAEMON && o.interval == 1800 &&
+	    o.delivery == DELIVERY_QUEUE, "-bd with a runner every 30m");
+	is_int(run("posta", A("-bl", "-q1h")), 0, "-bl -q1h");
+	ok(o.mode == MODE_DAEMON && o.loopback_only && o.interval == 3600,
+	    "-bl: loopback only");
+	is_int(run("posta", A("-bl", "-bd")), 0, "-bl -bd");
+	ok(o.mode == MODE_DAEMON && !o.loopback_only, "the last -b wins");
 }
 
 static void
@@ -523,12 +537,18 @@ test_errors(void)
 		{ "posta", { "root", "-oi", NULL },
 		    "option -oi after the recipients: put options first, or "
 		    "\"--\" before a recipient that starts with '-'" },
-		{ "posta", { "-bd", NULL },
-		    "-bd: daemon mode is not supported: posta is a client "
-		    "only; run a queue runner with -q15m instead" },
-		{ "posta", { "-bD", NULL },
-		    "-bD: daemon mode is not supported: posta is a client "
-		    "only; run a queue runner with -q15m instead" },
+		{ "posta", { "-bd", "root", NULL },
+		    "unexpected argument \"root\": recipients are only taken "
+		    "when sending" },
+		{ "posta", { "-bd", "-q", NULL },
+		    "-bd takes only a -q interval for the queue runner, as in "
+		    "-bd -q15m" },
+		{ "posta", { "-bl", "-qRexample", NULL },
+		    "-bl takes only a -q interval for the queue runner, as in "
+		    "-bl -q15m" },
+		{ "posta", { "-bd", "-q15m", "-qQ", NULL },
+		    "-bd takes only a -q interval for the queue runner, as in "
+		    "-bd -q15m" },
 		{ "posta", { "-bh", NULL },
 		    "-bh: host status is not supported: posta keeps none" },
 		{ "posta", { "-bH", NULL },

@@ -248,7 +248,8 @@ test_errors(void)
 	    "misspelt section at its own line");
 	expect_err("[upstream]\nhost = mx\n[misc]\nx = 1\n",
 	    ":3: unknown section [misc]; expected [upstream], [sender], "
-	    "[aliases], [queue], [log] or [oauth]", "unknown section");
+	    "[aliases], [queue], [log], [oauth] or [listen]",
+	    "unknown section");
 	expect_err("host = mx\n",
 	    ":1: \"host\" is outside any section; put it under [upstream]",
 	    "key before any section");
@@ -563,6 +564,74 @@ test_aliases(void)
 	config_free(&cfg);
 }
 
+/* [listen]: posta -bd */
+static void
+test_listen(void)
+{
+	struct config cfg;
+	struct perr err;
+
+	is_int(load(&cfg, "[upstream]\nhost = mx\n", &err), 0, "no [listen]");
+	ok(cfg.listen.address == NULL && cfg.listen.allow == NULL &&
+	    cfg.listen.port == 25 && cfg.listen.max_clients == 50 &&
+	    cfg.listen.max_commands == 10000 && cfg.listen.timeout == 300 &&
+	    cfg.listen.max_size == 50LL * 1024 * 1024, "[listen] defaults");
+	config_free(&cfg);
+
+	is_int(load(&cfg, "[upstream]\nhost = mx\nport = 465\ntimeout = 9\n"
+	    "[listen]\naddress = [::1]\nport = 2525\n"
+	    "allow = 10.0.0.0/8, fd00::/8\nmax_clients = 7\n"
+	    "max_commands = 100\ntimeout = 2m\nmax_message_size = 10M\n",
+	    &err), 0, "every [listen] key");
+	is_str(cfg.listen.address, "[::1]", "address");
+	is_str(cfg.listen.allow, "10.0.0.0/8, fd00::/8", "allow as written");
+	ok(cfg.listen.port == 2525 && cfg.listen.max_clients == 7 &&
+	    cfg.listen.max_commands == 100 && cfg.listen.timeout == 120 &&
+	    cfg.listen.max_size == 10LL * 1024 * 1024, "numbers");
+	ok(cfg.port == 465 && cfg.tls == TLS_IMPLICIT && cfg.timeout == 9,
+	    "[upstream] port and timeout are their own");
+	config_free(&cfg);
+
+	is_int(load(&cfg, "[upstream]\nhost = mx\n[listen]\nport = 2525\n"
+	    "max_message_size = 0\n", &err), 0, "listen port only");
+	ok(cfg.port == 587 && cfg.tls == TLS_STARTTLS &&
+	    cfg.listen.max_size == 0,
+	    "a [listen] port is not the upstream's; size 0: no limit");
+	config_free(&cfg);
+
+	expect_err("[upstream]\nhost = mx\n[listen]\naddress = localhost\n",
+	    ":4: invalid address \"localhost\"; expected an IP address such "
+	    "as 127.0.0.1, ::1 or 0.0.0.0 (not a host name)", "address name");
+	expect_err("[upstream]\nhost = mx\n[listen]\n"
+	    "allow = 10.0.0.0/8 172.16.0.1/12\n",
+	    ":4: invalid allow network \"172.16.0.1/12\": host bits set "
+	    "after the prefix length (write the network address); expected "
+	    "networks such as 192.168.1.0/24, fd00::/8", "allow host bits");
+	expect_err("[upstream]\nhost = mx\n[listen]\nallow = 0.0.0.0/0\n",
+	    ":4: invalid allow network \"0.0.0.0/0\": a /0 network would "
+	    "let anyone relay; expected networks such as 192.168.1.0/24, "
+	    "fd00::/8", "allow everyone");
+	expect_err("[upstream]\nhost = mx\n[listen]\nmax_clients = 0\n",
+	    ":4: invalid max_clients \"0\"; expected a number from 1 to "
+	    "1000000", "max_clients 0");
+	expect_err("[upstream]\nhost = mx\n[listen]\nport = 0\n",
+	    ":4: invalid port \"0\"; expected a number from 1 to 65535",
+	    "listen port 0");
+	expect_err("[upstream]\nhost = mx\n[listen]\nmax_message_size = 5T\n",
+	    ":4: invalid max_message_size \"5T\"; expected a size such as "
+	    "10M, 512k or 0 (no limit), at most 1024G", "size unit");
+	expect_err("[upstream]\nhost = mx\n[listen]\n"
+	    "max_message_size = 1025G\n",
+	    ":4: invalid max_message_size \"1025G\"; expected a size such as "
+	    "10M, 512k or 0 (no limit), at most 1024G", "size too big");
+	expect_err("[upstream]\nhost = mx\n[listen]\ntimeout = 0\n",
+	    ":4: invalid timeout \"0\"; expected a duration from 1s to 1d, "
+	    "such as 60, 90s or 2m", "listen timeout 0");
+	expect_err("[upstream]\nhost = mx\n[listen]\nadress = ::1\n",
+	    ":4: unknown key \"adress\" in [listen]; did you mean "
+	    "\"address\"?", "misspelt listen key");
+}
+
 static void
 test_zeroed_free(void)
 {
@@ -726,6 +795,7 @@ main(void)
 	test_aliases();
 	test_zeroed_free();
 	test_oauth();
+	test_listen();
 	if (path[0] != '\0')
 		(void)unlink(path);
 	return done_testing();

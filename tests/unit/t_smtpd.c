@@ -24,6 +24,7 @@
 #include "smtpd.h"
 #include "spool.h"
 #include "tap.h"
+#include "util.h"
 
 static char n_root[] = "root", v_root[] = "admin@example.com";
 static char n_team[] = "team", v_team[] = "root, bob@example.org";
@@ -990,6 +991,167 @@ test_write_error(void)
 	close(out[1]);
 }
 
+/* -bd limits: message size, commands per session. */
+static void
+test_limits(void)
+{
+	struct smtpd_limits lim = { 100, 0, 0, NULL };
+	struct smtpd_params p = params();
+	char *out = NULL, buf[512];
+	const char *in;
+
+	spool_empty();
+	p.lim = &lim;
+	in = "EHLO c\r\nMAIL FROM:<a@example.org>\r\n"
+	    "RCPT TO:<b@example.org>\r\nDATA\r\n"
+	    "Subject: small\r\n\r\nfits\r\n.\r\n"
+	    "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"
+	    "Subject: big\r\n\r\n"
+	    "0123456789012345678901234567890123456789\r\n"
+	    "0123456789012345678901234567890123456789\r\n"
+	    "0123456789012345678901234567890123456789\r\n.\r\nQUIT\r\n";
+	is_int(session_p(&p, in, strlen(in), &out), 0, "size: session ends "
+	    "normally");
+	ok(out != NULL && strstr(out, "250-SIZE 100\r\n") != NULL,
+	    "max_size advertised in EHLO");
+	is_str(codes(out, buf, sizeof(buf)), "220 250- 250- 250- 250- 250- "
+	    "250- 250- 250 250 250 354 250 250 250 354 552 221",
+	    "size: small one queued, big one 552, session goes on");
+	ok(out != NULL && strstr(out, "552 5.3.4 message larger than 100 "
+	    "octets\r\n") != NULL, "552 says why");
+	is_int(list_ids(0, NULL, 0), 1, "size: only the small one queued");
+	is_int(count_files("tmp"), 0, "size: nothing left in tmp/");
+	is_int(count_files("failed"), 0, "size: nothing kept in failed/");
+	free(out);
+
+	spool_empty();
+	lim.max_size = 0;
+	lim.max_commands = 3;
+	in = "NOOP\r\nNOOP\r\nNOOP\r\nNOOP\r\nNOOP\r\n";
+	is_int(session_p(&p, in, strlen(in), &out), -1, "commands: -1");
+	is_str(codes(out, buf, sizeof(buf)), "220 250 250 250 421",
+	    "fourth command: 421");
+	ok(out != NULL && strstr(out, "421 4.7.0 mx.test too many commands, "
+	    "closing the connection\r\n") != NULL, "421 text");
+	free(out);
+
+	/* the data lines of a message are not commands */
+	lim.max_commands = 5;
+	in = "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"
+	    "a\r\nb\r\nc\r\nd\r\ne\r\nf\r\n.\r\nQUIT\r\n";
+	is_int(session_p(&p, in, strlen(in), &out), 0, "data lines: 0");
+	is_str(codes(out, buf, sizeof(buf)), "220 250 250 354 250 221",
+	    "data lines do not count as commands");
+	free(out);
+}
+
+static volatile sig_atomic_t stop_flag;
+
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+/* A forked server with limits; the client ends of its pipes. */
+static pid_t
+limited_server(const struct smtpd_limits *lim, int *to, int *from)
+{
+	struct smtpd_params p = params();
+	struct perr err = { 0, "" };
+	struct sigaction sa;
+	int in[2], out[2];
+	pid_t pid;
+
+	if (pipe(in) == -1 || socketpair(AF_UNIX, SOCK_SEQPACKET, 0,
+	    out) == -1)
+		return -1;
+	fflush(stdout);
+	if ((pid = fork()) != 0) {
+		close(in[0]);
+		close(out[1]);
+		*to = in[1];
+		*from = out[0];
+		return pid;
+	}
+	close(in[1]);
+	close(out[0]);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;	/* no SA_RESTART, as the listener */
+	(void)sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGUSR1, &sa, NULL);
+	p.lim = lim;
+	_exit(smtpd_run(in[0], out[1], &p, &err) == 0 ? 0 : 1);
+}
+
+/* Idle timeout; a stop request while idle and during DATA. */
+static void
+test_timeout_stop(void)
+{
+	struct smtpd_limits lim = { 0, 0, 1, &stop_flag };
+	char buf[4096];
+	int to, from, status;
+	pid_t pid;
+	double t0;
+
+	spool_empty();
+	if ((pid = limited_server(&lim, &to, &from)) == -1) {
+		ok(0, "timeout: fork");
+		return;
+	}
+	t0 = mono_now();
+	ok(read_record(from, buf, sizeof(buf)) > 0, "timeout: greeting");
+	ok(read_record(from, buf, sizeof(buf)) > 0 &&
+	    strcmp(buf, "421 4.4.2 mx.test idle too long, closing the "
+	    "connection\r\n") == 0, "idle client: 421 4.4.2: %s", buf);
+	ok(mono_now() - t0 > 0.9 && mono_now() - t0 < 3,
+	    "after the timeout (%.1f s)", mono_now() - t0);
+	ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 1, "idle: the dialogue ends with -1");
+	close(to);
+	close(from);
+
+	lim.timeout = 30;
+	if ((pid = limited_server(&lim, &to, &from)) == -1) {
+		ok(0, "stop: fork");
+		return;
+	}
+	(void)read_record(from, buf, sizeof(buf));
+	t0 = mono_now();
+	(void)kill(pid, SIGUSR1);
+	ok(read_record(from, buf, sizeof(buf)) > 0 &&
+	    strcmp(buf, "421 4.3.2 mx.test shutting down, closing the "
+	    "connection\r\n") == 0, "stop while idle: 421 4.3.2: %s", buf);
+	ok(mono_now() - t0 < 2.5, "at once (%.1f s)", mono_now() - t0);
+	(void)waitpid(pid, &status, 0);
+	close(to);
+	close(from);
+
+	if ((pid = limited_server(&lim, &to, &from)) == -1) {
+		ok(0, "stop in DATA: fork");
+		return;
+	}
+	(void)read_record(from, buf, sizeof(buf));
+	(void)send_str(to, "MAIL FROM:<a@example.org>\r\n"
+	    "RCPT TO:<b@example.org>\r\nDATA\r\n");
+	(void)read_record(from, buf, sizeof(buf));
+	(void)send_str(to, "Subject: stop\r\n\r\nfirst half\r\n");
+	(void)kill(pid, SIGUSR1);
+	usleep(1200 * 1000);	/* more than a poll slice */
+	(void)send_str(to, "second half\r\n.\r\n");
+	ok(read_record(from, buf, sizeof(buf)) > 0 &&
+	    strncmp(buf, "250 2.0.0 Ok: queued as ", 24) == 0,
+	    "stop during DATA: the message is finished, 250: %s", buf);
+	ok(read_record(from, buf, sizeof(buf)) > 0 &&
+	    strncmp(buf, "421 4.3.2 ", 10) == 0,
+	    "then 421 without waiting for a command: %s", buf);
+	is_int(list_ids(0, NULL, 0), 1, "stop during DATA: queued");
+	(void)waitpid(pid, &status, 0);
+	close(to);
+	close(from);
+}
+
 int
 main(void)
 {
@@ -1018,6 +1180,8 @@ main(void)
 	test_failed_and_ioerr();
 	test_pipelining();
 	test_write_error();
+	test_limits();
+	test_timeout_stop();
 
 	spool_empty();
 	spool_close(&sp);
