@@ -28,6 +28,7 @@
 #include "header.h"
 #include "message.h"
 #include "posta.h"
+#include "qualify.h"
 #include "util.h"
 
 #define MAX_FROM_FIELD	8192	/* a From: field written here, folded */
@@ -298,6 +299,37 @@ header_rcpts(struct msg *m, const struct header_field *f)
 	free(v);
 }
 
+/*
+ * A field as received, except that bare local names in address fields
+ * get [sender] domain, else the host name, as the envelope does (see
+ * posta(8) ADDRESSES). When that cannot be done the field goes out
+ * as it came: an unqualified name is better than a lost message.
+ */
+static int
+put_field(struct msg *m, const struct header_field *f)
+{
+	struct buf b;
+	char host[256];
+	const char *domain = m->p.cfg->domain;
+	size_t head = (size_t)(f->value - f->raw);
+	int rc;
+
+	if (!qualify_field_is(f->name, f->namelen))
+		return out_put(m, f->raw, f->rawlen);
+	if (domain == NULL || domain[0] == '\0') {
+		host_name(host, sizeof(host));
+		domain = host;
+	}
+	buf_init(&b, 2 * MAX_HEADER_BLOCK);
+	if (buf_add(&b, f->raw, head) == -1 ||
+	    qualify_value(f->value, f->valuelen, domain, &b) != 1)
+		rc = out_put(m, f->raw, f->rawlen);
+	else
+		rc = out_put(m, b.data, b.len);
+	buf_free(&b);
+	return rc;
+}
+
 /* The header section is complete: write it out, rewritten. */
 static int
 flush_headers(struct msg *m, size_t end)
@@ -324,7 +356,7 @@ flush_headers(struct msg *m, size_t end)
 				continue;
 			}
 		}
-		if (out_put(m, f.raw, f.rawlen) == -1)
+		if (put_field(m, &f) == -1)
 			return -1;
 	}
 	return add_headers(m, has_from, has_date, has_msgid);
