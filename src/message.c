@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sysexits.h>
 #include <time.h>
 
@@ -26,6 +27,7 @@
 #include "b64.h"
 #include "buf.h"
 #include "header.h"
+#include "log.h"
 #include "message.h"
 #include "posta.h"
 #include "qualify.h"
@@ -330,6 +332,49 @@ put_field(struct msg *m, const struct header_field *f)
 	return rc;
 }
 
+static int
+first_addr_cb(const char *addr, void *arg)
+{
+	(void)xstrlcpy(arg, addr, MAX_ADDR + 1);
+	return 1;
+}
+
+/*
+ * With [sender] from and no force_from, a From in another domain than
+ * from's (a bare name, the host name, another domain) is sent as
+ * written, and receivers checking DMARC alignment, or a provider that
+ * wants the account's own address, may refuse it: say so in the log,
+ * with the setting that fixes it.
+ */
+static void
+check_alignment(struct msg *m, const struct header_field *f)
+{
+	const struct config *cfg = m->p.cfg;
+	char addr[MAX_ADDR + 1], host[256];
+	const char *at, *want, *got;
+
+	if (cfg->force_from || cfg->from == NULL ||
+	    (at = strrchr(cfg->from, '@')) == NULL)
+		return;
+	want = at + 1;
+	addr[0] = '\0';
+	if (addr_list_parse(f->value, f->valuelen, first_addr_cb, addr) != 1)
+		return;
+	if ((at = strrchr(addr, '@')) != NULL)
+		got = at + 1;
+	else if (cfg->domain != NULL && cfg->domain[0] != '\0')
+		got = cfg->domain;
+	else {
+		host_name(host, sizeof(host));
+		got = host;
+	}
+	if (strcasecmp(got, want) != 0)
+		log_warnx("%s: From: domain %s is not [sender] from's domain "
+		    "%s; Gmail, Microsoft 365 and most ESPs refuse it, and "
+		    "receivers checking DMARC alignment may too: set "
+		    "force_from = yes", m->ent.id, got, want);
+}
+
 /* The header section is complete: write it out, rewritten. */
 static int
 flush_headers(struct msg *m, size_t end)
@@ -355,6 +400,7 @@ flush_headers(struct msg *m, size_t end)
 					return -1;
 				continue;
 			}
+			check_alignment(m, &f);
 		}
 		if (put_field(m, &f) == -1)
 			return -1;
