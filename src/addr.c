@@ -40,6 +40,7 @@ struct obuf {
 	char		*b;
 	size_t		 cap, len;
 	int		 full;
+	size_t		 lend;		/* where the local part ended */
 };
 
 struct item {
@@ -299,6 +300,7 @@ parse_addrspec(struct lexer *lx, struct obuf *ob)
 	if (!is_word(&t))
 		return -1;
 	ob_add_tok(ob, lx, &t);
+	ob->lend = t.end;
 	for (;;) {
 		peek(lx, &t);
 		if (!is_spec(&t, '.'))
@@ -309,6 +311,7 @@ parse_addrspec(struct lexer *lx, struct obuf *ob)
 			return -1;
 		ob_add(ob, ".", 1);
 		ob_add_tok(ob, lx, &t);
+		ob->lend = t.end;
 	}
 	if (!is_spec(&t, '@'))
 		return 0;
@@ -322,7 +325,7 @@ static int
 parse_route(struct lexer *lx)
 {
 	struct tok t;
-	struct obuf discard = { NULL, 0, 0, 0 };
+	struct obuf discard = { NULL, 0, 0, 0, 0 };
 	int seen = 0;
 
 	for (;;) {
@@ -435,9 +438,32 @@ separator_ok(struct lexer *lx, int angle, int ingroup)
 	return angle && angle_or_group_follows(lx);
 }
 
+struct plain_cb {
+	int	(*cb)(const char *, void *);
+	void	*arg;
+};
+
+static int
+plain_cb(const char *addr, size_t lend, void *arg)
+{
+	struct plain_cb *p = arg;
+
+	(void)lend;
+	return p->cb(addr, p->arg);
+}
+
 int
 addr_list_parse(const char *s, size_t len,
     int (*cb)(const char *addr, void *arg), void *arg)
+{
+	struct plain_cb p = { cb, arg };
+
+	return addr_list_walk(s, len, plain_cb, &p);
+}
+
+int
+addr_list_walk(const char *s, size_t len,
+    int (*cb)(const char *addr, size_t lend, void *arg), void *arg)
 {
 	struct lexer lx = { s, len, 0, 0, 0, 0, 0 };
 	struct tok t;
@@ -468,6 +494,7 @@ addr_list_parse(const char *s, size_t len,
 		ob.cap = sizeof(buf);
 		ob.len = 0;
 		ob.full = 0;
+		ob.lend = 0;
 		buf[0] = '\0';
 		if (parse_item(&lx, &ob, &it) == -1 || ob.full)
 			return -1;
@@ -482,7 +509,7 @@ addr_list_parse(const char *s, size_t len,
 		/* never hand on what could not go into RCPT TO */
 		if (addr_check_envelope(buf, 0, &why) == -1)
 			return -1;
-		if ((r = cb(buf, arg)) != 0)
+		if ((r = cb(buf, ob.lend, arg)) != 0)
 			return r;
 	}
 }
@@ -521,7 +548,7 @@ addr_mailbox_parse(const char *s, size_t len, char *display,
 	struct tok t;
 	struct item it;
 	char buf[MAX_ADDR + 1];
-	struct obuf ob = { buf, sizeof(buf), 0, 0 };
+	struct obuf ob = { buf, sizeof(buf), 0, 0, 0 };
 	const char *why;
 
 	buf[0] = '\0';

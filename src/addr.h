@@ -25,6 +25,13 @@ int	addr_list_parse(const char *s, size_t len,
 	    int (*cb)(const char *addr, void *arg), void *arg);
 
 /*
+ * addr_list_parse, with the offset in s just after each addr-spec's
+ * local part (where "@domain" goes when the address has none).
+ */
+int	addr_list_walk(const char *s, size_t len,
+	    int (*cb)(const char *addr, size_t lend, void *arg), void *arg);
+
+/*
  * Split one mailbox ("Name <a@b>", "a@b (Name)", "<a@b>", "a@b") into
  * its display name and addr-spec, written into the given buffers as
  * NUL-terminated strings. The display name is returned as it appears

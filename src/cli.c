@@ -161,7 +161,8 @@ opt_b(struct cli *st, struct opts *o, const char *v, struct perr *err)
 		break;
 	case 'h':
 	case 'H':
-		why = "host status is not supported: posta keeps none";
+		/* host status: Postfix ignores these, and posta keeps none */
+		o->mode = MODE_NOOP;
 		break;
 	case 't':
 		why = "address test mode is not supported";
@@ -304,7 +305,7 @@ opt_value(struct cli *st, struct opts *o, char c, const char *v,
 	case 'B':
 		return opt_dsn(o, c, v, err);
 	default:
-		return 0;	/* -O, -h, -L, -X: accepted and ignored */
+		return 0;	/* -A, -e, -h, -L, -O, -p, -X: ignored */
 	}
 }
 
@@ -330,6 +331,12 @@ parse_cluster(struct cli *st, struct opts *o, const char *word,
 		case 'U':
 		case 'm':
 		case 'n':
+		case 'c':	/* -c, -x: in Postfix's getopt, ignored */
+		case 'x':
+			break;
+		case 'I':	/* Postfix: newaliases, as -bi */
+			if (opt_b(st, o, "i", err) == -1)
+				return -1;
 			break;
 		case 'q':
 			return opt_q(st, o, p + 1, err);
@@ -347,6 +354,9 @@ parse_cluster(struct cli *st, struct opts *o, const char *word,
 		case 'h':
 		case 'L':
 		case 'X':
+		case 'A':	/* -Am, -Ac: Postfix ignores them */
+		case 'e':	/* -e, -p: Postfix takes and ignores a value */
+		case 'p':
 			if (take_arg(st, *p, p + 1, &v, err) == -1)
 				return -1;
 			return opt_value(st, o, *p, v, err);

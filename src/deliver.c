@@ -11,6 +11,8 @@
  *	DATA 2xx, 3xx other than 354	session broken: retry (nothing sent)
  *	final dot 2xx / 4xx / 5xx	accepted recipients: done / retry / failed
  *	session lost before the dot	retry, over a new connection once
+ *	421 or lost at MAIL/RCPT,	the same message again at once over
+ *	 after earlier transactions	 a new connection, once (worth_fresh)
  *	session lost after the dot	retry: the upstream may have the
  *					message already (a possible
  *					duplicate, never a loss)
@@ -173,10 +175,39 @@ rcpt_reply(void *arg, size_t i, const struct smtp_reply *r)
 }
 
 /*
+ * Is a transaction that ended the session before DATA worth one more
+ * over a fresh connection, at once? Yes when the server had said
+ * nothing about it yet (it had closed an idle session), and when it
+ * ended the session at MAIL or RCPT (421, or closed) after earlier
+ * transactions of the same session: that is a per-connection message
+ * limit (Exim's smtp_accept_max_per_connection), which a new
+ * connection resets. On the first transaction it is the server's
+ * state, and the usual retry applies.
+ */
+static int
+worth_fresh(const struct smtp *s, const struct smtp_tx *tx, int lost)
+{
+	size_t i;
+
+	if (tx->data_sent || tx->data.code != 0 || s->timedout || !s->broken)
+		return 0;
+	if (lost && tx->mail.code == 0)
+		return 1;
+	if (s->ntx < 2)
+		return 0;
+	if (lost || tx->mail.code == 421)
+		return 1;
+	for (i = 0; i < tx->nrcpts; i++)
+		if (tx->rcpts[i].code == 421)
+			return 1;
+	return 0;
+}
+
+/*
  * One transaction for the pending recipients (at most max of them).
  * Returns 0 when replies were classified, -1 when the session broke
- * (err says why), -2 when it broke before the server said anything
- * about this transaction (worth one fresh connection); *again is set
+ * (err says why), -2 when it ended in a way worth one fresh connection
+ * (worth_fresh; nothing is recorded for the recipients); *again is set
  * when a 452 asks for another round.
  */
 static int
@@ -248,7 +279,15 @@ transaction(struct dsession *ds, struct spool_entry *ent, struct dlog *dl,
 			ds->down = 1;
 			ds->down_err = *err;
 		}
-		rc = tx.mail.code == 0 ? -2 : -1;
+		rc = worth_fresh(&ds->smtp, &tx, 1) ? -2 : -1;
+		goto out;
+	}
+	if (worth_fresh(&ds->smtp, &tx, 0)) {
+		perr_set(err, EX_TEMPFAIL, "421 at %s: the upstream ended "
+		    "the session after %d messages", tx.mail.code == 421 ?
+		    "MAIL" : "RCPT", ds->smtp.ntx - 1);
+		dsession_close(ds);
+		rc = -2;
 		goto out;
 	}
 	code = tx.mail.code;
@@ -315,7 +354,7 @@ attempt(struct dsession *ds, struct spool_entry *ent, struct dlog *dl,
 		perr_clear(&err);
 		rc = transaction(ds, ent, dl, &again, &err);
 		if (rc == -2 && !reconnected) {
-			/* the server had closed an idle session: try a fresh one */
+			/* an idle session closed, a per-session limit: anew */
 			reconnected = 1;
 			again = 1;
 			continue;

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sysexits.h>
 #include <time.h>
 
@@ -28,8 +29,10 @@
 #include "b64.h"
 #include "buf.h"
 #include "header.h"
+#include "log.h"
 #include "message.h"
 #include "posta.h"
+#include "qualify.h"
 #include "util.h"
 
 #define MAX_FROM_FIELD	8192	/* a From: field written here, folded */
@@ -310,6 +313,80 @@ header_rcpts(struct msg *m, const struct header_field *f)
 	free(v);
 }
 
+/*
+ * A field as received, except that bare local names in address fields
+ * get [sender] domain, else the host name, as the envelope does (see
+ * posta(8) ADDRESSES). When that cannot be done the field goes out
+ * as it came: an unqualified name is better than a lost message.
+ */
+static int
+put_field(struct msg *m, const struct header_field *f)
+{
+	struct buf b;
+	char host[256];
+	const char *domain = m->p.cfg->domain;
+	size_t head = (size_t)(f->value - f->raw);
+	int rc;
+
+	if (!qualify_field_is(f->name, f->namelen))
+		return out_put(m, f->raw, f->rawlen);
+	if (domain == NULL || domain[0] == '\0') {
+		host_name(host, sizeof(host));
+		domain = host;
+	}
+	buf_init(&b, 2 * MAX_HEADER_BLOCK);
+	if (buf_add(&b, f->raw, head) == -1 ||
+	    qualify_value(f->value, f->valuelen, domain, &b) != 1)
+		rc = out_put(m, f->raw, f->rawlen);
+	else
+		rc = out_put(m, b.data, b.len);
+	buf_free(&b);
+	return rc;
+}
+
+static int
+first_addr_cb(const char *addr, void *arg)
+{
+	(void)xstrlcpy(arg, addr, MAX_ADDR + 1);
+	return 1;
+}
+
+/*
+ * With [sender] from and no force_from, a From in another domain than
+ * from's (a bare name, the host name, another domain) is sent as
+ * written, and receivers checking DMARC alignment, or a provider that
+ * wants the account's own address, may refuse it: say so in the log,
+ * with the setting that fixes it.
+ */
+static void
+check_alignment(struct msg *m, const struct header_field *f)
+{
+	const struct config *cfg = m->p.cfg;
+	char addr[MAX_ADDR + 1], host[256];
+	const char *at, *want, *got;
+
+	if (cfg->force_from || cfg->from == NULL ||
+	    (at = strrchr(cfg->from, '@')) == NULL)
+		return;
+	want = at + 1;
+	addr[0] = '\0';
+	if (addr_list_parse(f->value, f->valuelen, first_addr_cb, addr) != 1)
+		return;
+	if ((at = strrchr(addr, '@')) != NULL)
+		got = at + 1;
+	else if (cfg->domain != NULL && cfg->domain[0] != '\0')
+		got = cfg->domain;
+	else {
+		host_name(host, sizeof(host));
+		got = host;
+	}
+	if (strcasecmp(got, want) != 0)
+		log_warnx("%s: From: domain %s is not [sender] from's domain "
+		    "%s; Gmail, Microsoft 365 and most ESPs refuse it, and "
+		    "receivers checking DMARC alignment may too: set "
+		    "force_from = yes", m->ent.id, got, want);
+}
+
 /* The header section is complete: write it out, rewritten. */
 static int
 flush_headers(struct msg *m, size_t end)
@@ -335,8 +412,9 @@ flush_headers(struct msg *m, size_t end)
 					return -1;
 				continue;
 			}
+			check_alignment(m, &f);
 		}
-		if (out_put(m, f.raw, f.rawlen) == -1)
+		if (put_field(m, &f) == -1)
 			return -1;
 	}
 	return add_headers(m, has_from, has_date, has_msgid);

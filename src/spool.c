@@ -152,15 +152,25 @@ name_of(char *buf, size_t cap, const char *id, const char *ext)
 	(void)snprintf(buf, cap, "%s.%s", id, ext);
 }
 
+/*
+ * Ids sort in creation order, which is the order of a queue run: 8 hex
+ * digits of the second, 5 of the microsecond, 3 random ones against
+ * a clash (the O_EXCL create retries on one). Still the 16 lower-case
+ * hex digits of the older second-and-random ids, so spools written
+ * before read the same.
+ */
 static int
 new_id(char *id, size_t cap)
 {
+	struct timespec ts;
 	unsigned int rnd;
 
-	if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+	if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd) ||
+	    clock_gettime(CLOCK_REALTIME, &ts) == -1)
 		return -1;
-	return xsnprintf(id, cap, "%08llx%08x",
-	    (unsigned long long)time(NULL) & 0xffffffffULL, rnd);
+	return xsnprintf(id, cap, "%08llx%05lx%03x",
+	    (unsigned long long)ts.tv_sec & 0xffffffffULL,
+	    (unsigned long)ts.tv_nsec / 1000, rnd & 0xfffu);
 }
 
 int
@@ -174,7 +184,7 @@ spool_create(struct spool *sp, struct spool_entry *ent, struct perr *err)
 	ent->fd = -1;
 	for (tries = 0; tries < 100; tries++) {
 		if (new_id(ent->id, sizeof(ent->id)) == -1)
-			return perr_set(err, EX_OSERR, "getrandom: %s",
+			return perr_set(err, EX_OSERR, "new queue id: %s",
 			    strerror(errno));
 		name_of(name, sizeof(name), ent->id, "msg");
 		fd = openat(sp->tmpfd, name, O_RDWR | O_CREAT | O_EXCL |

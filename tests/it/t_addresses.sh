@@ -71,7 +71,7 @@ printf 'To: ops\nCc: "Web" <www-data>\nSubject: t\n\nb\n' |
 N=$((N + 1))
 assert_eq "$(env_rcpts "$(fenv $N)" | tr '\n' ' ')" \
     "ops1@dest.test ops2@dest.test webmaster@dest.test " "-t local names"
-assert_hdr "$(fmsg $N)" To ops	# the header itself is not rewritten
+assert_hdr "$(fmsg $N)" To ops@example.com	# qualified, not expanded (issue 14)
 
 # the catch-all: every name without an entry, once (no loop through "*")
 conf_set aliases "* = catchall@dest.test"

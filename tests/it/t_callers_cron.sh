@@ -42,15 +42,19 @@ check_cron() {	# N: the Nth message at $ADMIN is $T/msg, with Date/Message-ID ad
 	assert_eq "$(env_sender "$E")" "$ME@example.com" "cron $1: envelope sender"
 	assert_eq "$(env_rcpts "$E")" "$ADMIN" "cron $1: envelope recipient"
 	strip_received "$M" >"$T/got"
-	# cron's fields come first, unchanged and in order ...
+	# cron's fields come first, in order, changed only by the
+	# qualification of the bare "root" in From and To (issue 14)
 	head -n "$nh" "$T/got" >"$T/got.h"
-	head -n "$nh" "$T/msg" | cmp -s - "$T/got.h" ||
-	    { diff "$T/got.h" - <"$T/msg" | head; fail "cron $1: header changed"; }
+	head -n "$nh" "$T/msg" | sed -e 's/^From: root (/From: root@example.com (/' \
+	    -e 's/^To: root$/To: root@example.com/' >"$T/want.h"
+	cmp -s "$T/want.h" "$T/got.h" ||
+	    { diff "$T/want.h" "$T/got.h" | head; fail "cron $1: header changed"; }
 	# ... then only what was missing: Date and Message-ID, no second From
 	sed -n "$((nh + 1)),/^\$/p" "$T/got" | sed 's/:.*//' | tr '\n' ' ' >"$T/added"
 	assert_eq "$(cat "$T/added")" "Date Message-ID  " "cron $1: added fields"
 	[ "$(hdr_count "$M" From)" -eq 1 ] || fail "cron $1: two From fields"
-	assert_hdr "$M" To root
+	assert_hdr "$M" To root@example.com
+	assert_hdr "$M" From "root@example.com (Cron Daemon)"
 	body_lf "$M" | cmp -s - "$T/out" || fail "cron $1: the job output changed"
 }
 

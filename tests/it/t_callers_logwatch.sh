@@ -48,18 +48,19 @@ assert_eq "$(env_sender "$E")" "$ME@example.com" "logwatch: envelope sender"
 assert_eq "$(env_rcpts "$E")" "$ADMIN" "logwatch: envelope recipient"
 strip_received "$M" >"$T/got"
 nh=$(($(wc -l <"$T/head") - 1))
-head -n "$nh" "$T/head" >"$T/want.h"	# logwatch's fields first, unchanged
+# logwatch's fields first, only the bare "root" qualified (issue 14)
+head -n "$nh" "$T/head" | sed 's/^To: root$/To: root@example.com/' >"$T/want.h"
 head -n "$nh" "$T/got" | cmp -s - "$T/want.h" ||
     fail "logwatch: header changed: $(head -n "$nh" "$T/got")"
-assert_hdr "$M" To root
+assert_hdr "$M" To root@example.com
 assert_hdr "$M" From "logwatch@$HOST"
 is_date "$(hdr "$M" Date)" || fail "logwatch: Date"
 is_msgid "$(hdr "$M" Message-ID)" example.com || fail "logwatch: Message-ID"
 body_lf "$M" | cmp -s - "$T/report" ||
     { body_lf "$M" | diff "$T/report" - | head -5; fail "logwatch: report changed"; }
 
-# 2. mdadm --monitor: sendmail -t, From: with a bare local name (not an
-# address posta routes: left as written)
+# 2. mdadm --monitor: sendmail -t, From: with a bare local name,
+# qualified with [sender] domain as Postfix does (issue 14)
 {
 	printf 'From: mdadm monitoring <root>\nTo: root\n'
 	printf 'Subject: Fail event on /dev/md0:%s\n\n' "$HOST"
@@ -68,7 +69,8 @@ body_lf "$M" | cmp -s - "$T/report" ||
 } >"$T/msg"
 "$T/lbin/sendmail" -C "$T/posta.conf" -t <"$T/msg" || fail "mdadm: exit $?"
 getmail "$ADMIN" 2
-assert_hdr "$M" From "mdadm monitoring <root>"
+assert_hdr "$M" From "mdadm monitoring <root@example.com>"
+assert_hdr "$M" To "root@example.com"
 assert_hdr "$M" Subject "Fail event on /dev/md0:$HOST"
 sed '1,/^$/d' "$T/msg" >"$T/want"
 body_lf "$M" | cmp -s - "$T/want" || fail "mdadm: body changed"

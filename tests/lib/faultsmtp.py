@@ -23,6 +23,10 @@ global across connections, so a retry succeeds once they are used up:
   rcpt-long CODE OCTETS          answer every RCPT with a multi-line CODE reply
                                  of about OCTETS octets naming the recipient
   close-after N                  close the session after N messages
+  max-per-connection N           after N messages in a session, answer MAIL
+                                 with "421 4.7.0 too many messages in this
+                                 connection" and close (Exim's
+                                 smtp_accept_max_per_connection)
 
 CMD for reply/drop/delay also takes STARTTLS ("reply STARTTLS 454 4.7.0
 no TLS now" refuses the upgrade).  A 421 greeting closes the connection,
@@ -85,7 +89,7 @@ def parse_count(words):
 
 KINDS = ("greet", "reply", "rcpt", "drop", "delay", "ehlo-fail", "no",
          "auth-plaintext", "max-rcpts", "close-after")
-KINDS += ("rcpt-long",)
+KINDS += ("rcpt-long", "max-per-connection")
 CMDS = ("EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "DOT", "RSET",
         "QUIT")
 
@@ -155,7 +159,7 @@ def load_script(path):
             bad(path, raw, "needs a reply code")
         if kind == "delay" and len(words) < 3:
             bad(path, raw, "needs SECONDS")
-        if kind in ("max-rcpts", "close-after") and (
+        if kind in ("max-rcpts", "close-after", "max-per-connection") and (
                 len(words) != 2 or not words[1].isdigit()):
             bad(path, raw, "needs a number")
         if kind == "rcpt-long" and (len(words) != 3 or not words[1].isdigit()
@@ -378,6 +382,11 @@ class Session:
                 self.auth(line)
             elif word == "MAIL":
                 self.reset()
+                for k, r in self.srv.rules:
+                    if k == "max-per-connection" and self.msgs >= int(r.words[0]):
+                        self.send("421 4.7.0 too many messages in this connection")
+                        self.log("*", b"max-per-connection")
+                        raise ConnectionAbortedError
                 addr = line.split(b":", 1)[-1].lstrip().decode("utf-8", "replace")
                 self.sender, _, self.params = addr.partition(" ")
                 self.reply("MAIL", "250 2.1.0 ok")
