@@ -14,7 +14,7 @@ send() {
 	return $st
 }
 resumed() { grep -q ' resumed$' "$T/tls"; }
-delivered() { grep -q 'delivered to 1 recipient' "$T/err"; }
+delivered() { grep -q ' status=sent ' "$T/err"; }
 
 conf=$(posta_conf_postfix submission)
 send r1 || fail "first send: exit $?"

@@ -19,7 +19,7 @@ try() {
 	n=$1; shift
 	msg "$n" | env "$@" "$POSTA" -v -C "$(conf "$n")" "$n@dest.test" 2>"$T/err"
 }
-ok() { grep -q 'delivered to 1 recipient' "$T/err" || fail "$1: $(tail -1 "$T/err")"; }
+ok() { grep -q ' status=sent ' "$T/err" || fail "$1: $(tail -1 "$T/err")"; }
 refused() {
 	grep -q "certificate verify failed: $2" "$T/err" || fail "$1: $(tail -1 "$T/err")"
 	grep -q '^>>> AUTH' "$T/err" && fail "$1: AUTH after a failed verification"
