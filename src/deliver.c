@@ -49,7 +49,7 @@ dsession_init(struct dsession *ds, const struct config *cfg, struct spool *sp,
 	ds->cfg = cfg;
 	ds->sp = sp;
 	ds->verbose = verbose;
-	ds->smtp.conn.fd = -1;
+	smtp_init(&ds->smtp);
 }
 
 void
@@ -82,7 +82,7 @@ open_session(struct dsession *ds, struct esmtp_reply *last)
 	char *tok = NULL, line[MAX_REPLY_TEXT + 16];
 	int rc = -1;
 
-	ds->smtp.auth_refused = 0;
+	smtp_init(&ds->smtp);	/* no auth_refused from an earlier session */
 	if (cfg->oauth.set) {
 		if ((tok = malloc(MAX_SECRET + 1)) == NULL)
 			return perr_set(&ds->down_err, EX_OSERR,

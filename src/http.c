@@ -21,7 +21,7 @@
 #include "conn.h"
 #include "http.h"
 #include "posta.h"
-#include "tls.h"
+#include "tlsparams.h"
 #include "util.h"
 
 /*
@@ -705,6 +705,7 @@ http_post_form(const struct http_request *req, struct http_response *resp,
 	if (conn_open(c, u.host, u.port, timeout, &e) == -1)
 		goto out;
 	opened = 1;
+	memset(&tp, 0, sizeof(tp));	/* what is not set here is off */
 	tp.servername = u.host;
 	tp.ca_file = req->ca_file;
 	tp.pin = NULL;
@@ -753,7 +754,7 @@ out:
 		if (opened)
 			conn_close(c);
 		/* its buffers saw the form and the tokens */
-		explicit_bzero(c, sizeof(*c));
+		conn_wipe(c);
 		free(c);
 	}
 	if (hp != NULL) {

@@ -23,7 +23,7 @@
 #include "posta.h"
 #include "secret.h"
 #include "smtp.h"
-#include "tls.h"
+#include "tlsparams.h"
 #include "util.h"
 
 /*
@@ -72,12 +72,12 @@ trace(const struct smtp *s, const char *fmt, ...)
 static int
 wrap(const struct smtp *s, struct perr *err, const struct perr *e)
 {
-	size_t n = strlen(s->conn.peer);
+	size_t n = strlen(conn_peer(&s->conn));
 	int code = e->code != 0 ? e->code : EX_SOFTWARE;
 
-	if (strncmp(e->msg, s->conn.peer, n) == 0 && e->msg[n] == ':')
+	if (strncmp(e->msg, conn_peer(&s->conn), n) == 0 && e->msg[n] == ':')
 		return perr_set(err, code, "%s", e->msg);
-	return perr_set(err, code, "%s: %s", s->conn.peer, e->msg);
+	return perr_set(err, code, "%s: %s", conn_peer(&s->conn), e->msg);
 }
 
 /* A reply that ends the session set-up: into *last and err. */
@@ -89,7 +89,7 @@ refused(const struct smtp *s, struct perr *err, struct esmtp_reply *last,
 
 	if (last != NULL)
 		*last = *r;
-	return perr_set(err, EX_TEMPFAIL, "%s: %s: %s", s->conn.peer, what,
+	return perr_set(err, EX_TEMPFAIL, "%s: %s: %s", conn_peer(&s->conn), what,
 	    esmtp_reply_line(r, line, sizeof(line)));
 }
 
@@ -110,13 +110,13 @@ smtp_cmd(struct smtp *s, struct perr *err, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= sizeof(line) - 2) {
 		s->broken = 1;
 		return perr_set(err, EX_DATAERR, "%s: command too long",
-		    s->conn.peer);
+		    conn_peer(&s->conn));
 	}
 	if (has_ctl(line)) {
 		s->broken = 1;
 		return perr_set(err, EX_DATAERR,
 		    "%s: refusing to send a command with control characters",
-		    s->conn.peer);
+		    conn_peer(&s->conn));
 	}
 	trace(s, ">>> %s", line);
 	memcpy(line + n, "\r\n", 2);
@@ -228,7 +228,7 @@ smtp_starttls(struct smtp *s, const struct config *cfg,
 	if (!(s->ext & ESMTP_EXT_STARTTLS))
 		return perr_set(err, EX_TEMPFAIL, "%s: upstream does not "
 		    "offer STARTTLS; not sending credentials or mail",
-		    s->conn.peer);
+		    conn_peer(&s->conn));
 	if (smtp_cmd(s, err, "STARTTLS") == -1 ||
 	    smtp_read(s, &r, 0, err) == -1)
 		return -1;
@@ -302,12 +302,12 @@ smtp_auth(struct smtp *s, const struct config *cfg, struct esmtp_reply *last,
 	a.port = cfg->port;
 	if (!conn_is_tls(&s->conn)) {
 		perr_set(err, EX_CONFIG, "%s: not sending credentials "
-		    "without TLS (tls = none)", s->conn.peer);
+		    "without TLS (tls = none)", conn_peer(&s->conn));
 		goto out;
 	}
 	if (!(s->ext & ESMTP_EXT_AUTH)) {
 		perr_set(err, EX_TEMPFAIL, "%s: upstream does not offer AUTH",
-		    s->conn.peer);
+		    conn_peer(&s->conn));
 		goto out;
 	}
 	if (auth_pick(s->auth_offer, cfg->auth, &mech, &e) == -1 ||
@@ -329,7 +329,7 @@ smtp_auth(struct smtp *s, const struct config *cfg, struct esmtp_reply *last,
 		if (steps == AUTH_MAX_STEPS) {
 			s->broken = 1;
 			perr_set(err, EX_PROTOCOL, "%s: AUTH %s: more than %d "
-			    "challenges", s->conn.peer, name, AUTH_MAX_STEPS);
+			    "challenges", conn_peer(&s->conn), name, AUTH_MAX_STEPS);
 			goto out;
 		}
 		if (!inline_ok) {
@@ -366,10 +366,16 @@ out:
 	auth_clear(&a);
 	secret_wipe(b, sizeof(*b));
 	free(b);
-	/* the AUTH lines went through conn's write buffer; wipe what is sent */
-	secret_wipe(s->conn.wbuf + s->conn.wlen,
-	    sizeof(s->conn.wbuf) - s->conn.wlen);
+	/* the AUTH lines went through conn's write buffer */
+	conn_wipe_sent(&s->conn);
 	return rc;
+}
+
+void
+smtp_init(struct smtp *s)
+{
+	memset(s, 0, sizeof(*s));
+	conn_init(&s->conn);
 }
 
 /*
@@ -383,8 +389,7 @@ smtp_open(struct smtp *s, const struct config *cfg, int verbose,
 	struct esmtp_reply r;
 	int helo_ok, rc = -1;
 
-	memset(s, 0, sizeof(*s));
-	s->conn.fd = -1;
+	smtp_init(s);
 	s->verbose = verbose;
 	if (last != NULL)
 		memset(last, 0, sizeof(*last));
@@ -394,7 +399,7 @@ smtp_open(struct smtp *s, const struct config *cfg, int verbose,
 		s->broken = 1;
 		goto out;
 	}
-	trace(s, "*** connected to %s", s->conn.peer);
+	trace(s, "*** connected to %s", conn_peer(&s->conn));
 	if (cfg->tls == TLS_IMPLICIT && smtp_tls(s, cfg, err) == -1)
 		goto out;
 	if (smtp_read(s, &r, 0, err) == -1)
@@ -428,19 +433,19 @@ tx_check(const struct smtp *s, const struct smtp_tx *tx, struct perr *err)
 
 	if (has_ctl(tx->sender) || strlen(tx->sender) > MAX_ADDR)
 		return perr_set(err, EX_DATAERR, "%s: unusable sender address",
-		    s->conn.peer);
+		    conn_peer(&s->conn));
 	for (i = 0; i < tx->nrcpts; i++)
 		if (has_ctl(tx->rcpts[i].addr) ||
 		    strlen(tx->rcpts[i].addr) > MAX_ADDR)
 			return perr_set(err, EX_DATAERR,
-			    "%s: unusable recipient address", s->conn.peer);
+			    "%s: unusable recipient address", conn_peer(&s->conn));
 	notify = tx->notify;
 	if (notify != NULL && !esmtp_notify_valid(notify))
 		return perr_set(err, EX_DATAERR,
-		    "%s: bad DSN NOTIFY value", s->conn.peer);
+		    "%s: bad DSN NOTIFY value", conn_peer(&s->conn));
 	if (tx->dsn_ret != NULL && !esmtp_ret_valid(tx->dsn_ret))
 		return perr_set(err, EX_DATAERR, "%s: bad DSN RET value",
-		    s->conn.peer);
+		    conn_peer(&s->conn));
 	return 0;
 }
 
@@ -459,10 +464,10 @@ tx_params(const struct smtp *s, const struct smtp_tx *tx, char *buf,
 	if ((s->ext & ESMTP_EXT_DSN) && tx->dsn_envid != NULL &&
 	    xstrlcpy(m.envid, tx->dsn_envid, sizeof(m.envid)) == -1)
 		return perr_set(err, EX_DATAERR, "%s: DSN envelope id longer "
-		    "than %d characters", s->conn.peer, ESMTP_ENVID_MAX);
+		    "than %d characters", conn_peer(&s->conn), ESMTP_ENVID_MAX);
 	if (esmtp_mail_format(&m, s->ext, buf, cap) == -1)
 		return perr_set(err, EX_DATAERR, "%s: MAIL parameters too long",
-		    s->conn.peer);
+		    conn_peer(&s->conn));
 	return 0;
 }
 
@@ -621,14 +626,14 @@ smtp_send(struct smtp *s, struct smtp_tx *tx, struct perr *err)
 	for (i = 0; i < tx->nrcpts; i++)
 		tx->rcpts[i].code = 0;
 
-	if (s->broken || s->conn.fd == -1) {
+	if (s->broken || !conn_is_open(&s->conn)) {
 		s->broken = 1;
 		return perr_set(err, EX_TEMPFAIL, "%s: the session was lost",
-		    s->conn.peer);
+		    conn_peer(&s->conn));
 	}
 	if (tx->smtputf8 && !(s->ext & ESMTP_EXT_SMTPUTF8))
 		return perr_set(err, EX_UNAVAILABLE, "%s: upstream does not "
-		    "offer SMTPUTF8, which this message needs", s->conn.peer);
+		    "offer SMTPUTF8, which this message needs", conn_peer(&s->conn));
 	if (tx_check(s, tx, err) == -1 ||
 	    tx_params(s, tx, params, sizeof(params), err) == -1)
 		return -1;
@@ -647,7 +652,7 @@ out:
 	/* mid-transaction nothing can be taken back: the session is done */
 	if (rc == -1) {
 		s->broken = 1;
-		s->timedout = s->conn.timedout;
+		s->timedout = conn_timed_out(&s->conn);
 	}
 	return rc;
 }
@@ -658,7 +663,7 @@ smtp_close(struct smtp *s)
 	struct perr e = { 0, "" };
 	struct esmtp_reply r;
 
-	if (s->conn.fd == -1)
+	if (!conn_is_open(&s->conn))
 		return;
 	/* conn's timeout bounds the wait; the answer changes nothing */
 	if (!s->broken && smtp_cmd(s, &e, "QUIT") == 0)

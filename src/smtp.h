@@ -29,6 +29,9 @@ struct smtp {
 	int		 timedout;	/* it broke because a step ran out of time */
 };
 
+/* A session that is not open: smtp_close() and smtp_abandon() do nothing. */
+void	smtp_init(struct smtp *s);
+
 /*
  * Open a session to cfg's upstream: connect, greeting, EHLO (HELO when
  * EHLO is refused and no TLS or AUTH is needed), implicit TLS or

@@ -518,8 +518,6 @@ data_end(struct smtpd *s, struct msg *m)
 	struct perr e = { 0, "" };
 	char id[sizeof(ent.id)];
 
-	memset(&ent, 0, sizeof(ent));
-	ent.fd = -1;
 	if (msg_end(m, &ent, &e) == 0) {
 		(void)xstrlcpy(id, ent.id, sizeof(id));
 		reply(s, "250 2.0.0 Ok: queued as %s", id);

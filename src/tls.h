@@ -9,14 +9,9 @@
 #include <sys/types.h>
 
 #include "perr.h"
+#include "tlsparams.h"
 
 struct tls;
-
-struct tls_params {
-	const char		*servername;	/* SNI and name check; an IP literal is checked as an IP */
-	const char		*ca_file;	/* PEM bundle; NULL: the system trust store */
-	const unsigned char	*pin;		/* 32-byte SHA-256 of the certificate (DER), or NULL */
-};
 
 /*
  * Handshake as a client on fd (non-blocking), TLS 1.2 or later. Without
