@@ -38,6 +38,7 @@
 
 #include "addr.h"
 #include "alias.h"
+#include "dotstuff.h"
 #include "esmtp.h"
 #include "log.h"
 #include "message.h"
@@ -68,10 +69,9 @@ struct smtpd {
 	struct txn		 tx;
 	size_t			 ipos, ilen, olen;
 	char			 in[IO_CHUNK];
+	char			 data[IO_CHUNK + 1];	/* unstuffed */
 	char			 out[OUT_MAX];
 };
-
-enum data_state { D_BOL, D_MID, D_DOT, D_DOTCR };
 
 /* Result of reading one command line. */
 enum line_rc { L_EOF, L_LINE, L_LONG, L_ERR };
@@ -405,78 +405,34 @@ out:
 	rlist_free(&l);
 }
 
-/* Feed message data, unless a write error already doomed the message. */
-static void
-feed(struct msg *m, const char *buf, size_t len, struct perr *werr)
-{
-	if (len > 0 && werr->code == 0)
-		(void)msg_write(m, buf, len, werr);
-}
-
 /*
- * Read the message up to the lone "." line, dropping the dot that
- * stuffs a line beginning with one (RFC 5321 4.5.2). A line ends at
- * LF, with or without CR before it: shell scripts that print to
- * "sendmail -bs" send bare LF. Everything else goes to intake as it
- * came; intake normalises line ends, so what is queued (and later sent
- * upstream, stuffed again) is exactly what was read here, and no other
- * server can see a different end of data in it. Returns 1 at the end
- * of the data, 0 at end of input, -1 on a read error.
+ * Read the message up to the lone "." line, unstuffed (dotstuff.h).
+ * Everything else goes to intake as it came; intake normalises line
+ * ends, so what is queued (and later sent upstream, stuffed again) is
+ * exactly what was read here, and no other server can see a different
+ * end of data in it. Once a write failed (werr), the rest is read and
+ * dropped. Returns 1 at the end of the data, 0 at end of input, -1 on
+ * a read error.
  */
 static int
 read_data(struct smtpd *s, struct msg *m, struct perr *werr)
 {
-	enum data_state st = D_BOL;
-	size_t i, run;
-	ssize_t n;
-	char *nl;
+	struct dotunstuff u;
+	size_t n, used;
+	ssize_t r;
+	int done;
 
+	dotunstuff_init(&u);
 	for (;;) {
-		if (s->ipos == s->ilen && (n = read_more(s)) <= 0)
-			return n == 0 ? 0 : -1;
-		i = run = s->ipos;
-		while (i < s->ilen) {
-			switch (st) {
-			case D_BOL:
-				if (s->in[i] == '.') {
-					feed(m, s->in + run, i - run, werr);
-					run = ++i;
-					st = D_DOT;
-				} else
-					st = D_MID;
-				break;
-			case D_DOT:
-				if (s->in[i] == '\n') {
-					s->ipos = i + 1;
-					return 1;
-				}
-				if (s->in[i] == '\r') {
-					run = ++i;	/* held back */
-					st = D_DOTCR;
-				} else
-					st = D_MID;
-				break;
-			case D_DOTCR:
-				if (s->in[i] == '\n') {
-					s->ipos = i + 1;
-					return 1;
-				}
-				feed(m, "\r", 1, werr);
-				st = D_MID;
-				break;
-			case D_MID:
-				nl = memchr(s->in + i, '\n', s->ilen - i);
-				if (nl == NULL)
-					i = s->ilen;
-				else {
-					i = (size_t)(nl - s->in) + 1;
-					st = D_BOL;
-				}
-				break;
-			}
-		}
-		feed(m, s->in + run, i - run, werr);
-		s->ipos = s->ilen;
+		if (s->ipos == s->ilen && (r = read_more(s)) <= 0)
+			return r == 0 ? 0 : -1;
+		n = dotunstuff_run(&u, s->in + s->ipos, s->ilen - s->ipos,
+		    s->data, &used, &done);
+		s->ipos += used;
+		if (n > 0 && werr->code == 0)
+			(void)msg_write(m, s->data, n, werr);
+		if (done)
+			return 1;
 	}
 }
 
