@@ -20,6 +20,7 @@
 
 #include <ini.h>
 
+#include "addr.h"
 #include "config.h"
 #include "posta.h"
 #include "util.h"
@@ -589,7 +590,7 @@ alias_dup(struct ctx *ctx, const char *name)
 	size_t i;
 
 	if (strcmp(name, "*") == 0)
-		return cfg->catchall != NULL;
+		return cfg->catchall.n > 0;
 	for (i = 0; i < cfg->naliases; i++)
 		if (strcmp(cfg->aliases[i].name, name) == 0)
 			return 1;
@@ -617,13 +618,42 @@ alias_grow(struct ctx *ctx)
 	return 0;
 }
 
+static int
+push_target(const char *addr, void *arg)
+{
+	return strvec_push(arg, addr) == -1 ? 1 : 0;
+}
+
+int
+config_alias_parse(const char *value, struct strvec *targets,
+    struct perr *err)
+{
+	int r;
+
+	strvec_init(targets, MAX_VALUE);
+	r = addr_list_parse(value, strlen(value), push_target, targets);
+	if (r == 0 && targets->n > 0)
+		return 0;
+	strvec_free(targets);
+	if (r == 1)
+		return perr_set(err, EX_OSERR, "out of memory");
+	if (r != 0)
+		return perr_set(err, EX_CONFIG, "cannot parse \"%.200s\" as a "
+		    "list of addresses", value);
+	return perr_set(err, EX_CONFIG, "no addresses in \"%.200s\"", value);
+}
+
 /* [aliases]: any name; lower-cased; "*" is the catch-all. */
 static int
 set_alias(struct ctx *ctx, const char *name, const char *value)
 {
 	struct config *cfg = ctx->cfg;
-	char *lname = NULL, *copy = NULL;
+	struct perr e = { 0, "" };
+	struct strvec targets;
+	char *lname = NULL;
 	int rc = -1;
+
+	strvec_init(&targets, 0);
 
 	if (!valid_alias_name(name)) {
 		cerr(ctx, "invalid alias name \"%.64s\"; expected a local name "
@@ -634,7 +664,7 @@ set_alias(struct ctx *ctx, const char *name, const char *value)
 		cerr(ctx, "alias \"%.64s\" has no targets", name);
 		goto out;
 	}
-	if ((lname = strdup(name)) == NULL || (copy = strdup(value)) == NULL) {
+	if ((lname = strdup(name)) == NULL) {
 		nomem(ctx);
 		goto out;
 	}
@@ -647,22 +677,29 @@ set_alias(struct ctx *ctx, const char *name, const char *value)
 			cerr(ctx, "duplicate alias \"%.64s\"", lname);
 		goto out;
 	}
+	/* a typo in a target shows now, not when mail goes to the alias */
+	if (config_alias_parse(value, &targets, &e) == -1) {
+		cerr_at(ctx, ctx->lineno, e.code, "alias \"%.64s\": %s", lname,
+		    e.msg);
+		goto out;
+	}
 	if (strcmp(lname, "*") == 0) {
-		cfg->catchall = copy;
-		copy = NULL;
+		cfg->catchall = targets;
+		strvec_init(&targets, 0);
 		rc = 0;
 		goto out;
 	}
 	if (alias_grow(ctx) == -1)
 		goto out;
 	cfg->aliases[cfg->naliases].name = lname;
-	cfg->aliases[cfg->naliases].value = copy;
+	cfg->aliases[cfg->naliases].targets = targets;
 	cfg->naliases++;
-	lname = copy = NULL;
+	lname = NULL;
+	strvec_init(&targets, 0);
 	rc = 0;
 out:
 	free(lname);
-	free(copy);
+	strvec_free(&targets);
 	return rc;
 }
 
@@ -1332,10 +1369,10 @@ config_free(struct config *cfg)
 	free(cfg->domain);
 	for (i = 0; i < cfg->naliases; i++) {
 		free(cfg->aliases[i].name);
-		free(cfg->aliases[i].value);
+		strvec_free(&cfg->aliases[i].targets);
 	}
 	free(cfg->aliases);
-	free(cfg->catchall);
+	strvec_free(&cfg->catchall);
 	free(cfg->spooldir);
 	free(cfg->logfile);
 	free(cfg->oauth.tenant);
@@ -1355,13 +1392,13 @@ config_free(struct config *cfg)
 }
 
 /* Exact names only: the "*" catch-all is alias.c's decision. */
-const char *
+const struct strvec *
 config_alias(const struct config *cfg, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < cfg->naliases; i++)
 		if (strcasecmp(cfg->aliases[i].name, name) == 0)
-			return cfg->aliases[i].value;
+			return &cfg->aliases[i].targets;
 	return NULL;
 }
