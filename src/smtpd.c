@@ -43,6 +43,7 @@
 #include "log.h"
 #include "message.h"
 #include "posta.h"
+#include "sender.h"
 #include "smtpd.h"
 #include "util.h"
 
@@ -203,28 +204,16 @@ mail_params(struct smtpd *s, char *params)
 	}
 }
 
-/* The envelope sender posta uses for what the client gave. */
+/* The envelope sender posta uses for what the client gave (sender.h). */
 static int
 choose_sender(struct smtpd *s, const char *given)
 {
-	const struct config *cfg = s->p->cfg;
 	const char *why;
 
 	if (s->p->sender != NULL)
 		given = s->p->sender;	/* -f wins over MAIL FROM */
-	if (cfg->force_from && cfg->from != NULL && given[0] != '\0')
-		given = cfg->from;
-	if (given[0] != '\0' && addr_is_local(given)) {
-		if (alias_qualify(cfg, given, s->tx.sender,
-		    sizeof(s->tx.sender)) == -1) {
-			reply(s, "501 5.1.7 <%.200s>: address too long", given);
-			return -1;
-		}
-	} else if (xstrlcpy(s->tx.sender, given, sizeof(s->tx.sender)) == -1) {
-		reply(s, "501 5.1.7 sender address too long");
-		return -1;
-	}
-	if (addr_check_envelope(s->tx.sender, 1, &why) == -1) {
+	if (sender_envelope(s->p->cfg, given, s->tx.sender,
+	    sizeof(s->tx.sender), &why) == -1) {
 		reply(s, "501 5.1.7 <%.200s>: %s", s->tx.sender, why);
 		return -1;
 	}
