@@ -235,11 +235,9 @@ int
 submit_smtpd(struct submit *a)
 {
 	struct smtpd_params p = { a->cfg, a->sp, NULL, NULL, accepted, a };
-	struct spool_entry ent;
 	struct dsession ds;
-	struct dreport rep;
-	struct perr e;
-	size_t i, n;
+	struct runstats st;
+	size_t n;
 	int rc, mode;
 
 	strvec_init(&a->ids, SIZE_MAX);	/* as many as the dialogue accepted */
@@ -252,17 +250,11 @@ submit_smtpd(struct submit *a)
 		return a->err->code;
 	rc = smtpd_run(STDIN_FILENO, STDOUT_FILENO, &p, a->err);
 	(void)fclose(stdout);
-	n = a->ids.n;
+	n = mode == DELIVERY_QUEUE ? 0 : a->ids.n;
 	if (mode == DELIVERY_BACKGROUND && n > 0 && detach(a) != 0)
 		n = 0;		/* the child delivers, or the next run */
 	dsession_init(&ds, a->cfg, a->sp, a->o->verbose);
-	for (i = 0; i < n && mode != DELIVERY_QUEUE; i++) {
-		perr_clear(&e);
-		if (spool_take(a->sp, a->ids.v[i], &ent, &e) != 0)
-			continue;
-		(void)deliver_entry(&ds, &ent, 0, &rep, &e);
-		spool_release(&ent);
-	}
+	runner_ids(&ds, a->ids.v, n, &st);
 	dsession_close(&ds);
 	strvec_free(&a->ids);
 	return rc == -1 ? a->err->code : 0;
