@@ -51,6 +51,7 @@
 #include "loopback.h"
 #include "oauth.h"
 #include "oauthlogin.h"
+#include "oauthreq.h"
 #include "posta.h"
 #include "secret.h"
 #include "util.h"
@@ -337,7 +338,7 @@ add_client(const struct config *cfg, struct buf *form, struct perr *err)
 	/* MAX_SECRET is 16 KB: on the heap, wiped before it is freed */
 	if ((secret = calloc(1, MAX_SECRET)) == NULL)
 		return perr_set(err, EX_OSERR, "out of memory");
-	if (oauth_client_secret(cfg, secret, MAX_SECRET, err) == -1)
+	if (oauthreq_client_secret(cfg, secret, MAX_SECRET, err) == -1)
 		goto out;
 	if (http_form_add(form, "client_id", cfg->oauth.client_id) == -1 ||
 	    (secret[0] != '\0' &&
