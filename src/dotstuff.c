@@ -120,7 +120,8 @@ dotunstuff_run(struct dotunstuff *u, const char *in, size_t len, char *out,
 		case U_MID:
 			/* the rest of the line in one copy */
 			nl = memchr(in + i, '\n', len - i);
-			run = nl == NULL ? len - i : (size_t)(nl - (in + i)) + 1;
+			run = nl == NULL ? len - i :
+			    (size_t)(nl - (in + i)) + 1;
 			memcpy(out + n, in + i, run);
 			n += run;
 			i += run;

@@ -401,7 +401,7 @@ esmtp_rcpt_parse(char *params, const char **notify, const char **key)
 				return -1;
 			*notify = val;
 		} else if (strcasecmp(k, "ORCPT") == 0) {
-			/* "addr-type;xtext": checked, there is no room to keep it */
+			/* "type;xtext": checked; there is no room for it */
 			if (val == NULL || strchr(val, ';') == NULL)
 				return -1;
 		} else

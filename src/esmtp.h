@@ -90,7 +90,8 @@ struct esmtp_mail {
 	int		 body8bit;	/* BODY=8BITMIME; 0: 7BIT or none */
 	int		 smtputf8;	/* SMTPUTF8 */
 	const char	*ret;		/* RET=FULL or HDRS, or NULL */
-	char		 envid[ESMTP_ENVID_MAX + 1]; /* ENVID=, plain; "": none */
+	char		 envid[ESMTP_ENVID_MAX + 1];	/* ENVID=, plain;
+							   "": none */
 };
 
 /*

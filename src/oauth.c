@@ -206,7 +206,8 @@ obtain(const struct config *cfg, enum obtain how, const char *refused,
 	/* a request ended while this process waited: take its outcome */
 	if (how != OBTAIN_FORCE && waited && c->error[0] != '\0' &&
 	    c->error_time >= started && strcmp(conf, c->conf) == 0) {
-		perr_set(err, oauthreq_kind_code(cfg, c->error_kind), "%s", c->error);
+		perr_set(err, oauthreq_kind_code(cfg, c->error_kind), "%s",
+		    c->error);
 		goto out;
 	}
 	if (seed_check(cfg, c, now, err) == -1)

@@ -375,8 +375,8 @@ take_tokens(const struct config *cfg, struct tokcache *c, time_t now,
 
 	if (json_get(body->data != NULL ? body->data : "", body->len, f,
 	    nitems(f), &e) == -1) {
-		oauthreq_note(c, "bad_reply", now, "token endpoint sent an unreadable "
-		    "reply");
+		oauthreq_note(c, "bad_reply", now, "token endpoint sent an "
+		    "unreadable reply");
 		perr_set(err, EX_TEMPFAIL, "token endpoint %s: %s",
 		    cfg->oauth.token_url, e.msg);
 		goto out;
@@ -384,8 +384,8 @@ take_tokens(const struct config *cfg, struct tokcache *c, time_t now,
 	if (!f[0].found || !tokcache_token_ok(f[0].str, f[0].len) ||
 	    (f[1].found && !tokcache_token_ok(f[1].str, f[1].len)) ||
 	    (f[3].found && strcasecmp(f[3].str, "bearer") != 0)) {
-		oauthreq_note(c, "bad_reply", now, "token endpoint sent no usable "
-		    "bearer token");
+		oauthreq_note(c, "bad_reply", now, "token endpoint sent no "
+		    "usable bearer token");
 		perr_set(err, EX_TEMPFAIL, "token endpoint %s sent no usable "
 		    "bearer token", cfg->oauth.token_url);
 		goto out;

@@ -14,7 +14,7 @@
 #include "perr.h"
 #include "tokcache.h"
 
-#define OAUTHREQ_DEFAULT_EXPIRY	3600	/* seconds, when expires_in is missing */
+#define OAUTHREQ_DEFAULT_EXPIRY	3600	/* seconds, without expires_in */
 
 /*
  * The client secret from client_secret, client_secret_file or

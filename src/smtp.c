@@ -68,16 +68,23 @@ trace(const struct smtp *s, const char *fmt, ...)
 	(void)fprintf(stderr, "%s\n", line);
 }
 
+/* "host:port", for messages. */
+static const char *
+peer(const struct smtp *s)
+{
+	return conn_peer(&s->conn);
+}
+
 /* err from a callee, prefixed with the upstream unless it names it. */
 static int
 wrap(const struct smtp *s, struct perr *err, const struct perr *e)
 {
-	size_t n = strlen(conn_peer(&s->conn));
+	size_t n = strlen(peer(s));
 	int code = e->code != 0 ? e->code : EX_SOFTWARE;
 
-	if (strncmp(e->msg, conn_peer(&s->conn), n) == 0 && e->msg[n] == ':')
+	if (strncmp(e->msg, peer(s), n) == 0 && e->msg[n] == ':')
 		return perr_set(err, code, "%s", e->msg);
-	return perr_set(err, code, "%s: %s", conn_peer(&s->conn), e->msg);
+	return perr_set(err, code, "%s: %s", peer(s), e->msg);
 }
 
 /* A reply that ends the session set-up: into *last and err. */
@@ -89,7 +96,7 @@ refused(const struct smtp *s, struct perr *err, struct esmtp_reply *last,
 
 	if (last != NULL)
 		*last = *r;
-	return perr_set(err, EX_TEMPFAIL, "%s: %s: %s", conn_peer(&s->conn), what,
+	return perr_set(err, EX_TEMPFAIL, "%s: %s: %s", peer(s), what,
 	    esmtp_reply_line(r, line, sizeof(line)));
 }
 
@@ -110,13 +117,13 @@ smtp_cmd(struct smtp *s, struct perr *err, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= sizeof(line) - 2) {
 		s->broken = 1;
 		return perr_set(err, EX_DATAERR, "%s: command too long",
-		    conn_peer(&s->conn));
+		    peer(s));
 	}
 	if (has_ctl(line)) {
 		s->broken = 1;
 		return perr_set(err, EX_DATAERR,
 		    "%s: refusing to send a command with control characters",
-		    conn_peer(&s->conn));
+		    peer(s));
 	}
 	trace(s, ">>> %s", line);
 	memcpy(line + n, "\r\n", 2);
@@ -228,7 +235,7 @@ smtp_starttls(struct smtp *s, const struct config *cfg,
 	if (!(s->ext & ESMTP_EXT_STARTTLS))
 		return perr_set(err, EX_TEMPFAIL, "%s: upstream does not "
 		    "offer STARTTLS; not sending credentials or mail",
-		    conn_peer(&s->conn));
+		    peer(s));
 	if (smtp_cmd(s, err, "STARTTLS") == -1 ||
 	    smtp_read(s, &r, 0, err) == -1)
 		return -1;
@@ -302,12 +309,12 @@ smtp_auth(struct smtp *s, const struct config *cfg, struct esmtp_reply *last,
 	a.port = cfg->port;
 	if (!conn_is_tls(&s->conn)) {
 		perr_set(err, EX_CONFIG, "%s: not sending credentials "
-		    "without TLS (tls = none)", conn_peer(&s->conn));
+		    "without TLS (tls = none)", peer(s));
 		goto out;
 	}
 	if (!(s->ext & ESMTP_EXT_AUTH)) {
 		perr_set(err, EX_TEMPFAIL, "%s: upstream does not offer AUTH",
-		    conn_peer(&s->conn));
+		    peer(s));
 		goto out;
 	}
 	if (auth_pick(s->auth_offer, cfg->auth, &mech, &e) == -1 ||
@@ -329,7 +336,7 @@ smtp_auth(struct smtp *s, const struct config *cfg, struct esmtp_reply *last,
 		if (steps == AUTH_MAX_STEPS) {
 			s->broken = 1;
 			perr_set(err, EX_PROTOCOL, "%s: AUTH %s: more than %d "
-			    "challenges", conn_peer(&s->conn), name, AUTH_MAX_STEPS);
+			    "challenges", peer(s), name, AUTH_MAX_STEPS);
 			goto out;
 		}
 		if (!inline_ok) {
@@ -399,7 +406,7 @@ smtp_open(struct smtp *s, const struct config *cfg, int verbose,
 		s->broken = 1;
 		goto out;
 	}
-	trace(s, "*** connected to %s", conn_peer(&s->conn));
+	trace(s, "*** connected to %s", peer(s));
 	if (cfg->tls == TLS_IMPLICIT && smtp_tls(s, cfg, err) == -1)
 		goto out;
 	if (smtp_read(s, &r, 0, err) == -1)
@@ -433,19 +440,19 @@ tx_check(const struct smtp *s, const struct smtp_tx *tx, struct perr *err)
 
 	if (has_ctl(tx->sender) || strlen(tx->sender) > MAX_ADDR)
 		return perr_set(err, EX_DATAERR, "%s: unusable sender address",
-		    conn_peer(&s->conn));
+		    peer(s));
 	for (i = 0; i < tx->nrcpts; i++)
 		if (has_ctl(tx->rcpts[i].addr) ||
 		    strlen(tx->rcpts[i].addr) > MAX_ADDR)
 			return perr_set(err, EX_DATAERR,
-			    "%s: unusable recipient address", conn_peer(&s->conn));
+			    "%s: unusable recipient address", peer(s));
 	notify = tx->notify;
 	if (notify != NULL && !esmtp_notify_valid(notify))
 		return perr_set(err, EX_DATAERR,
-		    "%s: bad DSN NOTIFY value", conn_peer(&s->conn));
+		    "%s: bad DSN NOTIFY value", peer(s));
 	if (tx->dsn_ret != NULL && !esmtp_ret_valid(tx->dsn_ret))
 		return perr_set(err, EX_DATAERR, "%s: bad DSN RET value",
-		    conn_peer(&s->conn));
+		    peer(s));
 	return 0;
 }
 
@@ -464,10 +471,10 @@ tx_params(const struct smtp *s, const struct smtp_tx *tx, char *buf,
 	if ((s->ext & ESMTP_EXT_DSN) && tx->dsn_envid != NULL &&
 	    xstrlcpy(m.envid, tx->dsn_envid, sizeof(m.envid)) == -1)
 		return perr_set(err, EX_DATAERR, "%s: DSN envelope id longer "
-		    "than %d characters", conn_peer(&s->conn), ESMTP_ENVID_MAX);
+		    "than %d characters", peer(s), ESMTP_ENVID_MAX);
 	if (esmtp_mail_format(&m, s->ext, buf, cap) == -1)
 		return perr_set(err, EX_DATAERR, "%s: MAIL parameters too long",
-		    conn_peer(&s->conn));
+		    peer(s));
 	return 0;
 }
 
@@ -629,11 +636,11 @@ smtp_send(struct smtp *s, struct smtp_tx *tx, struct perr *err)
 	if (s->broken || !conn_is_open(&s->conn)) {
 		s->broken = 1;
 		return perr_set(err, EX_TEMPFAIL, "%s: the session was lost",
-		    conn_peer(&s->conn));
+		    peer(s));
 	}
 	if (tx->smtputf8 && !(s->ext & ESMTP_EXT_SMTPUTF8))
 		return perr_set(err, EX_UNAVAILABLE, "%s: upstream does not "
-		    "offer SMTPUTF8, which this message needs", conn_peer(&s->conn));
+		    "offer SMTPUTF8, which this message needs", peer(s));
 	if (tx_check(s, tx, err) == -1 ||
 	    tx_params(s, tx, params, sizeof(params), err) == -1)
 		return -1;

@@ -73,8 +73,9 @@ struct smtp_tx {
 	void		*arg;
 	int		 fd;		/* the message: CR LF text, not stuffed */
 
-	struct esmtp_reply mail;		/* MAIL FROM reply */
-	struct esmtp_reply data;		/* 4xx/5xx to DATA, or the final reply */
+	struct esmtp_reply mail;	/* MAIL FROM reply */
+	struct esmtp_reply data;	/* 4xx/5xx to DATA, or the final
+					   reply */
 	int		 data_sent;	/* the final dot went out */
 };
 

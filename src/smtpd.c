@@ -230,7 +230,8 @@ cmd_mail(struct smtpd *s, char *args)
 		reply(s, "503 5.5.1 MAIL already given; RSET first");
 		return;
 	}
-	if (esmtp_path_parse(args, "FROM:", addr, sizeof(addr), &params) == -1) {
+	if (esmtp_path_parse(args, "FROM:", addr, sizeof(addr),
+	    &params) == -1) {
 		reply(s, "501 5.5.4 syntax: MAIL FROM:<address> [parameters]");
 		return;
 	}
