@@ -50,7 +50,8 @@ FUZZ_BINS := $(FUZZ_SRCS:.c=)
 FUZZ_OBJS := $(patsubst src/%.o,tests/fuzz/obj/%.o,$(LIB_OBJS))
 
 # Every shell script of the tests and of CI, for shellcheck.
-SH_SCRIPTS := tests/run tests/demo.sh .ci/run $(sort $(wildcard tests/*/*.sh))
+SH_SCRIPTS := tests/run tests/demo.sh tests/layers.sh .ci/run \
+	      $(sort $(wildcard tests/*/*.sh))
 
 .PHONY: all check check-unit check-it install install-sendmail uninstall \
 	clean lint bench demo deps fuzz format
@@ -133,6 +134,7 @@ lint:
 	mandoc -Tlint -Wwarning man/posta.8 man/posta.conf.5
 	@if grep -nwE '($(BANNED))[[:space:]]*\(' src/*.c src/*.h; then \
 	    echo "lint: banned function used"; exit 1; fi
+	tests/layers.sh
 	shellcheck -S warning $(SH_SCRIPTS)
 	@echo "lint: ok"
 

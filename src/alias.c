@@ -24,12 +24,6 @@ struct actx {
 	int			 stopped;	/* a callback said stop */
 };
 
-/* One expansion: the targets of one alias value. */
-struct level {
-	struct actx		*ctx;
-	size_t			 ntargets;
-};
-
 static int	resolve_name(struct actx *, const char *);
 
 static const char *
@@ -89,18 +83,16 @@ emit_qualified(struct actx *ctx, const char *name, enum why_plain why)
 }
 
 static int
-target_cb(const char *addr, void *arg)
+resolve_target(struct actx *ctx, const char *addr)
 {
-	struct level *lv = arg;
 	int r;
 
-	lv->ntargets++;
 	if (!addr_is_local(addr))
-		r = emit(lv->ctx, addr);
+		r = emit(ctx, addr);
 	else
-		r = resolve_name(lv->ctx, addr);
+		r = resolve_name(ctx, addr);
 	if (r != 0)
-		lv->ctx->stopped = 1;
+		ctx->stopped = 1;
 	return r;
 }
 
@@ -124,10 +116,11 @@ in_chain(const struct actx *ctx, const char *lname)
 static int
 resolve_name(struct actx *ctx, const char *name)
 {
-	struct level lv = { ctx, 0 };
+	const struct strvec *targets;
 	char lname[MAX_ADDR + 1];
-	const char *value, *key;
-	int r;
+	const char *key;
+	size_t i;
+	int r = 0;
 
 	if (xstrlcpy(lname, name, sizeof(lname)) == -1)
 		return perr_set(ctx->err, EX_DATAERR, "local name longer "
@@ -136,31 +129,25 @@ resolve_name(struct actx *ctx, const char *name)
 	if (in_chain(ctx, lname))
 		return emit_qualified(ctx, name, PLAIN_LOOP);
 	key = lname;
-	if ((value = config_alias(ctx->cfg, lname)) == NULL) {
-		if (ctx->cfg->catchall == NULL)
+	if ((targets = config_alias(ctx->cfg, lname)) == NULL) {
+		if (ctx->cfg->catchall.n == 0)
 			return emit_qualified(ctx, name, PLAIN_NO_ALIAS);
 		if (in_chain(ctx, "*"))
 			return emit_qualified(ctx, name, PLAIN_IN_CATCHALL);
 		key = "*";
-		value = ctx->cfg->catchall;
+		targets = &ctx->cfg->catchall;
 	}
 	if (ctx->depth >= MAX_ALIAS_DEPTH)
 		return perr_set(ctx->err, EX_CONFIG, "%s: [aliases] entry \"%s\" "
 		    "is more than %d aliases deep from %s; is there a loop?",
 		    name, key, MAX_ALIAS_DEPTH, ctx->rcpt);
 
+	/* the targets were parsed, and found to be some, at load */
 	ctx->chain[ctx->depth++] = key;
-	r = addr_list_parse(value, strlen(value), target_cb, &lv);
+	for (i = 0; i < targets->n && r == 0; i++)
+		r = resolve_target(ctx, targets->v[i]);
 	ctx->depth--;
-	if (r != 0 && ctx->stopped)
-		return r;
-	if (r != 0)
-		return perr_set(ctx->err, EX_CONFIG, "[aliases] %s: cannot "
-		    "parse \"%s\" as a list of addresses", key, value);
-	if (lv.ntargets == 0)
-		return perr_set(ctx->err, EX_CONFIG, "[aliases] %s: no "
-		    "addresses in \"%s\"", key, value);
-	return 0;
+	return r;
 }
 
 int

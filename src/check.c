@@ -28,7 +28,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +45,7 @@
 #include "oauth.h"
 #include "posta.h"
 #include "secret.h"
+#include "sender.h"
 #include "smtp.h"
 #include "spool.h"
 #include "tls.h"
@@ -61,7 +61,7 @@ struct check {
 	int			 ex;		/* code of the first FAIL */
 	char			 mech[32];	/* AUTH mechanism to be used */
 	char			 rcpt[MAX_ADDR + 1];	/* the test message's */
-	struct smtp_reply	 rcpt_reply;	/* the server's word on it */
+	struct esmtp_reply	 rcpt_reply;	/* the server's word on it */
 };
 
 static const char *const level_word[] = {
@@ -395,7 +395,7 @@ trace(const struct check *ck, const char *dir, const char *line)
 }
 
 static int
-probe_reply(struct check *ck, struct conn *c, struct smtp_reply *r,
+probe_reply(struct check *ck, struct conn *c, struct esmtp_reply *r,
     struct perr *err)
 {
 	char line[MAX_REPLY_LINE + 1];
@@ -406,7 +406,7 @@ probe_reply(struct check *ck, struct conn *c, struct smtp_reply *r,
 		if (conn_getline(c, line, sizeof(line), err) == -1)
 			return -1;
 		trace(ck, "<<<", line);
-		if ((rc = smtp_reply_feed(r, line, err)) == -1)
+		if ((rc = esmtp_reply_feed(r, line, err)) == -1)
 			return -1;
 	} while (rc == 0);
 	return 0;
@@ -414,7 +414,7 @@ probe_reply(struct check *ck, struct conn *c, struct smtp_reply *r,
 
 static int
 probe_cmd(struct check *ck, struct conn *c, const char *cmd,
-    struct smtp_reply *r, struct perr *err)
+    struct esmtp_reply *r, struct perr *err)
 {
 	trace(ck, ">>>", cmd);
 	if (conn_write(c, cmd, strlen(cmd), err) == -1 ||
@@ -563,7 +563,7 @@ probe_greeting(struct check *ck, struct conn *c)
 	const struct config *cfg = ck->cfg;
 	struct perr e = { 0, "" };
 	char line[MAX_REPLY_TEXT + 16];
-	struct smtp_reply r;
+	struct esmtp_reply r;
 
 	if (cfg->tls != TLS_IMPLICIT && cfg->timeout > CHECK_GREETING_WAIT)
 		conn_set_timeout(c, CHECK_GREETING_WAIT);
@@ -581,10 +581,10 @@ probe_greeting(struct check *ck, struct conn *c)
 	if (r.code != 220) {
 		say(ck, CHECK_FAIL, r.code / 100 == 4 ? EX_TEMPFAIL :
 		    EX_UNAVAILABLE, "greeting: %s: the server refuses this "
-		    "client", smtp_reply_line(&r, line, sizeof(line)));
+		    "client", esmtp_reply_line(&r, line, sizeof(line)));
 		return -1;
 	}
-	say(ck, CHECK_OK, 0, "greeting: %s", smtp_reply_line(&r, line,
+	say(ck, CHECK_OK, 0, "greeting: %s", esmtp_reply_line(&r, line,
 	    sizeof(line)));
 	return 0;
 }
@@ -596,7 +596,7 @@ probe_ehlo(struct check *ck, struct conn *c, char *text, size_t cap,
 {
 	char name[256], cmd[CMD_LINE], line[MAX_REPLY_TEXT + 16];
 	struct perr e = { 0, "" };
-	struct smtp_reply r;
+	struct esmtp_reply r;
 
 	if (ck->cfg->helo != NULL && ck->cfg->helo[0] != '\0')
 		(void)xstrlcpy(name, ck->cfg->helo, sizeof(name));
@@ -611,7 +611,7 @@ probe_ehlo(struct check *ck, struct conn *c, char *text, size_t cap,
 	if (r.code / 100 == 5 && ck->cfg->tls == TLS_NONE &&
 	    (ck->cfg->username == NULL || ck->cfg->username[0] == '\0')) {
 		say(ck, CHECK_WARN, 0, "EHLO refused (%s): posta will use "
-		    "HELO, without extensions", smtp_reply_line(&r, line,
+		    "HELO, without extensions", esmtp_reply_line(&r, line,
 		    sizeof(line)));
 		*ext = 0;
 		*size_max = 0;
@@ -621,10 +621,10 @@ probe_ehlo(struct check *ck, struct conn *c, char *text, size_t cap,
 	}
 	if (r.code != 250) {
 		say(ck, CHECK_FAIL, EX_UNAVAILABLE, "EHLO %s: %s", name,
-		    smtp_reply_line(&r, line, sizeof(line)));
+		    esmtp_reply_line(&r, line, sizeof(line)));
 		return -1;
 	}
-	*ext = smtp_ehlo_parse(r.text, size_max, auth, acap);
+	*ext = esmtp_ehlo_parse(r.text, size_max, auth, acap);
 	(void)xstrlcpy(text, r.text, cap);
 	return 0;
 }
@@ -635,9 +635,9 @@ probe_starttls(struct check *ck, struct conn *c, int ext)
 	const struct config *cfg = ck->cfg;
 	char line[MAX_REPLY_TEXT + 16];
 	struct perr e = { 0, "" };
-	struct smtp_reply r;
+	struct esmtp_reply r;
 
-	if (!(ext & SMTP_EXT_STARTTLS)) {
+	if (!(ext & ESMTP_EXT_STARTTLS)) {
 		say(ck, CHECK_FAIL, EX_CONFIG, "STARTTLS: not offered by "
 		    "%s:%d: use the provider's submission port with TLS (587 "
 		    "with tls = starttls, or 465 with tls = implicit)",
@@ -650,7 +650,7 @@ probe_starttls(struct check *ck, struct conn *c, int ext)
 	}
 	if (r.code != 220) {
 		say(ck, CHECK_FAIL, EX_UNAVAILABLE, "STARTTLS refused: %s",
-		    smtp_reply_line(&r, line, sizeof(line)));
+		    esmtp_reply_line(&r, line, sizeof(line)));
 		return -1;
 	}
 	if (probe_tls(ck, c, &e) == -1) {
@@ -696,7 +696,7 @@ check_offer(struct check *ck, const char *text, int ext,
 	int login = cfg->username != NULL && cfg->username[0] != '\0';
 	char list[512], hint[256];
 
-	if ((ext & SMTP_EXT_SIZE) && size_max > 0)
+	if ((ext & ESMTP_EXT_SIZE) && size_max > 0)
 		say(ck, CHECK_OK, 0, "SIZE: messages up to %llu octets (%.1f "
 		    "MB)", size_max, (double)size_max / (1024 * 1024));
 	else
@@ -706,11 +706,11 @@ check_offer(struct check *ck, const char *text, int ext,
 	    "none");
 	if (!login) {
 		say(ck, CHECK_OK, 0, "AUTH: %s%s (not used: no username)",
-		    (ext & SMTP_EXT_AUTH) ? "offered " : "not offered",
-		    (ext & SMTP_EXT_AUTH) ? auth : "");
+		    (ext & ESMTP_EXT_AUTH) ? "offered " : "not offered",
+		    (ext & ESMTP_EXT_AUTH) ? auth : "");
 		return;
 	}
-	if (!(ext & SMTP_EXT_AUTH)) {
+	if (!(ext & ESMTP_EXT_AUTH)) {
 		say(ck, CHECK_FAIL, EX_CONFIG, "AUTH: not offered%s: check "
 		    "host and port, or remove username if this server needs "
 		    "no login", cfg->tls == TLS_NONE ? " without TLS" : "");
@@ -733,7 +733,7 @@ probe(struct check *ck)
 	char text[MAX_REPLY_TEXT], auth[256];
 	unsigned long long size_max = 0;
 	struct perr e = { 0, "" };
-	struct smtp_reply r;
+	struct esmtp_reply r;
 	struct conn c;
 	double t0;
 	int ext = 0, rc = -1;
@@ -766,7 +766,7 @@ probe(struct check *ck)
 	    probe_ehlo(ck, &c, text, sizeof(text), &ext, &size_max, auth,
 	    sizeof(auth)) == -1))
 		goto out;
-	if (cfg->tls == TLS_NONE && (ext & SMTP_EXT_STARTTLS))
+	if (cfg->tls == TLS_NONE && (ext & ESMTP_EXT_STARTTLS))
 		say(ck, CHECK_WARN, 0, "STARTTLS: offered but not used: set "
 		    "tls = starttls");
 	check_offer(ck, text, ext, size_max, auth);
@@ -779,7 +779,7 @@ out:
 
 /* A refused login, with what to do about it. */
 static void
-login_failed(struct check *ck, const struct smtp_reply *last,
+login_failed(struct check *ck, const struct esmtp_reply *last,
     const struct perr *e)
 {
 	char line[MAX_REPLY_TEXT + 16];
@@ -789,7 +789,7 @@ login_failed(struct check *ck, const struct smtp_reply *last,
 		    EX_UNAVAILABLE, "login: %s", e->msg);
 		return;
 	}
-	smtp_reply_line(last, line, sizeof(line));
+	esmtp_reply_line(last, line, sizeof(line));
 	if (last->code == 535)
 		say(ck, CHECK_FAIL, EX_NOPERM, "login: wrong password: %s: "
 		    "check username %s and the password", line,
@@ -810,7 +810,7 @@ static void
 tx_report(struct check *ck, const struct smtp_tx *tx, const char *sender)
 {
 	char line[MAX_REPLY_TEXT + 16];
-	const struct smtp_reply *r;
+	const struct esmtp_reply *r;
 
 	r = &tx->mail;
 	if (r->code / 100 != 2) {
@@ -818,38 +818,24 @@ tx_report(struct check *ck, const struct smtp_tx *tx, const char *sender)
 		    EX_CONFIG, "test "
 		    "message: MAIL FROM:<%s> refused: %s: set [sender] from to "
 		    "an address this account may send as", sender,
-		    smtp_reply_line(r, line, sizeof(line)));
+		    esmtp_reply_line(r, line, sizeof(line)));
 		return;
 	}
 	r = &ck->rcpt_reply;
 	if (tx->rcpts[0].code / 100 != 2) {
 		say(ck, CHECK_FAIL, r->code / 100 == 4 ? EX_TEMPFAIL :
 		    EX_UNAVAILABLE, "test message: RCPT TO:<%s> refused: %s",
-		    ck->rcpt, smtp_reply_line(r, line, sizeof(line)));
+		    ck->rcpt, esmtp_reply_line(r, line, sizeof(line)));
 		return;
 	}
 	r = &tx->data;
 	if (r->code / 100 != 2)
 		say(ck, CHECK_FAIL, r->code / 100 == 4 ? EX_TEMPFAIL :
 		    EX_UNAVAILABLE, "test message to %s refused: %s", ck->rcpt,
-		    smtp_reply_line(r, line, sizeof(line)));
+		    esmtp_reply_line(r, line, sizeof(line)));
 	else
 		say(ck, CHECK_OK, 0, "test message to %s: %s", ck->rcpt,
-		    smtp_reply_line(r, line, sizeof(line)));
-}
-
-/* [sender] from, else the login name qualified, as submit.c does. */
-static void
-test_sender(const struct config *cfg, char *buf, size_t cap)
-{
-	const struct passwd *pw;
-
-	if (cfg->from != NULL) {
-		(void)xstrlcpy(buf, cfg->from, cap);
-		return;
-	}
-	pw = getpwuid(getuid());
-	(void)alias_qualify(cfg, pw != NULL ? pw->pw_name : "nobody", buf, cap);
+		    esmtp_reply_line(r, line, sizeof(line)));
 }
 
 static int
@@ -878,7 +864,7 @@ write_test(struct check *ck, FILE *f, const char *sender)
 
 /* smtp_send() hands each RCPT reply here: keep the one of the test. */
 static void
-keep_rcpt_reply(void *arg, size_t i, const struct smtp_reply *r)
+keep_rcpt_reply(void *arg, size_t i, const struct esmtp_reply *r)
 {
 	struct check *ck = arg;
 
@@ -892,11 +878,13 @@ send_test(struct check *ck, struct smtp *s)
 	char sender[MAX_ADDR + 1];
 	struct perr e = { 0, "" };
 	struct smtp_rcpt rc;
+	const char *why;
 	struct smtp_tx tx;
 	FILE *f;
 	long size;
 
-	test_sender(ck->cfg, sender, sizeof(sender));
+	/* the sender of a message sent without -f (sender.h) */
+	(void)sender_envelope(ck->cfg, NULL, sender, sizeof(sender), &why);
 	if ((f = tmpfile()) == NULL || write_test(ck, f, sender) == -1 ||
 	    (size = ftell(f)) < 0) {
 		say(ck, CHECK_FAIL, EX_CANTCREAT, "test message: cannot write "
@@ -929,7 +917,7 @@ static void
 login(struct check *ck)
 {
 	const struct config *cfg = ck->cfg;
-	struct smtp_reply last;
+	struct esmtp_reply last;
 	struct perr e = { 0, "" };
 	struct smtp s;
 

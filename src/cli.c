@@ -33,12 +33,11 @@
 #include <sysexits.h>
 
 #include "cli.h"
-#include "smtp.h"
 #include "config.h"
+#include "esmtp.h"
 #include "posta.h"
 #include "util.h"
 
-#define MAX_ENVID	100		/* RFC 3461 4.4 */
 #define MAX_INTERVAL	(365L * 24 * 3600)
 
 struct cli {
@@ -221,41 +220,29 @@ opt_o(struct opts *o, const char *v, struct perr *err)
 	return 0;
 }
 
-/* RFC 3461 4.4: at most 100 printable characters, no spaces. */
-static int
-valid_envid(const char *v)
-{
-	size_t n;
-
-	for (n = 0; v[n] != '\0'; n++)
-		if ((unsigned char)v[n] < 0x21 || (unsigned char)v[n] > 0x7e)
-			return 0;
-	return n > 0 && n <= MAX_ENVID;
-}
-
 /* -N, -R, -V, -B. */
 static int
 opt_dsn(struct opts *o, char c, const char *v, struct perr *err)
 {
 	switch (c) {
 	case 'N':
-		if (!smtp_notify_valid(v))
+		if (!esmtp_notify_valid(v))
 			return perr_set(err, EX_USAGE, "invalid -N value "
 			    "\"%s\": use never, or a comma list of success, "
 			    "failure and delay", v);
 		o->dsn_notify = v;
 		return 0;
 	case 'R':
-		if (strcasecmp(v, "full") != 0 && strcasecmp(v, "hdrs") != 0)
+		if (!esmtp_ret_valid(v))
 			return perr_set(err, EX_USAGE, "invalid -R value "
 			    "\"%s\": use full or hdrs", v);
 		o->dsn_ret = v;
 		return 0;
 	case 'V':
-		if (!valid_envid(v))
+		if (!esmtp_envid_valid(v))
 			return perr_set(err, EX_USAGE, "invalid -V value: "
 			    "use 1 to %d printable characters without spaces",
-			    MAX_ENVID);
+			    ESMTP_ENVID_MAX);
 		o->dsn_envid = v;
 		return 0;
 	default:

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * /etc/posta.conf -> struct config: a libinih handler table, defaults,
- * validation with "FILE:LINE: message" errors and a nearest-key hint.
+ * /etc/posta.conf -> struct config: the file and its lines (libinih
+ * with our own reader), the dispatch to the keys (cfgkeys.c, cfgoauth.c,
+ * cfgalias.c), "FILE:LINE: message" errors with a nearest-key hint,
+ * defaults, the checks of the whole, and config_free().
  */
 #include <sys/stat.h>
 
@@ -20,186 +22,23 @@
 
 #include <ini.h>
 
-#include "cidr.h"
+#include "cfgpriv.h"
 #include "config.h"
 #include "posta.h"
 #include "util.h"
 
-#define MAX_VALUE	4096		/* octets of one value */
-#define MAX_ALIASES	10000		/* entries in [aliases] */
-#define MAX_NAME	64		/* alias name: an RFC 5321 local part */
-#define MAX_HOST	255		/* host, helo, domain */
-#define MAX_TIMEOUT	86400		/* one SMTP step, seconds */
-#define MAX_MAX_AGE	(365L * 86400)	/* ctime + max_age cannot overflow */
 #define MAX_SUGGEST	3		/* edit distance for "did you mean" */
-#define NKEYS		46		/* entries in keys[] */
-#define MAX_MARGIN	86400		/* refresh_margin, seconds */
-#define DEFAULT_MARGIN	600		/* Microsoft refuses tokens with less */
-#define MAX_COUNT	1000000		/* max_clients, max_commands */
-#define MAX_MSG_SIZE	(1LL << 40)	/* max_message_size: 1 TiB */
-
-struct ctx;
-
-struct key {
-	const char	*section;
-	const char	*name;
-	int		(*set)(struct ctx *, const struct key *, const char *);
-	size_t		 off;		/* field in struct config */
-};
-
-struct word {
-	const char	*name;
-	int		 val;
-};
-
-struct ctx {
-	struct config	*cfg;
-	const char	*file;
-	FILE		*fp;
-	struct perr	 err;		/* first error, with its line */
-	int		 errline;
-	int		 lineno;	/* physical lines read so far */
-	int		 sectline;	/* line of the last "[section]" */
-	int		 indented;	/* this line starts with a blank */
-	int		 keyline[NKEYS]; /* line of each key, 0: unset */
-	int		 oauthline;	/* line of the first "[oauth]" */
-	size_t		 acap;		/* allocated cfg->aliases */
-	const struct config_setting *set; /* line -N: set[N - 1] */
-};
-
-static int	set_str(struct ctx *, const struct key *, const char *);
-static int	set_host(struct ctx *, const struct key *, const char *);
-static int	set_path(struct ctx *, const struct key *, const char *);
-static int	set_port(struct ctx *, const struct key *, const char *);
-static int	set_tls(struct ctx *, const struct key *, const char *);
-static int	set_auth(struct ctx *, const struct key *, const char *);
-static int	set_pin(struct ctx *, const struct key *, const char *);
-static int	set_tls_min(struct ctx *, const struct key *, const char *);
-static int	set_timeout(struct ctx *, const struct key *, const char *);
-static int	set_from(struct ctx *, const struct key *, const char *);
-static int	set_domain(struct ctx *, const struct key *, const char *);
-static int	set_bool(struct ctx *, const struct key *, const char *);
-static int	set_delivery(struct ctx *, const struct key *, const char *);
-static int	set_max_age(struct ctx *, const struct key *, const char *);
-static int	set_provider(struct ctx *, const struct key *, const char *);
-static int	set_grant(struct ctx *, const struct key *, const char *);
-static int	set_tenant(struct ctx *, const struct key *, const char *);
-static int	set_url(struct ctx *, const struct key *, const char *);
-static int	set_margin(struct ctx *, const struct key *, const char *);
-static int	set_address(struct ctx *, const struct key *, const char *);
-static int	set_allow(struct ctx *, const struct key *, const char *);
-static int	set_count(struct ctx *, const struct key *, const char *);
-static int	set_size(struct ctx *, const struct key *, const char *);
-
-#define OFF(f)	offsetof(struct config, f)
-
-static const struct key keys[] = {
-	{ "upstream", "host", set_host, OFF(host) },
-	{ "upstream", "port", set_port, OFF(port) },
-	{ "upstream", "tls", set_tls, 0 },
-	{ "upstream", "username", set_str, OFF(username) },
-	{ "upstream", "password", set_str, OFF(password) },
-	{ "upstream", "password_file", set_path, OFF(password_file) },
-	{ "upstream", "password_command", set_str, OFF(password_command) },
-	{ "upstream", "auth", set_auth, 0 },
-	{ "upstream", "ca_file", set_path, OFF(ca_file) },
-	{ "upstream", "fingerprint", set_pin, 0 },
-	{ "upstream", "cert_file", set_path, OFF(cert_file) },
-	{ "upstream", "key_file", set_path, OFF(key_file) },
-	{ "upstream", "tls_min_version", set_tls_min, 0 },
-	{ "upstream", "timeout", set_timeout, OFF(timeout) },
-	{ "upstream", "helo", set_host, OFF(helo) },
-	{ "sender", "from", set_from, OFF(from) },
-	{ "sender", "domain", set_domain, OFF(domain) },
-	{ "sender", "force_from", set_bool, OFF(force_from) },
-	{ "queue", "dir", set_path, OFF(spooldir) },
-	{ "queue", "delivery", set_delivery, 0 },
-	{ "queue", "max_age", set_max_age, 0 },
-	{ "log", "syslog", set_bool, OFF(syslog) },
-	{ "log", "file", set_path, OFF(logfile) },
-	{ "oauth", "provider", set_provider, 0 },
-	{ "oauth", "tenant", set_tenant, OFF(oauth.tenant) },
-	{ "oauth", "grant", set_grant, 0 },
-	{ "oauth", "client_id", set_str, OFF(oauth.client_id) },
-	{ "oauth", "client_secret", set_str, OFF(oauth.client_secret) },
-	{ "oauth", "client_secret_file", set_path,
-	    OFF(oauth.client_secret_file) },
-	{ "oauth", "client_secret_command", set_str,
-	    OFF(oauth.client_secret_command) },
-	{ "oauth", "scope", set_str, OFF(oauth.scope) },
-	{ "oauth", "token_url", set_url, OFF(oauth.token_url) },
-	{ "oauth", "device_url", set_url, OFF(oauth.device_url) },
-	{ "oauth", "auth_url", set_url, OFF(oauth.auth_url) },
-	{ "oauth", "ca_file", set_path, OFF(oauth.ca_file) },
-	{ "oauth", "refresh_token_file", set_path,
-	    OFF(oauth.refresh_token_file) },
-	{ "oauth", "key_file", set_path, OFF(oauth.key_file) },
-	{ "oauth", "cache", set_path, OFF(oauth.cache) },
-	{ "oauth", "refresh_margin", set_margin, 0 },
-	{ "listen", "address", set_address, OFF(listen.address) },
-	{ "listen", "port", set_port, OFF(listen.port) },
-	{ "listen", "allow", set_allow, OFF(listen.allow) },
-	{ "listen", "max_clients", set_count, OFF(listen.max_clients) },
-	{ "listen", "max_commands", set_count, OFF(listen.max_commands) },
-	{ "listen", "timeout", set_timeout, OFF(listen.timeout) },
-	{ "listen", "max_message_size", set_size, OFF(listen.max_size) },
-};
-_Static_assert(nitems(keys) == NKEYS, "NKEYS must match keys[]");
 
 static const char *const sections[] = {
 	"upstream", "sender", "aliases", "queue", "log", "oauth", "listen"
 };
 
-static const struct word tls_words[] = {
-	{ "starttls", TLS_STARTTLS },
-	{ "implicit", TLS_IMPLICIT },
-	{ "none", TLS_NONE },
-};
-
-static const struct word auth_words[] = {
-	{ "auto", AUTH_AUTO },
-	{ "plain", AUTH_PLAIN },
-	{ "login", AUTH_LOGIN },
-	{ "cram-md5", AUTH_CRAM_MD5 },
-	{ "scram-sha-256", AUTH_SCRAM_SHA_256 },
-	{ "xoauth2", AUTH_XOAUTH2 },
-	{ "oauthbearer", AUTH_OAUTHBEARER },
-};
-
-static const struct word provider_words[] = {
-	{ "microsoft", OAUTH_MICROSOFT },
-	{ "google", OAUTH_GOOGLE },
-	{ "generic", OAUTH_GENERIC },
-};
-
-static const struct word grant_words[] = {
-	{ "refresh_token", GRANT_REFRESH_TOKEN },
-	{ "client_credentials", GRANT_CLIENT_CREDENTIALS },
-	{ "jwt_bearer", GRANT_JWT_BEARER },
-};
-
-static const struct word delivery_words[] = {
-	{ "foreground", DELIVERY_FOREGROUND },
-	{ "background", DELIVERY_BACKGROUND },
-	{ "queue", DELIVERY_QUEUE },
-};
-
-static const struct word bool_words[] = {
-	{ "yes", 1 }, { "no", 0 },
-	{ "true", 1 }, { "false", 0 },
-	{ "on", 1 }, { "off", 0 },
-	{ "1", 1 }, { "0", 0 },
-};
-
-static int	cerr_at(struct ctx *, int, int, const char *, ...) PRINTF(4, 5);
-static int	cerr(struct ctx *, const char *, ...) PRINTF(2, 3);
-
 /*
  * Record the first error at a line (0: the whole file). The message is
  * formatted first because perr_set() takes no va_list.
  */
-static int
-cerr_at(struct ctx *ctx, int line, int code, const char *fmt, ...)
+int
+cfg_err_at(struct ctx *ctx, int line, int code, const char *fmt, ...)
 {
 	char msg[sizeof(ctx->err.msg)];
 	va_list ap;
@@ -220,8 +59,8 @@ cerr_at(struct ctx *ctx, int line, int code, const char *fmt, ...)
 }
 
 /* An error on the line being parsed. */
-static int
-cerr(struct ctx *ctx, const char *fmt, ...)
+int
+cfg_err(struct ctx *ctx, const char *fmt, ...)
 {
 	char msg[sizeof(ctx->err.msg)];
 	va_list ap;
@@ -229,13 +68,13 @@ cerr(struct ctx *ctx, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return cerr_at(ctx, ctx->lineno, EX_CONFIG, "%s", msg);
+	return cfg_err_at(ctx, ctx->lineno, EX_CONFIG, "%s", msg);
 }
 
-static int
-nomem(struct ctx *ctx)
+int
+cfg_nomem(struct ctx *ctx)
 {
-	return cerr_at(ctx, ctx->lineno, EX_OSERR, "out of memory");
+	return cfg_err_at(ctx, ctx->lineno, EX_OSERR, "out of memory");
 }
 
 /* Case-insensitive edit distance; names longer than 64 get no hint. */
@@ -268,535 +107,6 @@ distance(const char *a, const char *b)
 	return row[lb];
 }
 
-/* "a, b or c", for messages that list the allowed values. */
-static void
-join_words(const struct word *w, size_t n, char *buf, size_t cap)
-{
-	size_t i, len;
-
-	buf[0] = '\0';
-	for (i = 0; i < n; i++) {
-		len = strlen(buf);
-		(void)snprintf(buf + len, cap - len, "%s%s",
-		    i == 0 ? "" : i + 1 == n ? " or " : ", ", w[i].name);
-	}
-}
-
-static const char *
-word_name(const struct word *w, size_t n, int val)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (w[i].val == val)
-			return w[i].name;
-	return "?";
-}
-
-static int
-lookup_word(struct ctx *ctx, const struct key *k, const struct word *w,
-    size_t n, const char *value, int *out)
-{
-	char list[256];
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (strcasecmp(value, w[i].name) == 0) {
-			*out = w[i].val;
-			return 0;
-		}
-	}
-	join_words(w, n, list, sizeof(list));
-	return cerr(ctx, "invalid %s \"%.64s\"; expected %s", k->name, value,
-	    list);
-}
-
-static char **
-str_field(struct ctx *ctx, const struct key *k)
-{
-	return (char **)(void *)((char *)ctx->cfg + k->off);
-}
-
-static int *
-int_field(struct ctx *ctx, const struct key *k)
-{
-	return (int *)(void *)((char *)ctx->cfg + k->off);
-}
-
-/* An empty value leaves the key unset (or at its default). */
-static int
-set_str(struct ctx *ctx, const struct key *k, const char *value)
-{
-	char **field = str_field(ctx, k);
-	char *copy;
-
-	if (*value == '\0')
-		return 0;
-	if ((copy = strdup(value)) == NULL)
-		return nomem(ctx);
-	free(*field);
-	*field = copy;
-	return 0;
-}
-
-/* Host names and address literals; a light check that catches URLs. */
-static int
-valid_host(const char *s, int colons_ok)
-{
-	size_t n = 0;
-	int colons = 0;
-
-	for (; s[n] != '\0'; n++) {
-		if (s[n] == ':' && colons_ok)
-			colons++;
-		else if (strchr("abcdefghijklmnopqrstuvwxyz"
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_[]", s[n]) == NULL)
-			return 0;
-	}
-	/* one colon is "name:port", not an IPv6 address */
-	return n > 0 && n <= MAX_HOST && colons != 1;
-}
-
-static int
-set_host(struct ctx *ctx, const struct key *k, const char *value)
-{
-	if (*value != '\0' && !valid_host(value, 1))
-		return cerr(ctx, "invalid %s \"%.64s\"; expected a host name "
-		    "or address, without scheme or port", k->name, value);
-	return set_str(ctx, k, value);
-}
-
-static int
-set_domain(struct ctx *ctx, const struct key *k, const char *value)
-{
-	if (*value != '\0' && !valid_host(value, 0))
-		return cerr(ctx, "invalid domain \"%.64s\"; expected a domain "
-		    "name such as example.com", value);
-	return set_str(ctx, k, value);
-}
-
-/* Relative paths would depend on the directory sendmail is run from. */
-static int
-set_path(struct ctx *ctx, const struct key *k, const char *value)
-{
-	if (*value != '\0' && *value != '/')
-		return cerr(ctx, "%s must be an absolute path", k->name);
-	return set_str(ctx, k, value);
-}
-
-/* local@domain with no blanks or address syntax around it. */
-static int
-valid_from(const char *s)
-{
-	const char *at = strrchr(s, '@');
-	size_t i;
-
-	if (at == NULL || at == s || strlen(s) > MAX_ADDR)
-		return 0;
-	for (i = 0; s + i < at; i++)
-		if ((unsigned char)s[i] <= ' ' ||
-		    strchr("<>()[],;:\\\"@", s[i]) != NULL)
-			return 0;
-	return valid_host(at + 1, 1);
-}
-
-static int
-set_from(struct ctx *ctx, const struct key *k, const char *value)
-{
-	if (*value != '\0' && !valid_from(value))
-		return cerr(ctx, "invalid from \"%.64s\"; expected an address "
-		    "such as robot@example.com", value);
-	return set_str(ctx, k, value);
-}
-
-static int
-set_port(struct ctx *ctx, const struct key *k, const char *value)
-{
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(value, &end, 10);
-	if (*value < '0' || *value > '9' || *end != '\0' || errno != 0 ||
-	    n < 1 || n > 65535)
-		return cerr(ctx, "invalid %s \"%.64s\"; expected a number from "
-		    "1 to 65535", k->name, value);
-	*int_field(ctx, k) = (int)n;
-	return 0;
-}
-
-static int
-set_tls(struct ctx *ctx, const struct key *k, const char *value)
-{
-	int v;
-
-	if (lookup_word(ctx, k, tls_words, nitems(tls_words), value, &v) == -1)
-		return -1;
-	ctx->cfg->tls = (enum tls_mode)v;
-	return 0;
-}
-
-static int
-set_auth(struct ctx *ctx, const struct key *k, const char *value)
-{
-	int v;
-
-	if (lookup_word(ctx, k, auth_words, nitems(auth_words), value,
-	    &v) == -1)
-		return -1;
-	ctx->cfg->auth = (enum auth_mech)v;
-	return 0;
-}
-
-static int
-set_delivery(struct ctx *ctx, const struct key *k, const char *value)
-{
-	int v;
-
-	if (lookup_word(ctx, k, delivery_words, nitems(delivery_words), value,
-	    &v) == -1)
-		return -1;
-	ctx->cfg->delivery = (enum delivery_mode)v;
-	return 0;
-}
-
-static int
-set_bool(struct ctx *ctx, const struct key *k, const char *value)
-{
-	return lookup_word(ctx, k, bool_words, nitems(bool_words), value,
-	    int_field(ctx, k));
-}
-
-/* "sha256:AB:CD:..." or 64 hex digits; colons optional, any case. */
-static int
-set_pin(struct ctx *ctx, const struct key *k, const char *value)
-{
-	unsigned char pin[sizeof(ctx->cfg->pin)];
-	const char *p = value;
-	size_t n = 0;
-	int h;
-
-	(void)k;
-	if (strncasecmp(p, "sha256:", 7) == 0)
-		p += 7;
-	for (; *p != '\0'; p++) {
-		if (*p == ':')
-			continue;
-		if ((h = hexval(*p)) == -1 || n == 2 * sizeof(pin))
-			break;
-		if (n % 2 == 0)
-			pin[n / 2] = (unsigned char)(h << 4);
-		else
-			pin[n / 2] |= (unsigned char)h;
-		n++;
-	}
-	if (*p != '\0' || n != 2 * sizeof(pin))
-		return cerr(ctx, "invalid fingerprint; expected \"sha256:\" "
-		    "and 64 hex digits (the SHA-256 of the server "
-		    "certificate)");
-	memcpy(ctx->cfg->pin, pin, sizeof(pin));
-	ctx->cfg->has_pin = 1;
-	return 0;
-}
-
-static int
-set_tls_min(struct ctx *ctx, const struct key *k, const char *value)
-{
-	if (strcmp(value, "1.2") == 0)
-		ctx->cfg->tls_min_version = 12;
-	else if (strcmp(value, "1.3") == 0)
-		ctx->cfg->tls_min_version = 13;
-	else
-		return cerr(ctx, "invalid %s \"%.64s\"; expected 1.2 or 1.3",
-		    k->name, value);
-	return 0;
-}
-
-static int
-set_timeout(struct ctx *ctx, const struct key *k, const char *value)
-{
-	long n = duration_parse(value, DUR_CONFIG, MAX_TIMEOUT);
-
-	if (n <= 0)
-		return cerr(ctx, "invalid %s \"%.64s\"; expected a duration "
-		    "from 1s to 1d, such as 60, 90s or 2m", k->name, value);
-	*int_field(ctx, k) = (int)n;
-	return 0;
-}
-
-static int
-set_max_age(struct ctx *ctx, const struct key *k, const char *value)
-{
-	long n = duration_parse(value, DUR_CONFIG, MAX_MAX_AGE);
-
-	if (n <= 0)
-		return cerr(ctx, "invalid %s \"%.64s\"; expected a duration "
-		    "from 1s to 365d, such as 5d or 12h", k->name, value);
-	ctx->cfg->max_age = (time_t)n;
-	return 0;
-}
-
-static int
-set_provider(struct ctx *ctx, const struct key *k, const char *value)
-{
-	int v;
-
-	if (lookup_word(ctx, k, provider_words, nitems(provider_words), value,
-	    &v) == -1)
-		return -1;
-	ctx->cfg->oauth.provider = (enum oauth_provider)v;
-	return 0;
-}
-
-static int
-set_grant(struct ctx *ctx, const struct key *k, const char *value)
-{
-	int v;
-
-	if (lookup_word(ctx, k, grant_words, nitems(grant_words), value,
-	    &v) == -1)
-		return -1;
-	ctx->cfg->oauth.grant = (enum oauth_grant)v;
-	return 0;
-}
-
-/* A domain, a GUID, or organizations / common / consumers: a URL path part. */
-static int
-set_tenant(struct ctx *ctx, const struct key *k, const char *value)
-{
-	if (*value != '\0' && !valid_host(value, 0))
-		return cerr(ctx, "invalid tenant \"%.64s\"; expected a domain "
-		    "such as contoso.onmicrosoft.com, a tenant ID or "
-		    "organizations", value);
-	return set_str(ctx, k, value);
-}
-
-/* Tokens travel only over TLS, to a URL without blanks or a fragment. */
-static int
-set_url(struct ctx *ctx, const struct key *k, const char *value)
-{
-	size_t i;
-
-	if (*value == '\0')
-		return 0;
-	if (strncasecmp(value, "https://", 8) != 0 || value[8] == '\0' ||
-	    value[8] == '/')
-		return cerr(ctx, "invalid %s \"%.64s\"; expected an https:// "
-		    "URL", k->name, value);
-	for (i = 0; value[i] != '\0'; i++)
-		if ((unsigned char)value[i] <= ' ' || value[i] == '#' ||
-		    (unsigned char)value[i] >= 0x7f)
-			return cerr(ctx, "invalid %s: blank, '#' or non-ASCII "
-			    "character in the URL", k->name);
-	return set_str(ctx, k, value);
-}
-
-static int
-set_margin(struct ctx *ctx, const struct key *k, const char *value)
-{
-	long n = duration_parse(value, DUR_CONFIG, MAX_MARGIN);
-
-	if (n < 0)
-		return cerr(ctx, "invalid %s \"%.64s\"; expected a duration "
-		    "from 0 to 1d, such as 10m", k->name, value);
-	ctx->cfg->oauth.refresh_margin = n;
-	return 0;
-}
-
-/* An address literal: the listener binds it, no name is looked up. */
-static int
-set_address(struct ctx *ctx, const struct key *k, const char *value)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-
-	if (*value != '\0' && cidr_sockaddr(value, 0, &ss, &len) == -1)
-		return cerr(ctx, "invalid %s \"%.64s\"; expected an IP address "
-		    "such as 127.0.0.1, ::1 or 0.0.0.0 (not a host name)",
-		    k->name, value);
-	return set_str(ctx, k, value);
-}
-
-static int
-set_allow(struct ctx *ctx, const struct key *k, const char *value)
-{
-	struct cidr_list l;
-	const char *why;
-	char bad[80];
-
-	if (cidr_list_parse(value, &l, bad, sizeof(bad), &why) == -1)
-		return cerr(ctx, "invalid %s network \"%s\": %s; expected "
-		    "networks such as 192.168.1.0/24, fd00::/8", k->name, bad,
-		    why);
-	return set_str(ctx, k, value);
-}
-
-static int
-set_count(struct ctx *ctx, const struct key *k, const char *value)
-{
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(value, &end, 10);
-	if (*value < '0' || *value > '9' || *end != '\0' || errno != 0 ||
-	    n < 1 || n > MAX_COUNT)
-		return cerr(ctx, "invalid %s \"%.64s\"; expected a number from "
-		    "1 to %d", k->name, value, MAX_COUNT);
-	*int_field(ctx, k) = (int)n;
-	return 0;
-}
-
-/* Octets, with an optional k, M or G (powers of 1024); 0: no limit. */
-static int
-set_size(struct ctx *ctx, const struct key *k, const char *value)
-{
-	long long *field = (long long *)(void *)((char *)ctx->cfg + k->off);
-	long long n, mul = 1;
-	char *end;
-
-	errno = 0;
-	n = strtoll(value, &end, 10);
-	if (*end == 'k' || *end == 'K')
-		mul = 1024;
-	else if (*end == 'm' || *end == 'M')
-		mul = 1024 * 1024;
-	else if (*end == 'g' || *end == 'G')
-		mul = 1024 * 1024 * 1024;
-	if (mul > 1)
-		end++;
-	if (*value < '0' || *value > '9' || *end != '\0' || errno != 0 ||
-	    n > MAX_MSG_SIZE / mul)
-		return cerr(ctx, "invalid %s \"%.64s\"; expected a size such "
-		    "as 10M, 512k or 0 (no limit), at most 1024G", k->name,
-		    value);
-	*field = n * mul;
-	return 0;
-}
-
-static int
-valid_alias_name(const char *s)
-{
-	size_t n;
-
-	if (strcmp(s, "*") == 0)
-		return 1;
-	for (n = 0; s[n] != '\0'; n++)
-		if ((unsigned char)s[n] <= ' ' ||
-		    strchr("@,<>\"", s[n]) != NULL)
-			return 0;
-	return n > 0 && n <= MAX_NAME;
-}
-
-static int
-alias_dup(struct ctx *ctx, const char *name)
-{
-	struct config *cfg = ctx->cfg;
-	size_t i;
-
-	if (strcmp(name, "*") == 0)
-		return cfg->catchall != NULL;
-	for (i = 0; i < cfg->naliases; i++)
-		if (strcmp(cfg->aliases[i].name, name) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-alias_grow(struct ctx *ctx)
-{
-	struct config *cfg = ctx->cfg;
-	struct alias *a;
-	size_t ncap;
-
-	if (cfg->naliases < ctx->acap)
-		return 0;
-	if (cfg->naliases >= MAX_ALIASES)
-		return cerr(ctx, "too many aliases (at most %d)", MAX_ALIASES);
-	ncap = ctx->acap == 0 ? 16 : ctx->acap * 2;
-	if (ncap > MAX_ALIASES)
-		ncap = MAX_ALIASES;
-	if ((a = reallocarray(cfg->aliases, ncap, sizeof(*a))) == NULL)
-		return nomem(ctx);
-	cfg->aliases = a;
-	ctx->acap = ncap;
-	return 0;
-}
-
-/* A setting from outside the file replaces the file's alias. */
-static int
-alias_replace(struct ctx *ctx, const char *name, char **value)
-{
-	struct config *cfg = ctx->cfg;
-	char **slot = NULL;
-	size_t i;
-
-	if (strcmp(name, "*") == 0 && cfg->catchall != NULL)
-		slot = &cfg->catchall;
-	for (i = 0; slot == NULL && i < cfg->naliases; i++)
-		if (strcmp(cfg->aliases[i].name, name) == 0)
-			slot = &cfg->aliases[i].value;
-	if (slot == NULL)
-		return 0;
-	free(*slot);
-	*slot = *value;
-	*value = NULL;
-	return 1;
-}
-
-/* [aliases]: any name; lower-cased; "*" is the catch-all. */
-static int
-set_alias(struct ctx *ctx, const char *name, const char *value)
-{
-	struct config *cfg = ctx->cfg;
-	char *lname = NULL, *copy = NULL;
-	int rc = -1;
-
-	if (!valid_alias_name(name)) {
-		cerr(ctx, "invalid alias name \"%.64s\"; expected a local name "
-		    "without '@' or blanks", name);
-		goto out;
-	}
-	if (*value == '\0') {
-		cerr(ctx, "alias \"%.64s\" has no targets", name);
-		goto out;
-	}
-	if ((lname = strdup(name)) == NULL || (copy = strdup(value)) == NULL) {
-		nomem(ctx);
-		goto out;
-	}
-	str_lower(lname);
-	if (ctx->lineno < 0 && alias_replace(ctx, lname, &copy)) {
-		rc = 0;
-		goto out;
-	}
-	if (alias_dup(ctx, lname)) {
-		if (ctx->indented)
-			cerr(ctx, "indented line continues alias \"%.64s\"; "
-			    "remove the leading blanks", lname);
-		else
-			cerr(ctx, "duplicate alias \"%.64s\"", lname);
-		goto out;
-	}
-	if (strcmp(lname, "*") == 0) {
-		cfg->catchall = copy;
-		copy = NULL;
-		rc = 0;
-		goto out;
-	}
-	if (alias_grow(ctx) == -1)
-		goto out;
-	cfg->aliases[cfg->naliases].name = lname;
-	cfg->aliases[cfg->naliases].value = copy;
-	cfg->naliases++;
-	lname = copy = NULL;
-	rc = 0;
-out:
-	free(lname);
-	free(copy);
-	return rc;
-}
-
 static int
 known_section(const char *section)
 {
@@ -823,9 +133,9 @@ unknown_section(struct ctx *ctx, const char *section)
 		}
 	}
 	if (hint != NULL)
-		return cerr_at(ctx, line, EX_CONFIG, "unknown section "
+		return cfg_err_at(ctx, line, EX_CONFIG, "unknown section "
 		    "[%.64s]; did you mean [%s]?", section, hint);
-	return cerr_at(ctx, line, EX_CONFIG, "unknown section [%.64s]; "
+	return cfg_err_at(ctx, line, EX_CONFIG, "unknown section [%.64s]; "
 	    "expected [upstream], [sender], [aliases], [queue], [log], "
 	    "[oauth] or [listen]", section);
 }
@@ -836,9 +146,9 @@ home_of(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < nitems(keys); i++)
-		if (strcasecmp(name, keys[i].name) == 0)
-			return keys[i].section;
+	for (i = 0; i < nitems(cfg_keys); i++)
+		if (strcasecmp(name, cfg_keys[i].name) == 0)
+			return cfg_keys[i].section;
 	return NULL;
 }
 
@@ -849,21 +159,21 @@ unknown_key(struct ctx *ctx, const char *section, const char *name)
 	const char *hint = NULL, *home;
 
 	if ((home = home_of(name)) != NULL)
-		return cerr(ctx, "unknown key \"%.64s\" in [%s]; it belongs in "
-		    "[%s]", name, section, home);
-	for (i = 0; i < nitems(keys); i++) {
-		if (strcasecmp(section, keys[i].section) != 0)
+		return cfg_err(ctx, "unknown key \"%.64s\" in [%s]; it belongs "
+		    "in [%s]", name, section, home);
+	for (i = 0; i < nitems(cfg_keys); i++) {
+		if (strcasecmp(section, cfg_keys[i].section) != 0)
 			continue;
-		d = distance(name, keys[i].name);
+		d = distance(name, cfg_keys[i].name);
 		if (d <= MAX_SUGGEST && d < best) {
 			best = d;
-			hint = keys[i].name;
+			hint = cfg_keys[i].name;
 		}
 	}
 	if (hint != NULL)
-		return cerr(ctx, "unknown key \"%.64s\" in [%s]; did you mean "
-		    "\"%s\"?", name, section, hint);
-	return cerr(ctx, "unknown key \"%.64s\" in [%s]", name, section);
+		return cfg_err(ctx, "unknown key \"%.64s\" in [%s]; did you "
+		    "mean \"%s\"?", name, section, hint);
+	return cfg_err(ctx, "unknown key \"%.64s\" in [%s]", name, section);
 }
 
 static const struct key *
@@ -871,10 +181,10 @@ find_key(const char *section, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < nitems(keys); i++)
-		if (strcasecmp(section, keys[i].section) == 0 &&
-		    strcasecmp(name, keys[i].name) == 0)
-			return &keys[i];
+	for (i = 0; i < nitems(cfg_keys); i++)
+		if (strcasecmp(section, cfg_keys[i].section) == 0 &&
+		    strcasecmp(name, cfg_keys[i].name) == 0)
+			return &cfg_keys[i];
 	return NULL;
 }
 
@@ -887,26 +197,26 @@ set_key(struct ctx *ctx, const char *section, const char *name,
 
 	if (*section == '\0') {
 		if (home_of(name) != NULL)
-			return cerr(ctx, "\"%.64s\" is outside any section; "
+			return cfg_err(ctx, "\"%.64s\" is outside any section; "
 			    "put it under [%s]", name, home_of(name));
-		return cerr(ctx, "\"%.64s\" is outside any section", name);
+		return cfg_err(ctx, "\"%.64s\" is outside any section", name);
 	}
 	if (!known_section(section))
 		return unknown_section(ctx, section);
 	if (strcasecmp(section, "aliases") == 0)
-		return set_alias(ctx, name, value);
+		return cfg_set_alias(ctx, name, value);
 	if ((k = find_key(section, name)) == NULL)
 		return unknown_key(ctx, section, name);
 	if (strcasecmp(section, "oauth") == 0)
 		ctx->cfg->oauth.set = 1;
-	seen = &ctx->keyline[k - keys];
+	seen = &ctx->keyline[k - cfg_keys];
 	/* inih hands an indented line to the handler as more of the last key */
 	if (*seen != 0 && ctx->indented)
-		return cerr(ctx, "indented line continues \"%s\" from line %d; "
-		    "remove the leading blanks", k->name, *seen);
+		return cfg_err(ctx, "indented line continues \"%s\" from line "
+		    "%d; remove the leading blanks", k->name, *seen);
 	if (*seen != 0)
-		return cerr(ctx, "duplicate key \"%s\" in [%s] (first set on "
-		    "line %d)", k->name, k->section, *seen);
+		return cfg_err(ctx, "duplicate key \"%s\" in [%s] (first set "
+		    "on line %d)", k->name, k->section, *seen);
 	*seen = ctx->lineno;
 	return k->set(ctx, k, value);
 }
@@ -933,19 +243,20 @@ drop_alternatives(struct ctx *ctx, const struct key *k)
 		return;
 	memcpy(base, k->name, n);
 	base[n] = '\0';
-	for (i = 0; i < nitems(keys); i++) {
-		if (&keys[i] == k || ctx->keyline[i] <= 0 ||
-		    strcmp(keys[i].section, k->section) != 0 ||
-		    strncmp(keys[i].name, base, n) != 0 ||
-		    (keys[i].name[n] != '\0' &&
-		    strcmp(keys[i].name + n, "_file") != 0 &&
-		    strcmp(keys[i].name + n, "_command") != 0))
+	for (i = 0; i < nitems(cfg_keys); i++) {
+		if (&cfg_keys[i] == k || ctx->keyline[i] <= 0 ||
+		    strcmp(cfg_keys[i].section, k->section) != 0 ||
+		    strncmp(cfg_keys[i].name, base, n) != 0 ||
+		    (cfg_keys[i].name[n] != '\0' &&
+		    strcmp(cfg_keys[i].name + n, "_file") != 0 &&
+		    strcmp(cfg_keys[i].name + n, "_command") != 0))
 			continue;
 		/* only string keys come in such families */
-		if (keys[i].set != set_str && keys[i].set != set_path)
+		if (cfg_keys[i].set != cfg_set_str &&
+		    cfg_keys[i].set != cfg_set_path)
 			continue;
-		free(*str_field(ctx, &keys[i]));
-		*str_field(ctx, &keys[i]) = NULL;
+		free(*cfg_str_field(ctx, &cfg_keys[i]));
+		*cfg_str_field(ctx, &cfg_keys[i]) = NULL;
 		ctx->keyline[i] = 0;
 	}
 }
@@ -962,22 +273,23 @@ apply_settings(struct ctx *ctx, const struct config_setting *set,
 	for (i = 0; i < nset; i++) {
 		ctx->lineno = -(int)(i + 1);
 		if (has_ctl(set[i].value))
-			return cerr(ctx, "control character in the value");
+			return cfg_err(ctx, "control character in the value");
 		if (strlen(set[i].value) > MAX_VALUE)
-			return cerr(ctx, "value is longer than %d octets",
+			return cfg_err(ctx, "value is longer than %d octets",
 			    MAX_VALUE);
 		if (!known_section(set[i].section))
-			return cerr(ctx, "unknown section [%.64s]",
+			return cfg_err(ctx, "unknown section [%.64s]",
 			    set[i].section);
 		if (strcasecmp(set[i].section, "aliases") == 0) {
-			if (set_alias(ctx, set[i].name, set[i].value) == -1)
+			if (cfg_set_alias(ctx, set[i].name,
+			    set[i].value) == -1)
 				return -1;
 			continue;
 		}
 		if ((k = find_key(set[i].section, set[i].name)) == NULL)
 			return unknown_key(ctx, set[i].section, set[i].name);
 		drop_alternatives(ctx, k);
-		ctx->keyline[k - keys] = ctx->lineno;
+		ctx->keyline[k - cfg_keys] = ctx->lineno;
 		if (k->set(ctx, k, set[i].value) == -1)
 			return -1;
 	}
@@ -993,34 +305,16 @@ handler(void *user, const char *section, const char *name, const char *value)
 	if (ctx->err.code != 0)
 		return 0;
 	if (has_ctl(value)) {
-		cerr(ctx, "control character in the value of \"%.64s\"", name);
+		cfg_err(ctx, "control character in the value of \"%.64s\"",
+		    name);
 		return 0;
 	}
 	if (strlen(value) > MAX_VALUE) {
-		cerr(ctx, "value of \"%.64s\" is longer than %d octets", name,
-		    MAX_VALUE);
+		cfg_err(ctx, "value of \"%.64s\" is longer than %d octets",
+		    name, MAX_VALUE);
 		return 0;
 	}
 	return set_key(ctx, section, name, value) == 0;
-}
-
-/*
- * An [oauth] line without keys still means "use OAuth", and inih
- * calls no handler for an empty section, so the reader notes it.
- */
-static void
-note_oauth(struct ctx *ctx, const char *p)
-{
-	p += strspn(p, " \t");
-	if (strncasecmp(p, "oauth", 5) != 0)
-		return;
-	p += 5;
-	p += strspn(p, " \t");
-	if (*p != ']')
-		return;
-	ctx->cfg->oauth.set = 1;
-	if (ctx->oauthline == 0)
-		ctx->oauthline = ctx->lineno;
 }
 
 /*
@@ -1056,7 +350,7 @@ reader(char *str, int num, void *stream)
 			toolong = 1;
 	}
 	if (ferror(ctx->fp)) {
-		cerr_at(ctx, ctx->lineno + 1, EX_IOERR, "read error: %s",
+		cfg_err_at(ctx, ctx->lineno + 1, EX_IOERR, "read error: %s",
 		    strerror(errno));
 		return NULL;
 	}
@@ -1066,41 +360,28 @@ reader(char *str, int num, void *stream)
 	if (toolong || nul) {
 		explicit_bzero(str, cap);
 		if (toolong)
-			cerr(ctx, "line is longer than %d octets", num - 1);
+			cfg_err(ctx, "line is longer than %d octets", num - 1);
 		else
-			cerr(ctx, "NUL byte in line");
+			cfg_err(ctx, "NUL byte in line");
 		return NULL;
 	}
 	ctx->indented = str[0] == ' ' || str[0] == '\t';
 	if (str[strspn(str, " \t")] == '[') {
 		ctx->sectline = ctx->lineno;
-		note_oauth(ctx, str + strspn(str, " \t") + 1);
+		cfg_oauth_note(ctx, str + strspn(str, " \t") + 1);
 	}
 	return str;
 }
 
-static int
-key_line(const struct ctx *ctx, const char *name)
+int
+cfg_key_line(const struct ctx *ctx, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < nitems(keys); i++)
-		if (strcmp(keys[i].name, name) == 0)
+	for (i = 0; i < nitems(cfg_keys); i++)
+		if (strcmp(cfg_keys[i].name, name) == 0)
 			return ctx->keyline[i];
 	return 0;
-}
-
-/* The line of an [oauth] key, else of the section itself. */
-static int
-oauth_line(const struct ctx *ctx, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < nitems(keys); i++)
-		if (strcmp(keys[i].section, "oauth") == 0 &&
-		    strcmp(keys[i].name, name) == 0 && ctx->keyline[i] != 0)
-			return ctx->keyline[i];
-	return ctx->oauthline;
 }
 
 /* Port and tls may come in any order, so their defaults wait for the end. */
@@ -1108,8 +389,8 @@ static void
 resolve_defaults(struct ctx *ctx)
 {
 	struct config *cfg = ctx->cfg;
-	int port_set = key_line(ctx, "port") != 0;
-	int tls_set = key_line(ctx, "tls") != 0;
+	int port_set = cfg_key_line(ctx, "port") != 0;
+	int tls_set = cfg_key_line(ctx, "tls") != 0;
 
 	if (!tls_set)
 		cfg->tls = port_set && cfg->port == 465 ? TLS_IMPLICIT :
@@ -1129,29 +410,28 @@ check_credentials(struct ctx *ctx)
 	size_t i;
 
 	for (i = 0; i < nitems(src); i++) {
-		if ((line = key_line(ctx, src[i])) == 0)
+		if ((line = cfg_key_line(ctx, src[i])) == 0)
 			continue;
 		if (++nsrc > 1)
-			return cerr_at(ctx, line, EX_CONFIG, "set only one of "
-			    "password, password_file and password_command");
+			return cfg_err_at(ctx, line, EX_CONFIG, "set only one "
+			    "of password, password_file and password_command");
 		srcline = line;
 	}
 	nsrc = cfg->password != NULL || cfg->password_file != NULL ||
 	    cfg->password_command != NULL;
 	if (cfg->oauth.set)
-		return 0;	/* check_oauth() had its say */
+		return 0;	/* cfg_oauth_check() had its say */
 	if (cfg->username != NULL && !nsrc)
-		return cerr_at(ctx, key_line(ctx, "username"), EX_CONFIG,
+		return cfg_err_at(ctx, cfg_key_line(ctx, "username"), EX_CONFIG,
 		    "username is set but none of password, password_file or "
 		    "password_command");
 	if (cfg->username == NULL && nsrc)
-		return cerr_at(ctx, srcline, EX_CONFIG, "a password is set but "
-		    "username is not");
+		return cfg_err_at(ctx, srcline, EX_CONFIG, "a password is set "
+		    "but username is not");
 	if (cfg->auth != AUTH_AUTO && cfg->username == NULL)
-		return cerr_at(ctx, key_line(ctx, "auth"), EX_CONFIG,
+		return cfg_err_at(ctx, cfg_key_line(ctx, "auth"), EX_CONFIG,
 		    "auth = %s needs username and password, password_file or "
-		    "password_command", word_name(auth_words,
-		    nitems(auth_words), (int)cfg->auth));
+		    "password_command", cfg_auth_name(cfg->auth));
 	return 0;
 }
 
@@ -1159,204 +439,29 @@ static int
 check_tls(struct ctx *ctx)
 {
 	struct config *cfg = ctx->cfg;
-	int line = key_line(ctx, "tls");
+	int line = cfg_key_line(ctx, "tls");
 
 	if ((cfg->cert_file == NULL) != (cfg->key_file == NULL))
-		return cerr_at(ctx, key_line(ctx, cfg->cert_file != NULL ?
-		    "cert_file" : "key_file"), EX_CONFIG, "set both cert_file "
-		    "and key_file, or neither");
+		return cfg_err_at(ctx, cfg_key_line(ctx, cfg->cert_file !=
+		    NULL ? "cert_file" : "key_file"), EX_CONFIG, "set both "
+		    "cert_file and key_file, or neither");
 	if (cfg->tls != TLS_NONE)
 		return 0;
 	if (cfg->cert_file != NULL)
-		return cerr_at(ctx, line, EX_CONFIG, "tls = none with a "
+		return cfg_err_at(ctx, line, EX_CONFIG, "tls = none with a "
 		    "cert_file: the certificate would never be sent");
-	if (key_line(ctx, "tls_min_version") != 0)
-		return cerr_at(ctx, line, EX_CONFIG, "tls = none with "
+	if (cfg_key_line(ctx, "tls_min_version") != 0)
+		return cfg_err_at(ctx, line, EX_CONFIG, "tls = none with "
 		    "tls_min_version: TLS is never used");
 	if (cfg->username != NULL)
-		return cerr_at(ctx, line, EX_CONFIG, "tls = none with a "
+		return cfg_err_at(ctx, line, EX_CONFIG, "tls = none with a "
 		    "username: credentials are never sent without TLS");
 	if (cfg->has_pin)
-		return cerr_at(ctx, line, EX_CONFIG, "tls = none with a "
+		return cfg_err_at(ctx, line, EX_CONFIG, "tls = none with a "
 		    "fingerprint: the pin would never be checked");
 	if (cfg->ca_file != NULL)
-		return cerr_at(ctx, line, EX_CONFIG, "tls = none with a "
+		return cfg_err_at(ctx, line, EX_CONFIG, "tls = none with a "
 		    "ca_file: the certificate would never be checked");
-	return 0;
-}
-
-/* With [oauth] the token replaces the password: what must go with it. */
-static int
-check_oauth_upstream(struct ctx *ctx)
-{
-	static const char *const src[] = {
-		"password", "password_file", "password_command"
-	};
-	struct config *cfg = ctx->cfg;
-	size_t i;
-	int line;
-
-	if (cfg->auth == AUTH_AUTO)
-		cfg->auth = AUTH_XOAUTH2;
-	if (cfg->auth != AUTH_XOAUTH2 && cfg->auth != AUTH_OAUTHBEARER)
-		return cerr_at(ctx, key_line(ctx, "auth"), EX_CONFIG,
-		    "auth = %s cannot carry an OAuth token; with [oauth] use "
-		    "auth = xoauth2 or oauthbearer", word_name(auth_words,
-		    nitems(auth_words), (int)cfg->auth));
-	for (i = 0; i < nitems(src); i++)
-		if ((line = key_line(ctx, src[i])) != 0)
-			return cerr_at(ctx, line, EX_CONFIG, "%s is not used "
-			    "with [oauth] (the token comes from the OAuth "
-			    "cache); remove it", src[i]);
-	if (cfg->username == NULL)
-		return cerr_at(ctx, ctx->oauthline, EX_CONFIG, "[oauth] needs "
-		    "[upstream] username: the mailbox the token is for");
-	return 0;
-}
-
-static int
-check_oauth(struct ctx *ctx)
-{
-	static const char *const src[] = {
-		"client_secret", "client_secret_file", "client_secret_command"
-	};
-	struct oauth_conf *o = &ctx->cfg->oauth;
-	int nsrc = 0, line;
-	size_t i;
-
-	if (!o->set)
-		return 0;
-	if (check_oauth_upstream(ctx) == -1)
-		return -1;
-	for (i = 0; i < nitems(src); i++) {
-		if ((line = oauth_line(ctx, src[i])) == ctx->oauthline)
-			continue;
-		if (++nsrc > 1)
-			return cerr_at(ctx, line, EX_CONFIG, "set only one of "
-			    "client_secret, client_secret_file and "
-			    "client_secret_command");
-	}
-	if (o->provider == OAUTH_GENERIC && o->token_url == NULL)
-		return cerr_at(ctx, oauth_line(ctx, "provider"), EX_CONFIG,
-		    "provider = generic needs token_url (or use provider = "
-		    "microsoft or google)");
-	if (o->tenant != NULL && o->provider != OAUTH_MICROSOFT)
-		return cerr_at(ctx, oauth_line(ctx, "tenant"), EX_CONFIG,
-		    "tenant is only used with provider = microsoft");
-	line = oauth_line(ctx, "grant");
-	if (o->grant == GRANT_JWT_BEARER && o->key_file == NULL)
-		return cerr_at(ctx, line, EX_CONFIG, "grant = jwt_bearer needs "
-		    "key_file (the service account's JSON key)");
-	if (o->grant == GRANT_JWT_BEARER && o->provider == OAUTH_MICROSOFT)
-		return cerr_at(ctx, line, EX_CONFIG, "grant = jwt_bearer is "
-		    "for Google service accounts; Microsoft app-only access "
-		    "uses grant = client_credentials");
-	if (o->grant != GRANT_JWT_BEARER && o->key_file != NULL)
-		return cerr_at(ctx, oauth_line(ctx, "key_file"), EX_CONFIG,
-		    "key_file is only used with grant = jwt_bearer");
-	if (o->grant != GRANT_REFRESH_TOKEN && o->refresh_token_file != NULL)
-		return cerr_at(ctx, oauth_line(ctx, "refresh_token_file"),
-		    EX_CONFIG, "refresh_token_file is only used with "
-		    "grant = refresh_token");
-	if (o->grant == GRANT_CLIENT_CREDENTIALS && nsrc == 0)
-		return cerr_at(ctx, line, EX_CONFIG, "grant = "
-		    "client_credentials needs client_secret, "
-		    "client_secret_file or client_secret_command");
-	if (o->grant != GRANT_JWT_BEARER && o->client_id == NULL)
-		return cerr_at(ctx, ctx->oauthline, EX_CONFIG, "auth = %s with "
-		    "[oauth] needs client_id (the application's client ID)",
-		    word_name(auth_words, nitems(auth_words),
-		    (int)ctx->cfg->auth));
-	return 0;
-}
-
-/* A short, stable name for the cache of this configuration file. */
-static int
-cache_name(const char *path, char *buf, size_t cap)
-{
-	const char *base = strrchr(path, '/');
-	uint32_t h = 2166136261u;	/* FNV-1a: a name, not a secret */
-	const char *p;
-	size_t n = 0;
-
-	for (p = path; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	base = base != NULL ? base + 1 : path;
-	for (p = base; *p != '\0' && n < 32 && n + 1 < cap; p++, n++)
-		buf[n] = strchr("abcdefghijklmnopqrstuvwxyz"
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *p) != NULL &&
-		    !(n == 0 && *p == '.') ? *p : '_';
-	return xsnprintf(buf + n, cap - n, "-%08x", (unsigned int)h);
-}
-
-/* *field = pre + mid + post, unless the file set it. */
-static int
-oauth_default(struct ctx *ctx, char **field, const char *pre,
-    const char *mid, const char *post)
-{
-	size_t len;
-
-	if (*field != NULL)
-		return 0;
-	len = strlen(pre) + strlen(mid) + strlen(post) + 1;
-	if ((*field = malloc(len)) == NULL)
-		return nomem(ctx);
-	(void)snprintf(*field, len, "%s%s%s", pre, mid, post);
-	return 0;
-}
-
-#define MS_BASE	"https://login.microsoftonline.com/"
-#define MS_PATH	"/oauth2/v2.0/"
-
-/* The provider's URLs and scope, and the cache path, unless set. */
-static int
-oauth_defaults(struct ctx *ctx)
-{
-	struct config *cfg = ctx->cfg;
-	struct oauth_conf *o = &cfg->oauth;
-	char name[64];
-	const char *scope = NULL;
-	size_t len;
-	int rc = 0;
-
-	if (!o->set)
-		return 0;
-	if (key_line(ctx, "refresh_margin") == 0)
-		o->refresh_margin = DEFAULT_MARGIN;
-	if (o->provider == OAUTH_MICROSOFT) {
-		if (oauth_default(ctx, &o->tenant, "organizations", "",
-		    "") == -1)
-			return -1;
-		rc |= oauth_default(ctx, &o->token_url, MS_BASE, o->tenant,
-		    MS_PATH "token");
-		rc |= oauth_default(ctx, &o->device_url, MS_BASE, o->tenant,
-		    MS_PATH "devicecode");
-		rc |= oauth_default(ctx, &o->auth_url, MS_BASE, o->tenant,
-		    MS_PATH "authorize");
-		scope = o->grant == GRANT_CLIENT_CREDENTIALS ?
-		    "https://outlook.office365.com/.default" :
-		    "https://outlook.office.com/SMTP.Send offline_access";
-	} else if (o->provider == OAUTH_GOOGLE) {
-		rc |= oauth_default(ctx, &o->token_url,
-		    "https://oauth2.googleapis.com/token", "", "");
-		rc |= oauth_default(ctx, &o->device_url,
-		    "https://oauth2.googleapis.com/device/code", "", "");
-		rc |= oauth_default(ctx, &o->auth_url,
-		    "https://accounts.google.com/o/oauth2/v2/auth", "", "");
-		scope = "https://mail.google.com/";
-	}
-	if (scope != NULL)
-		rc |= oauth_default(ctx, &o->scope, scope, "", "");
-	if (rc != 0)
-		return -1;
-	if (cache_name(cfg->path, name, sizeof(name)) == -1)
-		return cerr_at(ctx, 0, EX_CONFIG, "file name too long");
-	if (o->cache != NULL)
-		return 0;
-	len = strlen(cfg->spooldir) + strlen("/oauth/") + strlen(name) + 1;
-	if ((o->cache = malloc(len)) == NULL)
-		return nomem(ctx);
-	(void)snprintf(o->cache, len, "%s/oauth/%s", cfg->spooldir, name);
 	return 0;
 }
 
@@ -1364,9 +469,10 @@ static int
 check_config(struct ctx *ctx)
 {
 	if (ctx->cfg->host == NULL)
-		return cerr_at(ctx, 0, EX_CONFIG, "[upstream] host is not set");
-	if (check_oauth(ctx) == -1 || check_credentials(ctx) == -1 ||
-	    check_tls(ctx) == -1 || oauth_defaults(ctx) == -1)
+		return cfg_err_at(ctx, 0, EX_CONFIG, "[upstream] host is not "
+		    "set");
+	if (cfg_oauth_check(ctx) == -1 || check_credentials(ctx) == -1 ||
+	    check_tls(ctx) == -1 || cfg_oauth_defaults(ctx) == -1)
 		return -1;
 	return 0;
 }
@@ -1378,44 +484,14 @@ check_config(struct ctx *ctx)
 static int
 check_mode(struct ctx *ctx, const struct stat *st)
 {
-	const char *what = key_line(ctx, "password") != 0 ? "a password" :
+	const char *what = cfg_key_line(ctx, "password") != 0 ? "a password" :
 	    ctx->cfg->oauth.client_secret != NULL ? "a client secret" : NULL;
 
 	if (what == NULL || (st->st_mode & 007) == 0)
 		return 0;
-	return cerr_at(ctx, 0, EX_CONFIG, "holds %s but is %s by others; "
+	return cfg_err_at(ctx, 0, EX_CONFIG, "holds %s but is %s by others; "
 	    "chmod 600 %s", what, (st->st_mode & S_IROTH) ? "readable" :
 	    (st->st_mode & S_IWOTH) ? "writable" : "accessible", ctx->file);
-}
-
-/*
- * The files [oauth] reads secrets from get the same rule. One that
- * cannot be looked at now (absent, or in a directory this user cannot
- * search) is left to the moment it is read, which says why it fails.
- */
-static int
-check_secret_files(struct ctx *ctx)
-{
-	static const char *const names[] = {
-		"client_secret_file", "key_file", "refresh_token_file"
-	};
-	const struct oauth_conf *o = &ctx->cfg->oauth;
-	const char *paths[] = {
-		o->client_secret_file, o->key_file, o->refresh_token_file
-	};
-	struct stat st;
-	size_t i;
-
-	for (i = 0; i < nitems(names); i++) {
-		if (paths[i] == NULL || stat(paths[i], &st) == -1 ||
-		    (st.st_mode & 007) == 0)
-			continue;
-		return cerr_at(ctx, oauth_line(ctx, names[i]), EX_CONFIG,
-		    "%s %s is %s by others; chmod 600 %s", names[i], paths[i],
-		    (st.st_mode & S_IROTH) ? "readable" : "accessible",
-		    paths[i]);
-	}
-	return 0;
 }
 
 /*
@@ -1434,23 +510,26 @@ open_config(struct ctx *ctx, struct stat *st, int optional)
 	if (fd == -1 && errno == ENOENT && optional)
 		return 1;
 	if (fd == -1) {
-		cerr_at(ctx, 0, EX_CONFIG, "cannot open: %s", errno == ELOOP ?
-		    "is a symbolic link" : strerror(errno));
+		cfg_err_at(ctx, 0, EX_CONFIG, "cannot open: %s",
+		    errno == ELOOP ? "is a symbolic link" : strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, st) == -1) {
 		saved = errno;
-		cerr_at(ctx, 0, EX_CONFIG, "cannot open: %s", strerror(saved));
+		cfg_err_at(ctx, 0, EX_CONFIG, "cannot open: %s",
+		    strerror(saved));
 		(void)close(fd);
 		return -1;
 	}
 	if (!S_ISREG(st->st_mode)) {
-		cerr_at(ctx, 0, EX_CONFIG, "cannot open: not a regular file");
+		cfg_err_at(ctx, 0, EX_CONFIG, "cannot open: not a regular "
+		    "file");
 		(void)close(fd);
 		return -1;
 	}
 	if ((ctx->fp = fdopen(fd, "r")) == NULL) {
-		cerr_at(ctx, 0, EX_OSERR, "cannot open: %s", strerror(errno));
+		cfg_err_at(ctx, 0, EX_OSERR, "cannot open: %s",
+		    strerror(errno));
 		(void)close(fd);
 		return -1;
 	}
@@ -1492,30 +571,30 @@ config_load_with(struct config *cfg, const char *file, int optional,
 	cfg->listen.timeout = 300;
 	cfg->listen.max_size = 50LL * 1024 * 1024;
 	if ((cfg->spooldir = strdup(SPOOLDIR)) == NULL) {
-		nomem(&ctx);
+		cfg_nomem(&ctx);
 		goto out;
 	}
 	if (file != NULL && (opened = open_config(&ctx, &st, optional)) == -1)
 		goto out;
 	if (file != NULL && opened == 0 && (cfg->path = strdup(file)) == NULL) {
-		nomem(&ctx);
+		cfg_nomem(&ctx);
 		goto out;
 	}
 	/* our own stdio buffer, so the password in it can be wiped */
 	if (ctx.fp != NULL && setvbuf(ctx.fp, iobuf, _IOFBF,
 	    sizeof(iobuf)) != 0) {
-		nomem(&ctx);
+		cfg_nomem(&ctx);
 		goto out;
 	}
 	line = 0;
 	if (ctx.fp != NULL)
 		line = ini_parse_stream(reader, &ctx, handler, &ctx);
 	if (line == -2)
-		nomem(&ctx);
+		cfg_nomem(&ctx);
 	/* inih found a bad line before any line we refused */
 	if (line > 0 && (ctx.err.code == 0 || line < ctx.errline)) {
 		perr_clear(&ctx.err);
-		cerr_at(&ctx, line, EX_CONFIG, "syntax error; expected "
+		cfg_err_at(&ctx, line, EX_CONFIG, "syntax error; expected "
 		    "\"[section]\" or \"key = value\"");
 	}
 	if (ctx.err.code != 0)
@@ -1530,7 +609,7 @@ config_load_with(struct config *cfg, const char *file, int optional,
 	resolve_defaults(&ctx);
 	if (check_config(&ctx) == -1)
 		goto out;
-	if (check_secure && check_secret_files(&ctx) == -1)
+	if (check_secure && cfg_oauth_files(&ctx) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -1539,7 +618,7 @@ out:
 	explicit_bzero(iobuf, sizeof(iobuf));
 	if (rc == -1) {
 		if (ctx.err.code == 0)
-			cerr_at(&ctx, 0, EX_SOFTWARE, "cannot load");
+			cfg_err_at(&ctx, 0, EX_SOFTWARE, "cannot load");
 		(void)perr_set(err, ctx.err.code, "%s", ctx.err.msg);
 		config_free(cfg);
 	}
@@ -1576,10 +655,10 @@ config_free(struct config *cfg)
 	free(cfg->domain);
 	for (i = 0; i < cfg->naliases; i++) {
 		free(cfg->aliases[i].name);
-		free(cfg->aliases[i].value);
+		strvec_free(&cfg->aliases[i].targets);
 	}
 	free(cfg->aliases);
-	free(cfg->catchall);
+	strvec_free(&cfg->catchall);
 	free(cfg->spooldir);
 	free(cfg->logfile);
 	free(cfg->oauth.tenant);
@@ -1600,18 +679,6 @@ config_free(struct config *cfg)
 	explicit_bzero(cfg, sizeof(*cfg));
 }
 
-/* Exact names only: the "*" catch-all is alias.c's decision. */
-const char *
-config_alias(const struct config *cfg, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->naliases; i++)
-		if (strcasecmp(cfg->aliases[i].name, name) == 0)
-			return cfg->aliases[i].value;
-	return NULL;
-}
-
 const char *
 config_section_name(size_t i)
 {
@@ -1621,10 +688,10 @@ config_section_name(size_t i)
 const char *
 config_key_name(size_t i, const char **section)
 {
-	if (i >= nitems(keys))
+	if (i >= nitems(cfg_keys))
 		return NULL;
-	*section = keys[i].section;
-	return keys[i].name;
+	*section = cfg_keys[i].section;
+	return cfg_keys[i].name;
 }
 
 size_t

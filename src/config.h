@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "buf.h"
 #include "perr.h"
 
 enum tls_mode {
@@ -34,8 +35,8 @@ enum delivery_mode {
 };
 
 struct alias {
-	char	*name;		/* local name, lower case */
-	char	*value;		/* comma-separated targets, as written */
+	char		*name;		/* local name, lower case */
+	struct strvec	 targets;	/* addr-specs, parsed at load; n > 0 */
 };
 
 struct config {
@@ -67,7 +68,7 @@ struct config {
 	/* [aliases], in file order; "*" is kept apart */
 	struct alias	*aliases;
 	size_t		 naliases;
-	char		*catchall;
+	struct strvec	 catchall;	/* targets of "*"; n == 0: none */
 
 	/* [queue] */
 	char		*spooldir;
@@ -153,7 +154,17 @@ size_t	config_distance(const char *a, const char *b);
 /* Release what cfg owns, wiping the password; cfg may be zeroed. */
 void	config_free(struct config *cfg);
 
-/* The alias targets for a lower-case local name, or NULL. */
-const char *config_alias(const struct config *cfg, const char *name);
+/* The targets of the alias of a local name (any case), or NULL. */
+const struct strvec *config_alias(const struct config *cfg,
+	    const char *name);
+
+/*
+ * Parse an [aliases] value, a list of addresses as in To:, into its
+ * targets (addr-specs and bare local names, initialised here). Returns
+ * 0, or -1 with err (EX_CONFIG: not a list, or no address in it;
+ * EX_OSERR) and targets empty. config_load() does this for every alias.
+ */
+int	config_alias_parse(const char *value, struct strvec *targets,
+	    struct perr *err);
 
 #endif /* POSTA_CONFIG_H */

@@ -441,3 +441,41 @@ conn_abandon(struct conn *c)
 	tls_free(c->tls);
 	conn_reset(c);
 }
+
+void
+conn_init(struct conn *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
+
+int
+conn_is_open(const struct conn *c)
+{
+	return c->fd != -1;
+}
+
+const char *
+conn_peer(const struct conn *c)
+{
+	return c->peer;
+}
+
+int
+conn_timed_out(const struct conn *c)
+{
+	return c->timedout;
+}
+
+void
+conn_wipe_sent(struct conn *c)
+{
+	explicit_bzero(c->wbuf + c->wlen, sizeof(c->wbuf) - c->wlen);
+}
+
+void
+conn_wipe(struct conn *c)
+{
+	explicit_bzero(c, sizeof(*c));
+	c->fd = -1;
+}

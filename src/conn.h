@@ -93,4 +93,25 @@ void	conn_close(struct conn *c);
 /* Close without sending anything: the session belongs to another process now. */
 void	conn_abandon(struct conn *c);
 
+/* A closed connection, before the first conn_open(): closing it is a no-op. */
+void	conn_init(struct conn *c);
+
+/* 1 between conn_open() and the close. */
+int	conn_is_open(const struct conn *c);
+
+/* "host:port" of the last conn_open(), for messages. */
+const char *conn_peer(const struct conn *c);
+
+/* 1 when a wait ran out of time since conn_open(): the peer is stuck. */
+int	conn_timed_out(const struct conn *c);
+
+/*
+ * Wipe the write buffer except what is queued: bytes already sent (an
+ * AUTH line) leave no copy behind.
+ */
+void	conn_wipe_sent(struct conn *c);
+
+/* Wipe all c holds, once closed: it is then as after conn_init(). */
+void	conn_wipe(struct conn *c);
+
 #endif /* POSTA_CONN_H */

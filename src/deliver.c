@@ -52,7 +52,7 @@ dsession_init(struct dsession *ds, const struct config *cfg, struct spool *sp,
 	ds->cfg = cfg;
 	ds->sp = sp;
 	ds->verbose = verbose;
-	ds->smtp.conn.fd = -1;
+	smtp_init(&ds->smtp);
 }
 
 void
@@ -79,13 +79,13 @@ deliver_backoff(int attempts)
  * 535 or 5.7.x to that token gets one new token and one more try.
  */
 static int
-open_session(struct dsession *ds, struct smtp_reply *last)
+open_session(struct dsession *ds, struct esmtp_reply *last)
 {
 	const struct config *cfg = ds->cfg;
 	char *tok = NULL, line[MAX_REPLY_TEXT + 16];
 	int rc = -1;
 
-	ds->smtp.auth_refused = 0;
+	smtp_init(&ds->smtp);	/* no auth_refused from an earlier session */
 	if (cfg->oauth.set) {
 		if ((tok = malloc(MAX_SECRET + 1)) == NULL)
 			return perr_set(&ds->down_err, EX_OSERR,
@@ -98,7 +98,7 @@ open_session(struct dsession *ds, struct smtp_reply *last)
 	if (rc == -1 && tok != NULL && ds->smtp.auth_refused &&
 	    auth_token_refused(last->code, last->text)) {
 		log_info("upstream refused the OAuth token (%s); getting a "
-		    "new one", smtp_reply_line(last, line, sizeof(line)));
+		    "new one", esmtp_reply_line(last, line, sizeof(line)));
 		perr_clear(&ds->down_err);
 		if (oauth_token_renew(cfg, tok, tok, MAX_SECRET + 1,
 		    &ds->down_err) == 0)
@@ -116,7 +116,7 @@ out:
 static int
 session(struct dsession *ds)
 {
-	struct smtp_reply last;
+	struct esmtp_reply last;
 	const char *hint;
 	char msg[sizeof(ds->down_err.msg)];
 
@@ -145,11 +145,11 @@ session(struct dsession *ds)
 }
 
 static void
-set_reason(struct envelope *e, size_t i, const struct smtp_reply *rep)
+set_reason(struct envelope *e, size_t i, const struct esmtp_reply *rep)
 {
 	char line[MAX_REPLY_TEXT + 16];
 
-	(void)env_set_reason(e, i, smtp_reply_line(rep, line, sizeof(line)),
+	(void)env_set_reason(e, i, esmtp_reply_line(rep, line, sizeof(line)),
 	    NULL);
 }
 
@@ -166,7 +166,7 @@ struct txmap {
  * length of the replies).
  */
 static void
-rcpt_reply(void *arg, size_t i, const struct smtp_reply *r)
+rcpt_reply(void *arg, size_t i, const struct esmtp_reply *r)
 {
 	struct txmap *m = arg;
 
@@ -228,7 +228,7 @@ transaction(struct dsession *ds, struct spool_entry *ent, struct dlog *dl,
 		perr_set(err, EX_OSERR, "out of memory");
 		goto out;
 	}
-	utf8 = e->smtputf8 && (ds->smtp.ext & SMTP_EXT_SMTPUTF8);
+	utf8 = e->smtputf8 && (ds->smtp.ext & ESMTP_EXT_SMTPUTF8);
 	for (i = 0; i < e->nrcpts; i++) {
 		if (e->rcpts[i].state != RCPT_PENDING)
 			continue;

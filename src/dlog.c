@@ -274,9 +274,9 @@ dlog_begin(struct dlog *d, const struct spool_entry *ent)
 }
 
 void
-dlog_sent(struct dlog *d, const struct smtp_reply *r)
+dlog_sent(struct dlog *d, const struct esmtp_reply *r)
 {
-	(void)smtp_reply_line(r, d->sent, sizeof(d->sent));
+	(void)esmtp_reply_line(r, d->sent, sizeof(d->sent));
 }
 
 void

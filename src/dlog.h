@@ -74,7 +74,7 @@ const char *dlog_format(const struct dlog *d, char *buf, size_t cap);
 void	dlog_begin(struct dlog *d, const struct spool_entry *ent);
 
 /* The 2xx reply to a final dot during the attempt. */
-void	dlog_sent(struct dlog *d, const struct smtp_reply *r);
+void	dlog_sent(struct dlog *d, const struct esmtp_reply *r);
 
 /*
  * After the attempt, with the recipients' new states in ent: fill in

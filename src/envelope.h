@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The envelope of one queued message and its file format. Parsing and
- * formatting do no I/O; env_read and env_write only move the bytes
- * through an fd the caller opened. The format is line based and versioned:
+ * The envelope of one queued message (envelope.c) and its file format
+ * (envfile.c). Parsing and formatting do no I/O; env_read and env_write
+ * only move the bytes through an fd the caller opened. The format is
+ * line based and versioned:
  *
  *	posta-envelope 2
  *	id 6561f0a2c3d4e5f6
@@ -79,7 +80,7 @@ struct envelope {
 	size_t		 nrcpts, cap;
 	char		**reasons;	/* distinct, each at most MAX_REASON */
 	size_t		 nreasons;
-	/* private to envelope.c: address store, lookup tables */
+	/* private to envelope.c (envpriv.h): address store, lookup tables */
 	struct env_block *blocks;
 	uint32_t	*hash, *rhash;
 	size_t		 hashcap;

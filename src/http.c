@@ -21,7 +21,7 @@
 #include "conn.h"
 #include "http.h"
 #include "posta.h"
-#include "tls.h"
+#include "tlsparams.h"
 #include "util.h"
 
 /*
@@ -753,7 +753,7 @@ out:
 		if (opened)
 			conn_close(c);
 		/* its buffers saw the form and the tokens */
-		explicit_bzero(c, sizeof(*c));
+		conn_wipe(c);
 		free(c);
 	}
 	if (hp != NULL) {

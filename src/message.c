@@ -560,6 +560,7 @@ msg_end(struct msg *m, struct spool_entry *ent, struct perr *err)
 {
 	int failed, rc = -1;
 
+	spool_entry_init(ent);
 	if (!m->done) {
 		if (m->dotpend) {
 			/* a "." with no LF at the very end is text */
@@ -595,8 +596,7 @@ msg_end(struct msg *m, struct spool_entry *ent, struct perr *err)
 		goto out;
 	}
 	*ent = m->ent;
-	memset(&m->ent, 0, sizeof(m->ent));
-	m->ent.fd = -1;
+	spool_entry_init(&m->ent);
 	if (failed) {
 		perr_set(err, m->dataerr.code, "%s; message saved as %s in %s/failed",
 		    m->dataerr.msg, ent->id, m->sp->path);

@@ -54,7 +54,8 @@ int		 msg_add_rcpt(struct msg *m, const char *addr,
  * data error (no recipients, a header section over the cap, a bad
  * address with -t) the message is committed to failed/ with the
  * reason, err says why and -1 is returned; ent->id is then set. On a
- * write error nothing is kept and -1 is returned. Frees m.
+ * write error nothing is kept, ent holds nothing (ent->id is "") and
+ * -1 is returned. Frees m.
  */
 int		 msg_end(struct msg *m, struct spool_entry *ent,
 		    struct perr *err);

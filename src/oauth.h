@@ -16,14 +16,6 @@
 #include "perr.h"
 
 /*
- * The client secret from client_secret, client_secret_file or
- * client_secret_command into buf (wiped by the caller with
- * secret_wipe); "" for a public client. 0, or -1 with err.
- */
-int	oauth_client_secret(const struct config *cfg, char *buf, size_t cap,
-	    struct perr *err);
-
-/*
  * Store tokens obtained by a login flow or --oauth-import, under the
  * cache lock, atomically: refresh (required), access (may be NULL),
  * expires_in seconds (0: unknown). Resets any remembered error.

@@ -36,7 +36,7 @@ int	oauthlogin_device(const struct config *cfg, FILE *out,
 int	oauthlogin_loopback(const struct config *cfg, int port, FILE *out,
 	    struct perr *err);
 
-/* The pure parts and the listener, exposed for tests/unit/t_oauthlogin.c. */
+/* The pure parts, exposed for tests/unit/t_oauthlogin.c. */
 
 /* What a token endpoint's answer means to a login flow. */
 enum oauthlogin_verdict {
@@ -81,60 +81,5 @@ struct oauthlogin_devcode {
 int	oauthlogin_devcode_reply(int status, const char *body, size_t len,
 	    struct oauthlogin_devcode *d, struct perr *err);
 void	oauthlogin_devcode_free(struct oauthlogin_devcode *d);
-
-/* PKCE S256: BASE64URL(SHA256(verifier)) into out (cap >= 44); 0 or -1. */
-int	oauthlogin_pkce_s256(const char *verifier, char *out, size_t cap);
-
-/* What the authorization URL carries. */
-struct oauthlogin_authreq {
-	const char	*auth_url;	/* may already hold a query */
-	const char	*client_id;
-	const char	*scope;
-	const char	*state;
-	const char	*challenge;	/* S256 */
-	int		 port;		/* redirect_uri: http://127.0.0.1:PORT/ */
-	int		 offline;	/* Google: access_type, prompt=consent */
-};
-
-/* The authorization URL into b; -1 with errno E2BIG or ENOMEM. */
-int	oauthlogin_auth_url(struct buf *b, const struct oauthlogin_authreq *r);
-
-/* What a browser's redirect brought, percent-decoded. */
-struct oauthlogin_redirect {
-	char	code[4096];
-	char	state[256];
-	char	error[128];
-	char	error_description[512];
-};
-
-/*
- * Parse an HTTP request head (request line and headers). Returns 1 for
- * "GET /?..." carrying a code or an error, 0 for any other request (a
- * favicon, a probe) which gets a 404, -1 for a malformed or oversized
- * one (a value longer than its field counts as malformed).
- */
-int	oauthlogin_redirect_parse(const char *head, size_t len,
-	    struct oauthlogin_redirect *r);
-
-/* Listen on 127.0.0.1:port (0: any free port); the fd, or -1 with err. */
-int	oauthlogin_listen(int port, struct perr *err);
-
-/* The port a listening socket got. */
-int	oauthlogin_port(int lfd);
-
-/*
- * Accept connections on lfd until the monotonic deadline, answering
- * each; returns 0 with r filled when a redirect carries a code and the
- * expected state, -1 with err when one carries another state or an
- * error, or when the deadline passes (EX_TEMPFAIL).
- */
-int	oauthlogin_wait_redirect(int lfd, const char *state, double deadline,
-	    struct oauthlogin_redirect *r, struct perr *err);
-
-/*
- * Test hook: the seconds one connection to the listener may take to
- * send its request (0: the default, 10).
- */
-void	oauthlogin_test_conn_wait(int secs);
 
 #endif /* POSTA_OAUTHLOGIN_H */

@@ -2,6 +2,30 @@
 /*
  * Build-wide constants: limits, default paths, version, attributes.
  * Every limit posta enforces is named here and listed in posta(8).
+ *
+ * The layers of src/, from the top. A file includes only the headers
+ * of its own layer and of the layers below it, so calls and data go
+ * down and never back up. A module is a file name without .c or .h;
+ * `make lint` checks every #include against this table
+ * (tests/layers.sh), and a new module must be added to it.
+ *
+ *	8 main:      main
+ *	7 modes:     submit listen runner mailq mailqjson oauthlogin check
+ *	6 policy:    deliver dsn dlog
+ *	5 protocol:  smtp smtpd message oauth oauthreq loopback
+ *	4 transport: conn http
+ *	3 rules:     cli alias sender auth
+ *	2 state:     config cfgpriv cfgkeys cfgoauth cfgalias cfgenv secret
+ *	             tls tlscache trust tokcache spool
+ *	1 grammar:   addr header esmtp dotstuff json jsonw jwt cidr qualify
+ *	             envelope envpriv envfile
+ *	0 base:      posta util buf perr log b64 tlsparams
+ *
+ * modes: what main() dispatches to; policy: what is delivered, retried
+ * or failed; protocol: SMTP client and -bs server, intake, OAuth;
+ * transport: bytes over TCP and TLS; rules: argv, aliases, the sender,
+ * SASL; state: the configuration, TLS, secrets, the token cache and the
+ * spool; grammar: pure parsers and formats; base: helpers of everyone.
  */
 #ifndef POSTA_H
 #define POSTA_H

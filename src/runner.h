@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Queue runs: which entries to try, over one session, for how long;
- * the -qINTERVAL loop and its stop signals. (The detached child of
- * -odb is forked in submit.c.)
+ * the -qINTERVAL loop and its stop signals. The one loop over entries:
+ * -bs and the flush after a submission use it too. (The detached child
+ * of -odb is forked in submit.c.)
  */
 #ifndef POSTA_RUNNER_H
 #define POSTA_RUNNER_H
@@ -35,6 +36,15 @@ struct runstats {
  */
 int	runner_once(struct dsession *ds, const struct qsel *sel,
 	    struct runstats *st, struct perr *err);
+
+/*
+ * Deliver the entries named in ids (what -bs accepted), in that order,
+ * over ds's session, each as a queue run would. Unlike a queue run,
+ * each is tried even once the session is down, so that each records
+ * its attempt and its reason, as a delivery at submission does.
+ */
+void	runner_ids(struct dsession *ds, char *const *ids, size_t n,
+	    struct runstats *st);
 
 /* Run the due entries every interval seconds until SIGTERM or SIGINT. */
 int	runner_loop(struct dsession *ds, const struct qsel *sel,

@@ -6,7 +6,6 @@
  */
 #include <sys/types.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,11 +18,12 @@
 #include "auth.h"
 #include "conn.h"
 #include "dotstuff.h"
+#include "esmtp.h"
 #include "oauth.h"
 #include "posta.h"
 #include "secret.h"
 #include "smtp.h"
-#include "tls.h"
+#include "tlsparams.h"
 #include "util.h"
 
 /*
@@ -45,245 +45,11 @@
 /* base64 of a saslname user (3 x 1024), host and port, and MAX_SECRET */
 #define AUTH_RESP_MAX	(4 * ((3 * 1024 + MAX_SECRET + 400) / 3) + 8)
 #define AUTH_MAX_STEPS	8	/* 334 challenges before we give up */
-#define ENVID_MAX	100	/* RFC 3461 4.4: ENVID is at most 100 chars */
 
 /* Slots of one transaction's command sequence. */
 #define SLOT_RSET	0
 #define SLOT_MAIL	1
 #define SLOT_RCPT	2
-
-/* RFC 3461 4.1: NEVER alone, or a list of SUCCESS, FAILURE, DELAY. */
-int
-smtp_notify_valid(const char *v)
-{
-	static const char *const words[] = { "success", "failure", "delay" };
-	unsigned int seen = 0;
-	const char *end;
-	size_t len, k;
-
-	if (strcasecmp(v, "never") == 0)
-		return 1;
-	for (;;) {
-		end = strchr(v, ',');
-		len = end != NULL ? (size_t)(end - v) : strlen(v);
-		for (k = 0; k < nitems(words); k++)
-			if (len == strlen(words[k]) &&
-			    strncasecmp(v, words[k], len) == 0)
-				break;
-		if (k == nitems(words) || (seen & (1U << k)) != 0)
-			return 0;
-		seen |= 1U << k;
-		if (end == NULL)
-			return 1;
-		v = end + 1;
-	}
-}
-
-int
-smtp_reply_feed(struct smtp_reply *r, const char *line, struct perr *err)
-{
-	size_t len, room;
-	const char *p;
-	char *t;
-	int code;
-
-	if (!(line[0] >= '2' && line[0] <= '5') ||
-	    !isdigit((unsigned char)line[1]) ||
-	    !isdigit((unsigned char)line[2]) ||
-	    (line[3] != '\0' && line[3] != ' ' && line[3] != '-'))
-		return perr_set(err, EX_PROTOCOL, "malformed reply: \"%.80s\"",
-		    line);
-	code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-	if (r->nlines > 0 && code != r->code)
-		return perr_set(err, EX_PROTOCOL,
-		    "reply code changed from %d to %d within one reply",
-		    r->code, code);
-	if (r->nlines >= MAX_REPLY_LINES)
-		return perr_set(err, EX_PROTOCOL,
-		    "reply longer than %d lines", MAX_REPLY_LINES);
-	r->code = code;
-
-	/* append the text, '\n' between lines; cut silently when full */
-	len = strlen(r->text);
-	t = r->text + len;
-	room = sizeof(r->text) - 1 - len;
-	if (r->nlines > 0 && room > 0) {
-		*t++ = '\n';
-		room--;
-	}
-	p = line[3] == '\0' ? "" : line + 4;
-	len = strnlen(p, room);
-	memcpy(t, p, len);
-	t[len] = '\0';
-	str_blank_ctl(t);
-	r->nlines++;
-	return line[3] == '-' ? 0 : 1;
-}
-
-const char *
-smtp_reply_line(const struct smtp_reply *r, char *buf, size_t cap)
-{
-	const char *p;
-	size_t n;
-	int w;
-
-	if (cap == 0)
-		return buf;
-	if (r->code == 0) {
-		(void)xstrlcpy(buf, "(no reply)", cap);
-		return buf;
-	}
-	w = snprintf(buf, cap, "%d", r->code);
-	if (w < 0 || (size_t)w >= cap)
-		return buf;
-	n = (size_t)w;
-	if (r->text[0] != '\0' && n + 1 < cap)
-		buf[n++] = ' ';
-	/* the lines of a multi-line reply are joined by " / " */
-	for (p = r->text; *p != '\0' && n + 1 < cap; p++) {
-		if (*p != '\n') {
-			buf[n++] = *p;
-			continue;
-		}
-		if (n + 3 >= cap)
-			break;
-		memcpy(buf + n, " / ", 3);
-		n += 3;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
-/* Copy the first len bytes of src into dst, cut to cap. */
-static void
-copy_n(char *dst, size_t cap, const char *src, size_t len)
-{
-	if (len >= cap)
-		len = cap - 1;
-	memcpy(dst, src, len);
-	dst[len] = '\0';
-}
-
-/* Case-insensitive: is the word p[0..len) equal to kw? */
-static int
-word_is(const char *p, size_t len, const char *kw)
-{
-	return strlen(kw) == len && strncasecmp(p, kw, len) == 0;
-}
-
-/* One EHLO keyword line; returns its SMTP_EXT_* bit, or 0. */
-static int
-ehlo_line(const char *p, size_t len, unsigned long long *size_max,
-    char *auth, size_t cap, int *auth_sp)
-{
-	const char *param;
-	char num[24], *end;
-	unsigned long long v;
-	size_t kw, plen;
-
-	for (kw = 0; kw < len && p[kw] != ' '; kw++)
-		continue;
-	param = p + kw;
-	while (param < p + len && *param == ' ')
-		param++;
-	plen = (size_t)(p + len - param);
-
-	if (word_is(p, kw, "AUTH")) {
-		copy_n(auth, cap, param, plen);
-		*auth_sp = 1;
-		return SMTP_EXT_AUTH;
-	}
-	if (kw > 5 && strncasecmp(p, "AUTH=", 5) == 0) {
-		/* the pre-RFC 4954 form; the standard line wins when both come */
-		if (!*auth_sp)
-			copy_n(auth, cap, p + 5, len - 5);
-		return SMTP_EXT_AUTH;
-	}
-	if (word_is(p, kw, "SIZE")) {
-		/* "SIZE" alone or "SIZE 0" means no fixed limit */
-		*size_max = 0;
-		if (plen > 0 && plen < sizeof(num) &&
-		    isdigit((unsigned char)param[0])) {
-			copy_n(num, sizeof(num), param, plen);
-			errno = 0;
-			v = strtoull(num, &end, 10);
-			if (errno == 0 && (*end == '\0' || *end == ' '))
-				*size_max = v;
-		}
-		return SMTP_EXT_SIZE;
-	}
-	if (word_is(p, kw, "STARTTLS"))
-		return SMTP_EXT_STARTTLS;
-	if (word_is(p, kw, "PIPELINING"))
-		return SMTP_EXT_PIPELINING;
-	if (word_is(p, kw, "8BITMIME"))
-		return SMTP_EXT_8BITMIME;
-	if (word_is(p, kw, "SMTPUTF8"))
-		return SMTP_EXT_SMTPUTF8;
-	if (word_is(p, kw, "DSN"))
-		return SMTP_EXT_DSN;
-	if (word_is(p, kw, "ENHANCEDSTATUSCODES"))
-		return SMTP_EXT_ENHANCED;
-	return 0;
-}
-
-/*
- * The text of a 250 EHLO reply ('\n' between lines) -> SMTP_EXT_* bits,
- * the SIZE limit and the AUTH parameters. The first line is the
- * server's name and is skipped.
- */
-int
-smtp_ehlo_parse(const char *text, unsigned long long *size_max, char *auth,
-    size_t cap)
-{
-	const char *p, *eol;
-	int ext = 0, auth_sp = 0;
-	size_t len;
-
-	*size_max = 0;
-	auth[0] = '\0';
-	for (p = strchr(text, '\n'); p != NULL; p = eol) {
-		p++;
-		eol = strchr(p, '\n');
-		len = eol != NULL ? (size_t)(eol - p) : strlen(p);
-		ext |= ehlo_line(p, len, size_max, auth, cap, &auth_sp);
-	}
-	return ext;
-}
-
-/*
- * RFC 3461 4: xtext. Printable ASCII other than '+' and '=' stands for
- * itself, anything else is "+XX". Returns -1 when out is too small.
- */
-int
-smtp_xtext(const char *in, char *out, size_t cap)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	unsigned char c;
-	size_t n = 0;
-
-	if (cap == 0)
-		return -1;
-	for (; *in != '\0'; in++) {
-		c = (unsigned char)*in;
-		if (c >= '!' && c <= '~' && c != '+' && c != '=') {
-			if (n + 1 >= cap)
-				goto full;
-			out[n++] = (char)c;
-			continue;
-		}
-		if (n + 3 >= cap)
-			goto full;
-		out[n++] = '+';
-		out[n++] = hex[c >> 4];
-		out[n++] = hex[c & 0x0f];
-	}
-	out[n] = '\0';
-	return 0;
-full:
-	out[n] = '\0';
-	return -1;
-}
 
 /* One transcript line on stderr with -v; control characters blanked. */
 static void PRINTF(2, 3)
@@ -302,29 +68,36 @@ trace(const struct smtp *s, const char *fmt, ...)
 	(void)fprintf(stderr, "%s\n", line);
 }
 
+/* "host:port", for messages. */
+static const char *
+peer(const struct smtp *s)
+{
+	return conn_peer(&s->conn);
+}
+
 /* err from a callee, prefixed with the upstream unless it names it. */
 static int
 wrap(const struct smtp *s, struct perr *err, const struct perr *e)
 {
-	size_t n = strlen(s->conn.peer);
+	size_t n = strlen(peer(s));
 	int code = e->code != 0 ? e->code : EX_SOFTWARE;
 
-	if (strncmp(e->msg, s->conn.peer, n) == 0 && e->msg[n] == ':')
+	if (strncmp(e->msg, peer(s), n) == 0 && e->msg[n] == ':')
 		return perr_set(err, code, "%s", e->msg);
-	return perr_set(err, code, "%s: %s", s->conn.peer, e->msg);
+	return perr_set(err, code, "%s: %s", peer(s), e->msg);
 }
 
 /* A reply that ends the session set-up: into *last and err. */
 static int
-refused(const struct smtp *s, struct perr *err, struct smtp_reply *last,
-    const struct smtp_reply *r, const char *what)
+refused(const struct smtp *s, struct perr *err, struct esmtp_reply *last,
+    const struct esmtp_reply *r, const char *what)
 {
 	char line[MAX_REPLY_TEXT + 16];
 
 	if (last != NULL)
 		*last = *r;
-	return perr_set(err, EX_TEMPFAIL, "%s: %s: %s", s->conn.peer, what,
-	    smtp_reply_line(r, line, sizeof(line)));
+	return perr_set(err, EX_TEMPFAIL, "%s: %s: %s", peer(s), what,
+	    esmtp_reply_line(r, line, sizeof(line)));
 }
 
 /*
@@ -344,13 +117,13 @@ smtp_cmd(struct smtp *s, struct perr *err, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= sizeof(line) - 2) {
 		s->broken = 1;
 		return perr_set(err, EX_DATAERR, "%s: command too long",
-		    s->conn.peer);
+		    peer(s));
 	}
 	if (has_ctl(line)) {
 		s->broken = 1;
 		return perr_set(err, EX_DATAERR,
 		    "%s: refusing to send a command with control characters",
-		    s->conn.peer);
+		    peer(s));
 	}
 	trace(s, ">>> %s", line);
 	memcpy(line + n, "\r\n", 2);
@@ -367,7 +140,7 @@ smtp_cmd(struct smtp *s, struct perr *err, const char *fmt, ...)
  * server is closing: the session cannot carry another command.
  */
 static int
-smtp_read(struct smtp *s, struct smtp_reply *r, int redact, struct perr *err)
+smtp_read(struct smtp *s, struct esmtp_reply *r, int redact, struct perr *err)
 {
 	char line[MAX_REPLY_LINE + 1], *nul;
 	struct perr e = { 0, "" };
@@ -388,7 +161,7 @@ smtp_read(struct smtp *s, struct smtp_reply *r, int redact, struct perr *err)
 			trace(s, "<<< 334 <redacted>");
 		else
 			trace(s, "<<< %s", line);
-		rc = smtp_reply_feed(r, line, &e);
+		rc = esmtp_reply_feed(r, line, &e);
 		if (rc == -1) {
 			s->broken = 1;
 			return wrap(s, err, &e);
@@ -416,7 +189,7 @@ smtp_tls(struct smtp *s, const struct config *cfg, struct perr *err)
 	/* the session of the last connection, kept with the queue */
 	if (xsnprintf(cache, sizeof(cache), "%s/tls/session",
 	    cfg->spooldir) == 0 && xsnprintf(peer, sizeof(peer), "%s %s",
-	    s->conn.peer, cfg->tls == TLS_IMPLICIT ? "implicit" :
+	    conn_peer(&s->conn), cfg->tls == TLS_IMPLICIT ? "implicit" :
 	    "starttls") == 0) {
 		p.session_file = cache;
 		p.session_peer = peer;
@@ -434,9 +207,9 @@ smtp_tls(struct smtp *s, const struct config *cfg, struct perr *err)
 /* EHLO, or HELO when EHLO is refused and allowed is set; keywords into s. */
 static int
 smtp_hello(struct smtp *s, const struct config *cfg, int allowed,
-    struct smtp_reply *last, struct perr *err)
+    struct esmtp_reply *last, struct perr *err)
 {
-	struct smtp_reply r;
+	struct esmtp_reply r;
 	char name[256];
 
 	if (cfg->helo != NULL && cfg->helo[0] != '\0')
@@ -452,7 +225,7 @@ smtp_hello(struct smtp *s, const struct config *cfg, int allowed,
 	    smtp_read(s, &r, 0, err) == -1)
 		return -1;
 	if (r.code / 100 == 2) {
-		s->ext = smtp_ehlo_parse(r.text, &s->size_max, s->auth_offer,
+		s->ext = esmtp_ehlo_parse(r.text, &s->size_max, s->auth_offer,
 		    sizeof(s->auth_offer));
 		return 0;
 	}
@@ -468,15 +241,15 @@ smtp_hello(struct smtp *s, const struct config *cfg, int allowed,
 
 static int
 smtp_starttls(struct smtp *s, const struct config *cfg,
-    struct smtp_reply *last, struct perr *err)
+    struct esmtp_reply *last, struct perr *err)
 {
-	struct smtp_reply r;
+	struct esmtp_reply r;
 
 	/* no silent downgrade: without STARTTLS nothing else is sent */
-	if (!(s->ext & SMTP_EXT_STARTTLS))
+	if (!(s->ext & ESMTP_EXT_STARTTLS))
 		return perr_set(err, EX_TEMPFAIL, "%s: upstream does not "
 		    "offer STARTTLS; not sending credentials or mail",
-		    s->conn.peer);
+		    peer(s));
 	if (smtp_cmd(s, err, "STARTTLS") == -1 ||
 	    smtp_read(s, &r, 0, err) == -1)
 		return -1;
@@ -529,13 +302,13 @@ struct auth_bufs {
 
 /* The SASL dialogue (RFC 4954) with the buffers wiped on every path. */
 static int
-smtp_auth(struct smtp *s, const struct config *cfg, struct smtp_reply *last,
+smtp_auth(struct smtp *s, const struct config *cfg, struct esmtp_reply *last,
     struct perr *err)
 {
 	struct auth_bufs *b;
 	char *secret, *resp, what[64];
 	struct perr e = { 0, "" };
-	struct smtp_reply r;
+	struct esmtp_reply r;
 	enum auth_mech mech;
 	struct auth a;
 	const char *name;
@@ -550,12 +323,12 @@ smtp_auth(struct smtp *s, const struct config *cfg, struct smtp_reply *last,
 	a.port = cfg->port;
 	if (!conn_is_tls(&s->conn)) {
 		perr_set(err, EX_CONFIG, "%s: not sending credentials "
-		    "without TLS (tls = none)", s->conn.peer);
+		    "without TLS (tls = none)", peer(s));
 		goto out;
 	}
-	if (!(s->ext & SMTP_EXT_AUTH)) {
+	if (!(s->ext & ESMTP_EXT_AUTH)) {
 		perr_set(err, EX_TEMPFAIL, "%s: upstream does not offer AUTH",
-		    s->conn.peer);
+		    peer(s));
 		goto out;
 	}
 	if (auth_pick(s->auth_offer, cfg->auth, &mech, &e) == -1 ||
@@ -577,7 +350,7 @@ smtp_auth(struct smtp *s, const struct config *cfg, struct smtp_reply *last,
 		if (steps == AUTH_MAX_STEPS) {
 			s->broken = 1;
 			perr_set(err, EX_PROTOCOL, "%s: AUTH %s: more than %d "
-			    "challenges", s->conn.peer, name, AUTH_MAX_STEPS);
+			    "challenges", peer(s), name, AUTH_MAX_STEPS);
 			goto out;
 		}
 		if (!inline_ok) {
@@ -615,10 +388,16 @@ out:
 	auth_clear(&a);
 	secret_wipe(b, sizeof(*b));
 	free(b);
-	/* the AUTH lines went through conn's write buffer; wipe what is sent */
-	secret_wipe(s->conn.wbuf + s->conn.wlen,
-	    sizeof(s->conn.wbuf) - s->conn.wlen);
+	/* the AUTH lines went through conn's write buffer */
+	conn_wipe_sent(&s->conn);
 	return rc;
+}
+
+void
+smtp_init(struct smtp *s)
+{
+	memset(s, 0, sizeof(*s));
+	conn_init(&s->conn);
 }
 
 /*
@@ -627,13 +406,12 @@ out:
  */
 int
 smtp_open(struct smtp *s, const struct config *cfg, int verbose,
-    struct smtp_reply *last, struct perr *err)
+    struct esmtp_reply *last, struct perr *err)
 {
-	struct smtp_reply r;
+	struct esmtp_reply r;
 	int helo_ok, rc = -1;
 
-	memset(s, 0, sizeof(*s));
-	s->conn.fd = -1;
+	smtp_init(s);
 	s->verbose = verbose;
 	if (last != NULL)
 		memset(last, 0, sizeof(*last));
@@ -643,7 +421,7 @@ smtp_open(struct smtp *s, const struct config *cfg, int verbose,
 		s->broken = 1;
 		goto out;
 	}
-	trace(s, "*** connected to %s", s->conn.peer);
+	trace(s, "*** connected to %s", peer(s));
 	if (cfg->tls == TLS_IMPLICIT && smtp_tls(s, cfg, err) == -1)
 		goto out;
 	if (smtp_read(s, &r, 0, err) == -1)
@@ -677,38 +455,19 @@ tx_check(const struct smtp *s, const struct smtp_tx *tx, struct perr *err)
 
 	if (has_ctl(tx->sender) || strlen(tx->sender) > MAX_ADDR)
 		return perr_set(err, EX_DATAERR, "%s: unusable sender address",
-		    s->conn.peer);
+		    peer(s));
 	for (i = 0; i < tx->nrcpts; i++)
 		if (has_ctl(tx->rcpts[i].addr) ||
 		    strlen(tx->rcpts[i].addr) > MAX_ADDR)
 			return perr_set(err, EX_DATAERR,
-			    "%s: unusable recipient address", s->conn.peer);
+			    "%s: unusable recipient address", peer(s));
 	notify = tx->notify;
-	if (notify != NULL && !smtp_notify_valid(notify))
+	if (notify != NULL && !esmtp_notify_valid(notify))
 		return perr_set(err, EX_DATAERR,
-		    "%s: bad DSN NOTIFY value", s->conn.peer);
-	if (tx->dsn_ret != NULL && strcasecmp(tx->dsn_ret, "FULL") != 0 &&
-	    strcasecmp(tx->dsn_ret, "HDRS") != 0)
+		    "%s: bad DSN NOTIFY value", peer(s));
+	if (tx->dsn_ret != NULL && !esmtp_ret_valid(tx->dsn_ret))
 		return perr_set(err, EX_DATAERR, "%s: bad DSN RET value",
-		    s->conn.peer);
-	return 0;
-}
-
-/* Append to buf at *n; returns -1 once it no longer fits. */
-static int PRINTF(4, 5)
-append(char *buf, size_t cap, size_t *n, const char *fmt, ...)
-{
-	va_list ap;
-	int w;
-
-	if (*n >= cap)
-		return -1;
-	va_start(ap, fmt);
-	w = vsnprintf(buf + *n, cap - *n, fmt, ap);
-	va_end(ap);
-	if (w < 0 || (size_t)w >= cap - *n)
-		return -1;
-	*n += (size_t)w;
+		    peer(s));
 	return 0;
 }
 
@@ -717,27 +476,20 @@ static int
 tx_params(const struct smtp *s, const struct smtp_tx *tx, char *buf,
     size_t cap, struct perr *err)
 {
-	char envid[3 * ENVID_MAX + 1];
-	int dsn = (s->ext & SMTP_EXT_DSN) != 0;
-	size_t n = 0;
+	struct esmtp_mail m;
 
-	buf[0] = '\0';
-	if (dsn && tx->dsn_envid != NULL &&
-	    (strlen(tx->dsn_envid) > ENVID_MAX ||
-	    smtp_xtext(tx->dsn_envid, envid, sizeof(envid)) == -1))
+	memset(&m, 0, sizeof(m));
+	m.size = (long long)tx->size;
+	m.body8bit = tx->body8bit;
+	m.smtputf8 = tx->smtputf8;
+	m.ret = tx->dsn_ret;
+	if ((s->ext & ESMTP_EXT_DSN) && tx->dsn_envid != NULL &&
+	    xstrlcpy(m.envid, tx->dsn_envid, sizeof(m.envid)) == -1)
 		return perr_set(err, EX_DATAERR, "%s: DSN envelope id longer "
-		    "than %d characters", s->conn.peer, ENVID_MAX);
-	if (((s->ext & SMTP_EXT_SIZE) && tx->size > 0 &&
-	    append(buf, cap, &n, " SIZE=%lld", (long long)tx->size) == -1) ||
-	    (tx->body8bit && (s->ext & SMTP_EXT_8BITMIME) &&
-	    append(buf, cap, &n, " BODY=8BITMIME") == -1) ||
-	    (tx->smtputf8 && append(buf, cap, &n, " SMTPUTF8") == -1) ||
-	    (dsn && tx->dsn_ret != NULL &&
-	    append(buf, cap, &n, " RET=%s", tx->dsn_ret) == -1) ||
-	    (dsn && tx->dsn_envid != NULL &&
-	    append(buf, cap, &n, " ENVID=%s", envid) == -1))
+		    "than %d characters", peer(s), ESMTP_ENVID_MAX);
+	if (esmtp_mail_format(&m, s->ext, buf, cap) == -1)
 		return perr_set(err, EX_DATAERR, "%s: MAIL parameters too long",
-		    s->conn.peer);
+		    peer(s));
 	return 0;
 }
 
@@ -752,7 +504,7 @@ tx_queue(struct smtp *s, const struct smtp_tx *tx, size_t slot,
 	if (slot == SLOT_MAIL)
 		return smtp_cmd(s, err, "MAIL FROM:<%s>%s", tx->sender, params);
 	rc = &tx->rcpts[slot - SLOT_RCPT];
-	if ((s->ext & SMTP_EXT_DSN) && tx->notify != NULL)
+	if ((s->ext & ESMTP_EXT_DSN) && tx->notify != NULL)
 		return smtp_cmd(s, err, "RCPT TO:<%s> NOTIFY=%s", rc->addr,
 		    tx->notify);
 	return smtp_cmd(s, err, "RCPT TO:<%s>", rc->addr);
@@ -761,7 +513,7 @@ tx_queue(struct smtp *s, const struct smtp_tx *tx, size_t slot,
 static int
 tx_reply(struct smtp *s, struct smtp_tx *tx, size_t slot, struct perr *err)
 {
-	struct smtp_reply one, *r = slot == SLOT_MAIL ? &tx->mail : &one;
+	struct esmtp_reply one, *r = slot == SLOT_MAIL ? &tx->mail : &one;
 
 	if (smtp_read(s, r, 0, err) == -1)
 		return -1;
@@ -791,7 +543,7 @@ tx_envelope(struct smtp *s, struct smtp_tx *tx, const char *params,
     struct perr *err)
 {
 	size_t next, first, k, nr, total = tx->nrcpts + SLOT_RCPT;
-	int pipe = (s->ext & SMTP_EXT_PIPELINING) != 0;
+	int pipe = (s->ext & ESMTP_EXT_PIPELINING) != 0;
 
 	next = s->ntx > 0 ? SLOT_RSET : SLOT_MAIL;
 	s->ntx++;
@@ -874,7 +626,7 @@ static void
 tx_abort(struct smtp *s)
 {
 	struct perr e = { 0, "" };
-	struct smtp_reply r;
+	struct esmtp_reply r;
 
 	if (s->broken)
 		return;
@@ -896,14 +648,14 @@ smtp_send(struct smtp *s, struct smtp_tx *tx, struct perr *err)
 	for (i = 0; i < tx->nrcpts; i++)
 		tx->rcpts[i].code = 0;
 
-	if (s->broken || s->conn.fd == -1) {
+	if (s->broken || !conn_is_open(&s->conn)) {
 		s->broken = 1;
 		return perr_set(err, EX_TEMPFAIL, "%s: the session was lost",
-		    s->conn.peer);
+		    peer(s));
 	}
-	if (tx->smtputf8 && !(s->ext & SMTP_EXT_SMTPUTF8))
+	if (tx->smtputf8 && !(s->ext & ESMTP_EXT_SMTPUTF8))
 		return perr_set(err, EX_UNAVAILABLE, "%s: upstream does not "
-		    "offer SMTPUTF8, which this message needs", s->conn.peer);
+		    "offer SMTPUTF8, which this message needs", peer(s));
 	if (tx_check(s, tx, err) == -1 ||
 	    tx_params(s, tx, params, sizeof(params), err) == -1)
 		return -1;
@@ -922,7 +674,7 @@ out:
 	/* mid-transaction nothing can be taken back: the session is done */
 	if (rc == -1) {
 		s->broken = 1;
-		s->timedout = s->conn.timedout;
+		s->timedout = conn_timed_out(&s->conn);
 	}
 	return rc;
 }
@@ -931,9 +683,9 @@ void
 smtp_close(struct smtp *s)
 {
 	struct perr e = { 0, "" };
-	struct smtp_reply r;
+	struct esmtp_reply r;
 
-	if (s->conn.fd == -1)
+	if (!conn_is_open(&s->conn))
 		return;
 	/* conn's timeout bounds the wait; the answer changes nothing */
 	if (!s->broken && smtp_cmd(s, &e, "QUIT") == 0)

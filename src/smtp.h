@@ -13,58 +13,14 @@
 
 #include "config.h"
 #include "conn.h"
+#include "esmtp.h"
 #include "perr.h"
 #include "posta.h"
-
-/* One reply, possibly multi-line. */
-struct smtp_reply {
-	int	code;			/* 250; 0 when none was read */
-	int	nlines;
-	char	text[MAX_REPLY_TEXT];	/* lines after the code, joined by
-					   '\n', control chars replaced */
-};
-
-/*
- * Pure reply parser: feed lines (without CR LF) one by one. Returns 1
- * when the reply is complete, 0 when more lines are expected, -1 with
- * err (EX_PROTOCOL) on a malformed line, a code that changes between
- * lines, or more than MAX_REPLY_LINES lines. Zero r before the first
- * line. Text beyond MAX_REPLY_TEXT is cut, not an error.
- */
-int	smtp_reply_feed(struct smtp_reply *r, const char *line,
-	    struct perr *err);
-
-/* "550 5.1.1 <x@y>: Recipient address rejected" on one line, for messages. */
-const char *smtp_reply_line(const struct smtp_reply *r, char *buf,
-	    size_t cap);
-
-/*
- * Pure: the SMTP_EXT_* bits of an EHLO reply text (lines after the
- * greeting line, '\n'-separated); SIZE into *size_max, AUTH's list into auth.
- */
-int	smtp_ehlo_parse(const char *text, unsigned long long *size_max,
-	    char *auth, size_t cap);
-
-/* Pure: RFC 3461 xtext encoding of in (for ENVID); -1 when it does not fit. */
-int	smtp_xtext(const char *in, char *out, size_t cap);
-
-/* Pure: 1 when v is a valid DSN NOTIFY value (RFC 3461 4.1), any case. */
-int	smtp_notify_valid(const char *v);
-
-/* EHLO keywords that matter. */
-#define SMTP_EXT_STARTTLS	0x01
-#define SMTP_EXT_AUTH		0x02
-#define SMTP_EXT_PIPELINING	0x04
-#define SMTP_EXT_8BITMIME	0x08
-#define SMTP_EXT_SIZE		0x10
-#define SMTP_EXT_SMTPUTF8	0x20
-#define SMTP_EXT_DSN		0x40
-#define SMTP_EXT_ENHANCED	0x80
 
 struct smtp {
 	struct conn	 conn;
 	int		 verbose;	/* transcript on stderr */
-	int		 ext;		/* SMTP_EXT_* from the last EHLO */
+	int		 ext;		/* ESMTP_EXT_* from the last EHLO */
 	unsigned long long size_max;	/* SIZE parameter, 0 = none */
 	char		 auth_offer[256];	/* AUTH keyword parameters */
 	int		 auth_refused;	/* smtp_open failed on the AUTH reply */
@@ -74,6 +30,9 @@ struct smtp {
 	char		 tls_version[16];	/* "TLSv1.3" once TLS is on */
 	const char	*auth_mech;	/* "PLAIN" once AUTH succeeded, or NULL */
 };
+
+/* A session that is not open: smtp_close() and smtp_abandon() do nothing. */
+void	smtp_init(struct smtp *s);
 
 /*
  * Open a session to cfg's upstream: connect, greeting, EHLO (HELO when
@@ -87,7 +46,7 @@ struct smtp {
  * failure here is a session failure: the caller keeps the mail queued.
  */
 int	smtp_open(struct smtp *s, const struct config *cfg, int verbose,
-	    struct smtp_reply *last, struct perr *err);
+	    struct esmtp_reply *last, struct perr *err);
 
 /*
  * One recipient of a transaction: 16 octets, so that a transaction
@@ -112,12 +71,13 @@ struct smtp_tx {
 	size_t		 nrcpts;
 	/* each RCPT reply as it is read (rcpts[i]'s); may be NULL */
 	void		(*rcpt_reply)(void *arg, size_t i,
-			    const struct smtp_reply *r);
+			    const struct esmtp_reply *r);
 	void		*arg;
 	int		 fd;		/* the message: CR LF text, not stuffed */
 
-	struct smtp_reply mail;		/* MAIL FROM reply */
-	struct smtp_reply data;		/* 4xx/5xx to DATA, or the final reply */
+	struct esmtp_reply mail;	/* MAIL FROM reply */
+	struct esmtp_reply data;	/* 4xx/5xx to DATA, or the final
+					   reply */
 	int		 data_sent;	/* the final dot went out */
 };
 

@@ -39,25 +39,24 @@
 
 #include "addr.h"
 #include "alias.h"
+#include "dotstuff.h"
+#include "esmtp.h"
 #include "log.h"
 #include "message.h"
 #include "posta.h"
-#include "smtp.h"
+#include "sender.h"
 #include "smtpd.h"
 #include "util.h"
 
 #define CMD_MAX		2048	/* octets of one command line, without CR LF */
 #define OUT_MAX		16384	/* replies buffered before a write */
-#define ENVID_MAX	100	/* RFC 3461 4.4 */
 #define NOTIFY_MAX	32	/* "SUCCESS,FAILURE,DELAY" and room */
 #define REASON_MAX	400	/* error text put into one reply line */
 
 struct txn {
 	int		 mail;			/* MAIL accepted */
 	char		 sender[MAX_ADDR + 1];	/* "" is the null sender */
-	int		 body8bit;
-	char		 ret[8];		/* RET=, or "" */
-	char		 envid[ENVID_MAX + 1];	/* ENVID=, xtext decoded, or "" */
+	struct esmtp_mail par;			/* its parameters */
 	char		 notify[NOTIFY_MAX];	/* first NOTIFY=, or "" */
 	char		**rcpts;		/* resolved, qualified */
 	size_t		 nrcpts, cap;
@@ -74,10 +73,9 @@ struct smtpd {
 	struct txn		 tx;
 	size_t			 ipos, ilen, olen;
 	char			 in[IO_CHUNK];
+	char			 data[IO_CHUNK + 1];	/* unstuffed */
 	char			 out[OUT_MAX];
 };
-
-enum data_state { D_BOL, D_MID, D_DOT, D_DOTCR };
 
 /* Result of reading one command line. */
 enum line_rc { L_EOF, L_LINE, L_LONG, L_ERR };
@@ -105,12 +103,8 @@ reply(struct smtpd *s, const char *fmt, ...)
 	size_t n;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	n = esmtp_reply_vfmt(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	str_blank_ctl(line);
-	n = strlen(line);
-	memcpy(line + n, "\r\n", 2);
-	n += 2;
 	if (s->olen + n > sizeof(s->out) && flush_out(s) == -1)
 		return;
 	memcpy(s->out + s->olen, line, n);
@@ -255,209 +249,36 @@ txn_reset(struct txn *tx)
 	memset(tx, 0, sizeof(*tx));
 }
 
-static int
-is_sp(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static char *
-skip_sp(char *p)
-{
-	while (is_sp(*p))
-		p++;
-	return p;
-}
-
-/*
- * "FROM:<path> params" or "TO:<path> params": copy the address (a
- * source route "@a,@b:" dropped, RFC 5321 4.1.1.3) into addr and point
- * *params at the parameters. Spaces after the colon and a path
- * without angle brackets are tolerated, as most servers do.
- */
-static int
-parse_path(char *args, const char *kw, char *addr, size_t cap,
-    char **params)
-{
-	size_t kwlen = strlen(kw);
-	char *p, *b, *e;
-	int quoted = 0, esc = 0;
-
-	p = skip_sp(args);
-	if (strncasecmp(p, kw, kwlen) != 0)
-		return -1;
-	p = skip_sp(p + kwlen);
-	if (*p == '<') {
-		b = ++p;
-		for (; *p != '\0'; p++) {
-			if (esc)
-				esc = 0;
-			else if (quoted && *p == '\\')
-				esc = 1;
-			else if (*p == '"')
-				quoted = !quoted;
-			else if (*p == '>' && !quoted)
-				break;
-		}
-		if (*p != '>')
-			return -1;
-		e = p++;
-	} else {
-		b = p;
-		while (*p != '\0' && !is_sp(*p))
-			p++;
-		e = p;
-		if (b == e)
-			return -1;
-	}
-	if (*p != '\0' && !is_sp(*p))
-		return -1;
-	*params = skip_sp(p);
-	if (b < e && *b == '@') {
-		while (b < e && *b != ':')
-			b++;
-		if (b == e)
-			return -1;
-		b++;
-	}
-	if ((size_t)(e - b) >= cap)
-		return -1;
-	memcpy(addr, b, (size_t)(e - b));
-	addr[e - b] = '\0';
-	return 0;
-}
-
-/* Next "KEY[=VALUE]" of a parameter list, split in place; 0 at the end. */
-static int
-next_param(char **p, char **key, char **val)
-{
-	char *c = skip_sp(*p), *eq;
-
-	if (*c == '\0')
-		return 0;
-	*key = c;
-	while (*c != '\0' && !is_sp(*c))
-		c++;
-	if (*c != '\0')
-		*c++ = '\0';
-	*p = c;
-	if ((eq = strchr(*key, '=')) != NULL) {
-		*eq = '\0';
-		*val = eq + 1;
-	} else
-		*val = NULL;
-	return 1;
-}
-
-/* An xtext hex digit: RFC 3461 4 allows upper case only. */
-static int
-xdigit(char c)
-{
-	return c >= 'a' && c <= 'f' ? -1 : hexval(c);
-}
-
-/*
- * Decode RFC 3461 xtext. The envelope keeps the plain value, which
- * smtp.c encodes again, so only printable ASCII without spaces is
- * taken (what -V accepts too).
- */
-static int
-xtext_decode(const char *in, char *out, size_t cap)
-{
-	size_t n = 0;
-	int hi, lo, c;
-
-	for (; *in != '\0'; in++) {
-		c = (unsigned char)*in;
-		if (c == '+') {
-			if ((hi = xdigit(in[1])) == -1 ||
-			    (lo = xdigit(in[2])) == -1)
-				return -1;
-			c = hi * 16 + lo;
-			in += 2;
-		} else if (c == '=')
-			return -1;
-		if (c < 0x21 || c > 0x7e || n + 1 >= cap)
-			return -1;
-		out[n++] = (char)c;
-	}
-	out[n] = '\0';
-	return n > 0 ? 0 : -1;
-}
-
-static int
-all_digits(const char *v)
-{
-	size_t n = strspn(v, "0123456789");
-
-	return n > 0 && n <= 20 && v[n] == '\0';
-}
-
 /* MAIL FROM parameters (RFC 1870, 6152, 6531, 3461). */
 static int
 mail_params(struct smtpd *s, char *params)
 {
-	struct txn *tx = &s->tx;
-	char *key, *val;
+	const char *key = "";
 
-	while (next_param(&params, &key, &val)) {
-		if (strcasecmp(key, "SIZE") == 0) {
-			/* SIZE 0 is advertised: any size is welcome */
-			if (val == NULL || !all_digits(val))
-				goto bad;
-		} else if (strcasecmp(key, "BODY") == 0) {
-			if (val != NULL && strcasecmp(val, "8BITMIME") == 0)
-				tx->body8bit = 1;
-			else if (val == NULL || strcasecmp(val, "7BIT") != 0)
-				goto bad;
-		} else if (strcasecmp(key, "SMTPUTF8") == 0) {
-			/* the envelope notices UTF-8 addresses by itself */
-			if (val != NULL)
-				goto bad;
-		} else if (strcasecmp(key, "RET") == 0) {
-			if (val == NULL || (strcasecmp(val, "FULL") != 0 &&
-			    strcasecmp(val, "HDRS") != 0))
-				goto bad;
-			(void)xstrlcpy(tx->ret, strcasecmp(val, "FULL") == 0 ?
-			    "FULL" : "HDRS", sizeof(tx->ret));
-		} else if (strcasecmp(key, "ENVID") == 0) {
-			if (val == NULL || xtext_decode(val, tx->envid,
-			    sizeof(tx->envid)) == -1)
-				goto bad;
-		} else {
-			reply(s, "555 5.5.4 MAIL parameter %.64s is not "
-			    "supported", key);
-			return -1;
-		}
+	switch (esmtp_mail_parse(params, &s->tx.par, &key)) {
+	case 0:
+		return 0;
+	case 1:
+		reply(s, "555 5.5.4 MAIL parameter %.64s is not supported",
+		    key);
+		return -1;
+	default:
+		reply(s, "501 5.5.4 invalid value for MAIL parameter %.64s",
+		    key);
+		return -1;
 	}
-	return 0;
-bad:
-	reply(s, "501 5.5.4 invalid value for MAIL parameter %.64s", key);
-	return -1;
 }
 
-/* The envelope sender posta uses for what the client gave. */
+/* The envelope sender posta uses for what the client gave (sender.h). */
 static int
 choose_sender(struct smtpd *s, const char *given)
 {
-	const struct config *cfg = s->p->cfg;
 	const char *why;
 
 	if (s->p->sender != NULL)
 		given = s->p->sender;	/* -f wins over MAIL FROM */
-	if (cfg->force_from && cfg->from != NULL && given[0] != '\0')
-		given = cfg->from;
-	if (given[0] != '\0' && addr_is_local(given)) {
-		if (alias_qualify(cfg, given, s->tx.sender,
-		    sizeof(s->tx.sender)) == -1) {
-			reply(s, "501 5.1.7 <%.200s>: address too long", given);
-			return -1;
-		}
-	} else if (xstrlcpy(s->tx.sender, given, sizeof(s->tx.sender)) == -1) {
-		reply(s, "501 5.1.7 sender address too long");
-		return -1;
-	}
-	if (addr_check_envelope(s->tx.sender, 1, &why) == -1) {
+	if (sender_envelope(s->p->cfg, given, s->tx.sender,
+	    sizeof(s->tx.sender), &why) == -1) {
 		reply(s, "501 5.1.7 <%.200s>: %s", s->tx.sender, why);
 		return -1;
 	}
@@ -474,7 +295,8 @@ cmd_mail(struct smtpd *s, char *args)
 		reply(s, "503 5.5.1 MAIL already given; RSET first");
 		return;
 	}
-	if (parse_path(args, "FROM:", addr, sizeof(addr), &params) == -1) {
+	if (esmtp_path_parse(args, "FROM:", addr, sizeof(addr),
+	    &params) == -1) {
 		reply(s, "501 5.5.4 syntax: MAIL FROM:<address> [parameters]");
 		return;
 	}
@@ -559,28 +381,20 @@ keep_rcpts(struct txn *tx, struct rlist *l)
 static int
 rcpt_params(struct smtpd *s, char *params, const char **notify)
 {
-	char *key, *val;
+	const char *key = "";
 
-	*notify = NULL;
-	while (next_param(&params, &key, &val)) {
-		if (strcasecmp(key, "NOTIFY") == 0) {
-			if (val == NULL || !smtp_notify_valid(val))
-				goto bad;
-			*notify = val;
-		} else if (strcasecmp(key, "ORCPT") == 0) {
-			/* the envelope has no room for it: checked, not kept */
-			if (val == NULL || strchr(val, ';') == NULL)
-				goto bad;
-		} else {
-			reply(s, "555 5.5.4 RCPT parameter %.64s is not "
-			    "supported", key);
-			return -1;
-		}
+	switch (esmtp_rcpt_parse(params, notify, &key)) {
+	case 0:
+		return 0;
+	case 1:
+		reply(s, "555 5.5.4 RCPT parameter %.64s is not supported",
+		    key);
+		return -1;
+	default:
+		reply(s, "501 5.5.4 invalid value for RCPT parameter %.64s",
+		    key);
+		return -1;
 	}
-	return 0;
-bad:
-	reply(s, "501 5.5.4 invalid value for RCPT parameter %.64s", key);
-	return -1;
 }
 
 static void
@@ -597,7 +411,7 @@ cmd_rcpt(struct smtpd *s, char *args)
 		reply(s, "503 5.5.1 need MAIL before RCPT");
 		return;
 	}
-	if (parse_path(args, "TO:", addr, sizeof(addr), &params) == -1) {
+	if (esmtp_path_parse(args, "TO:", addr, sizeof(addr), &params) == -1) {
 		reply(s, "501 5.5.4 syntax: RCPT TO:<address> [parameters]");
 		return;
 	}
@@ -646,78 +460,34 @@ out:
 	rlist_free(&l);
 }
 
-/* Feed message data, unless a write error already doomed the message. */
-static void
-feed(struct msg *m, const char *buf, size_t len, struct perr *werr)
-{
-	if (len > 0 && werr->code == 0)
-		(void)msg_write(m, buf, len, werr);
-}
-
 /*
- * Read the message up to the lone "." line, dropping the dot that
- * stuffs a line beginning with one (RFC 5321 4.5.2). A line ends at
- * LF, with or without CR before it: shell scripts that print to
- * "sendmail -bs" send bare LF. Everything else goes to intake as it
- * came; intake normalises line ends, so what is queued (and later sent
- * upstream, stuffed again) is exactly what was read here, and no other
- * server can see a different end of data in it. Returns 1 at the end
- * of the data, 0 at end of input, -1 on a read error.
+ * Read the message up to the lone "." line, unstuffed (dotstuff.h).
+ * Everything else goes to intake as it came; intake normalises line
+ * ends, so what is queued (and later sent upstream, stuffed again) is
+ * exactly what was read here, and no other server can see a different
+ * end of data in it. Once a write failed (werr), the rest is read and
+ * dropped. Returns 1 at the end of the data, 0 at end of input, -1 on
+ * a read error.
  */
 static int
 read_data(struct smtpd *s, struct msg *m, struct perr *werr)
 {
-	enum data_state st = D_BOL;
-	size_t i, run;
-	ssize_t n;
-	char *nl;
+	struct dotunstuff u;
+	size_t n, used;
+	ssize_t r;
+	int done;
 
+	dotunstuff_init(&u);
 	for (;;) {
-		if (s->ipos == s->ilen && (n = read_more(s)) <= 0)
-			return n == 0 ? 0 : -1;
-		i = run = s->ipos;
-		while (i < s->ilen) {
-			switch (st) {
-			case D_BOL:
-				if (s->in[i] == '.') {
-					feed(m, s->in + run, i - run, werr);
-					run = ++i;
-					st = D_DOT;
-				} else
-					st = D_MID;
-				break;
-			case D_DOT:
-				if (s->in[i] == '\n') {
-					s->ipos = i + 1;
-					return 1;
-				}
-				if (s->in[i] == '\r') {
-					run = ++i;	/* held back */
-					st = D_DOTCR;
-				} else
-					st = D_MID;
-				break;
-			case D_DOTCR:
-				if (s->in[i] == '\n') {
-					s->ipos = i + 1;
-					return 1;
-				}
-				feed(m, "\r", 1, werr);
-				st = D_MID;
-				break;
-			case D_MID:
-				nl = memchr(s->in + i, '\n', s->ilen - i);
-				if (nl == NULL)
-					i = s->ilen;
-				else {
-					i = (size_t)(nl - s->in) + 1;
-					st = D_BOL;
-				}
-				break;
-			}
-		}
-		feed(m, s->in + run, i - run, werr);
-		s->ipos = s->ilen;
+		if (s->ipos == s->ilen && (r = read_more(s)) <= 0)
+			return r == 0 ? 0 : -1;
+		n = dotunstuff_run(&u, s->in + s->ipos, s->ilen - s->ipos,
+		    s->data, &used, &done);
+		s->ipos += used;
+		if (n > 0 && werr->code == 0)
+			(void)msg_write(m, s->data, n, werr);
+		if (done)
+			return 1;
 	}
 }
 
@@ -736,9 +506,9 @@ data_begin(struct smtpd *s, struct perr *e)
 	mp.fullname = NULL;
 	mp.from_headers = 0;
 	mp.dot_ends = 0;
-	mp.body8bit = s->tx.body8bit;
-	mp.dsn_ret = s->tx.ret[0] != '\0' ? s->tx.ret : NULL;
-	mp.dsn_envid = s->tx.envid[0] != '\0' ? s->tx.envid : NULL;
+	mp.body8bit = s->tx.par.body8bit;
+	mp.dsn_ret = s->tx.par.ret;
+	mp.dsn_envid = s->tx.par.envid[0] != '\0' ? s->tx.par.envid : NULL;
 	mp.dsn_notify = s->tx.notify[0] != '\0' ? s->tx.notify : NULL;
 	mp.max_size = s->p->lim != NULL ? s->p->lim->max_size : 0;
 	if ((m = msg_begin(s->p->sp, &mp, e)) == NULL)
@@ -760,8 +530,6 @@ data_end(struct smtpd *s, struct msg *m)
 	struct perr e = { 0, "" };
 	char id[sizeof(ent.id)];
 
-	memset(&ent, 0, sizeof(ent));
-	ent.fd = -1;
 	if (msg_end(m, &ent, &e) == 0) {
 		(void)xstrlcpy(id, ent.id, sizeof(id));
 		reply(s, "250 2.0.0 Ok: queued as %s", id);
@@ -849,12 +617,6 @@ cmd_ehlo(struct smtpd *s, const char *args, int extended)
 	reply(s, "250 HELP");
 }
 
-static int
-verb_is(const char *verb, size_t len, const char *name)
-{
-	return strlen(name) == len && strncasecmp(verb, name, len) == 0;
-}
-
 /* One command line: 1 to go on, 0 after QUIT or at end of input, -1 on error. */
 static int
 dispatch(struct smtpd *s, char *line)
@@ -866,34 +628,33 @@ dispatch(struct smtpd *s, char *line)
 	size_t len, i;
 	char *args;
 
-	len = strcspn(line, " \t");
-	args = skip_sp(line + len);
-	if (verb_is(line, len, "EHLO"))
+	args = esmtp_args(line, &len);
+	if (esmtp_word_is(line, len, "EHLO"))
 		cmd_ehlo(s, args, 1);
-	else if (verb_is(line, len, "HELO"))
+	else if (esmtp_word_is(line, len, "HELO"))
 		cmd_ehlo(s, args, 0);
-	else if (verb_is(line, len, "MAIL"))
+	else if (esmtp_word_is(line, len, "MAIL"))
 		cmd_mail(s, args);
-	else if (verb_is(line, len, "RCPT"))
+	else if (esmtp_word_is(line, len, "RCPT"))
 		cmd_rcpt(s, args);
-	else if (verb_is(line, len, "DATA"))
+	else if (esmtp_word_is(line, len, "DATA"))
 		return cmd_data(s, args);
-	else if (verb_is(line, len, "RSET")) {
+	else if (esmtp_word_is(line, len, "RSET")) {
 		txn_reset(&s->tx);
 		reply(s, "250 2.0.0 Ok");
-	} else if (verb_is(line, len, "NOOP"))
+	} else if (esmtp_word_is(line, len, "NOOP"))
 		reply(s, "250 2.0.0 Ok");
-	else if (verb_is(line, len, "QUIT")) {
+	else if (esmtp_word_is(line, len, "QUIT")) {
 		reply(s, "221 2.0.0 Bye");
 		return 0;
-	} else if (verb_is(line, len, "VRFY"))
+	} else if (esmtp_word_is(line, len, "VRFY"))
 		reply(s, "252 2.5.0 cannot VRFY; try RCPT");
-	else if (verb_is(line, len, "HELP"))
+	else if (esmtp_word_is(line, len, "HELP"))
 		reply(s, "214 2.0.0 posta -bs: HELO EHLO MAIL RCPT DATA RSET "
 		    "NOOP QUIT VRFY HELP; see posta(8)");
 	else {
 		for (i = 0; i < nitems(unoffered); i++)
-			if (verb_is(line, len, unoffered[i]))
+			if (esmtp_word_is(line, len, unoffered[i]))
 				break;
 		if (i < nitems(unoffered))
 			reply(s, "502 5.5.1 %s is not offered here",

@@ -180,8 +180,7 @@ spool_create(struct spool *sp, struct spool_entry *ent, struct perr *err)
 	struct stat st;
 	int fd, tries;
 
-	memset(ent, 0, sizeof(*ent));
-	ent->fd = -1;
+	spool_entry_init(ent);
 	for (tries = 0; tries < 100; tries++) {
 		if (new_id(ent->id, sizeof(ent->id)) == -1)
 			return perr_set(err, EX_OSERR, "new queue id: %s",
@@ -450,6 +449,13 @@ spool_release(struct spool_entry *ent)
 		(void)close(ent->fd);
 	ent->fd = -1;
 	env_free(&ent->env);
+}
+
+void
+spool_entry_init(struct spool_entry *ent)
+{
+	memset(ent, 0, sizeof(*ent));
+	ent->fd = -1;
 }
 
 /* Split "ID.ext"; returns the extension or NULL when it is not ours. */

@@ -82,6 +82,9 @@ int	spool_fail(struct spool *sp, struct spool_entry *ent,
 /* Let go of an entry (unlock, close, free the envelope). */
 void	spool_release(struct spool_entry *ent);
 
+/* An entry that holds nothing: spool_release() on it does nothing. */
+void	spool_entry_init(struct spool_entry *ent);
+
 /*
  * List the ids in q/ (or failed/), oldest first, after cleaning up
  * what crashed processes left behind (see the state table). The

@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,30 +22,17 @@
 #include "message.h"
 #include "posta.h"
 #include "runner.h"
+#include "sender.h"
 #include "smtpd.h"
 #include "submit.h"
 #include "util.h"
 
-/* [sender] from, else the login name qualified (see posta(8)). */
-static void
-default_sender(const struct config *cfg, char *buf, size_t cap)
-{
-	const struct passwd *pw;
-
-	if (cfg->from != NULL) {
-		(void)xstrlcpy(buf, cfg->from, cap);
-		return;
-	}
-	pw = getpwuid(getuid());
-	(void)alias_qualify(cfg, pw != NULL ? pw->pw_name : "nobody", buf, cap);
-}
-
-/* The address the envelope and a generated From: use. */
+/* The address the envelope and a generated From: use (sender.h). */
 static int
 resolve_sender(struct submit *a)
 {
 	char raw[MAX_ADDR + 1];
-	const char *why;
+	const char *why, *given = NULL;
 
 	if (a->o->sender != NULL) {
 		if (addr_strip_angle(a->o->sender, raw, sizeof(raw)) == -1)
@@ -55,17 +41,17 @@ resolve_sender(struct submit *a)
 		if (addr_check_envelope(raw, 1, &why) == -1)
 			return perr_set(a->err, EX_USAGE, "-f %s: %s",
 			    a->o->sender, why);
-		if (raw[0] != '\0' && alias_qualify(a->cfg, raw, a->sender,
-		    sizeof(a->sender)) == -1)
-			return perr_set(a->err, EX_USAGE, "-f: too long");
-	} else
-		default_sender(a->cfg, a->sender, sizeof(a->sender));
-	if (a->cfg->force_from && a->cfg->from != NULL && a->sender[0] != '\0')
-		(void)xstrlcpy(a->sender, a->cfg->from, sizeof(a->sender));
-	if (a->sender[0] != '\0')
-		(void)xstrlcpy(a->from_addr, a->sender, sizeof(a->from_addr));
-	else
-		default_sender(a->cfg, a->from_addr, sizeof(a->from_addr));
+		given = raw;
+	}
+	if (sender_envelope(a->cfg, given, a->sender, sizeof(a->sender),
+	    &why) == -1) {
+		if (given != NULL)
+			return perr_set(a->err, EX_USAGE, "-f: %s", why);
+		return perr_set(a->err, EX_CONFIG, "sender <%s>: %s; set "
+		    "[sender] from", a->sender, why);
+	}
+	sender_from_addr(a->cfg, a->sender, a->from_addr,
+	    sizeof(a->from_addr));
 	return 0;
 }
 
@@ -250,11 +236,9 @@ static int
 dialogue(struct submit *a, int infd, int outfd, const struct smtpd_limits *lim)
 {
 	struct smtpd_params p = { a->cfg, a->sp, NULL, NULL, accepted, a, lim };
-	struct spool_entry ent;
 	struct dsession ds;
-	struct dreport rep;
-	struct perr e;
-	size_t i, n;
+	struct runstats st;
+	size_t n;
 	int rc, mode;
 
 	strvec_init(&a->ids, SIZE_MAX);	/* as many as the dialogue accepted */
@@ -271,17 +255,11 @@ dialogue(struct submit *a, int infd, int outfd, const struct smtpd_limits *lim)
 		(void)fclose(stdout);
 	else
 		(void)shutdown(outfd, SHUT_RDWR);
-	n = a->ids.n;
+	n = mode == DELIVERY_QUEUE ? 0 : a->ids.n;
 	if (mode == DELIVERY_BACKGROUND && n > 0 && detach(a) != 0)
 		n = 0;		/* the child delivers, or the next run */
 	dsession_init(&ds, a->cfg, a->sp, a->o->verbose);
-	for (i = 0; i < n && mode != DELIVERY_QUEUE; i++) {
-		perr_clear(&e);
-		if (spool_take(a->sp, a->ids.v[i], &ent, &e) != 0)
-			continue;
-		(void)deliver_entry(&ds, &ent, 0, &rep, &e);
-		spool_release(&ent);
-	}
+	runner_ids(&ds, a->ids.v, n, &st);
 	dsession_close(&ds);
 	strvec_free(&a->ids);
 	return rc == -1 ? a->err->code : 0;

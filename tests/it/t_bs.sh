@@ -239,4 +239,50 @@ st=$(sed -n 's/^exit //p' "$T/chat.out")
 no_crash "$st" "cut dialogue"
 [ "$(queued)" -eq 0 ] || fail "a cut message was queued"
 [ -z "$(ls "$SP/tmp" 2>/dev/null)" ] || fail "left in tmp/: $(ls "$SP/tmp")"
+
+# 7. issue 8: the messages of a dialogue go through the queue runner's
+# loop after QUIT, and each gets its attempt even when the upstream is
+# down (closed port): both stay queued with attempt 1 and the reason
+conf_unset delivery
+conf_set queue "delivery = foreground"
+conf_unset port
+conf_set upstream "port = $(free_port)"
+cat >"$T/down.chat" <<EOF
+< 220
+> EHLO client.example
+< 250
+> MAIL FROM:<d1@example.com>
+< 250 2.1.0
+> RCPT TO:<$R-down1@dest.test>
+< 250 2.1.5
+> DATA
+< 354
+> Subject: down one
+>
+> x
+> .
+< 250 2.0.0
+> MAIL FROM:<d2@example.com>
+< 250 2.1.0
+> RCPT TO:<$R-down2@dest.test>
+< 250 2.1.5
+> DATA
+< 354
+> Subject: down two
+>
+> y
+> .
+< 250 2.0.0
+> QUIT
+< 221 2.0.0
+EOF
+$CHAT "$T/down.chat" "$POSTA" -C "$T/posta.conf" -bs >"$T/chat.out" ||
+    fail "down dialogue: $(tail -8 "$T/chat.out")"
+grep -qx 'exit 0' "$T/chat.out" || fail "down: $(tail -1 "$T/chat.out")"
+[ "$(queued)" -eq 2 ] || fail "down: q/ holds $(queued) entries, want 2"
+"$T/lbin/mailq" -C "$T/posta.conf" >"$T/mailq" || fail "mailq: exit $?"
+[ "$(grep -c 'attempts 1,' "$T/mailq")" -eq 2 ] ||
+    fail "down: want two entries tried once: $(cat "$T/mailq")"
+[ "$(grep -c 'last error: .*connect' "$T/mailq")" -eq 2 ] ||
+    fail "down: want the reason on both: $(cat "$T/mailq")"
 exit 0

@@ -41,6 +41,24 @@ conf(const char *text, mode_t mode)
 	return path;
 }
 
+/* Targets joined by '|', or NULL for no vector or an empty one. */
+static const char *
+targets(const struct strvec *sv)
+{
+	static char buf[1024];
+	size_t i, len;
+
+	if (sv == NULL || sv->n == 0)
+		return NULL;
+	buf[0] = '\0';
+	for (i = 0; i < sv->n; i++) {
+		len = strlen(buf);
+		(void)snprintf(buf + len, sizeof(buf) - len, "%s%s",
+		    i > 0 ? "|" : "", sv->v[i]);
+	}
+	return buf;
+}
+
 /* Load text; returns the rc and leaves the message in err. */
 static int
 load(struct config *cfg, const char *text, struct perr *err)
@@ -143,13 +161,14 @@ test_full(void)
 	is_str(cfg.domain, "example.com", "domain");
 	is_int(cfg.force_from, 1, "force_from");
 	is_int(cfg.naliases, 2, "two aliases, catch-all apart");
-	is_str(config_alias(&cfg, "root"),
-	    "admin@example.com, ops@example.com", "alias root");
-	is_str(config_alias(&cfg, "postmaster"), "root",
+	is_str(targets(config_alias(&cfg, "root")),
+	    "admin@example.com|ops@example.com", "alias root");
+	is_str(targets(config_alias(&cfg, "postmaster")), "root",
 	    "alias name lower-cased");
 	is_str(cfg.aliases[1].name, "postmaster", "stored lower case");
-	is_str(config_alias(&cfg, "nobody"), NULL, "no alias, no catch-all");
-	is_str(cfg.catchall, "catch@example.com", "catch-all");
+	is_str(targets(config_alias(&cfg, "nobody")), NULL,
+	    "no alias, no catch-all");
+	is_str(targets(&cfg.catchall), "catch@example.com", "catch-all");
 	is_str(cfg.spooldir, "/tmp/posta-spool", "dir");
 	is_int(cfg.delivery, DELIVERY_BACKGROUND, "delivery");
 	is_int(cfg.max_age, 2 * 86400, "max_age");
@@ -181,7 +200,7 @@ test_defaults(void)
 	is_int(cfg.syslog, 1, "default syslog yes");
 	is_int(cfg.auth, AUTH_AUTO, "default auth");
 	ok(cfg.has_pin == 0 && cfg.helo == NULL && cfg.from == NULL &&
-	    cfg.logfile == NULL && cfg.catchall == NULL && cfg.naliases == 0 &&
+	    cfg.logfile == NULL && cfg.catchall.n == 0 && cfg.naliases == 0 &&
 	    cfg.force_from == 0 && cfg.username == NULL, "unset keys");
 	config_free(&cfg);
 
@@ -555,13 +574,38 @@ test_aliases(void)
 	is_int(cfg.naliases, 3, "three named aliases");
 	is_str(cfg.aliases[0].name, "webmaster", "first, lower-cased");
 	is_str(cfg.aliases[2].name, "www-data", "file order kept");
-	is_str(config_alias(&cfg, "webmaster"), "root", "lookup lower case");
-	is_str(config_alias(&cfg, "root"), "a@example.com,b@example.com",
-	    "value as written");
-	is_str(config_alias(&cfg, "*"), NULL, "* is not a named alias");
-	is_str(config_alias(&cfg, "other"), NULL, "unknown name");
-	is_str(cfg.catchall, "all@example.com", "catch-all kept apart");
+	is_str(targets(config_alias(&cfg, "webmaster")), "root",
+	    "lookup lower case");
+	is_str(targets(config_alias(&cfg, "root")),
+	    "a@example.com|b@example.com", "value parsed into targets");
+	is_str(targets(config_alias(&cfg, "*")), NULL,
+	    "* is not a named alias");
+	is_str(targets(config_alias(&cfg, "other")), NULL, "unknown name");
+	is_str(targets(&cfg.catchall), "all@example.com",
+	    "catch-all kept apart");
 	config_free(&cfg);
+
+	is_int(load(&cfg, "[upstream]\nhost = mx\n[aliases]\n"
+	    "team = Ops <ops@x> (night), \"a, b\"@y, root,\n", &err), 0,
+	    "address list syntax");
+	is_str(targets(config_alias(&cfg, "team")), "ops@x|\"a, b\"@y|root",
+	    "display names and comments dropped, quotes kept");
+	config_free(&cfg);
+
+	/* a bad target is a load error with its line, not a delivery error */
+	expect_err("[upstream]\nhost = mx\n[aliases]\nroot = a@b\n"
+	    "team = a@x, <broken\n",
+	    ":5: alias \"team\": cannot parse \"a@x, <broken\" as a list of "
+	    "addresses", "alias target syntax");
+	expect_err("[upstream]\nhost = mx\n[aliases]\n* = , ,\n",
+	    ":4: alias \"*\": no addresses in \", ,\"",
+	    "catch-all without addresses");
+	expect_err("[upstream]\nhost = mx\n[aliases]\nx = a b@c\n",
+	    ":4: alias \"x\": cannot parse \"a b@c\" as a list of addresses",
+	    "blank inside an address");
+	expect_err("[upstream]\nhost = mx\n[aliases]\nx = <a@b\n",
+	    ":4: alias \"x\": cannot parse \"<a@b\" as a list of addresses",
+	    "unclosed angle bracket");
 }
 
 /* [listen]: posta -bd */

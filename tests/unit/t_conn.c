@@ -436,7 +436,7 @@ static void
 test_starttls_injection(void)
 {
 	struct perr err = { 0, "" };
-	struct tls_params tp = { "localhost", NULL, NULL };
+	struct tls_params tp = { .servername = "localhost" };
 	struct conn c;
 	struct srv s;
 	char line[128];
@@ -467,7 +467,7 @@ static void
 test_tls_timeout(void)
 {
 	struct perr err = { 0, "" };
-	struct tls_params tp = { "localhost", NULL, NULL };
+	struct tls_params tp = { .servername = "localhost" };
 	struct conn c;
 	struct srv s;
 	double t0, dt;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Unit tests for oauthlogin.c's pure parts (percent-encoding, base64url,
+ * Unit tests for the login's pure parts (percent-encoding, base64url,
  * PKCE against RFC 7636 Appendix B, the authorization URL, the redirect
- * parser) and its loopback listener, driven by in-process clients.
+ * parser, the endpoint's replies) and the loopback listener (loopback.c),
+ * driven by in-process clients.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -20,6 +21,7 @@
 
 #include "buf.h"
 #include "jwt.h"
+#include "loopback.h"
 #include "oauthlogin.h"
 #include "perr.h"
 #include "util.h"
@@ -84,18 +86,18 @@ test_pkce(void)
 	    strlen(out) == 43, "RFC 7636 B: 32 octets give 43 characters");
 	is_str(out, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
 	    "RFC 7636 B: code_verifier");
-	ok(oauthlogin_pkce_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+	ok(loopback_pkce_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
 	    out, sizeof(out)) == 0, "S256 challenge computed");
 	is_str(out, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
 	    "RFC 7636 B: code_challenge");
-	ok(oauthlogin_pkce_s256("x", out, 44) == 0 && strlen(out) == 43,
+	ok(loopback_pkce_s256("x", out, 44) == 0 && strlen(out) == 43,
 	    "a 44-octet buffer holds any challenge");
 }
 
 static void
 test_auth_url(void)
 {
-	struct oauthlogin_authreq r = {
+	struct loopback_authreq r = {
 		.auth_url = "https://accounts.google.com/o/oauth2/v2/auth",
 		.client_id = "123-abc.apps.googleusercontent.com",
 		.scope = "https://mail.google.com/",
@@ -107,7 +109,7 @@ test_auth_url(void)
 	struct buf b;
 
 	buf_init(&b, 4096);
-	ok(oauthlogin_auth_url(&b, &r) == 0, "Google authorization URL");
+	ok(loopback_auth_url(&b, &r) == 0, "Google authorization URL");
 	is_str(buf_str(&b), "https://accounts.google.com/o/oauth2/v2/auth"
 	    "?client_id=123-abc.apps.googleusercontent.com"
 	    "&response_type=code"
@@ -122,7 +124,7 @@ test_auth_url(void)
 	r.auth_url = "https://login.example/authorize?tenant=x";
 	r.offline = 0;
 	r.scope = "https://outlook.office.com/SMTP.Send offline_access";
-	ok(oauthlogin_auth_url(&b, &r) == 0, "URL with a query of its own");
+	ok(loopback_auth_url(&b, &r) == 0, "URL with a query of its own");
 	/* http_form_add: the WHATWG form encoding, '+' for a space */
 	is_str(buf_str(&b), "https://login.example/authorize?tenant=x"
 	    "&client_id=123-abc.apps.googleusercontent.com"
@@ -139,50 +141,50 @@ test_auth_url(void)
 static void
 test_redirect(void)
 {
-	struct oauthlogin_redirect r;
+	struct loopback_redirect r;
 	char big[6000];
 
-	is_int(oauthlogin_redirect_parse(R("GET /?state=s1&code=4%2F0Ab-x+y"
+	is_int(loopback_redirect_parse(R("GET /?state=s1&code=4%2F0Ab-x+y"
 	    "&scope=https%3A%2F%2Fmail.google.com%2F HTTP/1.1\r\n"
 	    "Host: 127.0.0.1:8087\r\n\r\n"), &r), 1, "a redirect with a code");
 	is_str(r.code, "4/0Ab-x y", "code percent- and plus-decoded");
 	is_str(r.state, "s1", "state");
 	is_str(r.error, "", "no error");
-	is_int(oauthlogin_redirect_parse(R("GET /?error=access_denied&"
+	is_int(loopback_redirect_parse(R("GET /?error=access_denied&"
 	    "error_description=The+user+said+no&state=s1 HTTP/1.1\r\n\r\n"),
 	    &r), 1, "a redirect with an error");
 	is_str(r.error, "access_denied", "error");
 	is_str(r.error_description, "The user said no", "error_description");
-	is_int(oauthlogin_redirect_parse(R("GET /favicon.ico HTTP/1.1\r\n\r\n"),
+	is_int(loopback_redirect_parse(R("GET /favicon.ico HTTP/1.1\r\n\r\n"),
 	    &r), 0, "a favicon request is not the redirect");
-	is_int(oauthlogin_redirect_parse(R("GET / HTTP/1.1\r\n\r\n"), &r), 0,
+	is_int(loopback_redirect_parse(R("GET / HTTP/1.1\r\n\r\n"), &r), 0,
 	    "no query: not the redirect");
-	is_int(oauthlogin_redirect_parse(R("GET /?foo=bar HTTP/1.1\r\n\r\n"),
+	is_int(loopback_redirect_parse(R("GET /?foo=bar HTTP/1.1\r\n\r\n"),
 	    &r), 0, "neither code nor error: not the redirect");
-	is_int(oauthlogin_redirect_parse(R("POST /?code=x&state=s HTTP/1.1\r\n"
+	is_int(loopback_redirect_parse(R("POST /?code=x&state=s HTTP/1.1\r\n"
 	    "\r\n"), &r), 0, "only GET is the redirect");
-	is_int(oauthlogin_redirect_parse(R("GET /x?code=x&state=s HTTP/1.1\r\n"
+	is_int(loopback_redirect_parse(R("GET /x?code=x&state=s HTTP/1.1\r\n"
 	    "\r\n"), &r), 0, "only the path / is the redirect");
-	is_int(oauthlogin_redirect_parse(R("GET /?code=x&state=s\r\n\r\n"), &r),
+	is_int(loopback_redirect_parse(R("GET /?code=x&state=s\r\n\r\n"), &r),
 	    -1, "no HTTP version: malformed");
-	is_int(oauthlogin_redirect_parse(R("GET /?code=a&code=b&state=s "
+	is_int(loopback_redirect_parse(R("GET /?code=a&code=b&state=s "
 	    "HTTP/1.1\r\n\r\n"), &r), -1, "a code twice is refused");
-	is_int(oauthlogin_redirect_parse(R("GET /?code=a%0Ab&state=s "
+	is_int(loopback_redirect_parse(R("GET /?code=a%0Ab&state=s "
 	    "HTTP/1.1\r\n\r\n"), &r), -1, "a control character is refused");
-	is_int(oauthlogin_redirect_parse(R("GET /?code=a%00&state=s "
+	is_int(loopback_redirect_parse(R("GET /?code=a%00&state=s "
 	    "HTTP/1.1\r\n\r\n"), &r), -1, "a NUL is refused");
-	is_int(oauthlogin_redirect_parse(R("GET /?code=a%G0&state=s "
+	is_int(loopback_redirect_parse(R("GET /?code=a%G0&state=s "
 	    "HTTP/1.1\r\n\r\n"), &r), -1, "a broken escape is refused");
-	is_int(oauthlogin_redirect_parse(R("GET /?state=s&code=a%4 "
+	is_int(loopback_redirect_parse(R("GET /?state=s&code=a%4 "
 	    "HTTP/1.1\r\n\r\n"), &r), -1, "a truncated escape is refused");
-	is_int(oauthlogin_redirect_parse(R("GET /?code HTTP/1.1\r\n\r\n"), &r),
+	is_int(loopback_redirect_parse(R("GET /?code HTTP/1.1\r\n\r\n"), &r),
 	    -1, "a code without a value is refused");
 	memcpy(big, "GET /?state=s&code=", 19);
 	memset(big + 19, 'a', 4096);
 	memcpy(big + 19 + 4096, " HTTP/1.1\r\n\r\n", 14);
-	is_int(oauthlogin_redirect_parse(big, strlen(big), &r), -1,
+	is_int(loopback_redirect_parse(big, strlen(big), &r), -1,
 	    "a code longer than its field is refused, not cut");
-	is_int(oauthlogin_redirect_parse(R("GET /?code=c&state=s HTTP/1.0"),
+	is_int(loopback_redirect_parse(R("GET /?code=c&state=s HTTP/1.0"),
 	    &r), 1, "HTTP/1.0, no headers");
 	is_str(r.code, "c", "code");
 }
@@ -190,7 +192,7 @@ test_redirect(void)
 static void
 test_listener(void)
 {
-	struct oauthlogin_redirect r;
+	struct loopback_redirect r;
 	struct sockaddr_in sin;
 	socklen_t slen = sizeof(sin);
 	struct perr err = { 0 };
@@ -198,15 +200,15 @@ test_listener(void)
 	double t0;
 	int lfd, port, c1, c2, lfd2;
 
-	oauthlogin_test_conn_wait(1);
-	lfd = oauthlogin_listen(0, &err);
+	loopback_test_conn_wait(1);
+	lfd = loopback_listen(0, &err);
 	ok(lfd != -1, "listening on a free port");
-	port = oauthlogin_port(lfd);
+	port = loopback_port(lfd);
 	ok(port > 0, "the port is known: %d", port);
 	ok(getsockname(lfd, (struct sockaddr *)&sin, &slen) == 0 &&
 	    sin.sin_addr.s_addr == htonl(INADDR_LOOPBACK),
 	    "bound to 127.0.0.1 only");
-	lfd2 = oauthlogin_listen(port, &err);
+	lfd2 = loopback_listen(port, &err);
 	ok(lfd2 == -1 && strstr(err.msg, "127.0.0.1") != NULL,
 	    "a port in use is refused: %s", err.msg);
 	perr_clear(&err);
@@ -221,7 +223,7 @@ test_listener(void)
 		int c3 = client(port, "GET /?code=the%2Fcode&state=S HTTP/1.1\r\n"
 		    "Host: 127.0.0.1\r\n\r\n");
 
-		is_int(oauthlogin_wait_redirect(lfd, "S", mono_now() + 10, &r,
+		is_int(loopback_wait_redirect(lfd, "S", mono_now() + 10, &r,
 		    &err), 0, "the redirect is taken: %s", err.msg);
 		is_str(r.code, "the/code", "with its code");
 		ok(mono_now() - t0 < 5, "an idle connection costs at most "
@@ -238,7 +240,7 @@ test_listener(void)
 	close(c2);
 
 	c1 = client(port, "GET /?code=x&state=WRONG HTTP/1.1\r\n\r\n");
-	is_int(oauthlogin_wait_redirect(lfd, "S", mono_now() + 5, &r, &err),
+	is_int(loopback_wait_redirect(lfd, "S", mono_now() + 5, &r, &err),
 	    -1, "a wrong state ends the login");
 	ok(err.code == EX_NOPERM && strstr(err.msg, "wrong state") != NULL,
 	    "and says so: %s", err.msg);
@@ -250,7 +252,7 @@ test_listener(void)
 
 	c1 = client(port, "GET /?error=access_denied&error_description="
 	    "AADSTS65004%3A+User+declined&state=S HTTP/1.1\r\n\r\n");
-	is_int(oauthlogin_wait_redirect(lfd, "S", mono_now() + 5, &r, &err),
+	is_int(loopback_wait_redirect(lfd, "S", mono_now() + 5, &r, &err),
 	    -1, "error= ends the login");
 	ok(err.code == EX_NOPERM && strcmp(err.msg, "authorization refused: "
 	    "access_denied: AADSTS65004: User declined") == 0,
@@ -259,16 +261,16 @@ test_listener(void)
 	perr_clear(&err);
 
 	t0 = mono_now();
-	is_int(oauthlogin_wait_redirect(lfd, "S", mono_now() + 0.3, &r, &err),
+	is_int(loopback_wait_redirect(lfd, "S", mono_now() + 0.3, &r, &err),
 	    -1, "nobody comes: the wait ends");
 	ok(err.code == EX_TEMPFAIL && mono_now() - t0 < 2,
 	    "at the deadline: %s", err.msg);
 	perr_clear(&err);
 	close(lfd);
 
-	ok(oauthlogin_listen(70000, &err) == -1 && err.code == EX_USAGE,
+	ok(loopback_listen(70000, &err) == -1 && err.code == EX_USAGE,
 	    "a port out of range: %s", err.msg);
-	oauthlogin_test_conn_wait(0);
+	loopback_test_conn_wait(0);
 }
 
 static void

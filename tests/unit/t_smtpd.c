@@ -26,17 +26,49 @@
 #include "tap.h"
 #include "util.h"
 
-static char n_root[] = "root", v_root[] = "admin@example.com";
-static char n_team[] = "team", v_team[] = "root, bob@example.org";
-static char n_broken[] = "broken", v_broken[] = "<<<";
 static char s_host[] = "smtp.test", s_helo[] = "mx.test";
 static char s_domain[] = "example.com", s_from[] = "robot@example.com";
 
-static struct alias aliases[] = {
-	{ n_root, v_root },
-	{ n_team, v_team },
-	{ n_broken, v_broken },
-};
+/*
+ * root, team, and "broken": a chain of aliases deeper than
+ * MAX_ALIAS_DEPTH, which fails when it is expanded (a bad target never
+ * loads: t_config).
+ */
+static struct alias aliases[3 + MAX_ALIAS_DEPTH];
+
+static void
+make_aliases(void)
+{
+	static char names[nitems(aliases)][32];
+	static char values[nitems(aliases)][64];
+	struct perr err = { 0, "" };
+	size_t i;
+
+	(void)snprintf(names[0], sizeof(names[0]), "root");
+	(void)snprintf(values[0], sizeof(values[0]), "admin@example.com");
+	(void)snprintf(names[1], sizeof(names[1]), "team");
+	(void)snprintf(values[1], sizeof(values[1]), "root, bob@example.org");
+	for (i = 2; i < nitems(aliases); i++) {
+		/* broken, broken1, broken2, ... */
+		if (i == 2)
+			(void)snprintf(names[i], sizeof(names[i]), "broken");
+		else
+			(void)snprintf(names[i], sizeof(names[i]),
+			    "broken%zu", i - 2);
+		if (i + 1 < nitems(aliases))
+			(void)snprintf(values[i], sizeof(values[i]),
+			    "broken%zu", i - 1);
+		else
+			(void)snprintf(values[i], sizeof(values[i]),
+			    "end@example.org");
+	}
+	for (i = 0; i < nitems(aliases); i++) {
+		aliases[i].name = names[i];
+		if (config_alias_parse(values[i], &aliases[i].targets,
+		    &err) == -1)
+			abort();
+	}
+}
 
 static struct config cfg;
 static struct spool sp;
@@ -1164,6 +1196,7 @@ main(void)
 		return done_testing();
 	}
 	snprintf(spooldir, sizeof(spooldir), "%s/spool", tmpl);
+	make_aliases();
 	reset_cfg();
 	if (spool_open(&sp, spooldir, 1, &err) == -1) {
 		ok(0, "spool_open: %s", err.msg);
