@@ -134,28 +134,36 @@ auth_toolong(struct auth *a, struct perr *err)
 	    auth_name(a->mech));
 }
 
+/*
+ * The tail every initial response shares: base64 of the LEN octets of
+ * RAW (LEN == -1 when building RAW overflowed), then RAW wiped, since it
+ * holds the secret in clear.
+ */
+static int
+auth_encode(struct auth *a, char *raw, size_t rawcap, int len, char *out,
+    size_t cap, struct perr *err)
+{
+	int rc = len < 0 ? -1 : b64_encode(raw, (size_t)len, out, cap);
+
+	explicit_bzero(raw, rawcap);
+	return rc == -1 ? auth_toolong(a, err) : 0;
+}
+
 /* RFC 4616: [authzid] NUL authcid NUL passwd, with an empty authzid. */
 static int
 auth_plain(struct auth *a, char *out, size_t cap, struct perr *err)
 {
 	char raw[AUTH_MAX_USER + MAX_SECRET + 2];
-	size_t ul, sl;
-	int rc = -1;
+	size_t ul = strlen(a->user), sl = strlen(a->secret);
 
-	ul = strlen(a->user);
-	sl = strlen(a->secret);
+	if (ul >= AUTH_MAX_USER || sl >= MAX_SECRET)
+		return auth_encode(a, raw, sizeof(raw), -1, out, cap, err);
 	raw[0] = '\0';
 	memcpy(raw + 1, a->user, ul);
 	raw[ul + 1] = '\0';
 	memcpy(raw + ul + 2, a->secret, sl);
-	if (b64_encode(raw, ul + sl + 2, out, cap) == -1) {
-		auth_toolong(a, err);
-		goto out;
-	}
-	rc = 0;
-out:
-	explicit_bzero(raw, sizeof(raw));
-	return rc;
+	return auth_encode(a, raw, sizeof(raw), (int)(ul + sl + 2), out, cap,
+	    err);
 }
 
 /* "user=U ^A auth=Bearer T ^A ^A", as Google and Microsoft document it. */
@@ -163,18 +171,12 @@ static int
 auth_xoauth2(struct auth *a, char *out, size_t cap, struct perr *err)
 {
 	char raw[AUTH_MAX_USER + MAX_SECRET + 32];
-	int rc = -1;
+	int len = -1;
 
 	if (xsnprintf(raw, sizeof(raw), "user=%s\001auth=Bearer %s\001\001",
-	    a->user, a->secret) == -1 ||
-	    b64_encode(raw, strlen(raw), out, cap) == -1) {
-		auth_toolong(a, err);
-		goto out;
-	}
-	rc = 0;
-out:
-	explicit_bzero(raw, sizeof(raw));
-	return rc;
+	    a->user, a->secret) == 0)
+		len = (int)strlen(raw);
+	return auth_encode(a, raw, sizeof(raw), len, out, cap, err);
 }
 
 static int	scram_saslname(const char *, char *, size_t);
@@ -189,26 +191,19 @@ auth_oauthbearer(struct auth *a, char *out, size_t cap, struct perr *err)
 {
 	char raw[AUTH_MAX_USER * 3 + MAX_SECRET + 320];
 	char name[AUTH_MAX_USER * 3 + 1], hp[300];
-	int rc = -1;
+	int len = -1;
 
 	hp[0] = '\0';
 	if (a->host != NULL && (has_ctl(a->host) ||
 	    xsnprintf(hp, sizeof(hp), "host=%s\001port=%d\001", a->host,
-	    a->port) == -1)) {
-		perr_set(err, EX_SOFTWARE, "AUTH OAUTHBEARER: unusable host");
-		goto out;
-	}
-	if (scram_saslname(a->user, name, sizeof(name)) == -1 ||
+	    a->port) == -1))
+		return perr_set(err, EX_SOFTWARE,
+		    "AUTH OAUTHBEARER: unusable host");
+	if (scram_saslname(a->user, name, sizeof(name)) == 0 &&
 	    xsnprintf(raw, sizeof(raw), "n,a=%s,\001%sauth=Bearer %s\001\001",
-	    name, hp, a->secret) == -1 ||
-	    b64_encode(raw, strlen(raw), out, cap) == -1) {
-		auth_toolong(a, err);
-		goto out;
-	}
-	rc = 0;
-out:
-	explicit_bzero(raw, sizeof(raw));
-	return rc;
+	    name, hp, a->secret) == 0)
+		len = (int)strlen(raw);
+	return auth_encode(a, raw, sizeof(raw), len, out, cap, err);
 }
 
 /* RFC 5802 5.1: saslname escapes ',' and '='. */
