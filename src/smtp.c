@@ -416,8 +416,9 @@ smtp_open(struct smtp *s, const struct config *cfg, int verbose,
 	if (last != NULL)
 		memset(last, 0, sizeof(*last));
 
-	if (conn_open(&s->conn, cfg->host, cfg->port, cfg->timeout,
-	    err) == -1) {
+	/* a foreground delivery: no wait of the session goes past it */
+	if (conn_open_until(&s->conn, cfg->host, cfg->port, cfg->timeout,
+	    cfg->deadline, err) == -1) {
 		s->broken = 1;
 		goto out;
 	}

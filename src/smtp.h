@@ -40,7 +40,9 @@ void	smtp_init(struct smtp *s);
  * STARTTLS (required when configured: not offered means stop before
  * any credentials or mail), EHLO again, then AUTH when a username is
  * set, only over TLS. The secret is fetched with secret_get(), or
- * oauth_token() with [oauth], and wiped after use. Returns 0, or -1
+ * oauth_token() with [oauth], and wiped after use. With cfg->deadline
+ * set, every wait of the session (those of smtp_send() and smtp_close()
+ * too) ends by then (conn_open_until()). Returns 0, or -1
  * with err and, when the failure was a server reply, that reply in
  * *last (may be NULL; s->auth_refused says it answered AUTH). Every
  * failure here is a session failure: the caller keeps the mail queued.
