@@ -27,6 +27,7 @@ struct smtp {
 	int		 ntx;		/* transactions started */
 	int		 broken;	/* the session cannot be used again */
 	int		 timedout;	/* it broke because a step ran out of time */
+	char		 awaiting[32];	/* "reply to MAIL": for messages */
 	char		 tls_version[16];	/* "TLSv1.3" once TLS is on */
 	const char	*auth_mech;	/* "PLAIN" once AUTH succeeded, or NULL */
 };
