@@ -66,14 +66,25 @@ conf none 3
 assert_eq "$(fault_msgs)" 1 "everystep: arrived after -q"
 assert_eq "$(queued)" 0 "everystep: left queued after -q"
 
-# 2. one step stalls (20 s) over STARTTLS with AUTH: connect and the
-# greeting, EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA; budget 2 s
+# 2. one step stalls (20 s) over STARTTLS with AUTH, budget 1 s: the
+# greeting, EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA. One server: each
+# delay is used once, by the send that meets it, and the next send gets
+# past it to the next step.
+server starttls 'delay GREET 20 once' 'delay EHLO 20 once' \
+    'delay STARTTLS 20 once' 'delay AUTH 20 once' 'delay MAIL 20 once' \
+    'delay RCPT 20 once' 'delay DATA 20 once'
+conf starttls 1
 for step in GREET EHLO STARTTLS AUTH MAIL RCPT DATA; do
-	server starttls "delay $step 20"
-	conf starttls 1
 	send "$step"
-	assert_eq "$(fault_msgs)" 0 "$step: arrived"
+	want="reply to $step"
+	[ "$step" = GREET ] && want=greeting
+	grep -q "waiting for the $want: time budget" "$T/err" ||
+	    fail "$step: not cut waiting for the $want: $(cat "$T/err")"
+	assert_eq "$(grep -c '^C[0-9]* \* delay 20' "$FAULT_DIR/transcript")" \
+	    "$(fault_connections)" "$step: one stall per connection"
 done
+assert_eq "$(fault_connections)" 7 "stalled connections"
+assert_eq "$(fault_msgs)" 0 "stalled steps: arrived"
 # the TLS handshake: implicit TLS, a server that never answers the hello
 server implicit silent
 conf implicit 2
@@ -95,6 +106,8 @@ done
 server starttls 'delay DOT 4 once'
 conf starttls 2
 send dot
+grep -q 'reply to the final dot: .*the message was sent, the upstream may have it already' "$T/err" ||
+    fail "dot: stderr: $(cat "$T/err")"
 grep -q '^C1 < (message' "$FAULT_DIR/transcript" || fail "dot: the message was not sent"
 i=0; while [ "$(fault_msgs)" -lt 1 ]; do
 	i=$((i + 1)); [ $i -gt 80 ] && fail "dot: the server never kept the late message"
@@ -103,6 +116,5 @@ done
 "$POSTA" -C "$T/posta.conf" -q 2>"$T/err" || fail "dot: -q: exit $?: $(cat "$T/err")"
 assert_eq "$(queued)" 0 "dot: left queued after -q"
 assert_eq "$(fault_msgs)" 2 "dot: the duplicate (possible by design)"
-grep -qi 'send_timeout.*duplicate\|duplicate.*send_timeout' "$ROOT/man/posta.8" ||
-    grep -q 'send_timeout' "$ROOT/man/posta.8" || fail "posta(8) does not document send_timeout"
+grep -q 'send_timeout' "$ROOT/man/posta.conf.5" || fail "posta.conf(5) does not document send_timeout"
 exit 0
