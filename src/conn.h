@@ -81,7 +81,6 @@ ssize_t	conn_read(struct conn *c, void *buf, size_t len, struct perr *err);
 /* Seconds for each later wait (handshake, reads, writes); <= 0: the default. */
 void	conn_set_timeout(struct conn *c, int timeout);
 
-
 /* Queue bytes; they go out when the buffer fills or before the next read. */
 int	conn_write(struct conn *c, const void *buf, size_t len,
 	    struct perr *err);

@@ -22,9 +22,9 @@ struct tls;
  * decides. With session_file, a session stored there for the same peer,
  * name and trust settings, unexpired, whose certificate passes the same
  * name or pin check, is offered for resumption; the session the server
- * issues is saved there by tls_close(). It must be done by deadline
- * (mono_now() seconds); every wait is made through wait (as wait_fd() in util.h: the
- * transport adds its socket policy). Returns NULL with err set (EX_TEMPFAIL, "TLS
+ * issues is saved there by tls_close(). The handshake ends by deadline
+ * (mono_now() seconds); every wait is made through wait (as wait_fd()
+ * in util.h: the transport adds its socket policy). Returns NULL with err set (EX_TEMPFAIL, "TLS
  * handshake: certificate verify failed: ..."; EX_CONFIG for unusable
  * ca_file, cert_file or key_file).
  */
