@@ -45,6 +45,7 @@ const struct key cfg_keys[] = {
 	{ "upstream", "key_file", cfg_set_path, OFF(key_file) },
 	{ "upstream", "tls_min_version", cfg_set_tls_min, 0 },
 	{ "upstream", "timeout", cfg_set_timeout, OFF(timeout) },
+	{ "upstream", "send_timeout", cfg_set_timeout, OFF(send_timeout) },
 	{ "upstream", "helo", cfg_set_host, OFF(helo) },
 	{ "sender", "from", cfg_set_from, OFF(from) },
 	{ "sender", "domain", cfg_set_domain, OFF(domain) },

@@ -560,6 +560,7 @@ config_load_with(struct config *cfg, const char *file, int optional,
 	ctx.cfg = cfg;
 	ctx.file = file != NULL ? file : "environment";
 	cfg->timeout = DEFAULT_TIMEOUT;
+	cfg->send_timeout = DEFAULT_SEND_TIMEOUT;
 	cfg->delivery = DELIVERY_FOREGROUND;
 	cfg->max_age = DEFAULT_MAX_AGE;
 	cfg->syslog = 1;
@@ -677,6 +678,21 @@ config_free(struct config *cfg)
 	free(cfg->listen.address);
 	free(cfg->listen.allow);
 	explicit_bzero(cfg, sizeof(*cfg));
+}
+
+int
+config_timeout(const struct config *cfg)
+{
+	int t = cfg->timeout > 0 ? cfg->timeout : DEFAULT_TIMEOUT;
+	double left;
+
+	if (cfg->deadline <= 0)
+		return t;
+	left = cfg->deadline - mono_now();
+	if (left < 1)
+		return 1;	/* the wait fails soon; 0 would mean the default */
+	/* rounded up: the step ends at most a second after the deadline */
+	return left < t ? (int)left + 1 : t;
 }
 
 const char *

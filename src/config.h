@@ -58,6 +58,8 @@ struct config {
 	char		*key_file;	/* its key; both or neither */
 	int		 tls_min_version; /* 12 (default) or 13 */
 	int		 timeout;	/* seconds per SMTP step */
+	int		 send_timeout;	/* seconds a foreground delivery may
+					   take in all, default 30 */
 	char		*helo;		/* NULL: this host's name */
 
 	/* [sender] */
@@ -69,6 +71,14 @@ struct config {
 	struct alias	*aliases;
 	size_t		 naliases;
 	struct strvec	 catchall;	/* targets of "*"; n == 0: none */
+
+	/*
+	 * Not a key: the end (mono_now()) of the wait a caller puts up
+	 * with, set on a copy of the configuration for one foreground
+	 * delivery (submit.c); 0 for none. Every wait of that delivery,
+	 * the OAuth token request included, ends by then.
+	 */
+	double		 deadline;
 
 	/* [queue] */
 	char		*spooldir;
@@ -143,6 +153,13 @@ struct config_setting {
 int	config_load_with(struct config *cfg, const char *file, int optional,
 	    const struct config_setting *set, size_t nset, int check_secure,
 	    struct perr *err);
+
+/*
+ * The seconds one wait may take: timeout, or fewer when cfg->deadline
+ * comes first (rounded up, at least 1), for the waits that take whole
+ * seconds (a password_command, the OAuth requests).
+ */
+int	config_timeout(const struct config *cfg);
 
 /* Section i, or NULL past the end; key i and its section, or NULL. */
 const char *config_section_name(size_t i);

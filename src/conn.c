@@ -50,9 +50,35 @@ conn_wait(int fd, short events, double deadline)
 	return wait_fd(fd, events, deadline);
 }
 
+/* The end of a wait that would end at d: never past the limit. */
+static double
+until(const struct conn *c, double d)
+{
+	return c->limit > 0 && c->limit < d ? c->limit : d;
+}
+
+int
+conn_limit_passed(const struct conn *c)
+{
+	return c->limit > 0 && mono_now() >= c->limit;
+}
+
+/*
+ * A wait during what ended at the limit, not at the step's timeout:
+ * the caller waited as long as it was promised, however long the
+ * step may take.
+ */
+static int
+spent(struct conn *c, const char *what, struct perr *err)
+{
+	c->timedout = 1;
+	return perr_set(err, EX_TEMPFAIL, "%s: %s: time budget of the "
+	    "delivery (send_timeout) exhausted", c->peer, what);
+}
+
 /* One attempt on one address; returns the connected fd or -1 with errno. */
 static int
-conn_try(const struct addrinfo *ai, int timeout)
+conn_try(const struct addrinfo *ai, double deadline)
 {
 	socklen_t len;
 	int fd, soerr, r, one = 1;
@@ -64,7 +90,7 @@ conn_try(const struct addrinfo *ai, int timeout)
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
 		if (errno != EINPROGRESS && errno != EINTR)
 			goto fail;
-		r = conn_wait(fd, POLLOUT, mono_now() + timeout);
+		r = conn_wait(fd, POLLOUT, deadline);
 		if (r == 0)
 			errno = ETIMEDOUT;
 		if (r != 1)
@@ -92,6 +118,13 @@ int
 conn_open(struct conn *c, const char *host, int port, int timeout,
     struct perr *err)
 {
+	return conn_open_until(c, host, port, timeout, 0, err);
+}
+
+int
+conn_open_until(struct conn *c, const char *host, int port, int timeout,
+    double limit, struct perr *err)
+{
 	struct addrinfo hints, *res = NULL, *ai;
 	char portstr[16];
 	int gai, saved = 0, rc = -1;
@@ -100,6 +133,7 @@ conn_open(struct conn *c, const char *host, int port, int timeout,
 	c->tls = NULL;
 	c->rpos = c->rlen = c->wlen = 0;
 	c->timeout = timeout > 0 ? timeout : DEFAULT_TIMEOUT;
+	c->limit = limit > 0 ? limit : 0;
 	c->timedout = 0;
 	conn_step(c);
 	if (xsnprintf(c->peer, sizeof(c->peer),
@@ -125,10 +159,16 @@ conn_open(struct conn *c, const char *host, int port, int timeout,
 		    host, gai_strerror(gai));
 
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		c->fd = conn_try(ai, c->timeout);
+		if (conn_limit_passed(c))
+			break;
+		c->fd = conn_try(ai, until(c, mono_now() + c->timeout));
 		if (c->fd != -1)
 			break;
 		saved = errno;
+	}
+	if (c->fd == -1 && conn_limit_passed(c)) {
+		spent(c, "connect", err);
+		goto out;
 	}
 	if (c->fd == -1) {
 		perr_set(err, EX_TEMPFAIL, "%s: connect: %s", c->peer,
@@ -145,6 +185,9 @@ static int
 conn_tls(struct conn *c, const struct tls_params *p, int inspect,
     struct perr *err)
 {
+	struct perr e = { 0, "" };
+	double deadline;
+
 	if (c->fd == -1)
 		return perr_set(err, EX_SOFTWARE, "%s: not connected", c->peer);
 	if (c->tls != NULL)
@@ -162,10 +205,15 @@ conn_tls(struct conn *c, const struct tls_params *p, int inspect,
 		return perr_set(err, EX_SOFTWARE,
 		    "%s: clear text queued before TLS", c->peer);
 	c->rpos = c->rlen = 0;
+	deadline = until(c, mono_now() + c->timeout);
 	c->tls = inspect ?
-	    tls_start_inspect(c->fd, p, c->timeout, conn_wait, err) :
-	    tls_start(c->fd, p, c->timeout, conn_wait, err);
-	return c->tls != NULL ? 0 : -1;
+	    tls_start_inspect(c->fd, p, deadline, conn_wait, &e) :
+	    tls_start(c->fd, p, deadline, conn_wait, &e);
+	if (c->tls != NULL)
+		return 0;
+	if (conn_limit_passed(c))
+		return spent(c, "TLS handshake", err);
+	return perr_set(err, e.code, "%s", e.msg);
 }
 
 int
@@ -181,19 +229,25 @@ conn_start_tls_inspect(struct conn *c, const struct tls_params *p,
 	return conn_tls(c, p, 1, err);
 }
 
-/* Send len bytes straight to the peer; every wait gets the full timeout. */
+/*
+ * Send len bytes straight to the peer; every wait gets the full
+ * timeout, up to the limit.
+ */
 static int
 conn_send(struct conn *c, const char *p, size_t len, struct perr *err)
 {
+	struct perr e = { 0, "" };
 	ssize_t n;
 	int r;
 
 	if (c->tls != NULL) {
-		if (tls_write(c->tls, p, len, c->timeout, err) == 0)
+		if (tls_write(c->tls, p, len, c->timeout, c->limit, &e) == 0)
 			return 0;
+		if (errno == ETIMEDOUT && conn_limit_passed(c))
+			return spent(c, "write", err);
 		if (errno == ETIMEDOUT)
 			c->timedout = 1;
-		return -1;
+		return perr_set(err, e.code, "%s", e.msg);
 	}
 	while (len > 0) {
 		/* MSG_NOSIGNAL: a closed peer is an error here, not a signal */
@@ -208,7 +262,10 @@ conn_send(struct conn *c, const char *p, size_t len, struct perr *err)
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return perr_set(err, EX_TEMPFAIL, "%s: write: %s",
 			    c->peer, strerror(errno));
-		r = conn_wait(c->fd, POLLOUT, mono_now() + c->timeout);
+		r = conn_wait(c->fd, POLLOUT, until(c, mono_now() +
+		    c->timeout));
+		if (r == 0 && conn_limit_passed(c))
+			return spent(c, "write", err);
 		if (r == 0) {
 			c->timedout = 1;
 			return perr_set(err, EX_TEMPFAIL,
@@ -267,10 +324,13 @@ conn_fill(struct conn *c, double deadline, struct perr *err)
 {
 	char *p = c->rbuf + c->rlen;
 	size_t room = sizeof(c->rbuf) - c->rlen;
+	struct perr e = { 0, "" };
 	ssize_t n;
 	int r;
 
 	/* checked before reading too: a flood of bytes must not outlast it */
+	if (mono_now() >= deadline && conn_limit_passed(c))
+		return spent(c, "waiting for the server", err);
 	if (mono_now() >= deadline) {
 		c->timedout = 1;
 		return perr_set(err, EX_TEMPFAIL,
@@ -278,9 +338,13 @@ conn_fill(struct conn *c, double deadline, struct perr *err)
 		    c->peer, c->timeout);
 	}
 	if (c->tls != NULL) {
-		n = tls_read(c->tls, p, room, deadline, err);
+		n = tls_read(c->tls, p, room, deadline, &e);
+		if (n == -1 && mono_now() >= deadline && conn_limit_passed(c))
+			return spent(c, "waiting for the server", err);
 		if (n == -1 && mono_now() >= deadline)
 			c->timedout = 1;
+		if (n == -1)
+			return perr_set(err, e.code, "%s", e.msg);
 		return n;
 	}
 	for (;;) {
@@ -293,6 +357,8 @@ conn_fill(struct conn *c, double deadline, struct perr *err)
 			return perr_set(err, EX_TEMPFAIL, "%s: read: %s",
 			    c->peer, strerror(errno));
 		r = conn_wait(c->fd, POLLIN, deadline);
+		if (r == 0 && conn_limit_passed(c))
+			return spent(c, "waiting for the server", err);
 		if (r == 0) {
 			c->timedout = 1;
 			return perr_set(err, EX_TEMPFAIL,
@@ -308,7 +374,7 @@ conn_fill(struct conn *c, double deadline, struct perr *err)
 void
 conn_step(struct conn *c)
 {
-	c->deadline = mono_now() + c->timeout;
+	c->deadline = until(c, mono_now() + c->timeout);
 }
 
 ssize_t
@@ -376,7 +442,7 @@ conn_read(struct conn *c, void *buf, size_t len, struct perr *err)
 		return perr_set(err, EX_SOFTWARE, "%s: not connected", c->peer);
 	if (c->rpos == c->rlen) {
 		c->rpos = c->rlen = 0;
-		r = conn_fill(c, mono_now() + c->timeout, err);
+		r = conn_fill(c, until(c, mono_now() + c->timeout), err);
 		if (r <= 0)
 			return r;
 		c->rlen = (size_t)r;
@@ -394,6 +460,8 @@ conn_set_timeout(struct conn *c, int timeout)
 {
 	c->timeout = timeout > 0 ? timeout : DEFAULT_TIMEOUT;
 }
+
+
 
 int
 conn_is_tls(const struct conn *c)

@@ -20,6 +20,7 @@ struct conn {
 	struct tls	*tls;		/* NULL until TLS is on */
 	int		 timeout;	/* seconds for each step */
 	double		 deadline;	/* end of the current step (mono_now) */
+	double		 limit;		/* no wait goes past it; 0: none */
 	int		 timedout;	/* a wait ran out of time: the peer is stuck */
 	char		 peer[300];	/* "host:port", for messages */
 	size_t		 rpos, rlen;
@@ -36,6 +37,15 @@ struct conn {
  */
 int	conn_open(struct conn *c, const char *host, int port, int timeout,
 	    struct perr *err);
+
+/*
+ * The same within a time budget that ends at limit (mono_now()
+ * seconds; 0: none): every wait of the connection, the connect
+ * included, ends by then whatever the timeout, as a timeout whose
+ * message says that the budget was exhausted.
+ */
+int	conn_open_until(struct conn *c, const char *host, int port,
+	    int timeout, double limit, struct perr *err);
 
 /* Switch the open connection to TLS (implicit TLS or after STARTTLS). */
 int	conn_start_tls(struct conn *c, const struct tls_params *p,
@@ -104,6 +114,9 @@ const char *conn_peer(const struct conn *c);
 
 /* 1 when a wait ran out of time since conn_open(): the peer is stuck. */
 int	conn_timed_out(const struct conn *c);
+
+/* 1 when the limit of conn_open_until() has passed. */
+int	conn_limit_passed(const struct conn *c);
 
 /*
  * Wipe the write buffer except what is queued: bytes already sent (an

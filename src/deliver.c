@@ -18,6 +18,8 @@
  *					duplicate, never a loss)
  *	a step timed out		retry, and the run ends: a stuck
  *					server would hold every entry as long
+ *	send_timeout spent		the same (conn.c ends the wait at
+ *	 (foreground: cfg->deadline)	 the deadline, as a timeout)
  *
  * A recipient marked done is never sent again. 452 (too many
  * recipients) after some were accepted starts another transaction at
@@ -204,6 +206,24 @@ worth_fresh(const struct smtp *s, const struct smtp_tx *tx, int lost)
 }
 
 /*
+ * The session broke after the final dot went out: the upstream may
+ * have the message. Sending it again risks a duplicate, never a loss;
+ * the reason says so.
+ */
+static void
+after_dot(struct perr *err)
+{
+	char msg[sizeof(err->msg)];
+	int code = err->code != 0 ? err->code : EX_TEMPFAIL;
+
+	(void)xsnprintf(msg, sizeof(msg), "%s; the message was sent, the "
+	    "upstream may have it already: it will be sent again",
+	    err->code != 0 ? err->msg : "connection lost");
+	perr_clear(err);
+	perr_set(err, code, "%s", msg);
+}
+
+/*
  * One transaction for the pending recipients (at most max of them).
  * Returns 0 when replies were classified, -1 when the session broke
  * (err says why), -2 when it ended in a way worth one fresh connection
@@ -273,8 +293,7 @@ transaction(struct dsession *ds, struct spool_entry *ent, struct dlog *dl,
 		smtp_abandon(&ds->smtp);
 		ds->open = 0;
 		if (tx.data_sent)
-			perr_set(err, EX_TEMPFAIL, "connection lost after the "
-			    "message was sent; it will be sent again");
+			after_dot(err);
 		if (ds->smtp.timedout) {
 			ds->down = 1;
 			ds->down_err = *err;

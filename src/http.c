@@ -683,6 +683,8 @@ http_post_form(const struct http_request *req, struct http_response *resp,
 	buf_init(&head, HTTP_MAX_FORM);
 	timeout = req->timeout > 0 ? req->timeout : DEFAULT_TIMEOUT;
 	deadline = mono_now() + timeout;
+	if (req->deadline > 0 && req->deadline < deadline)
+		deadline = req->deadline;
 	if (http_url_parse(req->url, &u, err) == -1)
 		goto out;
 	if (req->authorization != NULL && has_ctl(req->authorization)) {
@@ -701,8 +703,12 @@ http_post_form(const struct http_request *req, struct http_response *resp,
 	}
 	http_trace(req, &u, "POST");
 
-	/* each address conn_open() tries may take the whole timeout */
-	if (conn_open(c, u.host, u.port, timeout, &e) == -1)
+	/*
+	 * each address conn_open() tries may take the whole timeout, but
+	 * none goes past the caller's deadline
+	 */
+	if (conn_open_until(c, u.host, u.port, timeout, req->deadline,
+	    &e) == -1)
 		goto out;
 	opened = 1;
 	memset(&tp, 0, sizeof(tp));	/* what a token endpoint needs: no pin, no session */
@@ -738,7 +744,11 @@ http_post_form(const struct http_request *req, struct http_response *resp,
 	rc = 0;
 out:
 	if (rc == -1 && err->code == 0) {
-		if (time_left(deadline) == 0)
+		if (c != NULL && conn_limit_passed(c))
+			perr_set(err, EX_TEMPFAIL, "https://%s:%d: time budget "
+			    "of the delivery (send_timeout) exhausted", u.host,
+			    u.port);
+		else if (time_left(deadline) == 0)
 			perr_set(err, EX_TEMPFAIL, "https://%s:%d: no complete "
 			    "response within %d s", u.host, u.port, timeout);
 		else if (e.code != 0 &&

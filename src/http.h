@@ -93,13 +93,16 @@ struct http_request {
 	const char		*authorization;	/* value or NULL; secret */
 	const struct buf	*form;		/* the body; secret */
 	int			 timeout;	/* seconds for all of it */
+	double			 deadline;	/* and done by then (mono_now());
+						   0: no such limit */
 	int			 verbose;	/* URL path, status on stderr */
 };
 
 /*
  * POST req->form to req->url over TLS (chain and host name verified,
  * SNI) and read the whole response, all within req->timeout seconds
- * (except that each address of a name gets up to that long to connect).
+ * (except that each address of a name gets up to that long to connect)
+ * and before req->deadline, when set (every wait, connect included).
  * Redirects are not followed: a 3xx is returned like any status.
  * Returns 0 with resp filled in, whatever the status (judging it is the
  * caller's job), or -1 with err: EX_CONFIG (URL, ca_file), EX_NOHOST,

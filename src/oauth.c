@@ -39,12 +39,18 @@ enum obtain {
 
 /*
  * Long enough for another process to finish one token request: its
- * HTTP exchange is bounded by the timeout.
+ * HTTP exchange is bounded by the timeout. Not past the deadline of a
+ * foreground delivery.
  */
 static double
 lock_wait(const struct config *cfg)
 {
-	return 2.0 * (cfg->timeout > 0 ? cfg->timeout : DEFAULT_TIMEOUT) + 5;
+	double w = 2.0 * (cfg->timeout > 0 ? cfg->timeout : DEFAULT_TIMEOUT) +
+	    5, left;
+
+	if (cfg->deadline > 0 && (left = cfg->deadline - mono_now()) < w)
+		w = left > 0 ? left : 0;
+	return w;
 }
 
 /* Seconds before expiry at which a token is renewed. */
@@ -82,7 +88,7 @@ seed_check(const struct config *cfg, struct tokcache *c, time_t now,
     struct perr *err)
 {
 	struct secret_src src = { "refresh_token", NULL,
-	    cfg->oauth.refresh_token_file, NULL, cfg->timeout };
+	    cfg->oauth.refresh_token_file, NULL, config_timeout(cfg) };
 	struct perr e = { 0, "" };
 	char *tok, hex[TOKCACHE_HEX + 1];
 	int rc = -1;

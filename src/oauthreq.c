@@ -64,7 +64,8 @@ oauthreq_client_secret(const struct config *cfg, char *buf, size_t cap,
 {
 	const struct oauth_conf *o = &cfg->oauth;
 	struct secret_src src = { "client_secret", o->client_secret,
-	    o->client_secret_file, o->client_secret_command, cfg->timeout };
+	    o->client_secret_file, o->client_secret_command,
+	    config_timeout(cfg) };
 
 	if (cap == 0)
 		return perr_set(err, EX_SOFTWARE, "no buffer");
@@ -436,6 +437,7 @@ oauthreq_grant(const struct config *cfg, struct tokcache *c, struct perr *err)
 	req.ca_file = cfg->oauth.ca_file;
 	req.form = &form;
 	req.timeout = cfg->timeout > 0 ? cfg->timeout : DEFAULT_TIMEOUT;
+	req.deadline = cfg->deadline;
 	if (http_post_form(&req, &resp, &e) == -1) {
 		oauthreq_note(c, "network", now, e.msg);
 		log_warnx("oauth: %s", e.msg);

@@ -61,6 +61,7 @@
 #define BACKOFF_MAX		3600		/* retry at least hourly */
 #define DEFAULT_MAX_AGE		(5 * 24 * 3600)	/* then fail definitively */
 #define DEFAULT_TIMEOUT		60		/* seconds per SMTP step */
+#define DEFAULT_SEND_TIMEOUT	30		/* seconds a caller waits in all */
 #define JSON_MAX_DOC		(64 * 1024)	/* JSON document parsed */
 #define JSON_MAX_DEPTH		32		/* nested JSON arrays and objects */
 #define JSON_MAX_FIELDS		32		/* members taken from one document */

@@ -167,6 +167,9 @@ runner_once(struct dsession *ds, const struct qsel *sel, struct runstats *st,
 	for (i = 0; i < nids && !stop_flag && !ds->down; i++) {
 		if (sel->budget > 0 && mono_now() - start > sel->budget)
 			break;
+		/* the caller of a foreground delivery waits for this flush */
+		if (ds->cfg->deadline > 0 && mono_now() >= ds->cfg->deadline)
+			break;
 		if (sel->skip_id == NULL || strcmp(ids[i], sel->skip_id) != 0)
 			run_entry(ds, sel, ids[i], st, err);
 	}

@@ -343,7 +343,7 @@ secret_get(const struct config *cfg, char *buf, size_t cap,
     struct perr *err)
 {
 	struct secret_src src = { "password", cfg->password,
-	    cfg->password_file, cfg->password_command, cfg->timeout };
+	    cfg->password_file, cfg->password_command, config_timeout(cfg) };
 
 	return secret_fetch(&src, buf, cap, err);
 }

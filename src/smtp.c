@@ -126,6 +126,8 @@ smtp_cmd(struct smtp *s, struct perr *err, const char *fmt, ...)
 		    peer(s));
 	}
 	trace(s, ">>> %s", line);
+	(void)snprintf(s->awaiting, sizeof(s->awaiting), "reply to %.*s",
+	    (int)strcspn(line, " "), line);
 	memcpy(line + n, "\r\n", 2);
 	if (conn_write(&s->conn, line, (size_t)n + 2, err) == -1) {
 		s->broken = 1;
@@ -150,9 +152,15 @@ smtp_read(struct smtp *s, struct esmtp_reply *r, int redact, struct perr *err)
 	memset(r, 0, sizeof(*r));
 	conn_step(&s->conn);
 	do {
-		if ((n = conn_getline(&s->conn, line, sizeof(line), err)) == -1) {
+		if ((n = conn_getline(&s->conn, line, sizeof(line), &e)) == -1) {
 			s->broken = 1;
-			return -1;
+			/* which step the caller's time budget ran out in */
+			if (conn_limit_passed(&s->conn))
+				return perr_set(err, EX_TEMPFAIL, "%s: waiting "
+				    "for the %s: time budget of the delivery "
+				    "(send_timeout) exhausted", peer(s),
+				    s->awaiting);
+			return perr_set(err, e.code, "%s", e.msg);
 		}
 		/* a NUL would cut the line short here and in every message */
 		while ((nul = memchr(line, '\0', (size_t)n)) != NULL)
@@ -277,6 +285,7 @@ auth_send(struct smtp *s, const char *mech, const char *resp,
 			rc = -1;
 	} else
 		trace(s, ">>> <redacted>");
+	(void)xstrlcpy(s->awaiting, "reply to AUTH", sizeof(s->awaiting));
 	if (rc == 0 && (conn_write(&s->conn, resp, strlen(resp), err) == -1 ||
 	    conn_write(&s->conn, "\r\n", 2, err) == -1))
 		rc = -1;
@@ -416,14 +425,16 @@ smtp_open(struct smtp *s, const struct config *cfg, int verbose,
 	if (last != NULL)
 		memset(last, 0, sizeof(*last));
 
-	if (conn_open(&s->conn, cfg->host, cfg->port, cfg->timeout,
-	    err) == -1) {
+	/* a foreground delivery: no wait of the session goes past it */
+	if (conn_open_until(&s->conn, cfg->host, cfg->port, cfg->timeout,
+	    cfg->deadline, err) == -1) {
 		s->broken = 1;
 		goto out;
 	}
 	trace(s, "*** connected to %s", peer(s));
 	if (cfg->tls == TLS_IMPLICIT && smtp_tls(s, cfg, err) == -1)
 		goto out;
+	(void)xstrlcpy(s->awaiting, "greeting", sizeof(s->awaiting));
 	if (smtp_read(s, &r, 0, err) == -1)
 		goto out;
 	if (r.code != 220) {
@@ -515,6 +526,10 @@ tx_reply(struct smtp *s, struct smtp_tx *tx, size_t slot, struct perr *err)
 {
 	struct esmtp_reply one, *r = slot == SLOT_MAIL ? &tx->mail : &one;
 
+	/* pipelined: the command sent last is not the one answered */
+	(void)xstrlcpy(s->awaiting, slot == SLOT_RSET ? "reply to RSET" :
+	    slot == SLOT_MAIL ? "reply to MAIL" : "reply to RCPT",
+	    sizeof(s->awaiting));
 	if (smtp_read(s, r, 0, err) == -1)
 		return -1;
 	if (slot >= SLOT_RCPT) {
@@ -618,6 +633,8 @@ tx_data(struct smtp *s, struct smtp_tx *tx, struct perr *err)
 	tx->data_sent = 1;
 	if (conn_flush(&s->conn, err) == -1)
 		return -1;
+	(void)xstrlcpy(s->awaiting, "reply to the final dot",
+	    sizeof(s->awaiting));
 	return smtp_read(s, &tx->data, 0, err);
 }
 

@@ -27,6 +27,7 @@ struct smtp {
 	int		 ntx;		/* transactions started */
 	int		 broken;	/* the session cannot be used again */
 	int		 timedout;	/* it broke because a step ran out of time */
+	char		 awaiting[32];	/* "reply to MAIL": for messages */
 	char		 tls_version[16];	/* "TLSv1.3" once TLS is on */
 	const char	*auth_mech;	/* "PLAIN" once AUTH succeeded, or NULL */
 };
@@ -40,7 +41,9 @@ void	smtp_init(struct smtp *s);
  * STARTTLS (required when configured: not offered means stop before
  * any credentials or mail), EHLO again, then AUTH when a username is
  * set, only over TLS. The secret is fetched with secret_get(), or
- * oauth_token() with [oauth], and wiped after use. Returns 0, or -1
+ * oauth_token() with [oauth], and wiped after use. With cfg->deadline
+ * set, every wait of the session (those of smtp_send() and smtp_close()
+ * too) ends by then (conn_open_until()). Returns 0, or -1
  * with err and, when the failure was a server reply, that reply in
  * *last (may be NULL; s->auth_refused says it answered AUTH). Every
  * failure here is a session failure: the caller keeps the mail queued.

@@ -76,6 +76,18 @@ add_arg(const char *addr, void *arg)
 	return alias_resolve(c->a->cfg, addr, add_resolved, c, c->a->err);
 }
 
+/*
+ * The configuration for a delivery the caller waits for: a copy whose
+ * deadline, send_timeout from now, ends every wait of it.
+ */
+static const struct config *
+bounded(const struct submit *a, struct config *copy)
+{
+	*copy = *a->cfg;
+	copy->deadline = mono_now() + copy->send_timeout;
+	return copy;
+}
+
 /* Deliver one committed, locked entry as the delivery mode says. */
 static int
 deliver_one(struct submit *a, struct spool_entry *ent, int mode)
@@ -83,10 +95,12 @@ deliver_one(struct submit *a, struct spool_entry *ent, int mode)
 	struct dsession ds;
 	struct dreport rep;
 	struct runstats st;
+	struct config copy;
 	struct qsel flush = { 0, NULL, 1, FLUSH_BUDGET, ent->id };
 	int code = 0;
 
-	dsession_init(&ds, a->cfg, a->sp, a->o->verbose);
+	dsession_init(&ds, mode == DELIVERY_FOREGROUND ? bounded(a, &copy) :
+	    a->cfg, a->sp, a->o->verbose);
 	if (deliver_entry(&ds, ent, 1, &rep, a->err) == -1) {
 		dsession_close(&ds);
 		return a->err->code;
@@ -238,6 +252,7 @@ dialogue(struct submit *a, int infd, int outfd, const struct smtpd_limits *lim)
 	struct smtpd_params p = { a->cfg, a->sp, NULL, NULL, accepted, a, lim };
 	struct dsession ds;
 	struct runstats st;
+	struct config copy;
 	size_t n;
 	int rc, mode;
 
@@ -258,7 +273,9 @@ dialogue(struct submit *a, int infd, int outfd, const struct smtpd_limits *lim)
 	n = mode == DELIVERY_QUEUE ? 0 : a->ids.n;
 	if (mode == DELIVERY_BACKGROUND && n > 0 && detach(a) != 0)
 		n = 0;		/* the child delivers, or the next run */
-	dsession_init(&ds, a->cfg, a->sp, a->o->verbose);
+	/* -bs: the caller waits for our exit; -bd: nobody waits */
+	dsession_init(&ds, mode == DELIVERY_FOREGROUND && lim == NULL ?
+	    bounded(a, &copy) : a->cfg, a->sp, a->o->verbose);
 	runner_ids(&ds, a->ids.v, n, &st);
 	dsession_close(&ds);
 	strvec_free(&a->ids);

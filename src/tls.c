@@ -633,14 +633,13 @@ tls_verify_failed(struct tls *t, long vr, struct perr *err)
 }
 
 static int
-tls_handshake(struct tls *t, const char *name, int timeout, struct perr *err)
+tls_handshake(struct tls *t, const char *name, double deadline,
+    struct perr *err)
 {
 	enum tls_wait w;
-	double deadline;
 	long vr;
 	int ret;
 
-	deadline = mono_now() + timeout;
 	for (;;) {
 		ERR_clear_error();
 		ret = SSL_connect(t->ssl);
@@ -664,7 +663,7 @@ tls_handshake(struct tls *t, const char *name, int timeout, struct perr *err)
 }
 
 static struct tls *
-tls_begin(int fd, const struct tls_params *p, int inspect, int timeout,
+tls_begin(int fd, const struct tls_params *p, int inspect, double deadline,
     int (*wait)(int, short, double), struct perr *err)
 {
 	struct tls *t;
@@ -684,7 +683,7 @@ tls_begin(int fd, const struct tls_params *p, int inspect, int timeout,
 	(void)xstrlcpy(t->host, p->servername != NULL ? p->servername : "?",
 	    sizeof(t->host));
 	if (tls_setup(t, p, err) == -1 ||
-	    tls_handshake(t, p->servername, timeout, err) == -1)
+	    tls_handshake(t, p->servername, deadline, err) == -1)
 		goto fail;
 	ERR_clear_error();
 	return t;
@@ -695,17 +694,17 @@ fail:
 }
 
 struct tls *
-tls_start(int fd, const struct tls_params *p, int timeout,
+tls_start(int fd, const struct tls_params *p, double deadline,
     int (*wait)(int, short, double), struct perr *err)
 {
-	return tls_begin(fd, p, 0, timeout, wait, err);
+	return tls_begin(fd, p, 0, deadline, wait, err);
 }
 
 struct tls *
-tls_start_inspect(int fd, const struct tls_params *p, int timeout,
+tls_start_inspect(int fd, const struct tls_params *p, double deadline,
     int (*wait)(int, short, double), struct perr *err)
 {
-	return tls_begin(fd, p, 1, timeout, wait, err);
+	return tls_begin(fd, p, 1, deadline, wait, err);
 }
 
 ssize_t
@@ -733,7 +732,7 @@ tls_read(struct tls *t, void *buf, size_t len, double deadline,
 
 int
 tls_write(struct tls *t, const void *buf, size_t len, int timeout,
-    struct perr *err)
+    double limit, struct perr *err)
 {
 	const unsigned char *p = buf;
 	enum tls_wait w;
@@ -742,6 +741,8 @@ tls_write(struct tls *t, const void *buf, size_t len, int timeout,
 	int ret;
 
 	deadline = mono_now() + timeout;
+	if (limit > 0 && limit < deadline)
+		deadline = limit;
 	while (len > 0) {
 		ERR_clear_error();
 		n = 0;
@@ -751,6 +752,8 @@ tls_write(struct tls *t, const void *buf, size_t len, int timeout,
 			p += n;
 			len -= n;
 			deadline = mono_now() + timeout;
+			if (limit > 0 && limit < deadline)
+				deadline = limit;
 			continue;
 		}
 		w = tls_retry(t, ret, deadline, "write to", err);

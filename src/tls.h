@@ -22,13 +22,13 @@ struct tls;
  * decides. With session_file, a session stored there for the same peer,
  * name and trust settings, unexpired, whose certificate passes the same
  * name or pin check, is offered for resumption; the session the server
- * issues is saved there by tls_close(). Every wait is bounded by
- * timeout seconds and made through wait (as wait_fd() in util.h: the
- * transport adds its socket policy). Returns NULL with err set (EX_TEMPFAIL, "TLS
+ * issues is saved there by tls_close(). The handshake ends by deadline
+ * (mono_now() seconds); every wait is made through wait (as wait_fd()
+ * in util.h: the transport adds its socket policy). Returns NULL with err set (EX_TEMPFAIL, "TLS
  * handshake: certificate verify failed: ..."; EX_CONFIG for unusable
  * ca_file, cert_file or key_file).
  */
-struct tls	*tls_start(int fd, const struct tls_params *p, int timeout,
+struct tls	*tls_start(int fd, const struct tls_params *p, double deadline,
 		    int (*wait)(int, short, double), struct perr *err);
 
 /*
@@ -40,10 +40,11 @@ ssize_t		 tls_read(struct tls *t, void *buf, size_t len,
 
 /*
  * Write all len bytes; returns 0, or -1 on error or when a wait exceeds
- * timeout (then errno is ETIMEDOUT).
+ * timeout or goes past limit (mono_now() seconds, 0: none); then errno
+ * is ETIMEDOUT.
  */
 int		 tls_write(struct tls *t, const void *buf, size_t len,
-		    int timeout, struct perr *err);
+		    int timeout, double limit, struct perr *err);
 
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384", plus " resumed", for the -v transcript and the log. */
 const char	*tls_describe(struct tls *t);
@@ -78,7 +79,7 @@ struct tls_peer {
  * tls_peer(). Never send anything secret over such a session.
  */
 struct tls	*tls_start_inspect(int fd, const struct tls_params *p,
-		    int timeout, int (*wait)(int, short, double),
+		    double deadline, int (*wait)(int, short, double),
 		    struct perr *err);
 
 /*

@@ -18,7 +18,8 @@ global across connections, so a retry succeeds once they are used up:
   reply CMD CODE TEXT [COUNT]    CMD: MAIL RCPT DATA DOT AUTH RSET QUIT EHLO
   rcpt SUBSTR CODE TEXT [COUNT]  reply for RCPT whose address contains SUBSTR
   drop CMD [COUNT]               close instead of replying to CMD
-  delay CMD SECONDS [COUNT]      wait before replying to CMD
+  delay CMD SECONDS [COUNT]      wait before replying to CMD (GREET too: the
+                                 greeting, after the connection is accepted)
   max-rcpts N                    452 4.5.3 after N recipients per transaction
   rcpt-long CODE OCTETS          answer every RCPT with a multi-line CODE reply
                                  of about OCTETS octets naming the recipient
@@ -27,6 +28,10 @@ global across connections, so a retry succeeds once they are used up:
                                  with "421 4.7.0 too many messages in this
                                  connection" and close (Exim's
                                  smtp_accept_max_per_connection)
+  close-at CMD N                 CMD: MAIL or RCPT; close the connection,
+                                 without a reply, at the Nth CMD of each
+                                 session (replies to earlier commands of a
+                                 pipelined batch go out first)
 
 CMD for reply/drop/delay also takes STARTTLS ("reply STARTTLS 454 4.7.0
 no TLS now" refuses the upgrade).  A 421 greeting closes the connection,
@@ -89,7 +94,7 @@ def parse_count(words):
 
 KINDS = ("greet", "reply", "rcpt", "drop", "delay", "ehlo-fail", "no",
          "auth-plaintext", "max-rcpts", "close-after")
-KINDS += ("rcpt-long", "max-per-connection")
+KINDS += ("rcpt-long", "max-per-connection", "close-at")
 CMDS = ("EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "DOT", "RSET",
         "QUIT")
 
@@ -152,7 +157,9 @@ def load_script(path):
             continue
         if kind not in KINDS:
             bad(path, raw, "unknown directive")
-        if kind in ("reply", "drop", "delay") and (
+        if kind == "delay" and len(words) > 1 and words[1].upper() == "GREET":
+            pass
+        elif kind in ("reply", "drop", "delay") and (
                 len(words) < 2 or words[1].upper() not in CMDS):
             bad(path, raw, "CMD must be one of " + " ".join(CMDS))
         if kind in ("greet", "reply", "rcpt") and len(words) < 3:
@@ -162,6 +169,10 @@ def load_script(path):
         if kind in ("max-rcpts", "close-after", "max-per-connection") and (
                 len(words) != 2 or not words[1].isdigit()):
             bad(path, raw, "needs a number")
+        if kind == "close-at" and (len(words) != 3 or words[1].upper()
+                                   not in ("MAIL", "RCPT")
+                                   or not words[2].isdigit()):
+            bad(path, raw, "needs MAIL or RCPT and a number")
         if kind == "rcpt-long" and (len(words) != 3 or not words[1].isdigit()
                                     or not words[2].isdigit()):
             bad(path, raw, "needs a reply code and a size")
@@ -185,6 +196,7 @@ class Session:
         self.tls = False
         self.out = []
         self.msgs = 0
+        self.seen = {"MAIL": 0, "RCPT": 0}  # for close-at
         self.reset()
 
     def reset(self):
@@ -197,6 +209,15 @@ class Session:
 
     def rules(self, kind):
         return [r for k, r in self.srv.rules if k == kind]
+
+    def close_at(self, cmd):
+        """Count cmd; close without a reply at the Nth (close-at)."""
+        self.seen[cmd] += 1
+        for r in self.rules("close-at"):
+            if r.words[0].upper() == cmd and self.seen[cmd] == int(r.words[1]):
+                self.flush()
+                self.log("*", b"close-at %s" % cmd.encode())
+                raise ConnectionAbortedError
 
     def has(self, kind, arg=None):
         for r in self.rules(kind):
@@ -342,6 +363,10 @@ class Session:
         if self.srv.tlsmode == "implicit":
             self.starttls()
         text = "220 fault.test ESMTP faultsmtp"
+        for r in self.rules("delay"):
+            if r.words[0].upper() == "GREET" and r.fire():
+                self.log("*", b"delay %s" % r.words[1].encode())
+                time.sleep(float(r.words[1]))
         for r in self.rules("greet"):
             if r.fire():
                 text = " ".join(r.words)
@@ -382,6 +407,7 @@ class Session:
                 self.auth(line)
             elif word == "MAIL":
                 self.reset()
+                self.close_at("MAIL")
                 for k, r in self.srv.rules:
                     if k == "max-per-connection" and self.msgs >= int(r.words[0]):
                         self.send("421 4.7.0 too many messages in this connection")
@@ -448,6 +474,7 @@ class Session:
         self.send("%s %s" % (code, lines[-1]), flush=not (b"\n" in self.buf))
 
     def rcpt(self, addr):
+        self.close_at("RCPT")
         a = addr.split(" ", 1)[0]
         for r in self.rules("rcpt-long"):
             self.long_reply(r.words[0], int(r.words[1]), a)

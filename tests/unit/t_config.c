@@ -16,6 +16,7 @@
 #include "config.h"
 #include "posta.h"
 #include "tap.h"
+#include "util.h"
 
 static char path[64];
 
@@ -115,6 +116,7 @@ test_full(void)
 	    "fingerprint = sha256:AB:CD:EF:01:23:45:67:89:ab:cd:ef:01:23:45:"
 	    "67:89:AB:CD:EF:01:23:45:67:89:ab:cd:ef:01:23:45:67:89\n"
 	    "timeout = 2m\n"
+	    "send_timeout = 45s\n"
 	    "helo = client.example.com\n"
 	    "\n"
 	    "[sender]\n"
@@ -156,6 +158,7 @@ test_full(void)
 	is_int(cfg.has_pin, 1, "has_pin");
 	is_mem(cfg.pin, sizeof(cfg.pin), pin, 32, "pin bytes");
 	is_int(cfg.timeout, 120, "timeout");
+	is_int(cfg.send_timeout, 45, "send_timeout");
 	is_str(cfg.helo, "client.example.com", "helo");
 	is_str(cfg.from, "robot@example.com", "from");
 	is_str(cfg.domain, "example.com", "domain");
@@ -192,6 +195,13 @@ test_defaults(void)
 	is_int(cfg.port, 587, "default port 587");
 	is_int(cfg.tls, TLS_STARTTLS, "default tls starttls");
 	is_int(cfg.timeout, DEFAULT_TIMEOUT, "default timeout");
+	is_int(cfg.send_timeout, 30, "default send_timeout");
+	is_int(config_timeout(&cfg), DEFAULT_TIMEOUT, "no deadline: timeout");
+	cfg.deadline = mono_now() + 2.5;
+	is_int(config_timeout(&cfg), 3, "a deadline 2.5 s away: 3 s");
+	cfg.deadline = mono_now() - 1;
+	is_int(config_timeout(&cfg), 1, "a deadline passed: 1 s");
+	cfg.deadline = 0;
 	is_int(cfg.tls_min_version, 12, "default tls_min_version 1.2");
 	ok(cfg.cert_file == NULL && cfg.key_file == NULL, "no client certificate");
 	is_str(cfg.spooldir, SPOOLDIR, "default spool dir");

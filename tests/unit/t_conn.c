@@ -333,6 +333,70 @@ test_step_deadline(void)
 	is_int(srv_wait(&s), 0, "trickling server done");
 }
 
+/*
+ * With a limit (a foreground delivery's time budget) a wait ends there,
+ * however long the step's timeout, and the message says it was the
+ * budget; a new step gets no more time.
+ */
+static void
+test_limit(void)
+{
+	struct tls_params tp = { .servername = "localhost" };
+	struct perr err = { 0, "" };
+	struct conn c;
+	struct srv s;
+	char line[64];
+	double t0, dt;
+
+	if (srv_start(&s, srv_trickle, NULL) == -1) {
+		ok(0, "trickling server");
+		return;
+	}
+	t0 = mono_now();
+	ok(conn_open_until(&c, "127.0.0.1", s.port, 60, t0 + 0.7,
+	    &err) == 0, "connect within the limit");
+	conn_step(&c);
+	while (conn_getline(&c, line, sizeof(line), &err) >= 0)
+		conn_step(&c);
+	dt = mono_now() - t0;
+	ok(dt > 0.6 && dt < 1.2, "the limit ends the wait, not the 60 s "
+	    "timeout (%.2f s)", dt);
+	is_int(err.code, EX_TEMPFAIL, "EX_TEMPFAIL");
+	ok(strstr(err.msg, "time budget of the delivery (send_timeout) "
+	    "exhausted") != NULL, "msg: %s", err.msg);
+	ok(conn_limit_passed(&c) && conn_timed_out(&c), "limit passed, "
+	    "timed out");
+	perr_clear(&err);
+	conn_step(&c);
+	is_int((int)conn_getline(&c, line, sizeof(line), &err), -1,
+	    "no new step past the limit");
+	conn_close(&c);
+	is_int(srv_wait(&s), 0, "trickling server done");
+
+	perr_clear(&err);
+	if (srv_start(&s, srv_say, "") == -1) {
+		ok(0, "silent TLS server");
+		return;
+	}
+	t0 = mono_now();
+	ok(conn_open_until(&c, "127.0.0.1", s.port, 60, t0 + 0.5,
+	    &err) == 0, "connect");
+	is_int(conn_start_tls(&c, &tp, &err), -1, "silent handshake fails");
+	dt = mono_now() - t0;
+	ok(dt > 0.4 && dt < 1.0, "at the limit (%.2f s)", dt);
+	ok(strstr(err.msg, "TLS handshake: time budget") != NULL, "msg: %s",
+	    err.msg);
+	conn_close(&c);
+	is_int(srv_wait(&s), 0, "silent TLS server done");
+
+	/* a limit already passed: not even a connection attempt */
+	perr_clear(&err);
+	is_int(conn_open_until(&c, "127.0.0.1", 9, 60, mono_now() - 1, &err),
+	    -1, "connect past the limit");
+	ok(strstr(err.msg, "connect: time budget") != NULL, "msg: %s",
+	    err.msg);
+}
+
 static void
 test_coalesce(void)
 {
@@ -728,6 +792,7 @@ main(void)
 	test_long_line();
 	test_timeout_eof();
 	test_step_deadline();
+	test_limit();
 	test_coalesce();
 	test_bulk();
 	test_connect_errors();
