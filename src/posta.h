@@ -16,7 +16,7 @@
  *	4 transport: conn http
  *	3 rules:     cli alias sender auth
  *	2 state:     config cfgpriv cfgkeys cfgoauth cfgalias cfgenv secret
- *	             tls tlscache trust tokcache spool
+ *	             tls tlscert tlscache trust tokcache spool
  *	1 grammar:   addr header esmtp dotstuff json jsonw jwt cidr qualify
  *	             envelope envpriv envfile
  *	0 base:      posta util buf perr log b64 tlsparams
