@@ -11,6 +11,7 @@
  *
  *	8 main:      main
  *	7 modes:     submit listen runner mailq mailqjson oauthlogin check
+ *	             checkprobe checkpriv
  *	6 policy:    deliver dsn dlog
  *	5 protocol:  smtp smtpd message oauth oauthreq loopback
  *	4 transport: conn http
