@@ -34,20 +34,20 @@
 #include "trust.h"
 #include "util.h"
 
-#define SESSION_MARGIN	5		/* seconds: a session this close to expiry is not offered */
-#define SESSION_MAX_AGE	(7 * 86400)	/* RFC 8446 4.6.1: tickets live at most 7 days */
+#define SESSION_MARGIN	5		/* seconds: too near expiry to offer */
+#define SESSION_MAX_AGE	(7 * 86400)	/* RFC 8446 4.6.1: a ticket's limit */
 
 struct tls {
 	SSL_CTX		*ctx;
 	SSL		*ssl;
 	struct trust	*trust;
-	SSL_SESSION	*newsess;	/* the latest session the server issued */
+	SSL_SESSION	*newsess;	/* the latest one the server issued */
 	int		 fd;
 	int		(*wait)(int, short, double);
 	int		 has_pin;
 	int		 inspect;	/* record verification errors only */
 	int		 verify_err;	/* the first one, X509_V_OK: none */
-	int		 ca_file;	/* trust errors are configuration errors */
+	int		 ca_file;	/* trust errors are config errors */
 	unsigned char	 pin[32];
 	char		 host[256];	/* for messages only */
 	char		 desc[160];
@@ -147,7 +147,7 @@ tls_retry(struct tls *t, int ret, double deadline, const char *what,
 	}
 }
 
-/* With a pin the chain is not checked: the digest decides after the handshake. */
+/* With a pin the chain is not checked: the digest decides afterwards. */
 static int
 tls_accept_any(int preverify_ok, X509_STORE_CTX *store)
 {
@@ -190,8 +190,8 @@ tls_client_cert(struct tls *t, const struct tls_params *p, struct perr *err)
 		return -1;
 	if (SSL_CTX_use_PrivateKey(t->ctx, key) != 1 ||
 	    SSL_CTX_check_private_key(t->ctx) != 1) {
-		perr_set(err, EX_CONFIG, "key_file %s: does not match cert_file "
-		    "%s", p->key_file, p->cert_file);
+		perr_set(err, EX_CONFIG, "key_file %s: does not match "
+		    "cert_file %s", p->key_file, p->cert_file);
 		goto out;
 	}
 	rc = 0;
@@ -367,8 +367,8 @@ tls_setup(struct tls *t, const struct tls_params *p, struct perr *err)
 	    OPENSSL_INIT_NO_ATEXIT, NULL);
 	t->ctx = SSL_CTX_new(TLS_client_method());
 	if (t->ctx == NULL)
-		return perr_set(err, EX_TEMPFAIL, "TLS: cannot create context: %s",
-		    tls_reason(0, 0, buf, sizeof(buf)));
+		return perr_set(err, EX_TEMPFAIL, "TLS: cannot create context: "
+		    "%s", tls_reason(0, 0, buf, sizeof(buf)));
 	if (SSL_CTX_set_min_proto_version(t->ctx, minv) != 1)
 		return perr_set(err, EX_TEMPFAIL, "TLS: cannot require TLS %s",
 		    minv == TLS1_3_VERSION ? "1.3" : "1.2");
@@ -399,8 +399,8 @@ tls_setup(struct tls *t, const struct tls_params *p, struct perr *err)
 
 	t->ssl = SSL_new(t->ctx);
 	if (t->ssl == NULL)
-		return perr_set(err, EX_TEMPFAIL, "TLS: cannot create session: %s",
-		    tls_reason(0, 0, buf, sizeof(buf)));
+		return perr_set(err, EX_TEMPFAIL, "TLS: cannot create session: "
+		    "%s", tls_reason(0, 0, buf, sizeof(buf)));
 	SSL_set_app_data(t->ssl, t);
 	if (SSL_set_fd(t->ssl, t->fd) != 1)
 		return perr_set(err, EX_TEMPFAIL, "TLS: cannot attach socket");
@@ -707,7 +707,7 @@ tls_close(struct tls *t)
 {
 	if (t == NULL)
 		return;
-	/* One try: the socket is closed right after, nobody waits for the reply. */
+	/* One try: the socket is closed next, nobody waits for a reply. */
 	ERR_clear_error();
 	(void)SSL_shutdown(t->ssl);
 	ERR_clear_error();

@@ -43,7 +43,7 @@ tlscert_is_ip(const char *name)
 	    inet_pton(AF_INET6, name, a) == 1;
 }
 
-/* 1 when cert is valid for name, checked as OpenSSL checks it in a handshake. */
+/* 1 when cert is valid for name, checked as a handshake checks it. */
 int
 tlscert_name_ok(X509 *cert, const char *name)
 {

@@ -19,7 +19,7 @@
 /* 1 when name is an IPv4 or IPv6 literal, checked as an address. */
 int		 tlscert_is_ip(const char *name);
 
-/* 1 when cert is valid for name, checked as OpenSSL checks it in a handshake. */
+/* 1 when cert is valid for name, checked as a handshake checks it. */
 int		 tlscert_name_ok(X509 *cert, const char *name);
 
 /* 1 when cert's SHA-256 is pin; 0 when not, -1 when it cannot be computed. */
