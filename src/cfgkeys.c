@@ -106,12 +106,14 @@ static const struct word delivery_words[] = {
 	{ "queue", DELIVERY_QUEUE },
 };
 
+/* clang-format off */
 static const struct word bool_words[] = {
 	{ "yes", 1 }, { "no", 0 },
 	{ "true", 1 }, { "false", 0 },
 	{ "on", 1 }, { "off", 0 },
 	{ "1", 1 }, { "0", 0 },
 };
+/* clang-format on */
 
 /* "a, b or c", for messages that list the allowed values. */
 static void

@@ -20,9 +20,11 @@
 #include "cidr.h"
 #include "util.h"
 
+/* clang-format off */
 static const unsigned char v4mapped[12] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
 };
+/* clang-format on */
 
 /* The address of sa as family and bytes, IPv4-mapped IPv6 as IPv4. */
 static int
@@ -185,9 +187,11 @@ cidr_list_match(const struct cidr_list *l, const struct sockaddr *sa)
 int
 cidr_is_loopback(const struct sockaddr *sa)
 {
+	/* clang-format off */
 	static const unsigned char v6lo[16] = {
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1
 	};
+	/* clang-format on */
 	unsigned char b[16];
 	int family;
 

@@ -84,10 +84,12 @@ static int
 endpoint_error(const char *body, size_t len, char *code, size_t ccap,
     char *what, size_t wcap)
 {
+	/* clang-format off */
 	struct json_field f[] = {
 		{ .name = "error", .kind = JSON_STR, .max = 128 },
 		{ .name = "error_description", .kind = JSON_STR, .max = 4096 },
 	};
+	/* clang-format on */
 	struct perr jerr = { 0 };
 	char desc[300];
 	int rc = -1;
@@ -108,6 +110,7 @@ enum oauthlogin_verdict
 oauthlogin_token_reply(int status, const char *body, size_t len,
     struct oauthlogin_tokens *t, struct perr *err)
 {
+	/* clang-format off */
 	struct json_field f[] = {
 		{ .name = "access_token", .kind = JSON_STR,
 		    .max = MAX_SECRET - 1 },
@@ -116,6 +119,7 @@ oauthlogin_token_reply(int status, const char *body, size_t len,
 		{ .name = "expires_in", .kind = JSON_INT },
 		{ .name = "token_type", .kind = JSON_STR, .max = 64 },
 	};
+	/* clang-format on */
 	struct perr jerr = { 0 };
 	enum oauthlogin_verdict v = LOGIN_FAIL;
 	char code[128], what[512];

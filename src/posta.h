@@ -11,12 +11,13 @@
  *
  *	8 main:      main
  *	7 modes:     submit listen runner mailq mailqjson oauthlogin check
+ *	             checkprobe checkpriv
  *	6 policy:    deliver dsn dlog
  *	5 protocol:  smtp smtpd message oauth oauthreq loopback
  *	4 transport: conn http
  *	3 rules:     cli alias sender auth
  *	2 state:     config cfgpriv cfgkeys cfgoauth cfgalias cfgenv secret
- *	             tls tlscache trust tokcache spool
+ *	             tls tlscert tlscache trust tokcache spool
  *	1 grammar:   addr header esmtp dotstuff json jsonw jwt cidr qualify
  *	             envelope envpriv envfile
  *	0 base:      posta util buf perr log b64 tlsparams

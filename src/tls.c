@@ -6,17 +6,13 @@
  * SHA-256 comparison of the leaf certificate. A resumed session skips
  * the chain: it is offered only when stored under the same peer, name
  * and trust settings, and its certificate passes the name or pin check
- * again, before the handshake and after it.
+ * again, before the handshake and after it. Those name and pin checks,
+ * the certificate's description for posta --check and the client key
+ * are tlscert.c's.
  */
 #include <sys/types.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,35 +21,33 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "tls.h"
 #include "tlscache.h"
+#include "tlscert.h"
 #include "trust.h"
 #include "util.h"
 
-#define MAX_KEY_FILE	(1024 * 1024)	/* octets of a PEM private key */
-#define SESSION_MARGIN	5		/* seconds: a session this close to expiry is not offered */
-#define SESSION_MAX_AGE	(7 * 86400)	/* RFC 8446 4.6.1: tickets live at most 7 days */
+#define SESSION_MARGIN	5		/* seconds: too near expiry to offer */
+#define SESSION_MAX_AGE	(7 * 86400)	/* RFC 8446 4.6.1: a ticket's limit */
 
 struct tls {
 	SSL_CTX		*ctx;
 	SSL		*ssl;
 	struct trust	*trust;
-	SSL_SESSION	*newsess;	/* the latest session the server issued */
+	SSL_SESSION	*newsess;	/* the latest one the server issued */
 	int		 fd;
 	int		(*wait)(int, short, double);
 	int		 has_pin;
 	int		 inspect;	/* record verification errors only */
 	int		 verify_err;	/* the first one, X509_V_OK: none */
-	int		 ca_file;	/* trust errors are configuration errors */
+	int		 ca_file;	/* trust errors are config errors */
 	unsigned char	 pin[32];
 	char		 host[256];	/* for messages only */
 	char		 desc[160];
@@ -104,17 +98,10 @@ tls_poll(struct tls *t, short events, double deadline)
 static const char *
 tls_reason(int sslerr, int saved_errno, char *buf, size_t cap)
 {
-	unsigned long e;
 	const char *r;
 
-	e = ERR_peek_last_error();
-	if (e != 0) {
-		r = ERR_reason_error_string(e);
-		if (r != NULL)
-			return r;
-		ERR_error_string_n(e, buf, cap);
-		return buf;
-	}
+	if ((r = tlscert_error(buf, cap)) != NULL)
+		return r;
 	if (sslerr == SSL_ERROR_SYSCALL && saved_errno != 0)
 		return strerror(saved_errno);
 	if (sslerr == SSL_ERROR_SYSCALL || sslerr == SSL_ERROR_ZERO_RETURN)
@@ -160,7 +147,7 @@ tls_retry(struct tls *t, int ret, double deadline, const char *what,
 	}
 }
 
-/* With a pin the chain is not checked: the digest decides after the handshake. */
+/* With a pin the chain is not checked: the digest decides afterwards. */
 static int
 tls_accept_any(int preverify_ok, X509_STORE_CTX *store)
 {
@@ -185,122 +172,6 @@ tls_inspect_cb(int preverify_ok, X509_STORE_CTX *store)
 }
 
 static int
-tls_is_ip(const char *name)
-{
-	unsigned char a[sizeof(struct in6_addr)];
-
-	return inet_pton(AF_INET, name, a) == 1 ||
-	    inet_pton(AF_INET6, name, a) == 1;
-}
-
-/* 1 when cert is valid for name, checked as OpenSSL checks it in a handshake. */
-static int
-tls_name_ok(X509 *cert, const char *name)
-{
-	if (tls_is_ip(name))
-		return X509_check_ip_asc(cert, name, 0) == 1;
-	return X509_check_host(cert, name, strlen(name),
-	    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
-}
-
-/* 1 when cert's SHA-256 is the pin; 0 when not, -1 when it cannot be computed. */
-static int
-tls_pin_ok(const struct tls *t, X509 *cert)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	unsigned char diff = 0;
-	size_t i;
-
-	if (X509_digest(cert, EVP_sha256(), md, &mdlen) != 1 ||
-	    mdlen != sizeof(t->pin))
-		return -1;
-	for (i = 0; i < sizeof(t->pin); i++)
-		diff |= md[i] ^ t->pin[i];
-	return diff == 0;
-}
-
-/* Never prompt on a terminal: an encrypted key is refused. */
-static int
-tls_no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf;
-	(void)size;
-	(void)rwflag;
-	(void)u;
-	return -1;
-}
-
-/*
- * The client key, read like a password file: not through a symbolic
- * link, a regular file, and refused when others may read or write it
- * (group access is allowed, for a set-group-id install).
- */
-static EVP_PKEY *
-tls_read_key(const char *path, struct perr *err)
-{
-	char buf[256];
-	unsigned char *data = NULL;
-	EVP_PKEY *key = NULL;
-	struct stat st;
-	BIO *bio = NULL;
-	size_t n = 0;
-	ssize_t r;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd == -1) {
-		perr_set(err, EX_CONFIG, "key_file %s: cannot open: %s", path,
-		    errno == ELOOP ? "is a symbolic link" : strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size > MAX_KEY_FILE) {
-		perr_set(err, EX_CONFIG, "key_file %s: not a regular file of "
-		    "at most 1 MB", path);
-		goto out;
-	}
-	if ((st.st_mode & 007) != 0) {
-		perr_set(err, EX_CONFIG, "key_file %s: is %s by others; chmod "
-		    "600 %s", path, (st.st_mode & S_IROTH) ? "readable" :
-		    (st.st_mode & S_IWOTH) ? "writable" : "accessible", path);
-		goto out;
-	}
-	if ((data = malloc((size_t)st.st_size + 1)) == NULL) {
-		perr_set(err, EX_OSERR, "key_file %s: out of memory", path);
-		goto out;
-	}
-	while (n < (size_t)st.st_size) {
-		r = read(fd, data + n, (size_t)st.st_size - n);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			perr_set(err, EX_CONFIG, "key_file %s: read error: %s",
-			    path, r == 0 ? "short file" : strerror(errno));
-			goto out;
-		}
-		n += (size_t)r;
-	}
-	if ((bio = BIO_new_mem_buf(data, (int)n)) == NULL) {
-		perr_set(err, EX_OSERR, "key_file %s: out of memory", path);
-		goto out;
-	}
-	key = PEM_read_bio_PrivateKey(bio, NULL, tls_no_passphrase, NULL);
-	if (key == NULL)
-		perr_set(err, EX_CONFIG, "key_file %s: no usable private key "
-		    "(PEM, not encrypted): %s", path,
-		    tls_reason(0, 0, buf, sizeof(buf)));
-out:
-	BIO_free(bio);
-	if (data != NULL) {
-		explicit_bzero(data, n);
-		free(data);
-	}
-	(void)close(fd);
-	return key;
-}
-
-static int
 tls_client_cert(struct tls *t, const struct tls_params *p, struct perr *err)
 {
 	EVP_PKEY *key;
@@ -315,12 +186,12 @@ tls_client_cert(struct tls *t, const struct tls_params *p, struct perr *err)
 	if (SSL_CTX_use_certificate_chain_file(t->ctx, p->cert_file) != 1)
 		return perr_set(err, EX_CONFIG, "cert_file %s: cannot load: %s",
 		    p->cert_file, tls_reason(0, 0, buf, sizeof(buf)));
-	if ((key = tls_read_key(p->key_file, err)) == NULL)
+	if ((key = tlscert_read_key(p->key_file, err)) == NULL)
 		return -1;
 	if (SSL_CTX_use_PrivateKey(t->ctx, key) != 1 ||
 	    SSL_CTX_check_private_key(t->ctx) != 1) {
-		perr_set(err, EX_CONFIG, "key_file %s: does not match cert_file "
-		    "%s", p->key_file, p->cert_file);
+		perr_set(err, EX_CONFIG, "key_file %s: does not match "
+		    "cert_file %s", p->key_file, p->cert_file);
 		goto out;
 	}
 	rc = 0;
@@ -424,8 +295,8 @@ tls_session_ok(const struct tls *t, SSL_SESSION *sess, const char *name,
 	if ((peer = SSL_SESSION_get0_peer(sess)) == NULL)
 		return 0;
 	if (t->has_pin)
-		return tls_pin_ok(t, peer) == 1;
-	return tls_name_ok(peer, name);
+		return tlscert_pin_ok(peer, t->pin) == 1;
+	return tlscert_name_ok(peer, name);
 }
 
 /* Offer the stored session, when there is one for this peer and trust. */
@@ -496,8 +367,8 @@ tls_setup(struct tls *t, const struct tls_params *p, struct perr *err)
 	    OPENSSL_INIT_NO_ATEXIT, NULL);
 	t->ctx = SSL_CTX_new(TLS_client_method());
 	if (t->ctx == NULL)
-		return perr_set(err, EX_TEMPFAIL, "TLS: cannot create context: %s",
-		    tls_reason(0, 0, buf, sizeof(buf)));
+		return perr_set(err, EX_TEMPFAIL, "TLS: cannot create context: "
+		    "%s", tls_reason(0, 0, buf, sizeof(buf)));
 	if (SSL_CTX_set_min_proto_version(t->ctx, minv) != 1)
 		return perr_set(err, EX_TEMPFAIL, "TLS: cannot require TLS %s",
 		    minv == TLS1_3_VERSION ? "1.3" : "1.2");
@@ -528,8 +399,8 @@ tls_setup(struct tls *t, const struct tls_params *p, struct perr *err)
 
 	t->ssl = SSL_new(t->ctx);
 	if (t->ssl == NULL)
-		return perr_set(err, EX_TEMPFAIL, "TLS: cannot create session: %s",
-		    tls_reason(0, 0, buf, sizeof(buf)));
+		return perr_set(err, EX_TEMPFAIL, "TLS: cannot create session: "
+		    "%s", tls_reason(0, 0, buf, sizeof(buf)));
 	SSL_set_app_data(t->ssl, t);
 	if (SSL_set_fd(t->ssl, t->fd) != 1)
 		return perr_set(err, EX_TEMPFAIL, "TLS: cannot attach socket");
@@ -542,14 +413,14 @@ tls_setup(struct tls *t, const struct tls_params *p, struct perr *err)
 	}
 
 	/* RFC 6066 3: SNI carries host names only, never literal addresses. */
-	if (!tls_is_ip(name) && SSL_set_tlsext_host_name(t->ssl, name) != 1)
+	if (!tlscert_is_ip(name) && SSL_set_tlsext_host_name(t->ssl, name) != 1)
 		return perr_set(err, EX_TEMPFAIL, "TLS: bad server name %s",
 		    t->host);
 	if (t->cache != NULL && !t->inspect)
 		tls_resume(t, p, minv);
 	if (t->has_pin || t->inspect)
 		return 0;	/* tls_peer() checks the name */
-	if (tls_is_ip(name)) {
+	if (tlscert_is_ip(name)) {
 		vp = SSL_get0_param(t->ssl);
 		if (X509_VERIFY_PARAM_set1_ip_asc(vp, name) != 1)
 			return perr_set(err, EX_TEMPFAIL,
@@ -575,7 +446,7 @@ tls_check_pin(struct tls *t, struct perr *err)
 		    "TLS handshake with %s: no server certificate", t->host);
 		goto out;
 	}
-	ok = tls_pin_ok(t, cert);
+	ok = tlscert_pin_ok(cert, t->pin);
 	if (ok == -1) {
 		perr_set(err, EX_TEMPFAIL,
 		    "TLS handshake with %s: cannot digest the certificate",
@@ -610,7 +481,7 @@ tls_check_resumed(struct tls *t, const char *name, struct perr *err)
 	cert = SSL_get0_peer_certificate(t->ssl);
 	ok = cert != NULL && name != NULL &&
 	    SSL_get_verify_result(t->ssl) == X509_V_OK &&
-	    tls_name_ok(cert, name);
+	    tlscert_name_ok(cert, name);
 	if (!ok)
 		return perr_set(err, EX_TEMPFAIL, "TLS handshake with %s: "
 		    "resumed session not valid for this name", t->host);
@@ -793,127 +664,20 @@ tls_version(struct tls *t)
 	return v != NULL ? v : "?";
 }
 
-/* A distinguished name on one line: "O=posta tests, CN=posta test CA". */
-static void
-tls_name(const X509_NAME *n, char *buf, size_t cap)
-{
-	const unsigned long flags = XN_FLAG_SEP_CPLUS_SPC | XN_FLAG_FN_SN |
-	    (ASN1_STRFLGS_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-	BIO *b;
-	int len;
-
-	buf[0] = '\0';
-	if (n == NULL || (b = BIO_new(BIO_s_mem())) == NULL)
-		return;
-	if (X509_NAME_print_ex(b, n, 0, flags) >= 0 &&
-	    (len = BIO_read(b, buf, (int)cap - 1)) > 0)
-		buf[len] = '\0';
-	BIO_free(b);
-	str_blank_ctl(buf);
-}
-
-/* The DNS and IP entries of subjectAltName, ", " between them. */
-static void
-tls_alt_names(X509 *cert, char *buf, size_t cap)
-{
-	GENERAL_NAMES *gens;
-	const GENERAL_NAME *g;
-	const unsigned char *d;
-	char ip[64], one[256];
-	size_t len;
-	int i, n;
-
-	buf[0] = '\0';
-	gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
-	if (gens == NULL)
-		return;
-	for (i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
-		g = sk_GENERAL_NAME_value(gens, i);
-		one[0] = '\0';
-		if (g->type == GEN_DNS) {
-			d = ASN1_STRING_get0_data(g->d.dNSName);
-			n = ASN1_STRING_length(g->d.dNSName);
-			(void)snprintf(one, sizeof(one), "%.*s", n, d);
-		} else if (g->type == GEN_IPADD) {
-			d = ASN1_STRING_get0_data(g->d.iPAddress);
-			n = ASN1_STRING_length(g->d.iPAddress);
-			if (inet_ntop(n == 4 ? AF_INET : AF_INET6, d, ip,
-			    sizeof(ip)) != NULL && (n == 4 || n == 16))
-				(void)xstrlcpy(one, ip, sizeof(one));
-		}
-		if (one[0] == '\0')
-			continue;
-		len = strlen(buf);
-		if (xsnprintf(buf + len, cap - len, "%s%s", len > 0 ? ", " :
-		    "", one) == -1) {
-			buf[len] = '\0';
-			break;
-		}
-	}
-	GENERAL_NAMES_free(gens);
-	str_blank_ctl(buf);
-}
-
-static enum tls_chain
-tls_chain_class(int e)
-{
-	switch (e) {
-	case X509_V_OK:
-		return TLS_CHAIN_OK;
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-		return TLS_CHAIN_UNKNOWN_CA;
-	case X509_V_ERR_CERT_HAS_EXPIRED:
-	case X509_V_ERR_CERT_NOT_YET_VALID:
-		return TLS_CHAIN_EXPIRED;
-	default:
-		return TLS_CHAIN_OTHER;
-	}
-}
-
 int
 tls_peer(struct tls *t, const char *servername, struct tls_peer *out,
     struct perr *err)
 {
-	unsigned int mdlen = 0;
-	const ASN1_TIME *na;
-	struct tm tm;
 	X509 *cert;
-	int rc = -1;
+	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	if ((cert = SSL_get1_peer_certificate(t->ssl)) == NULL)
 		return perr_set(err, EX_PROTOCOL, "%s sent no certificate",
 		    t->host);
-	tls_name(X509_get_subject_name(cert), out->subject,
-	    sizeof(out->subject));
-	tls_name(X509_get_issuer_name(cert), out->issuer, sizeof(out->issuer));
-	tls_alt_names(cert, out->names, sizeof(out->names));
-	memset(&tm, 0, sizeof(tm));
-	if ((na = X509_get0_notAfter(cert)) != NULL &&
-	    ASN1_TIME_to_tm(na, &tm) == 1)
-		out->not_after = timegm(&tm);
-	out->chain = tls_chain_class(t->verify_err);
-	if (t->verify_err != X509_V_OK)
-		(void)xstrlcpy(out->chain_error,
-		    X509_verify_cert_error_string(t->verify_err),
-		    sizeof(out->chain_error));
-	if (servername != NULL && *servername != '\0')
-		out->name_ok = tls_is_ip(servername) ?
-		    X509_check_ip_asc(cert, servername, 0) == 1 :
-		    X509_check_host(cert, servername, strlen(servername),
-		    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
-	if (X509_digest(cert, EVP_sha256(), out->pin, &mdlen) != 1 ||
-	    mdlen != sizeof(out->pin)) {
-		perr_set(err, EX_SOFTWARE, "cannot digest the certificate of "
-		    "%s", t->host);
-		goto out;
-	}
-	rc = 0;
-out:
+	if (tlscert_describe(cert, t->verify_err, servername, out) == -1)
+		rc = perr_set(err, EX_SOFTWARE, "cannot digest the certificate "
+		    "of %s", t->host);
 	X509_free(cert);
 	ERR_clear_error();
 	return rc;
@@ -946,7 +710,7 @@ tls_close(struct tls *t)
 {
 	if (t == NULL)
 		return;
-	/* One try: the socket is closed right after, nobody waits for the reply. */
+	/* One try: the socket is closed next, nobody waits for a reply. */
 	ERR_clear_error();
 	(void)SSL_shutdown(t->ssl);
 	ERR_clear_error();

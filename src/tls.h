@@ -24,9 +24,9 @@ struct tls;
  * name or pin check, is offered for resumption; the session the server
  * issues is saved there by tls_close(). The handshake ends by deadline
  * (mono_now() seconds); every wait is made through wait (as wait_fd()
- * in util.h: the transport adds its socket policy). Returns NULL with err set (EX_TEMPFAIL, "TLS
- * handshake: certificate verify failed: ..."; EX_CONFIG for unusable
- * ca_file, cert_file or key_file).
+ * in util.h: the transport adds its socket policy). Returns NULL with
+ * err set (EX_TEMPFAIL, "TLS handshake: certificate verify failed:
+ * ..."; EX_CONFIG for unusable ca_file, cert_file or key_file).
  */
 struct tls	*tls_start(int fd, const struct tls_params *p, double deadline,
 		    int (*wait)(int, short, double), struct perr *err);
@@ -46,7 +46,7 @@ ssize_t		 tls_read(struct tls *t, void *buf, size_t len,
 int		 tls_write(struct tls *t, const void *buf, size_t len,
 		    int timeout, double limit, struct perr *err);
 
-/* "TLSv1.3 TLS_AES_256_GCM_SHA384", plus " resumed", for the -v transcript and the log. */
+/* "TLSv1.3 TLS_AES_256_GCM_SHA384" [" resumed"], for -v and the log. */
 const char	*tls_describe(struct tls *t);
 
 /* The protocol version alone, "TLSv1.3"; "" for NULL. */
@@ -64,10 +64,10 @@ enum tls_chain {
 struct tls_peer {
 	char		 subject[256];	/* "CN=smtp.example.com", one line */
 	char		 issuer[256];
-	char		 names[256];	/* subjectAltName: "localhost, 127.0.0.1" */
+	char		 names[256];	/* subjectAltName: "host, 127.0.0.1" */
 	time_t		 not_after;	/* 0 when unknown */
 	enum tls_chain	 chain;
-	char		 chain_error[128];	/* OpenSSL's words, "" when ok */
+	char		 chain_error[128]; /* OpenSSL's words, "" when ok */
 	int		 name_ok;	/* the servername matches */
 	unsigned char	 pin[32];	/* SHA-256 of the certificate (DER) */
 };
@@ -97,7 +97,7 @@ int		 tls_peer(struct tls *t, const char *servername,
  */
 void		 tls_close(struct tls *t);
 
-/* Free without sending anything, e.g. in a child that must not touch the session. */
+/* Free without sending anything: a child must not touch the session. */
 void		 tls_free(struct tls *t);
 
 #endif /* POSTA_TLS_H */
