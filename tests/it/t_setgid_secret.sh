@@ -44,6 +44,17 @@ grep -q '^posta: ' "$T/err" || fail "not posta's line: $(cat "$T/err")"
 grep -qF "cat: $T/private/missing: No such file or directory" "$T/out" ||
     fail "--check: $(cat "$T/out")"
 
+# the configuration may be writable by the group posta runs as, and
+# by no other (t_perms.sh has the rest of these rules)
+chmod 0660 "$T/etc/posta.conf"
+msg sggw | as_nobody "$T/sbin/posta" -odq sggw@dest.test 2>"$T/err" ||
+    fail "0660 root:$GRP refused: $(cat "$T/err")"
+chgrp nogroup "$T/etc/posta.conf"
+msg sggw | "$T/sbin/posta" -odq sggw@dest.test 2>"$T/err"
+assert_eq $? 78 "0660 root:nogroup"
+grep -q 'lets other users change it' "$T/err" || fail "0660 root:nogroup: $(cat "$T/err")"
+chgrp "$GRP" "$T/etc/posta.conf" && chmod 0640 "$T/etc/posta.conf"
+
 # -C: the user's own configuration and spool; the group is given up for
 # good: real, effective and saved group ids (seen in /proc while a
 # queue runner of that configuration waits; exec would hide the saved one)
