@@ -24,6 +24,7 @@
 
 #include "cfgpriv.h"
 #include "config.h"
+#include "paths.h"
 #include "posta.h"
 #include "util.h"
 

@@ -30,6 +30,7 @@
 #include "mailqjson.h"
 #include "oauth.h"
 #include "oauthlogin.h"
+#include "paths.h"
 #include "posta.h"
 #include "runner.h"
 #include "spool.h"

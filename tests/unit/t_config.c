@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "paths.h"
 #include "posta.h"
 #include "tap.h"
 
