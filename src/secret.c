@@ -243,30 +243,31 @@ capture_read(struct capture *c)
  * Read stdout and stderr until the child has exited and closed its
  * standard output, or until the deadline. What a descendant keeps open
  * after that does not hold us up. Returns 0 with *status set, 1 on
- * timeout (the child is not reaped), -1 on error.
+ * timeout, -1 on error; *exited says whether the child was reaped.
  */
 static int
 collect(pid_t pid, struct capture *out, struct capture *diag,
-    double deadline, int *status)
+    double deadline, int *status, int *exited)
 {
 	struct pollfd pfd[2];
 	double left;
-	int exited = 0, ms, r;
+	int ms, r;
 	pid_t w;
 
+	*exited = 0;
 	for (;;) {
-		if (!exited) {
+		if (!*exited) {
 			w = waitpid(pid, status, WNOHANG);
 			if (w == -1 && errno != EINTR)
 				return -1;
-			exited = w == pid;
+			*exited = w == pid;
 		}
-		if (exited && out->fd == -1)
+		if (*exited && out->fd == -1)
 			break;
 		if ((left = deadline - mono_now()) <= 0)
 			return 1;
 		pfd[0].fd = out->fd;
-		pfd[1].fd = exited ? -1 : diag->fd;
+		pfd[1].fd = *exited ? -1 : diag->fd;
 		pfd[0].events = pfd[1].events = POLLIN;
 		pfd[0].revents = pfd[1].revents = 0;
 		/* its output closed, the child is polled for its exit */
@@ -306,13 +307,19 @@ diag_line(const struct capture *diag, char *line, size_t cap)
 		line[--len] = '\0';
 }
 
-/* Kill the child and the process group it leads (made in run_child). */
+/*
+ * Kill the process group the child leads (made in run_child), which
+ * outlives it when a descendant held its output, and the child itself
+ * unless it was reaped already.
+ */
 static int
-kill_reap(pid_t pid, int *status)
+kill_reap(pid_t pid, int exited, int *status)
 {
 	pid_t r;
 
 	(void)kill(-pid, SIGKILL);
+	if (exited)
+		return 0;
 	(void)kill(pid, SIGKILL);
 	while ((r = waitpid(pid, status, 0)) == -1 && errno == EINTR)
 		;
@@ -346,7 +353,7 @@ from_command(const struct secret_src *src, char *buf, size_t limit,
 	struct capture ec = { -1, ebuf, sizeof(ebuf), 0 };
 	struct perr e = { 0, "" };
 	int ofd[2] = { -1, -1 }, efd[2] = { -1, -1 };
-	int rc = -1, status = 0, r;
+	int rc = -1, status = 0, exited = 0, r;
 	int timeout = src->timeout > 0 ? src->timeout : DEFAULT_TIMEOUT;
 	pid_t pid = -1;
 
@@ -368,11 +375,11 @@ from_command(const struct secret_src *src, char *buf, size_t limit,
 	oc.fd = ofd[0];
 	ec.fd = efd[0];
 	ofd[0] = efd[0] = -1;
-	r = collect(pid, &oc, &ec, mono_now() + timeout, &status);
+	r = collect(pid, &oc, &ec, mono_now() + timeout, &status, &exited);
 	if (r != 0) {
 		if (r == -1)
 			perr_set(&e, EX_OSERR, "%s: %s", what, strerror(errno));
-		if (kill_reap(pid, &status) == -1)
+		if (kill_reap(pid, exited, &status) == -1)
 			perr_set(&e, EX_OSERR, "%s: wait: %s", what,
 			    strerror(errno));
 		perr_set(&e, EX_CONFIG, "%s timed out after %d s", what,

@@ -247,6 +247,7 @@ test_command(void)
 	char c15[] = "echo no key >&2";
 	char c16[] = "(sleep 3 >/dev/null &); echo tok";
 	char c17[] = "pwd";
+	char c18[] = "echo tok; (sleep 5 &)";
 	char fpath_err[300];
 	double t0;
 	int fd0, fd1, fd, saved, r;
@@ -314,6 +315,16 @@ test_command(void)
 	ok(mono_now() - t0 < 1.5, "returns when the command exits (%.2f s)",
 	    mono_now() - t0);
 	is_str(buf, "tok", "stderr kept open: output");
+
+	/* a descendant that keeps stdout open: a timeout, and it is killed */
+	cfg_init(&cfg, NULL, NULL, c18, 1);
+	t0 = mono_now();
+	is_int(get(&cfg, buf, sizeof(buf), &err), -1, "stdout kept open");
+	ok(mono_now() - t0 < 2.0, "stdout kept open: within 2 s (%.2f s)",
+	    mono_now() - t0);
+	is_str(err.msg, "password_command timed out after 1 s",
+	    "stdout kept open: message");
+	ok(no_children(), "stdout kept open: reaped");
 
 	/* the command runs in / */
 	cfg_init(&cfg, NULL, NULL, c17, 5);
