@@ -324,8 +324,11 @@ cfg_oauth_files(struct ctx *ctx)
 	size_t i;
 
 	for (i = 0; i < nitems(names); i++) {
-		if (paths[i] == NULL || stat(paths[i], &st) == -1 ||
-		    (st.st_mode & 007) == 0)
+		if (paths[i] == NULL || stat(paths[i], &st) == -1)
+			continue;
+		if (cfg_check_writable(ctx, paths[i], &st) == -1)
+			return -1;
+		if ((st.st_mode & 007) == 0)
 			continue;
 		return cfg_err_at(ctx, oauth_line(ctx, names[i]), EX_CONFIG,
 		    "%s %s is %s by others; chmod 600 %s", names[i], paths[i],

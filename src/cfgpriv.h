@@ -8,6 +8,8 @@
 #ifndef POSTA_CFGPRIV_H
 #define POSTA_CFGPRIV_H
 
+#include <sys/stat.h>
+
 #include <stddef.h>
 #include <stdio.h>
 
@@ -60,6 +62,13 @@ int	cfg_err_at(struct ctx *ctx, int line, int code, const char *fmt, ...)
 	    PRINTF(4, 5);
 int	cfg_err(struct ctx *ctx, const char *fmt, ...) PRINTF(2, 3);
 int	cfg_nomem(struct ctx *ctx);
+
+/*
+ * Refuse (EX_CONFIG, -1) a file others may change: mode o+w, or g+w
+ * for a group other than root's or the one posta runs as. st is path's.
+ */
+int	cfg_check_writable(struct ctx *ctx, const char *path,
+	    const struct stat *st);
 
 /* The line the key name was set on; 0 while unset. */
 int	cfg_key_line(const struct ctx *ctx, const char *name);

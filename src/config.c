@@ -24,6 +24,7 @@
 
 #include "cfgpriv.h"
 #include "config.h"
+#include "paths.h"
 #include "posta.h"
 #include "util.h"
 
@@ -478,6 +479,47 @@ check_config(struct ctx *ctx)
 }
 
 /*
+ * Whoever may change the configuration runs commands as its reader
+ * (password_command; the queue runner is often root) and picks where
+ * mail and secrets go; whoever may change a secret file picks the
+ * credentials. So neither may be writable by others, whatever it holds,
+ * nor by a group other than root's or the one posta runs as (set-group-id:
+ * the group of the spool, which only posta itself holds).
+ */
+int
+cfg_check_writable(struct ctx *ctx, const char *path, const struct stat *st)
+{
+	mode_t m = st->st_mode;
+
+	if ((m & S_IWOTH) == 0 && ((m & S_IWGRP) == 0 || st->st_gid == 0 ||
+	    st->st_gid == getegid()))
+		return 0;
+	if (ctx->err.code != 0)
+		return -1;
+	ctx->errline = INT_MAX;
+	return perr_set(&ctx->err, EX_CONFIG, "%s: mode %04o lets other users "
+	    "change it; chmod go-w %s", path, (unsigned int)(m & 07777), path);
+}
+
+/* [upstream]'s secret files; [oauth]'s are cfg_oauth_files()'s. */
+static int
+check_secret_files(struct ctx *ctx)
+{
+	const char *paths[] = { ctx->cfg->password_file, ctx->cfg->key_file };
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < nitems(paths); i++) {
+		/* one not there now is left to the moment it is read */
+		if (paths[i] == NULL || stat(paths[i], &st) == -1)
+			continue;
+		if (cfg_check_writable(ctx, paths[i], &st) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * Like msmtp's check_secure: a password in a file others can read is
  * refused. Group access is allowed, for a set-group-id install.
  */
@@ -577,6 +619,9 @@ config_load_with(struct config *cfg, const char *file, int optional,
 	}
 	if (file != NULL && (opened = open_config(&ctx, &st, optional)) == -1)
 		goto out;
+	if (ctx.fp != NULL && check_secure &&
+	    cfg_check_writable(&ctx, file, &st) == -1)
+		goto out;
 	if (file != NULL && opened == 0 && (cfg->path = strdup(file)) == NULL) {
 		cfg_nomem(&ctx);
 		goto out;
@@ -610,7 +655,8 @@ config_load_with(struct config *cfg, const char *file, int optional,
 	resolve_defaults(&ctx);
 	if (check_config(&ctx) == -1)
 		goto out;
-	if (check_secure && cfg_oauth_files(&ctx) == -1)
+	if (check_secure && (check_secret_files(&ctx) == -1 ||
+	    cfg_oauth_files(&ctx) == -1))
 		goto out;
 	rc = 0;
 out:

@@ -4,9 +4,13 @@
  * the configuration, run the mode, and turn the one error record into
  * one line on stderr and a sysexits code. Only this file exits.
  */
+#define _GNU_SOURCE	/* setresgid, getresgid */
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +30,7 @@
 #include "mailqjson.h"
 #include "oauth.h"
 #include "oauthlogin.h"
+#include "paths.h"
 #include "posta.h"
 #include "runner.h"
 #include "spool.h"
@@ -192,6 +197,51 @@ std_fds_open(void)
 	return 0;
 }
 
+/*
+ * No core file and no ptrace by the caller while the password, the
+ * client secret or a token is in memory: a long -q1h run as root would
+ * otherwise write them to disk on a crash. A build with AddressSanitizer
+ * stays dumpable, as LeakSanitizer ptraces the process when it exits.
+ */
+static int
+no_core_dumps(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		return -1;
+#if defined(__SANITIZE_ADDRESS__)
+	return 0;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	return 0;
+#endif
+#endif
+	return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/*
+ * -C in a set-group-id posta: give the group up for good. setgid(2)
+ * would keep it as the saved group id, for any code run later (a parser
+ * fed the user's file) to take back; so all three ids become the real
+ * one, and that is checked.
+ */
+static int
+drop_group(void)
+{
+	gid_t gid = getgid(), r, e, s;
+
+	if (setresgid(gid, gid, gid) == -1)
+		return -1;
+	if (getresgid(&r, &e, &s) == -1)
+		return -1;
+	if (r != gid || e != gid || s != gid) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -204,6 +254,10 @@ main(int argc, char *argv[])
 
 	if (std_fds_open() == -1)
 		return EX_OSERR;	/* nowhere to say it */
+	if (no_core_dumps() == -1) {
+		perror("posta: cannot disable core dumps");
+		return EX_OSERR;
+	}
 	prog = prog != NULL ? prog + 1 : argv[0];
 	(void)signal(SIGPIPE, SIG_IGN);
 	if (cli_parse(argc, argv, prog, &a.o, &a.err) == -1) {
@@ -217,11 +271,12 @@ main(int argc, char *argv[])
 	if (a.o.mode == MODE_NOOP)
 		return 0;	/* newaliases: [aliases] is read on every run */
 	/* a set-group-id posta trusts no file the caller names */
-	if (setgid_run && a.o.conf_path != NULL && setgid(getgid()) == -1) {
-		perror("posta: setgid");
+	if (setgid_run && a.o.conf_path != NULL && drop_group() == -1) {
+		perror("posta: cannot drop the group privilege");
 		return EX_OSERR;
 	}
-	(void)umask(setgid_run ? 007 : 077);
+	/* the group shares the spool; the user's own (-C) is the user's */
+	(void)umask(setgid_run && a.o.conf_path == NULL ? 007 : 077);
 	if (cfgenv_load(&a.cfg, a.o.conf_path ? a.o.conf_path : PATH_CONFIG,
 	    a.o.conf_path != NULL, env, &a.err) == -1) {
 		if (a.o.mode == MODE_CHECK)

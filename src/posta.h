@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Build-wide constants: limits, default paths, version, attributes.
+ * Build-wide constants: limits, version, attributes. The default paths
+ * are in paths.h, which make writes from SYSCONFDIR and SPOOLDIR.
  * Every limit posta enforces is named here and listed in posta(8).
  *
  * The layers of src/, from the top. A file includes only the headers
@@ -20,7 +21,7 @@
  *	             tls tlscert tlscache trust tokcache spool
  *	1 grammar:   addr header esmtp dotstuff json jsonw jwt cidr qualify
  *	             envelope envpriv envfile
- *	0 base:      posta util buf perr log b64 tlsparams
+ *	0 base:      posta paths util buf perr log b64 tlsparams
  *
  * modes: what main() dispatches to; policy: what is delivered, retried
  * or failed; protocol: SMTP client and -bs server, intake, OAuth;
@@ -32,14 +33,6 @@
 #define POSTA_H
 
 #define POSTA_VERSION		"0.1.0"
-
-#ifndef SYSCONFDIR
-#define SYSCONFDIR		"/etc"
-#endif
-#ifndef SPOOLDIR
-#define SPOOLDIR		"/var/spool/posta"
-#endif
-#define PATH_CONFIG		SYSCONFDIR "/posta.conf"
 
 #define MAX_HEADER_BLOCK	(1024 * 1024)	/* header section inspected */
 #define MAX_RCPTS		100000		/* recipients per message */

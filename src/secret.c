@@ -3,6 +3,7 @@
  * The AUTH secret from password, password_file or password_command,
  * read into the caller's buffer only when it is needed.
  */
+#define _GNU_SOURCE	/* setresgid */
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -30,6 +31,9 @@
  * of SIGPIPE) through this much stack at a time.
  */
 #define DRAIN_CHUNK	512
+
+/* Of the command's stderr, this much is kept for the error line. */
+#define DIAG_MAX	200
 
 /* The first line of out[0..n): its length without CR LF, or -1 if full. */
 static ssize_t
@@ -143,27 +147,46 @@ move_fd(int fd, int target)
 	return dup2(fd, target) == -1 ? -1 : 0;
 }
 
+/* In the child: say why it cannot run the command, on the stderr pipe. */
+static void __dead
+child_fail(int efd, const char *why)
+{
+	/* nowhere else to say it: the parent reports the exit status */
+	if (write(efd, why, strlen(why)) == -1)
+		_exit(127);
+	_exit(127);
+}
+
 /*
- * The child: stdin from /dev/null, stdout to the pipe, stderr kept, a
- * clean environment, default signals, its own process group (a command
- * that reads the terminal is stopped and then killed at the timeout).
+ * The child: stdin from /dev/null, stdout and stderr to their pipes, in
+ * "/", a clean environment, default signals, its own process group (a
+ * command that reads the terminal is stopped and then killed at the
+ * timeout). Set-group-id, the real and saved group become the effective
+ * one: /bin/sh drops a group it runs with but was not started as, and
+ * the command is there to read a secret only that group may read.
  * Only async-signal-safe calls.
  */
 static void __dead
-run_child(const char *cmd, int wfd)
+run_child(const char *cmd, int wfd, int efd)
 {
 	char sh[] = "sh", dashc[] = "-c", path[] = CMD_PATH;
 	char *const argv[] = { sh, dashc, (char *)(uintptr_t)cmd, NULL };
 	char *const envp[] = { path, NULL };
 	struct sigaction sa;
 	sigset_t none;
+	gid_t egid = getegid();
 	int nfd;
 
-	if (move_fd(wfd, STDOUT_FILENO) == -1)
-		_exit(127);
+	if (egid != getgid() && setresgid(egid, egid, egid) == -1)
+		child_fail(efd, "posta: cannot keep the group");
+	if (chdir("/") == -1)
+		child_fail(efd, "posta: cannot change to /");
+	if (move_fd(wfd, STDOUT_FILENO) == -1 ||
+	    move_fd(efd, STDERR_FILENO) == -1)
+		child_fail(efd, "posta: cannot redirect the output");
 	if ((nfd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1 ||
 	    move_fd(nfd, STDIN_FILENO) == -1)
-		_exit(127);
+		child_fail(STDERR_FILENO, "posta: cannot open /dev/null");
 	/* its own group, so a timeout kills what sh started too */
 	(void)setpgid(0, 0);
 	/* posta ignores SIGPIPE; the command should not inherit that */
@@ -173,100 +196,170 @@ run_child(const char *cmd, int wfd)
 	(void)sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	(void)execve("/bin/sh", argv, envp);
-	_exit(127);
+	child_fail(STDERR_FILENO, "posta: cannot run /bin/sh");
+}
+
+/* One output of the command: the first cap octets kept, the rest read and dropped. */
+struct capture {
+	int	 fd;		/* -1 at EOF */
+	char	*buf;
+	size_t	 cap, n;
+};
+
+/* Read what fd has now; 0, or -1 on error. EOF closes it. */
+static int
+capture_read(struct capture *c)
+{
+	char scratch[DRAIN_CHUNK];
+	ssize_t r;
+	int rc = 0;
+
+	for (;;) {
+		if (c->n < c->cap)
+			r = read(c->fd, c->buf + c->n, c->cap - c->n);
+		else
+			r = read(c->fd, scratch, sizeof(scratch));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && errno == EAGAIN)
+			break;
+		if (r == -1) {
+			rc = -1;
+			break;
+		}
+		if (r == 0) {
+			(void)close(c->fd);
+			c->fd = -1;
+			break;
+		}
+		if (c->n < c->cap)
+			c->n += (size_t)r;
+	}
+	explicit_bzero(scratch, sizeof(scratch));
+	return rc;
 }
 
 /*
- * Wait for pid until the deadline, then kill it and the process group
- * it leads (ours alone: it was made in run_child); returns its status.
+ * Read stdout and stderr until the child has exited and closed its
+ * standard output, or until the deadline. What a descendant keeps open
+ * after that does not hold us up. Returns 0 with *status set, 1 on
+ * timeout, -1 on error; *exited says whether the child was reaped.
  */
 static int
-reap(pid_t pid, double deadline, int *status, int *killed)
+collect(pid_t pid, struct capture *out, struct capture *diag,
+    double deadline, int *status, int *exited)
 {
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
-	pid_t r;
+	struct pollfd pfd[2];
+	double left;
+	int ms, r;
+	pid_t w;
 
-	*killed = 0;
+	*exited = 0;
 	for (;;) {
-		r = waitpid(pid, status, WNOHANG);
-		if (r == pid)
-			return 0;
+		if (!*exited) {
+			w = waitpid(pid, status, WNOHANG);
+			if (w == -1 && errno != EINTR)
+				return -1;
+			*exited = w == pid;
+		}
+		if (*exited && out->fd == -1)
+			break;
+		if ((left = deadline - mono_now()) <= 0)
+			return 1;
+		pfd[0].fd = out->fd;
+		pfd[1].fd = *exited ? -1 : diag->fd;
+		pfd[0].events = pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		/* its output closed, the child is polled for its exit */
+		ms = (int)(left * 1000) + 1;
+		if (out->fd == -1 && ms > 10)
+			ms = 10;
+		r = poll(pfd, 2, ms);
 		if (r == -1 && errno != EINTR)
 			return -1;
-		if (r == 0 && mono_now() >= deadline)
-			break;
-		(void)nanosleep(&tick, NULL);
+		if (r <= 0)
+			continue;
+		if (pfd[0].revents != 0 && capture_read(out) == -1)
+			return -1;
+		if (pfd[1].revents != 0 && capture_read(diag) == -1)
+			return -1;
 	}
-	*killed = 1;
+	/* what it wrote to stderr before it exited is in the pipe */
+	if (diag->fd != -1 && capture_read(diag) == -1)
+		return -1;
+	return 0;
+}
+
+/* The first line of the command's stderr, blanked, for an error. */
+static void
+diag_line(const struct capture *diag, char *line, size_t cap)
+{
+	size_t len;
+	const char *nl;
+
+	len = diag->n < cap - 1 ? diag->n : cap - 1;
+	if ((nl = memchr(diag->buf, '\n', len)) != NULL)
+		len = (size_t)(nl - diag->buf);
+	memcpy(line, diag->buf, len);
+	line[len] = '\0';
+	str_blank_ctl(line);
+	while (len > 0 && line[len - 1] == ' ')
+		line[--len] = '\0';
+}
+
+/*
+ * Kill the process group the child leads (made in run_child), which
+ * outlives it when a descendant held its output, and the child itself
+ * unless it was reaped already.
+ */
+static int
+kill_reap(pid_t pid, int exited, int *status)
+{
+	pid_t r;
+
 	(void)kill(-pid, SIGKILL);
+	if (exited)
+		return 0;
 	(void)kill(pid, SIGKILL);
 	while ((r = waitpid(pid, status, 0)) == -1 && errno == EINTR)
 		;
 	return r == pid ? 0 : -1;
 }
 
-/*
- * Read the command's output until EOF or the deadline: the first
- * cap octets into out, the rest drained. Returns 0 at EOF, 1 on
- * timeout, -1 on error.
- */
 static int
-read_output(int rfd, char *out, size_t cap, size_t *n, double deadline)
+pipe_nb(int fds[2])
 {
-	char scratch[DRAIN_CHUNK];
-	struct pollfd pfd;
-	double left;
-	ssize_t r;
-	int rc = -1;
-
-	*n = 0;
-	pfd.fd = rfd;
-	pfd.events = POLLIN;
-	for (;;) {
-		if ((left = deadline - mono_now()) <= 0) {
-			rc = 1;
-			break;
-		}
-		r = poll(&pfd, 1, (int)(left * 1000) + 1);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			break;
-		if (r == 0)
-			continue;
-		if (*n < cap)
-			r = read(rfd, out + *n, cap - *n);
-		else
-			r = read(rfd, scratch, sizeof(scratch));
-		if (r == -1 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (r <= 0) {
-			rc = r == 0 ? 0 : -1;
-			break;
-		}
-		if (*n < cap)
-			*n += (size_t)r;
-	}
-	explicit_bzero(scratch, sizeof(scratch));
-	return rc;
+	if (pipe(fds) == -1)
+		return -1;
+	if (fcntl(fds[0], F_SETFD, FD_CLOEXEC) == -1 ||
+	    fcntl(fds[1], F_SETFD, FD_CLOEXEC) == -1 ||
+	    fcntl(fds[0], F_SETFL, O_NONBLOCK) == -1)
+		return -1;
+	return 0;
 }
 
-/* The timeout is the upstream step timeout; it also bounds the reap. */
+/*
+ * The timeout is the upstream step timeout; it also bounds the wait
+ * for the exit. A failure ends with the first line of the command's
+ * stderr, so "cat: /etc/secret: Permission denied" is seen where
+ * posta's error is, and not on the terminal of whoever ran posta.
+ */
 static int
 from_command(const struct secret_src *src, char *buf, size_t limit,
     struct perr *err)
 {
-	char out[MAX_SECRET + 2], what[64];
-	size_t n = 0, cap = limit + 2;
-	double deadline;
-	int fds[2] = { -1, -1 }, rc = -1, status = 0, killed = 0, r;
+	char out[MAX_SECRET + 2], ebuf[DIAG_MAX], what[64], line[DIAG_MAX];
+	struct capture oc = { -1, out, limit + 2, 0 };
+	struct capture ec = { -1, ebuf, sizeof(ebuf), 0 };
+	struct perr e = { 0, "" };
+	int ofd[2] = { -1, -1 }, efd[2] = { -1, -1 };
+	int rc = -1, status = 0, exited = 0, r;
 	int timeout = src->timeout > 0 ? src->timeout : DEFAULT_TIMEOUT;
 	pid_t pid = -1;
 
 	(void)snprintf(what, sizeof(what), "%s_command", src->name);
-	deadline = mono_now() + timeout;
-	if (pipe(fds) == -1 || fcntl(fds[0], F_SETFD, FD_CLOEXEC) == -1 ||
-	    fcntl(fds[1], F_SETFD, FD_CLOEXEC) == -1) {
+	line[0] = '\0';
+	if (pipe_nb(ofd) == -1 || pipe_nb(efd) == -1) {
 		perr_set(err, EX_OSERR, "%s: pipe: %s", what, strerror(errno));
 		goto out;
 	}
@@ -275,41 +368,51 @@ from_command(const struct secret_src *src, char *buf, size_t limit,
 		goto out;
 	}
 	if (pid == 0)
-		run_child(src->command, fds[1]);
-	(void)close(fds[1]);
-	fds[1] = -1;
-	r = read_output(fds[0], out, cap, &n, deadline);
-	if (r == -1)
-		perr_set(err, EX_OSERR, "%s: read: %s", what, strerror(errno));
-	/* after EOF, a command that lingers still gets until the deadline */
-	if (reap(pid, r == 0 ? deadline : 0, &status, &killed) == -1) {
-		perr_set(err, EX_OSERR, "%s: wait: %s", what, strerror(errno));
-		goto out;
-	}
-	if (r == 1 || killed) {
-		perr_set(err, EX_CONFIG, "%s timed out after %d s", what,
+		run_child(src->command, ofd[1], efd[1]);
+	(void)close(ofd[1]);
+	(void)close(efd[1]);
+	ofd[1] = efd[1] = -1;
+	oc.fd = ofd[0];
+	ec.fd = efd[0];
+	ofd[0] = efd[0] = -1;
+	r = collect(pid, &oc, &ec, mono_now() + timeout, &status, &exited);
+	if (r != 0) {
+		if (r == -1)
+			perr_set(&e, EX_OSERR, "%s: %s", what, strerror(errno));
+		if (kill_reap(pid, exited, &status) == -1)
+			perr_set(&e, EX_OSERR, "%s: wait: %s", what,
+			    strerror(errno));
+		perr_set(&e, EX_CONFIG, "%s timed out after %d s", what,
 		    timeout);
-		goto out;
-	}
-	if (r == -1)
-		goto out;
-	if (WIFSIGNALED(status)) {
-		perr_set(err, EX_CONFIG, "%s was killed by signal %d", what,
+	} else if (WIFSIGNALED(status))
+		perr_set(&e, EX_CONFIG, "%s was killed by signal %d", what,
 		    WTERMSIG(status));
-		goto out;
-	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-		perr_set(err, EX_CONFIG, "%s exited with status %d", what,
+	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		perr_set(&e, EX_CONFIG, "%s exited with status %d", what,
 		    WEXITSTATUS(status));
-		goto out;
+	else
+		rc = take_line(what, out, oc.n, oc.cap, limit, buf, &e);
+	if (e.code != 0) {
+		rc = -1;
+		diag_line(&ec, line, sizeof(line));
+		perr_set(err, e.code, "%s%s%s", e.msg, line[0] != '\0' ?
+		    ": " : "", line);
 	}
-	rc = take_line(what, out, n, cap, limit, buf, err);
 out:
 	explicit_bzero(out, sizeof(out));
-	if (fds[0] != -1)
-		(void)close(fds[0]);
-	if (fds[1] != -1)
-		(void)close(fds[1]);
+	explicit_bzero(ebuf, sizeof(ebuf));
+	if (oc.fd != -1)
+		(void)close(oc.fd);
+	if (ec.fd != -1)
+		(void)close(ec.fd);
+	if (ofd[0] != -1)
+		(void)close(ofd[0]);
+	if (ofd[1] != -1)
+		(void)close(ofd[1]);
+	if (efd[0] != -1)
+		(void)close(efd[0]);
+	if (efd[1] != -1)
+		(void)close(efd[1]);
 	return rc;
 }
 

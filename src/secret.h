@@ -15,9 +15,11 @@
  * Fill buf (NUL-terminated, at most MAX_SECRET octets) with the secret:
  * the password key, else the first line of password_file (opened
  * O_NOFOLLOW), else the first line printed by password_command (run by
- * /bin/sh -c with no user data in its environment, bounded by the
+ * /bin/sh -c in / with no user data in its environment, with the
+ * set-group-id group as real and saved group too, bounded by the
  * upstream timeout). A trailing CR LF is removed. Returns 0, or -1 with
- * err (EX_CONFIG) saying which key failed and why, never the secret.
+ * err (EX_CONFIG) saying which key failed and why, never the secret; a
+ * failed command's message ends with the first line of its stderr.
  */
 int	secret_get(const struct config *cfg, char *buf, size_t cap,
 	    struct perr *err);

@@ -57,4 +57,57 @@ msg su | hostile $NOBODY "$T/sbin/posta" su-env@dest.test 2>"$T/err" ||
     fail "setuid: exit $? ($(cat "$T/err"))"
 wait_mail su-env@dest.test 1 || fail "setuid: not delivered"
 [ -e "$T/evil" ] && fail "setuid: POSTA_QUEUE_DIR was used"
+# OpenSSL's variables: honoured by an ordinary posta, ignored by a
+# set-group-id one (AT_SECURE: OpenSSL's own secure getenv, and trust.c)
+chgrp "$grp" "$T/sbin/posta" && chmod 2755 "$T/sbin/posta"
+cp "$T/sbin/posta" "$T/sbin/posta-plain" && chmod 0755 "$T/sbin/posta-plain"
+setconf() {	# setconf PORT TLS [CA_FILE]: the default configuration
+	{
+		printf '[upstream]\nhost = %s\nport = %s\ntls = %s\n' \
+		    "$TB_HOST" "$1" "$2"
+		printf 'username = %s\npassword = %s\ntimeout = 10\n' \
+		    "$TB_USER" "$TB_PASS"
+		[ -n "${3:-}" ] && printf 'ca_file = %s\n' "$3"
+		printf '[sender]\ndomain = example.com\n[queue]\ndir = %s\n' \
+		    "$T/spool"
+		printf '[log]\nsyslog = no\n'
+	} >"$T/etc/posta.conf"
+}
+# SSL_CERT_FILE naming a CA the system store does not have, the only
+# one that signed the server's certificate (a server of the fault bed)
+mkdir -p "$T/nodir"
+chmod 0755 "$T/nodir"
+tb_cert=$TB_CERT tb_key=$TB_KEY
+TB_CERT=$TB_OTHER_CERT TB_KEY=$TB_OTHER_KEY
+fault_start - implicit
+TB_CERT=$tb_cert TB_KEY=$tb_key
+setconf "$FAULT_PORT" implicit
+sslenv() { env SSL_CERT_FILE="$TB_OTHER_CA" SSL_CERT_DIR="$T/nodir" "$@"; }
+msg ca-plain | sslenv "$T/sbin/posta-plain" ca-plain@dest.test 2>"$T/err" ||
+    fail "control: SSL_CERT_FILE not honoured: $(cat "$T/err")"
+assert_eq "$(fault_msgs)" 1 "control: delivered through SSL_CERT_FILE's CA"
+msg ca-sg | sslenv $NOBODY "$T/sbin/posta" ca-sg@dest.test 2>"$T/err"
+grep -q 'certificate verify failed' "$T/err" ||
+    fail "setgid: SSL_CERT_FILE changed verification: $(cat "$T/err")"
+assert_eq "$(fault_msgs)" 1 "setgid: nothing delivered"
+fault_stop
+# OPENSSL_CONF allowing nothing above TLS 1.1 (posta's minimum is 1.2)
+cat >"$T/openssl.cnf" <<CNF
+openssl_conf = posta_test
+[posta_test]
+ssl_conf = posta_ssl
+[posta_ssl]
+system_default = posta_sys
+[posta_sys]
+MaxProtocol = TLSv1.1
+CNF
+chmod 0644 "$T/openssl.cnf"
+setconf "$TB_PORT_SUBMISSION" starttls "$TB_CA"
+msg cnf-plain | OPENSSL_CONF=$T/openssl.cnf "$T/sbin/posta-plain" -odi \
+    cnf-plain@dest.test 2>"$T/err"
+grep -q 'no protocols available' "$T/err" ||
+    fail "control: OPENSSL_CONF not read: $(cat "$T/err")"
+msg cnf-sg | OPENSSL_CONF=$T/openssl.cnf $NOBODY "$T/sbin/posta" \
+    cnf-sg@dest.test 2>"$T/err" || fail "setgid, OPENSSL_CONF: $(cat "$T/err")"
+wait_mail cnf-sg@dest.test 1 || fail "setgid: OPENSSL_CONF was read: $(cat "$T/err")"
 exit 0

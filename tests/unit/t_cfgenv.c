@@ -14,6 +14,7 @@
 
 #include "cfgenv.h"
 #include "config.h"
+#include "paths.h"
 #include "tap.h"
 
 static char path[64];

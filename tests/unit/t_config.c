@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "paths.h"
 #include "posta.h"
 #include "tap.h"
 #include "util.h"
@@ -482,6 +483,108 @@ test_open(void)
 	    "directory: message");
 }
 
+/* path (a file of mode 0600) refused with the writable message at mode. */
+static void
+writable_refused(const char *text, const char *file, mode_t mode,
+    const char *what)
+{
+	struct config cfg;
+	struct perr err;
+	char want[300];
+
+	(void)chmod(file, mode);
+	memset(&err, 0, sizeof(err));
+	is_int(config_load(&cfg, conf(text, 0600), 1, &err), -1, "%s: %04o "
+	    "refused", what, (unsigned int)mode);
+	(void)snprintf(want, sizeof(want), "%s: mode %04o lets other users "
+	    "change it; chmod go-w %s", file, (unsigned int)mode, file);
+	is_str(err.msg, want, "%s: message", what);
+	is_int(err.code, EX_CONFIG, "%s: EX_CONFIG", what);
+	(void)chmod(file, 0600);
+	is_int(config_load(&cfg, conf(text, 0600), 1, &err), 0, "%s: 0600 "
+	    "accepted", what);
+	config_free(&cfg);
+}
+
+/* Files others may change are refused, whatever they hold. */
+static void
+test_writable(void)
+{
+	struct config cfg;
+	struct perr err;
+	char want[300];
+	const char *sec = "/tmp/t_config.secret";
+	const char *plain = "[upstream]\nhost = mx\n";
+	int fd;
+
+	memset(&err, 0, sizeof(err));
+	is_int(config_load(&cfg, conf(plain, 0666), 1, &err), -1,
+	    "0666 without any secret refused");
+	(void)snprintf(want, sizeof(want), "%s: mode 0666 lets other users "
+	    "change it; chmod go-w %s", path, path);
+	is_str(err.msg, want, "0666: message");
+	is_int(err.code, EX_CONFIG, "0666: EX_CONFIG");
+	memset(&err, 0, sizeof(err));
+	is_int(config_load(&cfg, conf("[upstream]\nhost = mx\nusername = u\n"
+	    "password_command = cat /run/s\n", 0602), 1, &err), -1,
+	    "0602 with password_command refused");
+	memset(&err, 0, sizeof(err));
+	is_int(config_load(&cfg, conf(plain, 0644), 1, &err), 0,
+	    "0644 without a secret accepted");
+	config_free(&cfg);
+
+	/* group write: root's group or ours only */
+	memset(&err, 0, sizeof(err));
+	if (chown(conf(plain, 0660), (uid_t)-1, getegid()) == 0)
+		is_int(config_load(&cfg, path, 1, &err), 0,
+		    "0660, posta's own group, accepted");
+	config_free(&cfg);
+	if (getegid() != 65534 && chown(conf(plain, 0660), (uid_t)-1,
+	    65534) == 0) {
+		memset(&err, 0, sizeof(err));
+		is_int(config_load(&cfg, path, 1, &err), -1,
+		    "0660, another group, refused");
+		(void)snprintf(want, sizeof(want), "%s: mode 0660 lets other "
+		    "users change it; chmod go-w %s", path, path);
+		is_str(err.msg, want, "another group: message");
+		if (chown(path, (uid_t)-1, 0) == 0) {
+			is_int(config_load(&cfg, path, 1, &err), 0,
+			    "0660, root's group, accepted");
+			config_free(&cfg);
+		}
+	} else
+		ok(1, "# skip: cannot give a file to another group");
+
+	(void)unlink(sec);
+	if ((fd = open(sec, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1) {
+		perror(sec);
+		exit(2);
+	}
+	(void)close(fd);
+	writable_refused("[upstream]\nhost = mx\nusername = u\n"
+	    "password_file = /tmp/t_config.secret\n", sec, 0666,
+	    "password_file");
+	writable_refused("[upstream]\nhost = mx\nusername = u\n"
+	    "password_file = /tmp/t_config.secret\n", sec, 0602,
+	    "password_file o+w only");
+	writable_refused("[upstream]\nhost = mx\ncert_file = /c\n"
+	    "key_file = /tmp/t_config.secret\n", sec, 0646, "key_file");
+	writable_refused("[upstream]\nhost = mx\nusername = u\n"
+	    "auth = xoauth2\n[oauth]\nprovider = google\nclient_id = a\n"
+	    "client_secret_file = /tmp/t_config.secret\n", sec, 0662,
+	    "oauth client_secret_file");
+	writable_refused("[upstream]\nhost = mx\nusername = u\n"
+	    "auth = xoauth2\n[oauth]\nprovider = google\n"
+	    "grant = jwt_bearer\nkey_file = /tmp/t_config.secret\n", sec,
+	    0602, "oauth key_file");
+	writable_refused("[upstream]\nhost = mx\nusername = u\n"
+	    "auth = xoauth2\n[oauth]\nprovider = google\nclient_id = a\n"
+	    "client_secret = b\n"
+	    "refresh_token_file = /tmp/t_config.secret\n", sec, 0602,
+	    "oauth refresh_token_file");
+	(void)unlink(sec);
+}
+
 static void
 test_secure(void)
 {
@@ -502,7 +605,9 @@ test_secure(void)
 	memset(&err, 0, sizeof(err));
 	is_int(config_load(&cfg, conf(text, 0602), 1, &err), -1,
 	    "0602 with a password refused");
-	ok(strstr(err.msg, "writable by others") != NULL, "writable: message");
+	(void)snprintf(want, sizeof(want), "%s: mode 0602 lets other users "
+	    "change it; chmod go-w %s", path, path);
+	is_str(err.msg, want, "writable: message");
 
 	memset(&err, 0, sizeof(err));
 	is_int(config_load(&cfg, conf(text, 0600), 1, &err), 0,
@@ -525,6 +630,7 @@ test_secure(void)
 	    "0644 without a password key accepted");
 	is_str(cfg.password_file, "/run/secret", "password_file kept");
 	config_free(&cfg);
+	test_writable();
 }
 
 static void

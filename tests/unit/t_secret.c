@@ -240,9 +240,19 @@ test_command(void)
 	char c9[] = "printf 'nolf'";
 	char c10[] = "exit 0";
 	char c11[] = "echo on-stderr >&2; echo tok";
+	char c12[] = "cat /nonexistent/x";
+	char c13[] = "printf 'bad\\t\\001thing\\033[2J\\r\\n second\\n' >&2; "
+	    "exit 2";
+	char c14[] = "head -c 5000 /dev/zero | tr '\\0' A >&2; exit 1";
+	char c15[] = "echo no key >&2";
+	char c16[] = "(sleep 3 >/dev/null &); echo tok";
+	char c17[] = "pwd";
+	char c18[] = "echo tok; (sleep 5 &)";
+	char fpath_err[300];
 	double t0;
 	int fd0, fd1, fd, saved, r;
 
+	(void)snprintf(fpath_err, sizeof(fpath_err), "%s/stderr", dir);
 	fd0 = open("/dev/null", O_RDONLY);
 	(void)close(fd0);
 
@@ -264,18 +274,62 @@ test_command(void)
 	    NULL, "neither secret nor command in msg");
 	ok(all_zero(buf, sizeof(buf)), "exit status: buffer wiped");
 
-	/* stderr is inherited, not read as the secret; muted for the test */
+	/* stderr is captured: not read as the secret, not passed on */
 	cfg_init(&cfg, NULL, NULL, c11, 5);
 	fflush(stderr);
 	saved = dup(STDERR_FILENO);
-	fd = open("/dev/null", O_WRONLY);
+	fd = open(fpath_err, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	(void)dup2(fd, STDERR_FILENO);
 	r = get(&cfg, buf, sizeof(buf), &err);
 	(void)dup2(saved, STDERR_FILENO);
 	(void)close(saved);
-	(void)close(fd);
 	is_int(r, 0, "command writing to stderr");
 	is_str(buf, "tok", "stderr not taken as output");
+	is_int((int)lseek(fd, 0, SEEK_END), 0, "stderr not passed on");
+	(void)close(fd);
+	(void)unlink(fpath_err);
+
+	/* a failure ends with the first line of stderr, blanked, bounded */
+	cfg_init(&cfg, NULL, NULL, c12, 5);
+	is_int(get(&cfg, buf, sizeof(buf), &err), -1, "failure with stderr");
+	is_str(err.msg, "password_command exited with status 1: cat: "
+	    "/nonexistent/x: No such file or directory",
+	    "failure: stderr's first line in the message");
+	cfg_init(&cfg, NULL, NULL, c13, 5);
+	is_int(get(&cfg, buf, sizeof(buf), &err), -1, "stderr with controls");
+	is_str(err.msg, "password_command exited with status 2: bad  thing"
+	    " [2J", "stderr: control characters blanked");
+	cfg_init(&cfg, NULL, NULL, c14, 5);
+	is_int(get(&cfg, buf, sizeof(buf), &err), -1, "long stderr");
+	ok(strlen(err.msg) < 300 && strstr(err.msg, ": AAAA") != NULL,
+	    "long stderr: bounded (%zu)", strlen(err.msg));
+	cfg_init(&cfg, NULL, NULL, c15, 5);
+	is_int(get(&cfg, buf, sizeof(buf), &err), -1, "empty output, stderr");
+	is_str(err.msg, "password_command: first line is empty: no key",
+	    "empty output: stderr in the message");
+
+	/* a descendant that keeps stderr open does not hold us up */
+	cfg_init(&cfg, NULL, NULL, c16, 5);
+	t0 = mono_now();
+	is_int(get(&cfg, buf, sizeof(buf), &err), 0, "stderr kept open");
+	ok(mono_now() - t0 < 1.5, "returns when the command exits (%.2f s)",
+	    mono_now() - t0);
+	is_str(buf, "tok", "stderr kept open: output");
+
+	/* a descendant that keeps stdout open: a timeout, and it is killed */
+	cfg_init(&cfg, NULL, NULL, c18, 1);
+	t0 = mono_now();
+	is_int(get(&cfg, buf, sizeof(buf), &err), -1, "stdout kept open");
+	ok(mono_now() - t0 < 2.0, "stdout kept open: within 2 s (%.2f s)",
+	    mono_now() - t0);
+	is_str(err.msg, "password_command timed out after 1 s",
+	    "stdout kept open: message");
+	ok(no_children(), "stdout kept open: reaped");
+
+	/* the command runs in / */
+	cfg_init(&cfg, NULL, NULL, c17, 5);
+	is_int(get(&cfg, buf, sizeof(buf), &err), 0, "pwd");
+	is_str(buf, "/", "the command runs in /");
 
 	cfg_init(&cfg, NULL, NULL, c3, 1);
 	t0 = mono_now();
