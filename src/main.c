@@ -297,10 +297,14 @@ main(int argc, char *argv[])
 		    "queued mail");
 		return finish(&a, 0);
 	}
-	/* nor change or inspect the tokens every user's mail goes out with */
+	/*
+	 * nor change or inspect the tokens every user's mail goes out with,
+	 * nor have --check show the settings the group keeps from them
+	 */
 	if (setgid_run && getuid() != 0 && a.o.mode >= MODE_OAUTH_LOGIN) {
-		perr_set(&a.err, EX_NOPERM, "only root may use the --oauth "
-		    "options of a set-group-id posta");
+		perr_set(&a.err, EX_NOPERM, "only root may use %s of a "
+		    "set-group-id posta", a.o.mode == MODE_CHECK ? "--check" :
+		    "the --oauth options");
 		return finish(&a, 0);
 	}
 	switch (a.o.mode) {
