@@ -112,4 +112,12 @@ assert_eq $? 77 "-bp --json as nobody"
 [ -s "$T/out" ] && fail "-bp --json as nobody printed: $(cat "$T/out")"
 "$T/sbin/posta2" -bp --json | "$PY" -c 'import json, sys
 sys.exit(json.load(sys.stdin)["counts"]["queued"] != 0)' || fail "root cannot list as JSON"
+# so are --check (it shows the group's settings) and the --oauth options
+for opt in --check --oauth-status; do
+	as_nobody "$T/sbin/posta2" "$opt" >"$T/out" 2>"$T/err"
+	assert_eq $? 77 "$opt as nobody"
+	grep -q "only root may use .*${opt%-status}" "$T/err" ||
+	    fail "$opt as nobody: $(cat "$T/err")"
+	grep -q 'smtp\.\|port\|user' "$T/out" && fail "$opt as nobody: $(cat "$T/out")"
+done
 exit 0
