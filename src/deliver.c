@@ -407,7 +407,12 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 			pick_reason(e, RCPT_PENDING, why, sizeof(why));
 		(void)env_set_str(&e->last_error, why, NULL);
 		e->next_try = now + deliver_backoff(e->attempts);
-		if (now - e->created >= ds->cfg->max_age) {
+		/*
+		 * Older than max_age, in whole seconds: ">" so that an
+		 * entry made late in one second and tried early in the
+		 * next is not taken for one a second old.
+		 */
+		if (now - e->created > ds->cfg->max_age) {
 			fmt_duration(now - e->created, age, sizeof(age));
 			for (i = 0; i < e->nrcpts; i++) {
 				if (e->rcpts[i].state != RCPT_PENDING)

@@ -12,7 +12,7 @@ printf 'Subject: expiring-7731\nFrom: old@example.com\n\nold body\n' |
 assert_eq $? 0 "max_age: first attempt: exit status"
 assert_eq "$(queued)" 1 "max_age: queued after the first attempt"
 id=$(basename "$(ls "$T/spool/q/"*.env)" .env)
-sleep 2
+sleep 2.1
 "$POSTA" -C "$conf" -q 2>"$T/err"
 assert_eq $? 0 "max_age: -q exit status"
 [ -e "$T/spool/failed/$id.env" ] && [ -e "$T/spool/failed/$id.msg" ] ||
@@ -51,7 +51,7 @@ sed -i "s|^dir = .*|dir = $T/spool2|" "$conf"
 sed -i 's/^\[queue\]$/[queue]\nmax_age = 1s/' "$conf"
 printf 'Subject: null\n\nnull body\n' | "$POSTA" -C "$conf" -f '<>' gone2@dest.test 2>"$T/err"
 assert_eq $? 0 "null sender: exit status"
-sleep 2
+sleep 2.1
 "$POSTA" -C "$conf" -q 2>"$T/err"
 assert_eq $? 0 "null sender: -q exit status"
 assert_eq "$(nfiles "$T/spool2/failed" '*.env')" 1 "null sender: entries in failed/"
