@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "auth.h"
@@ -52,6 +53,13 @@ dsession_init(struct dsession *ds, const struct config *cfg, struct spool *sp,
 	ds->cfg = cfg;
 	ds->sp = sp;
 	ds->verbose = verbose;
+	/*
+	 * Decided here, where every run, flush and -bs delivery starts, so
+	 * that none can forget it. After -C the group is gone for good and
+	 * the spool is the caller's own: no restriction is needed.
+	 */
+	ds->own_only = getegid() != getgid() && getuid() != 0;
+	ds->uid = getuid();
 	smtp_init(&ds->smtp);
 }
 
