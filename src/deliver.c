@@ -371,6 +371,9 @@ attempt(struct dsession *ds, struct spool_entry *ent, struct dlog *dl,
 			(void)xstrlcpy(why, err.msg, cap);
 			return;
 		}
+		/* what this round delivered is on disk before the next */
+		if (again && spool_update(ds->sp, ent, &err) == -1)
+			log_warnx("%s: %s", ent->id, err.msg);
 	} while (again && ++tries < 1000);
 }
 
@@ -384,6 +387,7 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 	struct dlog dl;
 	time_t now;
 	size_t i;
+	int rc, expired = 0;
 
 	memset(rep, 0, sizeof(*rep));
 	dlog_begin(&dl, ent);
@@ -397,7 +401,7 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 		(void)env_set_str(&e->last_error, why, NULL);
 		e->next_try = now + deliver_backoff(e->attempts);
 		if (now - e->created >= ds->cfg->max_age) {
-			fmt_duration(now - e->created, age, sizeof(age));
+			expired = 1;
 			for (i = 0; i < e->nrcpts; i++) {
 				if (e->rcpts[i].state != RCPT_PENDING)
 					continue;
@@ -405,8 +409,6 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 				if (e->rcpts[i].reason == 0)
 					(void)env_set_reason(e, i, why, NULL);
 			}
-			log_warnx("%s: giving up after %s in the queue: %s",
-			    e->id, age, why);
 			rep->npending = 0;
 		}
 	}
@@ -415,21 +417,32 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 	if (rep->nfailed > 0 && why[0] == '\0')
 		pick_reason(e, RCPT_FAILED, why, sizeof(why));
 	(void)xstrlcpy(rep->reason, why, sizeof(rep->reason));
-	dlog_end(&dl, ent, ds->cfg->host, ds->cfg->port, &ds->smtp, why);
 
+	/*
+	 * The outcome goes to disk before anything else may fail or stop
+	 * us (a log file at its size limit, a kill): after a 250 to the
+	 * dot, the entry must be gone before we write a single line.
+	 */
 	if (rep->npending > 0) {
 		rep->result = DR_DEFERRED;
-		return spool_update(ds->sp, ent, err);
-	}
-	if (rep->nfailed == 0) {
+		rc = spool_update(ds->sp, ent, err);
+	} else if (rep->nfailed == 0) {
 		rep->result = DR_DELIVERED;
-		return spool_remove(ds->sp, ent, err);
+		rc = spool_remove(ds->sp, ent, err);
+	} else {
+		rep->result = DR_FAILED;
+		rep->code = EX_UNAVAILABLE;
+		(void)env_set_str(&e->last_error, why, NULL);
+		rc = spool_fail(ds->sp, ent, err);
 	}
-	rep->result = DR_FAILED;
-	rep->code = EX_UNAVAILABLE;
-	(void)env_set_str(&e->last_error, why, NULL);
-	if (spool_fail(ds->sp, ent, err) == -1)
-		return -1;
+	if (expired) {
+		fmt_duration(now - e->created, age, sizeof(age));
+		log_warnx("%s: giving up after %s in the queue: %s", e->id,
+		    age, why);
+	}
+	dlog_end(&dl, ent, ds->cfg->host, ds->cfg->port, &ds->smtp, why);
+	if (rc == -1 || rep->result != DR_FAILED)
+		return rc;
 	if (caller_told && rep->ndone == 0 && failed_before == 0)
 		return 0;
 	/* NOTIFY=NEVER, or a list without FAILURE, asked for silence */
