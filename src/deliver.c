@@ -43,6 +43,7 @@
 #include "oauth.h"
 #include "posta.h"
 #include "secret.h"
+#include "sender.h"
 #include "util.h"
 
 void
@@ -451,7 +452,11 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 		struct perr derr = { 0, "" };
 		char newid[32];
 
-		if (dsn_queue(ds->sp, ds->cfg, ent, newid, sizeof(newid),
+		if (!sender_is_ours(ds->cfg, e->sender))
+			log_warnx("%s: notification to <%s> suppressed: not a "
+			    "sender of ours ([sender] domain, from; "
+			    "notify_any)", e->id, e->sender);
+		else if (dsn_queue(ds->sp, ds->cfg, ent, newid, sizeof(newid),
 		    &derr) == -1)
 			log_warnx("%s: cannot queue a notification: %s", e->id,
 			    derr.msg);
@@ -468,7 +473,8 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 
 /* NULL when the sender can be told, else why not. */
 static const char *
-corrupt_untold(const struct envelope *e, size_t nfailed)
+corrupt_untold(const struct config *cfg, const struct envelope *e,
+    size_t nfailed)
 {
 	const char *why;
 
@@ -478,6 +484,9 @@ corrupt_untold(const struct envelope *e, size_t nfailed)
 		return "unusable sender address";
 	if (nfailed == 0)
 		return "no recipient left to report";
+	if (!sender_is_ours(cfg, e->sender))
+		return "notification suppressed: not a sender of ours "
+		    "([sender] domain, from; notify_any)";
 	if (e->dsn_notify != NULL && strcasestr(e->dsn_notify, "FAILURE") ==
 	    NULL)
 		return "the sender asked for no failure notice";
@@ -516,7 +525,7 @@ deliver_corrupt(struct dsession *ds, const char *id, struct perr *err)
 		nfailed++;
 	}
 	rc = 0;
-	if ((untold = corrupt_untold(e, nfailed)) != NULL)
+	if ((untold = corrupt_untold(ds->cfg, e, nfailed)) != NULL)
 		log_errx("%s: unreadable entry in corrupt/; nobody told (%s)",
 		    id, untold);
 	else if (dsn_queue(ds->sp, ds->cfg, &ent, newid, sizeof(newid),
