@@ -33,7 +33,6 @@ grep -q 'notification to <victim@elsewhere.test> suppressed: not a sender of our
 
 # 2. a sender of ours ([sender] domain = example.com): told, with the
 # original's fields cut at a field boundary within 8 KiB
-n=$(fault_msgs)
 big ours | "$POSTA" -C "$conf" -f me@example.com ok@dest.test \
     refused@dest.test 2>"$T/err3"
 "$POSTA" -C "$conf" -q 2>/dev/null
