@@ -7,6 +7,8 @@ MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 SPOOLDIR   ?= /var/spool/posta
 DESTDIR    ?=
+LOGFILE    ?=
+POSTA_GROUP ?= posta
 PKG_CONFIG ?= pkg-config
 INSTALL    ?= install
 CC         ?= cc
@@ -66,8 +68,8 @@ FUZZ_OBJS := $(patsubst src/%.o,tests/fuzz/obj/%.o,$(LIB_OBJS))
 SH_SCRIPTS := tests/run tests/demo.sh tests/layers.sh .ci/run \
 	      $(sort $(wildcard tests/*/*.sh))
 
-.PHONY: all check check-unit check-it install install-sendmail uninstall \
-	clean lint bench demo deps fuzz format FORCE
+.PHONY: all check check-unit check-it install install-sendmail install-setgid \
+	uninstall clean lint bench demo deps fuzz format FORCE
 
 all: src/posta
 
@@ -127,6 +129,11 @@ demo: src/posta
 bench: src/posta
 	tests/bench/bench.sh
 
+# What spool.c, tlscache.c and tokcache.c would otherwise create on
+# first use, owned by whoever ran posta first. install makes those that
+# are missing (root's alone); install-setgid gives them all to the group.
+SPOOL_SUBDIRS = tmp q failed corrupt tls oauth
+
 install: src/posta
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)
@@ -135,6 +142,34 @@ install: src/posta
 	$(INSTALL) -m 0644 man/posta.conf.5 $(DESTDIR)$(MANDIR)/man5/posta.conf.5
 	test -e $(DESTDIR)$(SYSCONFDIR)/posta.conf || \
 	    $(INSTALL) -m 0600 etc/posta.conf $(DESTDIR)$(SYSCONFDIR)/posta.conf
+	@for d in $(DESTDIR)$(SPOOLDIR) \
+	    $(addprefix $(DESTDIR)$(SPOOLDIR)/,$(SPOOL_SUBDIRS)); do \
+	    test -d $$d && continue; \
+	    echo "$(INSTALL) -d -m 0700 $$d"; \
+	    $(INSTALL) -d -m 0700 $$d || exit 1; \
+	done
+	@if [ -n "$(LOGFILE)" ] && [ ! -e "$(DESTDIR)$(LOGFILE)" ]; then \
+	    echo "$(INSTALL) -m 0600 /dev/null $(DESTDIR)$(LOGFILE)"; \
+	    $(INSTALL) -d $(dir $(DESTDIR)$(LOGFILE)) && \
+	    $(INSTALL) -m 0600 /dev/null $(DESTDIR)$(LOGFILE); fi
+
+# The set-group-id installation of posta(8) SECURITY, after install:
+# the binary set-group-id POSTA_GROUP (created when missing), the
+# configuration and the spool (every subdirectory posta would make)
+# the group's alone, and LOGFILE, when given, writable by the group.
+# Run as root.
+install-setgid: install
+	getent group $(POSTA_GROUP) >/dev/null || groupadd --system $(POSTA_GROUP)
+	chgrp $(POSTA_GROUP) $(DESTDIR)$(SBINDIR)/posta
+	chmod 2755 $(DESTDIR)$(SBINDIR)/posta
+	chown root:$(POSTA_GROUP) $(DESTDIR)$(SYSCONFDIR)/posta.conf
+	chmod 0640 $(DESTDIR)$(SYSCONFDIR)/posta.conf
+	$(INSTALL) -d -m 2770 -o root -g $(POSTA_GROUP) $(DESTDIR)$(SPOOLDIR) \
+	    $(addprefix $(DESTDIR)$(SPOOLDIR)/,$(SPOOL_SUBDIRS))
+	@if [ -n "$(LOGFILE)" ]; then \
+	    echo "chown root:$(POSTA_GROUP) $(DESTDIR)$(LOGFILE)"; \
+	    chown root:$(POSTA_GROUP) $(DESTDIR)$(LOGFILE) && \
+	    chmod 0660 $(DESTDIR)$(LOGFILE); fi
 
 # The sendmail, mailq and newaliases names; never implied by install.
 # Relative links, so that they also work inside a DESTDIR tree.

@@ -50,6 +50,7 @@ const struct key cfg_keys[] = {
 	{ "sender", "from", cfg_set_from, OFF(from) },
 	{ "sender", "domain", cfg_set_domain, OFF(domain) },
 	{ "sender", "force_from", cfg_set_bool, OFF(force_from) },
+	{ "sender", "notify_any", cfg_set_bool, OFF(notify_any) },
 	{ "queue", "dir", cfg_set_path, OFF(spooldir) },
 	{ "queue", "delivery", cfg_set_delivery, 0 },
 	{ "queue", "max_age", cfg_set_max_age, 0 },

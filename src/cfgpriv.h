@@ -18,7 +18,7 @@
 #include "posta.h"
 
 #define MAX_VALUE	4096		/* octets of one value */
-#define NKEYS		47		/* entries in cfg_keys[] */
+#define NKEYS		48		/* entries in cfg_keys[] */
 
 struct ctx;
 

@@ -66,6 +66,7 @@ struct config {
 	char		*from;
 	char		*domain;
 	int		 force_from;
+	int		 notify_any;	/* notifications to any sender */
 
 	/* [aliases], in file order; "*" is kept apart */
 	struct alias	*aliases;

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "auth.h"
@@ -44,6 +45,7 @@
 #include "oauth.h"
 #include "posta.h"
 #include "secret.h"
+#include "sender.h"
 #include "util.h"
 
 void
@@ -54,6 +56,13 @@ dsession_init(struct dsession *ds, const struct config *cfg, struct spool *sp,
 	ds->cfg = cfg;
 	ds->sp = sp;
 	ds->verbose = verbose;
+	/*
+	 * Decided here, where every run, flush and -bs delivery starts, so
+	 * that none can forget it. After -C the group is gone for good and
+	 * the spool is the caller's own: no restriction is needed.
+	 */
+	ds->own_only = getegid() != getgid() && getuid() != 0;
+	ds->uid = getuid();
 	smtp_init(&ds->smtp);
 }
 
@@ -382,6 +391,9 @@ attempt(struct dsession *ds, struct spool_entry *ent, struct dlog *dl,
 			(void)xstrlcpy(why, err.msg, cap);
 			return;
 		}
+		/* what this round delivered is on disk before the next */
+		if (again && spool_update(ds->sp, ent, &err) == -1)
+			log_warnx("%s: %s", ent->id, err.msg);
 	} while (again && ++tries < 1000);
 }
 
@@ -395,6 +407,7 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 	struct dlog dl;
 	time_t now;
 	size_t i;
+	int rc, expired = 0;
 
 	memset(rep, 0, sizeof(*rep));
 	dlog_begin(&dl, ent);
@@ -413,7 +426,7 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 		 * next is not taken for one a second old.
 		 */
 		if (now - e->created > ds->cfg->max_age) {
-			fmt_duration(now - e->created, age, sizeof(age));
+			expired = 1;
 			for (i = 0; i < e->nrcpts; i++) {
 				if (e->rcpts[i].state != RCPT_PENDING)
 					continue;
@@ -421,8 +434,6 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 				if (e->rcpts[i].reason == 0)
 					(void)env_set_reason(e, i, why, NULL);
 			}
-			log_warnx("%s: giving up after %s in the queue: %s",
-			    e->id, age, why);
 			rep->npending = 0;
 		}
 	}
@@ -431,21 +442,32 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 	if (rep->nfailed > 0 && why[0] == '\0')
 		pick_reason(e, RCPT_FAILED, why, sizeof(why));
 	(void)xstrlcpy(rep->reason, why, sizeof(rep->reason));
-	dlog_end(&dl, ent, ds->cfg->host, ds->cfg->port, &ds->smtp, why);
 
+	/*
+	 * The outcome goes to disk before anything else may fail or stop
+	 * us (a log file at its size limit, a kill): after a 250 to the
+	 * dot, the entry must be gone before we write a single line.
+	 */
 	if (rep->npending > 0) {
 		rep->result = DR_DEFERRED;
-		return spool_update(ds->sp, ent, err);
-	}
-	if (rep->nfailed == 0) {
+		rc = spool_update(ds->sp, ent, err);
+	} else if (rep->nfailed == 0) {
 		rep->result = DR_DELIVERED;
-		return spool_remove(ds->sp, ent, err);
+		rc = spool_remove(ds->sp, ent, err);
+	} else {
+		rep->result = DR_FAILED;
+		rep->code = EX_UNAVAILABLE;
+		(void)env_set_str(&e->last_error, why, NULL);
+		rc = spool_fail(ds->sp, ent, err);
 	}
-	rep->result = DR_FAILED;
-	rep->code = EX_UNAVAILABLE;
-	(void)env_set_str(&e->last_error, why, NULL);
-	if (spool_fail(ds->sp, ent, err) == -1)
-		return -1;
+	if (expired) {
+		fmt_duration(now - e->created, age, sizeof(age));
+		log_warnx("%s: giving up after %s in the queue: %s", e->id,
+		    age, why);
+	}
+	dlog_end(&dl, ent, ds->cfg->host, ds->cfg->port, &ds->smtp, why);
+	if (rc == -1 || rep->result != DR_FAILED)
+		return rc;
 	if (caller_told && rep->ndone == 0 && failed_before == 0)
 		return 0;
 	/* NOTIFY=NEVER, or a list without FAILURE, asked for silence */
@@ -454,7 +476,11 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 		struct perr derr = { 0, "" };
 		char newid[32];
 
-		if (dsn_queue(ds->sp, ds->cfg, ent, newid, sizeof(newid),
+		if (!sender_is_ours(ds->cfg, e->sender))
+			log_warnx("%s: notification to <%s> suppressed: not a "
+			    "sender of ours ([sender] domain, from; "
+			    "notify_any)", e->id, e->sender);
+		else if (dsn_queue(ds->sp, ds->cfg, ent, newid, sizeof(newid),
 		    &derr) == -1)
 			log_warnx("%s: cannot queue a notification: %s", e->id,
 			    derr.msg);
@@ -471,7 +497,8 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 
 /* NULL when the sender can be told, else why not. */
 static const char *
-corrupt_untold(const struct envelope *e, size_t nfailed)
+corrupt_untold(const struct config *cfg, const struct envelope *e,
+    size_t nfailed)
 {
 	const char *why;
 
@@ -481,6 +508,9 @@ corrupt_untold(const struct envelope *e, size_t nfailed)
 		return "unusable sender address";
 	if (nfailed == 0)
 		return "no recipient left to report";
+	if (!sender_is_ours(cfg, e->sender))
+		return "notification suppressed: not a sender of ours "
+		    "([sender] domain, from; notify_any)";
 	if (e->dsn_notify != NULL && strcasestr(e->dsn_notify, "FAILURE") ==
 	    NULL)
 		return "the sender asked for no failure notice";
@@ -519,7 +549,7 @@ deliver_corrupt(struct dsession *ds, const char *id, struct perr *err)
 		nfailed++;
 	}
 	rc = 0;
-	if ((untold = corrupt_untold(e, nfailed)) != NULL)
+	if ((untold = corrupt_untold(ds->cfg, e, nfailed)) != NULL)
 		log_errx("%s: unreadable entry in corrupt/; nobody told (%s)",
 		    id, untold);
 	else if (dsn_queue(ds->sp, ds->cfg, &ent, newid, sizeof(newid),

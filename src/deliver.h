@@ -21,6 +21,8 @@ struct dsession {
 	int			 down;		/* opening failed or a step timed
 						   out in this run */
 	struct perr		 down_err;
+	int			 own_only;	/* touch only uid's entries */
+	uid_t			 uid;
 	struct smtp		 smtp;
 };
 
@@ -37,6 +39,11 @@ struct dreport {
 	char		 reason[1024];	/* one line: the reply or error */
 };
 
+/*
+ * A session not opened yet. A set-group-id posta run by another user
+ * than root gets own_only: its queue runs, flushes and -bs deliveries
+ * take only the entries that user submitted (spool_owner).
+ */
 void	dsession_init(struct dsession *ds, const struct config *cfg,
 	    struct spool *sp, int verbose);
 

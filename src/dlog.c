@@ -244,6 +244,29 @@ dlog_format(const struct dlog *d, char *buf, size_t cap)
 	return buf;
 }
 
+const char *
+dlog_intake_format(const struct dlog_intake *d, char *buf, size_t cap)
+{
+	struct line l = { buf, 0, cap };
+	char tmp[DLOG_MAX_ADDR + 8];
+
+	if (cap == 0)
+		return buf;
+	buf[0] = '\0';
+	adds(&l, d->id);
+	adds(&l, ": intake");
+	kv_int(&l, "uid", d->uid);
+	if (d->user != NULL && d->user[0] != '\0')
+		kv(&l, "user", d->user, DLOG_MAX_ADDR);
+	(void)angle(tmp, sizeof(tmp), d->from);
+	kv(&l, "from", tmp, sizeof(tmp));
+	kv_int(&l, "nrcpt", (long long)d->nrcpt);
+	kv_int(&l, "size", d->size);
+	if (d->client != NULL)
+		kv(&l, "client", d->client, DLOG_MAX_ADDR);
+	return buf;
+}
+
 void
 dlog_begin(struct dlog *d, const struct spool_entry *ent)
 {

@@ -70,6 +70,28 @@ void	dlog_dsn(const char *status, const char *reply, char *out, size_t cap);
  */
 const char *dlog_format(const struct dlog *d, char *buf, size_t cap);
 
+/*
+ * The intake line, one per message taken into the spool, saying who
+ * submitted it (posta(8) LOGGING):
+ *
+ *	ID: intake uid=1000 user=alice from=<a@x> nrcpt=2 size=1234
+ *	    [client=[192.0.2.1]]
+ *
+ * user is "" when the uid has no name. Pure, formatted as dlog_format.
+ */
+struct dlog_intake {
+	const char	*id;
+	long		 uid;
+	const char	*user;
+	const char	*from;		/* "" is the null sender */
+	size_t		 nrcpt;
+	long long	 size;
+	const char	*client;	/* -bd: the client's address, or NULL */
+};
+
+const char *dlog_intake_format(const struct dlog_intake *d, char *buf,
+	    size_t cap);
+
 /* Before an attempt: remember the entry's recipients and arrival. */
 void	dlog_begin(struct dlog *d, const struct spool_entry *ent);
 

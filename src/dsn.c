@@ -22,7 +22,8 @@
 #include "posta.h"
 #include "util.h"
 
-#define MAX_ORIG_HEADERS	(256 * 1024)
+/* the original's header fields a notification carries, octets */
+#define DSN_MAX_HEADERS		8192
 
 static int
 put(struct msg *m, const char *s, struct perr *err)
@@ -65,34 +66,44 @@ status_of(const char *reason, char *buf, size_t cap)
 	    "5.0.0" : "4.4.7");
 }
 
+/*
+ * The original's header section, whole fields only, at most
+ * DSN_MAX_HEADERS octets: enough to recognise the message, too little
+ * to carry a payload back to whoever the sender claims to be.
+ */
 static int
 copy_headers(struct msg *m, int fd, struct perr *err)
 {
-	char buf[8192];
-	off_t off = 0;
-	ssize_t n;
-	int bol = 1;
-	size_t i;
+	char buf[DSN_MAX_HEADERS + 1], *nl;
+	size_t n = 0, start, keep = 0;
+	ssize_t r;
 
-	while (off < MAX_ORIG_HEADERS) {
-		n = pread(fd, buf, sizeof(buf), off);
-		if (n == -1 && errno == EINTR)
+	while (n < sizeof(buf)) {
+		r = pread(fd, buf + n, sizeof(buf) - n, (off_t)n);
+		if (r == -1 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (r <= 0)
 			break;
-		for (i = 0; i < (size_t)n; i++) {
-			if (buf[i] == '\n') {
-				if (bol)	/* the blank line: headers end */
-					return msg_write(m, buf, i + 1, err)
-					    == -1 ? -1 : 0;
-				bol = 1;
-			} else if (buf[i] != '\r')
-				bol = 0;
-		}
-		if (msg_write(m, buf, (size_t)n, err) == -1)
-			return -1;
-		off += n;
+		n += (size_t)r;
 	}
+	/* keep: where the last field known to be whole ends */
+	for (start = 0; start < n; start = (size_t)(nl - buf) + 1) {
+		if (buf[start] == '\n' || (buf[start] == '\r' &&
+		    start + 1 < n && buf[start + 1] == '\n'))
+			break;		/* the blank line: every field is whole */
+		if (buf[start] != ' ' && buf[start] != '\t')
+			keep = start;	/* a new field: the ones before are whole */
+		if ((nl = memchr(buf + start, '\n', n - start)) == NULL)
+			break;		/* a line cut by the cap */
+	}
+	if (start >= n && n < sizeof(buf))
+		keep = n;	/* the file ended first: all of it */
+	else if (start < n && buf[start] != ' ' && buf[start] != '\t')
+		keep = start;
+	if (keep > DSN_MAX_HEADERS)
+		keep = 0;
+	if (keep > 0 && msg_write(m, buf, keep, err) == -1)
+		return -1;
 	return put(m, "\r\n", err);
 }
 

@@ -260,6 +260,8 @@ main(int argc, char *argv[])
 	}
 	prog = prog != NULL ? prog + 1 : argv[0];
 	(void)signal(SIGPIPE, SIG_IGN);
+	/* a file size limit fails the write (EFBIG) instead of killing us */
+	(void)signal(SIGXFSZ, SIG_IGN);
 	if (cli_parse(argc, argv, prog, &a.o, &a.err) == -1) {
 		fprintf(stderr, "posta: %s\n%s\n", a.err.msg, cli_usage());
 		return a.err.code;

@@ -16,18 +16,22 @@
  */
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "alias.h"
 #include "b64.h"
 #include "buf.h"
+#include "dlog.h"
 #include "header.h"
 #include "log.h"
 #include "message.h"
@@ -50,16 +54,78 @@ struct msg {
 	struct perr		 dataerr;	/* keeps the message in failed/ */
 	struct perr		 ioerr;		/* loses it: nothing acknowledged */
 	struct buf		 hdr;		/* the header section so far */
+	uid_t			 uid;		/* who submitted it */
+	char			 user[64];	/* their login name, or "" */
 	size_t			 line_start;
 	size_t			 olen;
 	char			 out[IO_CHUNK];
 };
 
 static int	rcpt_cb(const char *, void *);
+static int	out_put(struct msg *, const char *, size_t);
+
+/* 1 when s is 1 to max octets, each alphanumeric or one of extra. */
+static int
+plain_word(const char *s, const char *extra, size_t max)
+{
+	size_t n;
+
+	if (s == NULL)
+		return 0;
+	for (n = 0; s[n] != '\0'; n++)
+		if (n >= max || (!isalnum((unsigned char)s[n]) &&
+		    strchr(extra, s[n]) == NULL))
+			return 0;
+	return n > 0;
+}
+
+/*
+ * The first field, as Postfix's pickup and smtpd write theirs (RFC 5321
+ * 4.4): who submitted the message, by uid and login name, and from -bd
+ * the client. Nothing in it comes from the message; what comes from the
+ * caller or the client (login name, EHLO name) is left out or replaced
+ * by "unknown" when it is not a plain word, so it cannot break the field.
+ */
+static int
+put_received(struct msg *m)
+{
+	const struct msg_params *p = &m->p;
+	const char *helo = p->cfg->helo;
+	char host[256], date[64];
+	struct buf b;
+	int rc = 0;
+
+	if (!plain_word(helo, ".-_", 255)) {
+		host_name(host, sizeof(host));
+		helo = plain_word(host, ".-_", 255) ? host : "localhost";
+	}
+	fmt_date(time(NULL), date, sizeof(date));
+	buf_init(&b, 2048);
+	if (p->client != NULL)
+		rc = buf_printf(&b, "Received: from %s (%s)\r\n\tby ",
+		    plain_word(p->client_helo, ".-_[]:", 255) ?
+		    p->client_helo : "unknown", p->client);
+	else
+		rc = buf_adds(&b, "Received: by ");
+	if (rc == 0)
+		rc = buf_printf(&b, "%s (posta, from userid %lu%s%s%s)%s%s\r\n"
+		    "\tid %s; %s\r\n", helo, (unsigned long)m->uid,
+		    m->user[0] != '\0' ? " (" : "", m->user,
+		    m->user[0] != '\0' ? ")" : "", p->protocol != NULL ?
+		    " with " : "", p->protocol != NULL ? p->protocol : "",
+		    m->ent.id, date);
+	if (rc == -1)
+		rc = perr_set(&m->ioerr, EX_OSERR, "out of memory");
+	else
+		rc = out_put(m, b.data, b.len);
+	buf_free(&b);
+	return rc;
+}
 
 struct msg *
 msg_begin(struct spool *sp, const struct msg_params *p, struct perr *err)
 {
+	struct passwd *pw;
 	struct msg *m;
 
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
@@ -84,6 +150,16 @@ msg_begin(struct spool *sp, const struct msg_params *p, struct perr *err)
 		return NULL;
 	}
 	m->ent.env.smtputf8 = addr_is_utf8(p->sender);
+	/* the real uid: who ran posta, set-group-id or not */
+	m->uid = getuid();
+	if ((pw = getpwuid(m->uid)) != NULL &&
+	    plain_word(pw->pw_name, ".-_$", sizeof(m->user) - 1))
+		(void)xstrlcpy(m->user, pw->pw_name, sizeof(m->user));
+	if (put_received(m) == -1) {
+		perr_set(err, m->ioerr.code, "%s", m->ioerr.msg);
+		msg_abort(m);
+		return NULL;
+	}
 	return m;
 }
 
@@ -555,6 +631,25 @@ msg_add_rcpt(struct msg *m, const char *addr, struct perr *err)
 	return env_add_rcpt(&m->ent.env, addr, err);
 }
 
+/* Who put the committed entry into the spool, in the log. */
+static void
+log_intake(const struct msg *m)
+{
+	const struct envelope *e = &m->ent.env;
+	struct dlog_intake d;
+	char line[DLOG_MAX_LINE];
+
+	memset(&d, 0, sizeof(d));
+	d.id = m->ent.id;
+	d.uid = (long)m->uid;
+	d.user = m->user;
+	d.from = e->sender;
+	d.nrcpt = e->nrcpts;
+	d.size = (long long)m->ent.size;
+	d.client = m->p.client;
+	log_info("%s", dlog_intake_format(&d, line, sizeof(line)));
+}
+
 int
 msg_end(struct msg *m, struct spool_entry *ent, struct perr *err)
 {
@@ -595,6 +690,7 @@ msg_end(struct msg *m, struct spool_entry *ent, struct perr *err)
 		spool_discard(m->sp, &m->ent);
 		goto out;
 	}
+	log_intake(m);
 	*ent = m->ent;
 	spool_entry_init(&m->ent);
 	if (failed) {

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Intake: a message arrives in pieces (stdin, or DATA in -bs) and goes
- * into a new spool entry. Line ends are normalised to CR LF, the header
+ * into a new spool entry, behind a Received: field naming the local
+ * user (the real uid) who submitted it, and, from -bd, the client; an
+ * intake log line says the same. Line ends are normalised to CR LF, the header
  * section is inspected (recipients for -t, Bcc removed, Date,
  * Message-ID and From added when missing, From rewritten with
  * force_from), the body is streamed to disk: memory does not grow with
@@ -26,6 +28,10 @@ struct msg_params {
 	int			 body8bit;	/* -B8BITMIME */
 	const char		*dsn_ret, *dsn_envid, *dsn_notify;
 	long long		 max_size;	/* octets of input; 0: no limit */
+	/* for the Received: field and the intake log line */
+	const char		*protocol;	/* -bs, -bd: "ESMTP", "SMTP" */
+	const char		*client;	/* -bd: "[192.0.2.1]", or NULL */
+	const char		*client_helo;	/* -bd: its EHLO name, or NULL */
 };
 
 struct msg;

@@ -13,8 +13,8 @@
  *	8 main:      main
  *	7 modes:     submit listen runner mailq mailqjson oauthlogin check
  *	             checkprobe checkpriv
- *	6 policy:    deliver dsn dlog
- *	5 protocol:  smtp smtpd message oauth oauthreq loopback
+ *	6 policy:    deliver dsn
+ *	5 protocol:  smtp smtpd message dlog oauth oauthreq loopback
  *	4 transport: conn http
  *	3 rules:     cli alias sender auth
  *	2 state:     config cfgpriv cfgkeys cfgoauth cfgalias cfgenv secret
@@ -24,7 +24,8 @@
  *	0 base:      posta paths util buf perr log b64 tlsparams
  *
  * modes: what main() dispatches to; policy: what is delivered, retried
- * or failed; protocol: SMTP client and -bs server, intake, OAuth;
+ * or failed; protocol: SMTP client and -bs server, intake, the log
+ * lines of intake and delivery, OAuth;
  * transport: bytes over TCP and TLS; rules: argv, aliases, the sender,
  * SASL; state: the configuration, TLS, secrets, the token cache and the
  * spool; grammar: pure parsers and formats; base: helpers of everyone.

@@ -62,6 +62,21 @@ matches(const struct qsel *sel, const struct envelope *e)
 	}
 }
 
+/*
+ * Set-group-id, not root: the caller's own entries only, before they
+ * are even read, so that -v shows nothing of another user's mail. An
+ * entry whose owner cannot be told is not the caller's.
+ */
+static int
+mine(const struct dsession *ds, const char *id, int corrupt)
+{
+	uid_t uid;
+
+	if (!ds->own_only)
+		return 1;
+	return spool_owner(ds->sp, id, corrupt, &uid) == 0 && uid == ds->uid;
+}
+
 static int
 cmp_id(const void *a, const void *b)
 {
@@ -78,6 +93,8 @@ run_entry(struct dsession *ds, const struct qsel *sel, const char *id,
 	struct perr eerr = { 0, "" };
 	int rc;
 
+	if (!mine(ds, id, 0))
+		return;
 	if ((rc = spool_take(ds->sp, id, &ent, &eerr)) == 1) {
 		st->busy++;
 		return;
@@ -94,7 +111,9 @@ run_entry(struct dsession *ds, const struct qsel *sel, const char *id,
 		}
 		return;
 	}
-	if ((sel->due_only && ent.env.next_try > time(NULL)) ||
+	/* the file we hold is the one we looked at */
+	if ((ds->own_only && ent.owner != ds->uid) ||
+	    (sel->due_only && ent.env.next_try > time(NULL)) ||
 	    !matches(sel, &ent.env)) {
 		spool_release(&ent);
 		return;
@@ -132,6 +151,8 @@ tell_corrupt(struct dsession *ds)
 			continue;
 		memcpy(id, names[i], (size_t)(dot - names[i]));
 		id[dot - names[i]] = '\0';
+		if (!mine(ds, id, 1))
+			continue;
 		perr_clear(&err);
 		switch (deliver_corrupt(ds, id, &err)) {
 		case -1:

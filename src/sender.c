@@ -7,6 +7,8 @@
 
 #include <pwd.h>
 #include <stddef.h>
+#include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -56,4 +58,27 @@ sender_from_addr(const struct config *cfg, const char *sender, char *out,
 		(void)xstrlcpy(out, sender, cap);
 	else
 		(void)default_sender(cfg, out, cap);
+}
+
+int
+sender_is_ours(const struct config *cfg, const char *sender)
+{
+	const char *at = strrchr(sender, '@'), *from_at;
+	char host[256];
+
+	if (cfg->notify_any)
+		return 1;
+	if (at == NULL || at[1] == '\0')
+		return 0;	/* qualified at intake: not one of ours */
+	at++;
+	if (cfg->domain != NULL && cfg->domain[0] != '\0') {
+		if (strcasecmp(at, cfg->domain) == 0)
+			return 1;
+	} else {
+		host_name(host, sizeof(host));
+		if (strcasecmp(at, host) == 0)
+			return 1;
+	}
+	return cfg->from != NULL && (from_at = strrchr(cfg->from, '@')) !=
+	    NULL && strcasecmp(at, from_at + 1) == 0;
 }

@@ -24,6 +24,15 @@
 int	sender_envelope(const struct config *cfg, const char *given,
 	    char *out, size_t cap, const char **why);
 
+/*
+ * 1 when a delivery status notification may go to sender, a non-null
+ * envelope sender: its domain is ours ([sender] domain, the domain of
+ * [sender] from, and, without [sender] domain, the host name that
+ * qualifies local names), or [sender] notify_any is set. Anyone can
+ * claim any sender with -f: telling others would be backscatter.
+ */
+int	sender_is_ours(const struct config *cfg, const char *sender);
+
 /* The address a generated From: shows: sender, or for "" the default. */
 void	sender_from_addr(const struct config *cfg, const char *sender,
 	    char *out, size_t cap);

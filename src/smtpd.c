@@ -69,6 +69,8 @@ struct smtpd {
 	int			 dead;		/* output failed: stop */
 	int			 indata;	/* reading message data */
 	long			 ncmds;		/* command lines so far */
+	int			 esmtp;		/* the client said EHLO */
+	char			 helo[256];	/* what it said in EHLO/HELO */
 	char			 host[256];
 	struct txn		 tx;
 	size_t			 ipos, ilen, olen;
@@ -511,6 +513,9 @@ data_begin(struct smtpd *s, struct perr *e)
 	mp.dsn_envid = s->tx.par.envid[0] != '\0' ? s->tx.par.envid : NULL;
 	mp.dsn_notify = s->tx.notify[0] != '\0' ? s->tx.notify : NULL;
 	mp.max_size = s->p->lim != NULL ? s->p->lim->max_size : 0;
+	mp.protocol = s->esmtp ? "ESMTP" : "SMTP";
+	mp.client = s->p->client;
+	mp.client_helo = s->helo[0] != '\0' ? s->helo : NULL;
 	if ((m = msg_begin(s->p->sp, &mp, e)) == NULL)
 		return NULL;
 	for (i = 0; i < s->tx.nrcpts; i++) {
@@ -603,6 +608,10 @@ cmd_ehlo(struct smtpd *s, const char *args, int extended)
 		return;
 	}
 	txn_reset(&s->tx);
+	s->esmtp = extended;
+	/* for Received: only; message.c checks what it is */
+	if (xstrlcpy(s->helo, args, sizeof(s->helo)) == -1)
+		s->helo[0] = '\0';
 	if (!extended) {
 		reply(s, "250 %s", s->host);
 		return;

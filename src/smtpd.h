@@ -32,6 +32,8 @@ struct smtpd_params {
 	void			(*accepted)(void *arg, const char *id);
 	void			*arg;
 	const struct smtpd_limits *lim;		/* NULL: none (-bs) */
+	const char		*client;	/* "[192.0.2.1]" of a network
+						   client, for Received:; or NULL */
 };
 
 /*

@@ -200,6 +200,7 @@ spool_create(struct spool *sp, struct spool_entry *ent, struct perr *err)
 			continue;
 		}
 		ent->fd = fd;
+		ent->owner = st.st_uid;
 		ent->in_tmp = 1;
 		(void)xstrlcpy(ent->env.id, ent->id, sizeof(ent->env.id));
 		ent->env.created = time(NULL);
@@ -367,6 +368,7 @@ spool_take(struct spool *sp, const char *id, struct spool_entry *ent,
 		goto out;
 	}
 	ent->size = st.st_size;
+	ent->owner = st.st_uid;
 	name_of(name, sizeof(name), id, "env");
 	if ((efd = openat(sp->qfd, name, O_RDONLY | OPEN_FLAGS)) == -1) {
 		rc = 1;		/* delivered or failed meanwhile */
@@ -398,6 +400,22 @@ out:
 	if (rc != 0)
 		spool_release(ent);
 	return rc;
+}
+
+int
+spool_owner(struct spool *sp, const char *id, int corrupt, uid_t *uid)
+{
+	char name[64];
+	struct stat st;
+
+	if (!spool_valid_id(id))
+		return -1;
+	name_of(name, sizeof(name), id, "msg");
+	if (fstatat(corrupt ? sp->corruptfd : sp->qfd, name, &st,
+	    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode))
+		return -1;
+	*uid = st.st_uid;
+	return 0;
 }
 
 int

@@ -23,6 +23,7 @@ struct spool_entry {
 	int		 fd;		/* the message, locked; -1 when not held */
 	int		 in_tmp;	/* intake not committed yet */
 	off_t		 size;
+	uid_t		 owner;		/* of the message file: the submitter */
 	struct envelope	 env;
 };
 
@@ -66,6 +67,14 @@ void	spool_discard(struct spool *sp, struct spool_entry *ent);
  */
 int	spool_take(struct spool *sp, const char *id, struct spool_entry *ent,
 	    struct perr *err);
+
+/*
+ * Who submitted entry id: the owner of its message file in q/ (with
+ * corrupt, in corrupt/), which intake creates with the submitter's
+ * user id and nothing rewrites. 0 with *uid, or -1 when it cannot be
+ * told (no such file).
+ */
+int	spool_owner(struct spool *sp, const char *id, int corrupt, uid_t *uid);
 
 /* Write ent->env over the queued envelope, atomically. */
 int	spool_update(struct spool *sp, struct spool_entry *ent,

@@ -18,6 +18,7 @@
 
 #include "addr.h"
 #include "alias.h"
+#include "cidr.h"
 #include "deliver.h"
 #include "message.h"
 #include "posta.h"
@@ -249,7 +250,11 @@ accepted(void *arg, const char *id)
 static int
 dialogue(struct submit *a, int infd, int outfd, const struct smtpd_limits *lim)
 {
-	struct smtpd_params p = { a->cfg, a->sp, NULL, NULL, accepted, a, lim };
+	struct smtpd_params p = { a->cfg, a->sp, NULL, NULL, accepted, a, lim,
+	    NULL };
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	char addr[CIDR_STRLEN], client[CIDR_STRLEN + 8];
 	struct dsession ds;
 	struct runstats st;
 	struct config copy;
@@ -262,6 +267,14 @@ dialogue(struct submit *a, int infd, int outfd, const struct smtpd_limits *lim)
 		return a->err->code;
 	p.sender = a->o->sender != NULL ? a->sender : NULL;
 	p.default_from = a->from_addr;
+	/* a client on the network (-bd, or -bs from inetd) is named */
+	if (getpeername(infd, (struct sockaddr *)&ss, &sslen) == 0 &&
+	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)) {
+		cidr_format((struct sockaddr *)&ss, 0, addr, sizeof(addr));
+		(void)snprintf(client, sizeof(client), strchr(addr, ':') !=
+		    NULL ? "[IPv6:%s]" : "[%s]", addr);
+		p.client = client;
+	}
 	if (spool_open(a->sp, a->cfg->spooldir, 1, a->err) == -1)
 		return a->err->code;
 	rc = smtpd_run(infd, outfd, &p, a->err);

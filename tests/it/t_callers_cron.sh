@@ -41,7 +41,8 @@ check_cron() {	# N: the Nth message at $ADMIN is $T/msg, with Date/Message-ID ad
 	getmail "$ADMIN" "$1"
 	assert_eq "$(env_sender "$E")" "$ME@example.com" "cron $1: envelope sender"
 	assert_eq "$(env_rcpts "$E")" "$ADMIN" "cron $1: envelope recipient"
-	strip_received "$M" >"$T/got"
+	strip_posta "$M" >"$T/got" ||
+	    fail "no Received: naming the user: $(head -n 4 "$M")"
 	# cron's fields come first, in order, changed only by the
 	# qualification of the bare "root" in From and To (issue 14)
 	head -n "$nh" "$T/got" >"$T/got.h"

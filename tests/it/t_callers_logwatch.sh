@@ -46,7 +46,8 @@ cat "$T/head" "$T/report" >"$T/msg"
 getmail "$ADMIN" 1
 assert_eq "$(env_sender "$E")" "$ME@example.com" "logwatch: envelope sender"
 assert_eq "$(env_rcpts "$E")" "$ADMIN" "logwatch: envelope recipient"
-strip_received "$M" >"$T/got"
+strip_posta "$M" >"$T/got" ||
+    fail "no Received: naming the user: $(head -n 4 "$M")"
 nh=$(($(wc -l <"$T/head") - 1))
 # logwatch's fields first, only the bare "root" qualified (issue 14)
 head -n "$nh" "$T/head" | sed 's/^To: root$/To: root@example.com/' >"$T/want.h"
@@ -87,7 +88,7 @@ body_lf "$M" | cmp -s - "$T/want" || fail "mdadm: body changed"
 "$T/bin/sendmail" root <"$T/body" 2>"$T/err" || fail "headerless: exit $?: $(cat "$T/err")"
 getmail "$ADMIN" 3
 assert_eq "$(env_sender "$E")" "$ME@example.com" "headerless: envelope sender"
-strip_received "$M" | awk '$0 == "" { exit } { sub(/:.*/, ""); print }' |
+strip_posta "$M" | awk '$0 == "" { exit } { sub(/:.*/, ""); print }' |
     tr '\n' ' ' >"$T/names"
 assert_eq "$(cat "$T/names")" "From Date Message-ID " "headerless: generated fields"
 assert_hdr "$M" From "$ME@example.com"

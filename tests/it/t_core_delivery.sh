@@ -10,7 +10,8 @@ hdrs() {	# a header section that makes posta add nothing
 
 check_exact() {	# rcpt n expected-file
 	wait_mail "$1" "$2" || fail "no mail for $1"
-	strip_received "$TB_CAPTURE/$1/$2.eml" >"$T/got"
+	strip_posta "$TB_CAPTURE/$1/$2.eml" >"$T/got" ||
+	    fail "$1: no Received: naming the user: $(head -n 4 "$TB_CAPTURE/$1/$2.eml")"
 	cmp -s "$3" "$T/got" || { diff "$3" "$T/got" | head -20; fail "$1: content differs"; }
 }
 

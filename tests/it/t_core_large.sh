@@ -15,6 +15,7 @@ for i in range(20 * 1024 * 1024 // 78):
 } >"$T/in"
 "$POSTA" -C "$conf" big@dest.test <"$T/in" || fail "exit $?"
 wait_mail big@dest.test 1 60 || fail "no mail"
-strip_received "$TB_CAPTURE/big@dest.test/1.eml" >"$T/got"
+strip_posta "$TB_CAPTURE/big@dest.test/1.eml" >"$T/got" ||
+    fail "no Received: naming the user"
 cmp -s "$T/in" "$T/got" || fail "20 MB message differs"
 exit 0

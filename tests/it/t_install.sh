@@ -12,7 +12,8 @@
 D=$T/root
 # -o src/posta: install the binary under test, never rebuild it here
 make -C "$ROOT" -o src/posta install install-sendmail DESTDIR="$D" \
-    PREFIX=/usr >"$T/make.out" 2>&1 || fail "make install: $(tail -5 "$T/make.out")"
+    PREFIX=/usr LOGFILE=/var/log/posta.log >"$T/make.out" 2>&1 ||
+    fail "make install: $(tail -5 "$T/make.out")"
 # every destination make wrote to is inside $D
 awk '/^ *install -m/ { print $NF } /^ln -sf/ { print $NF }' "$T/make.out" >"$T/dests"
 [ "$(wc -l <"$T/dests")" -ge 7 ] || fail "make printed no install lines: $(cat "$T/make.out")"
@@ -30,6 +31,46 @@ for f in usr/sbin/posta:755:src/posta usr/share/man/man8/posta.8:644:man/posta.8
 	assert_eq "$(mode "$D/$p")" "$m" "mode of $p"
 	cmp -s "$D/$p" "$ROOT/$src" || fail "$p differs from $src"
 done
+
+# the spool with every subdirectory posta would make on first use, and
+# the log file: the installer's, not the first user's (issue 13)
+me=$(id -un)
+for p in var/spool/posta var/spool/posta/tmp var/spool/posta/q \
+    var/spool/posta/failed var/spool/posta/corrupt var/spool/posta/tls \
+    var/spool/posta/oauth; do
+	[ -d "$D/$p" ] || fail "$p not made"
+	assert_eq "$(stat -c '%a %U' "$D/$p")" "700 $me" "mode and owner of $p"
+done
+assert_eq "$(stat -c '%a %U %s' "$D/var/log/posta.log")" "600 $me 0" "the log file"
+
+# make install-setgid (root only): the layout of posta(8) SECURITY
+if [ "$(id -u)" -eq 0 ] && grp=postatest$$ && groupadd --system "$grp" 2>/dev/null; then
+	# shellcheck disable=SC2154	# rc is set inside the trap
+	trap 'rc=$?; groupdel "$grp" 2>/dev/null; (exit $rc); cleanup' EXIT
+	G=$T/groot
+	make -C "$ROOT" -o src/posta install-setgid DESTDIR="$G" PREFIX=/usr \
+	    POSTA_GROUP="$grp" LOGFILE=/var/log/posta.log >"$T/make.out" 2>&1 ||
+	    fail "make install-setgid: $(tail -5 "$T/make.out")"
+	assert_eq "$(stat -c '%a %U %G' "$G/usr/sbin/posta")" "2755 root $grp" "set-group-id posta"
+	assert_eq "$(stat -c '%a %U %G' "$G/etc/posta.conf")" "640 root $grp" "its posta.conf"
+	assert_eq "$(stat -c '%a %U %G' "$G/var/log/posta.log")" "660 root $grp" "its log file"
+	for p in var/spool/posta var/spool/posta/tmp var/spool/posta/q \
+	    var/spool/posta/failed var/spool/posta/corrupt var/spool/posta/tls \
+	    var/spool/posta/oauth; do
+		assert_eq "$(stat -c '%a %U %G' "$G/$p")" "2770 root $grp" "set-group-id $p"
+	done
+	# a second run changes nothing and keeps the configuration
+	printf '; edited %s\n' "$TAG" >>"$G/etc/posta.conf"
+	make -C "$ROOT" -o src/posta install-setgid DESTDIR="$G" PREFIX=/usr \
+	    POSTA_GROUP="$grp" >"$T/make.out" 2>&1 ||
+	    fail "second make install-setgid: $(tail -5 "$T/make.out")"
+	grep -q "edited $TAG" "$G/etc/posta.conf" || fail "install-setgid overwrote posta.conf"
+	assert_eq "$(stat -c '%a %G' "$G/var/spool/posta/q")" "2770 $grp" "q/ after a second run"
+	# and a later plain install (an upgrade) leaves the spool to the group
+	make -C "$ROOT" -o src/posta install DESTDIR="$G" PREFIX=/usr \
+	    >"$T/make.out" 2>&1 || fail "make install after: $(tail -5 "$T/make.out")"
+	assert_eq "$(stat -c '%a %G' "$G/var/spool/posta/q")" "2770 $grp" "q/ after make install"
+fi
 
 # the links: relative, resolving to the installed posta inside $D
 for l in usr/sbin/sendmail:posta usr/bin/mailq:../sbin/posta \

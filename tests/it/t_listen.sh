@@ -32,7 +32,11 @@ PY
 out=$($LC send "$LPORT" app@example.com "$R-exact@dest.test" "$T/msg") ||
     fail "smtplib: $out"
 getmail "$R-exact@dest.test" 1
-strip_received "$M" >"$T/got"
+strip_posta "$M" >"$T/got" ||
+    fail "no Received: naming the user: $(head -n 4 "$M")"
+# posta's Received: names the client, and the uid of the listener
+grep -q '^Received: from [^ ]* (\[127\.0\.0\.1\])$' "$M" ||
+    fail "Received: does not name the client: $(head -n 6 "$M")"
 tr -d '\r' <"$T/msg" >"$T/want"
 cmp -s "$T/want" "$T/got" || { diff "$T/want" "$T/got" | head; fail "content differs"; }
 assert_eq "$(env_sender "$E")" app@example.com "smtplib: envelope sender"

@@ -97,6 +97,8 @@ fault_stop
 need_testbed
 conf=$(posta_conf_postfix submission)
 sed -i "s|^dir = .*|dir = $T/spool2|" "$conf"
+# notifications go to senders of ours only: dest.test is, through from
+sed -i 's/^\[sender\]$/[sender]\nfrom = postmaster@dest.test/' "$conf"
 tok=$$
 snd=dsnsender-$tok@dest.test
 printf 'Subject: pf-dsn-%s\n\npostfix body\n' "$tok" |

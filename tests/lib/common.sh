@@ -164,6 +164,29 @@ strip_received() {
 	     { skip = 0; print }' "$1"
 }
 
+# strip_posta FILE: the message as its caller gave it to posta: without
+# the test bed's Received (when there is one) and without the one posta
+# puts first, which must be there and name the user who ran posta (uid
+# and login name; STRIP_UID/STRIP_USER, default: ours):
+# "Received: [from HELO ([ADDR])<NL><TAB>]by HOST (posta, from userid
+# UID (NAME))[ with ESMTP]<NL><TAB>id ID; DATE". Exit 1 with nothing
+# printed when it is not there.
+strip_posta() {
+	awk -v want="(posta, from userid ${STRIP_UID:-$(id -u)} (${STRIP_USER:-$(id -un)}))" '
+	    done { print; next }
+	    infield && /^[ \t]/ { f = f "\n" $0; next }
+	    infield { infield = 0
+		if (index(f, "(posta, ")) {
+			if (index(f, want) == 0 ||
+			    f !~ /\n\tid [0-9a-f]+; [A-Z][a-z][a-z], /)
+				exit 1
+			done = 1; print; next
+		} }
+	    /^Received: / { infield = 1; f = $0; next }
+	    { exit 1 }
+	    END { if (!done) exit 1 }' "$1"
+}
+
 # The private Postfix has nothing in flight.
 testbed_idle() {
 	i=0

@@ -3,10 +3,10 @@
 #
 # setgid_group PREFIX: create a system group PREFIX$$ (skip without root
 # or groupadd), removed when the test exits; sets GRP.
-# setgid_build ETCDIR OUT: link OUT, a posta whose default configuration
+# setgid_build ETCDIR OUT [GROUP]: link OUT, a posta whose default configuration
 # is ETCDIR/posta.conf, from the objects of the build under test, as
 # they were compiled (clang or cc, with the sanitizer runtimes after
-# `make SANITIZE=1`), and make it set-group-id GRP.
+# `make SANITIZE=1`), and make it set-group-id GROUP (default GRP).
 # as_nobody CMD...: run CMD as nobody:nogroup without other groups.
 
 setgid_group() {
@@ -51,5 +51,5 @@ setgid_build() {
 	    -o "$2" "$ROOT/src/main.c" $sg_extra $sg_objs \
 	    $(pkg-config --libs openssl inih) 2>"$T/cc.err" ||
 	    fail "build ($sg_cc$sg_san): $(tail -5 "$T/cc.err")"
-	chgrp "$GRP" "$2" && chmod 2755 "$2"
+	chgrp "${3:-$GRP}" "$2" && chmod 2755 "$2"
 }

@@ -148,5 +148,22 @@ main(void)
 	    "a number that is not a code is passed over");
 	is_str(dsn("deferred", "450 4.2.01234 x"), "4.0.0",
 	    "detail longer than 3 digits: not a code");
+	/* the intake line */
+	{
+		struct dlog_intake in = { "6561f0a2c3d4e5f6", 1000, "alice",
+		    "alice@example.com", 2, 1234, NULL };
+
+		is_str(dlog_intake_format(&in, line, sizeof(line)),
+		    "6561f0a2c3d4e5f6: intake uid=1000 user=alice "
+		    "from=<alice@example.com> nrcpt=2 size=1234",
+		    "intake line");
+		in.user = "";
+		in.from = "";
+		in.client = "[192.0.2.1]";
+		is_str(dlog_intake_format(&in, line, sizeof(line)),
+		    "6561f0a2c3d4e5f6: intake uid=1000 from=<> nrcpt=2 "
+		    "size=1234 client=[192.0.2.1]",
+		    "intake line: no name, null sender, a client");
+	}
 	return done_testing();
 }

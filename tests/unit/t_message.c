@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pwd.h>
 #include <string.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -21,7 +22,8 @@ static struct spool sp;
 static char dir[] = "/tmp/t_message.XXXXXX";
 static char got[1 << 21];
 static const char *fullname = "Cron Daemon";
-static size_t gotlen;
+static size_t gotlen, rcvdlen;	/* rcvdlen: the Received: field in got */
+static const char *client, *client_helo, *protocol;
 
 static const char FIXED[] = "From: a@example.com\nDate: Mon, 1 Jan 2024 "
     "00:00:00 +0000\nMessage-ID: <x@y>\n";
@@ -45,6 +47,9 @@ intake(const char *in, size_t len, size_t chunk, int t, int dot_ends,
 	p.fullname = fullname;
 	p.from_headers = t;
 	p.dot_ends = dot_ends;
+	p.client = client;
+	p.client_helo = client_helo;
+	p.protocol = protocol;
 	perr_clear(err);
 	if ((m = msg_begin(&sp, &p, err)) == NULL)
 		return -1;
@@ -63,6 +68,15 @@ intake(const char *in, size_t len, size_t chunk, int t, int dot_ends,
 		close(fd);
 	}
 	got[gotlen] = '\0';
+	/* the field posta puts first, with its continuation lines */
+	rcvdlen = 0;
+	if (strncmp(got, "Received: ", 10) == 0) {
+		char *nl = got;
+
+		while ((nl = strstr(nl, "\r\n")) != NULL && nl[2] == '\t')
+			nl += 2;
+		rcvdlen = nl != NULL ? (size_t)(nl + 2 - got) : 0;
+	}
 	if (env != NULL) {
 		struct perr e2 = { 0, "" };
 		struct spool_entry pe;
@@ -142,11 +156,12 @@ main(void)
 	snprintf(in, sizeof(in), "%s\nb1\r.\nb2\n.\r\r\nb3\n.\rb4\r\n."
 	    "\r\nafter\n", FIXED);
 	ok(run(in, 0, 1, NULL, &err) == 0, "reference dot intake");
-	whole = strdup(got);
-	wholelen = gotlen;
+	whole = strdup(got + rcvdlen);
+	wholelen = gotlen - rcvdlen;
 	for (chunk = 1; chunk < 9; chunk++) {
 		intake(in, strlen(in), chunk, 0, 1, NULL, &err);
-		if (gotlen != wholelen || memcmp(got, whole, gotlen) != 0)
+		if (gotlen - rcvdlen != wholelen ||
+		    memcmp(got + rcvdlen, whole, wholelen) != 0)
 			break;
 	}
 	is_int(chunk, 9, "same bytes with chunks of 1..8 (dot rule)");
@@ -190,9 +205,10 @@ main(void)
 	    "blank line inserted before the first non-header line");
 	ok(run("just text\n", 0, 1, NULL, &err) == 0, "body only");
 	ok(strstr(got, "\r\n\r\njust text\r\n") != NULL &&
-	    strncmp(got, "From: ", 6) == 0, "headers generated for body-only");
+	    strncmp(got + rcvdlen, "From: ", 6) == 0,
+	    "headers generated for body-only");
 	ok(run("", 0, 1, NULL, &err) == 0, "empty input accepted");
-	ok(strstr(got, "Date: ") != NULL && gotlen < 300,
+	ok(strstr(got, "Date: ") != NULL && gotlen - rcvdlen < 300,
 	    "empty input: generated headers only");
 	ok(run("From me@x Mon Jan 1\nSubject: m\n\nb\n", 0, 1, NULL, &err) ==
 	    0 && strstr(got, "From me@x") == NULL, "mbox From line dropped");
@@ -257,15 +273,53 @@ main(void)
 	snprintf(in, sizeof(in), "%sSubject: c\r\n\r\n.a\r\n\r\nx\ry\n\n.\r\n"
 	    "tail\n", FIXED);
 	ok(run(in, 0, 0, NULL, &err) == 0, "reference intake");
-	whole = strdup(got);
-	wholelen = gotlen;
+	/* the Received: field differs (id, time): the rest is compared */
+	whole = strdup(got + rcvdlen);
+	wholelen = gotlen - rcvdlen;
 	for (chunk = 1; chunk < 9; chunk++) {
 		intake(in, strlen(in), chunk, 0, 0, NULL, &err);
-		if (gotlen != wholelen || memcmp(got, whole, gotlen) != 0)
+		if (gotlen - rcvdlen != wholelen ||
+		    memcmp(got + rcvdlen, whole, wholelen) != 0)
 			break;
 	}
 	is_int(chunk, 9, "same bytes with chunks of 1..8");
 	free(whole);
+
+	/* Received: first, naming the real uid and its login name */
+	{
+		struct passwd *pw = getpwuid(getuid());
+		char want[512], *id;
+
+		ok(run("Subject: r\n\nb\n", 0, 1, NULL, &err) == 0,
+		    "Received intake");
+		snprintf(want, sizeof(want), " (posta, from userid %lu (%s))"
+		    "\r\n\tid ", (unsigned long)getuid(), pw != NULL ?
+		    pw->pw_name : "?");
+		ok(strncmp(got, "Received: by ", 13) == 0 && rcvdlen > 0 &&
+		    strstr(got, want) != NULL && strstr(got, want) < got +
+		    rcvdlen, "Received: names the user: %.*s", (int)rcvdlen,
+		    got);
+		id = strstr(got, "\tid ");
+		ok(id != NULL && strlen(id) > 22 && id[20] == ';' &&
+		    strncmp(got + rcvdlen, "Subject: r\r\n", 12) == 0,
+		    "... with the queue id and a date, then the message");
+		/* a network client, with an EHLO name that is not a name */
+		client = "[192.0.2.7]";
+		client_helo = "evil)\r\nX-Injected: 1 (";
+		protocol = "ESMTP";
+		ok(run("Subject: r\n\nb\n", 0, 1, NULL, &err) == 0,
+		    "client intake");
+		ok(strncmp(got, "Received: from unknown ([192.0.2.7])\r\n"
+		    "\tby ", 40) == 0 && strstr(got, ") with ESMTP\r\n\tid ")
+		    != NULL && strstr(got, "Injected") == NULL,
+		    "from the client, its EHLO name left out: %.*s",
+		    (int)rcvdlen, got);
+		client_helo = "mx.example.org";
+		ok(run("Subject: r\n\nb\n", 0, 1, NULL, &err) == 0 &&
+		    strncmp(got, "Received: from mx.example.org ([192.0.2.7])"
+		    "\r\n\tby ", 49) == 0, "a plain EHLO name is kept");
+		client = client_helo = protocol = NULL;
+	}
 
 	/* NUL and 8-bit pass through */
 	memcpy(in, "Subject: n\n\na\0b\xc3\xa9\n", 19);

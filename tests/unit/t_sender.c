@@ -95,5 +95,23 @@ main(void)
 	cfg.from = s_from;
 	sender_from_addr(&cfg, "", out, sizeof(out));
 	is_str(out, "robot@example.com", "From: for the null sender");
+
+	/* who may get a notification: senders of ours only */
+	cfg.domain = s_domain;
+	cfg.from = s_from;
+	cfg.force_from = 0;
+	ok(sender_is_ours(&cfg, "www-data@example.net"), "[sender] domain");
+	ok(sender_is_ours(&cfg, "x@EXAMPLE.NET"), "... in any case");
+	ok(sender_is_ours(&cfg, "x@example.com"), "[sender] from's domain");
+	ok(!sender_is_ours(&cfg, "victim@elsewhere.test"), "another domain");
+	ok(!sender_is_ours(&cfg, "x@sub.example.net"), "a subdomain is not ours");
+	ok(!sender_is_ours(&cfg, "bare"), "an unqualified name is not ours");
+	cfg.domain = NULL;
+	cfg.from = NULL;
+	(void)snprintf(want, sizeof(want), "x@%s", host);
+	ok(sender_is_ours(&cfg, want), "no [sender] domain: the host name");
+	ok(!sender_is_ours(&cfg, "x@example.net"), "... and nothing else");
+	cfg.notify_any = 1;
+	ok(sender_is_ours(&cfg, "victim@elsewhere.test"), "notify_any");
 	return done_testing();
 }
