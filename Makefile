@@ -28,8 +28,11 @@ P_CPPFLAGS += -D_FORTIFY_SOURCE=2
 P_CFLAGS   += -fstack-protector-strong -fPIE
 P_LDFLAGS  += -pie -Wl,-z,relro,-z,now
 endif
+# ASan+UBSan; undefined behaviour stops the program, as a memory error
+# does, so that a test sees it. Build it apart: make check-sanitize.
 ifeq ($(SANITIZE),1)
-P_CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer
+P_CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	      -fno-sanitize-recover=undefined
 P_LDFLAGS  += -fsanitize=address,undefined
 endif
 
@@ -53,8 +56,9 @@ FUZZ_OBJS := $(patsubst src/%.o,tests/fuzz/obj/%.o,$(LIB_OBJS))
 SH_SCRIPTS := tests/run tests/demo.sh tests/layers.sh .ci/run \
 	      $(sort $(wildcard tests/*/*.sh))
 
-.PHONY: all check check-unit check-it install install-sendmail uninstall \
-	clean lint bench demo deps fuzz format
+.PHONY: all check check-unit check-it check-sanitize install \
+	install-sendmail uninstall clean lint bench demo deps fuzz fuzz-smoke \
+	format
 
 all: src/posta
 
@@ -80,6 +84,17 @@ check-unit: $(UNIT_BINS)
 
 check-it: src/posta
 	tests/run it
+
+# The whole suite again, built with SANITIZE=1 (ASan+UBSan) in a copy
+# of the tree under SAN_DIR, so that its objects never mix with those
+# of the normal build here (a `make check` after it rebuilds nothing).
+SAN_DIR ?= build/sanitize
+check-sanitize:
+	rm -rf $(SAN_DIR)
+	mkdir -p $(SAN_DIR)
+	cp -R Makefile src tests man etc $(SAN_DIR)/
+	$(MAKE) -C $(SAN_DIR) clean
+	$(MAKE) -C $(SAN_DIR) SANITIZE=1 check
 
 # Build and test dependencies on Debian 12, in one apt-get line.
 # Postfix is preseeded to "No configuration": the tests run their own
@@ -157,6 +172,12 @@ FUZZ_CFLAGS    = $(P_CFLAGS) -g -O1 $(FUZZ_SANITIZE)
 
 fuzz: $(FUZZ_BINS)
 
+# Every fuzz target on its seed corpus (tests/fuzz/corpus/NAME), then
+# FUZZ_SECONDS of fuzzing; new inputs go to a scratch directory.
+FUZZ_SECONDS ?= 10
+fuzz-smoke: $(FUZZ_BINS)
+	tests/fuzz/smoke.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
 tests/fuzz/obj/%.o: src/%.c
 	@mkdir -p tests/fuzz/obj
 	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
@@ -174,4 +195,4 @@ tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/libposta.a
 
 clean:
 	rm -f src/posta src/*.o src/*.d $(UNIT_BINS) tests/unit/*.d
-	rm -rf $(FUZZ_BINS) tests/fuzz/obj tests/fuzz/libposta.a
+	rm -rf $(FUZZ_BINS) tests/fuzz/obj tests/fuzz/libposta.a build

@@ -5,7 +5,7 @@
  * file, into a scratch spool (scratch.h). Build with "make fuzz"
  * (clang), run as
  *   tests/fuzz/fuzz_dsn -max_total_time=60 -max_len=16384 \
- *       -dict=tests/fuzz/envelope.dict
+ *       -dict=tests/fuzz/dsn.dict
  * The input is an envelope file (as fuzz_envelope reads it), a line
  * "%%", then the message file. Besides memory errors it checks: a null
  * sender gets nothing; otherwise at most one notification is queued,

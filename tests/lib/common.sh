@@ -41,6 +41,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# True when $POSTA is built with AddressSanitizer (make SANITIZE=1, as
+# make check-sanitize does): valgrind cannot run it, and its peak RSS
+# is mostly ASan's shadow memory and quarantine, not posta's.
+sanitized() { grep -qa '__asan_init' "$POSTA"; }
+
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "skip: $*" >&2; exit 77; }
 need_testbed() { [ -n "${TB_PORT_SUBMISSION:-}" ] || skip "no test bed (run through tests/run)"; }
