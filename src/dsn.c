@@ -71,7 +71,7 @@ copy_headers(struct msg *m, int fd, struct perr *err)
 	char buf[8192];
 	off_t off = 0;
 	ssize_t n;
-	int bol = 1;
+	int bol = 1, cr = 0;
 	size_t i;
 
 	while (off < MAX_ORIG_HEADERS) {
@@ -80,13 +80,20 @@ copy_headers(struct msg *m, int fd, struct perr *err)
 			continue;
 		if (n <= 0)
 			break;
+		/* line ends as intake sees them: CR LF, LF, a bare CR */
 		for (i = 0; i < (size_t)n; i++) {
-			if (buf[i] == '\n') {
+			if (buf[i] == '\n' && cr) {
+				cr = 0;
+				continue;
+			}
+			cr = 0;
+			if (buf[i] == '\n' || buf[i] == '\r') {
 				if (bol)	/* the blank line: headers end */
 					return msg_write(m, buf, i + 1, err)
 					    == -1 ? -1 : 0;
 				bol = 1;
-			} else if (buf[i] != '\r')
+				cr = buf[i] == '\r';
+			} else
 				bol = 0;
 		}
 		if (msg_write(m, buf, (size_t)n, err) == -1)

@@ -21,7 +21,7 @@ for bin in "$@"; do
 		continue
 	fi
 	mkdir -p "$W/$n"
-	set -- -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+	set -- -max_total_time="$secs" -timeout=30 -rss_limit_mb=2048 \
 	    -max_len=16384 -print_final_stats=1 -artifact_prefix="$W/$n-"
 	[ -f "tests/fuzz/$n.dict" ] && set -- "$@" -dict="tests/fuzz/$n.dict"
 	t0=$(date +%s)
