@@ -49,11 +49,15 @@ count_lines(const char *s, size_t len, const char *prefix)
 	return n;
 }
 
-/* Every line of the delivery-status part: blank, or "Name: value". */
-static void
+/*
+ * Every line of the delivery-status part: blank, or "Name: value".
+ * Returns the number of its "Final-Recipient:" lines (the original's
+ * headers, copied later, may hold some too).
+ */
+static size_t
 check_status_part(const char *s, size_t len)
 {
-	const char *p, *e, *end, *colon;
+	const char *p, *e, *end, *colon, *start;
 
 	p = memmem(s, len, "Content-Type: message/delivery-status\r\n\r\n",
 	    41);
@@ -63,6 +67,7 @@ check_status_part(const char *s, size_t len)
 	end = memmem(p, len - (size_t)(p - s), "\r\n--", 4);
 	if (end == NULL)
 		abort();
+	start = p;
 	for (; p < end; p = e + 2) {
 		e = memmem(p, (size_t)(end - p) + 2, "\r\n", 2);
 		if (e == p)
@@ -71,6 +76,7 @@ check_status_part(const char *s, size_t len)
 		if (colon == NULL || !header_line_is_field(p, (size_t)(e - p)))
 			abort();
 	}
+	return count_lines(start, (size_t)(end - start), "Final-Recipient: ");
 }
 
 static void
@@ -97,9 +103,8 @@ check_dsn(const struct envelope *orig, const char *s, size_t len,
 		abort();
 	for (i = 0; i < orig->nrcpts; i++)
 		nfailed += orig->rcpts[i].state == RCPT_FAILED;
-	if (count_lines(s, len, "Final-Recipient: ") != nfailed)
+	if (check_status_part(s, len) != nfailed)
 		abort();
-	check_status_part(s, len);
 	/* the original's headers, up to its blank line, and no further */
 	hdrs = memmem(s, len, "Content-Type: text/rfc822-headers\r\n\r\n", 37);
 	if (hdrs == NULL)
