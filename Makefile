@@ -28,11 +28,8 @@ P_CPPFLAGS += -D_FORTIFY_SOURCE=2
 P_CFLAGS   += -fstack-protector-strong -fPIE
 P_LDFLAGS  += -pie -Wl,-z,relro,-z,now
 endif
-# ASan+UBSan; undefined behaviour stops the program, as a memory error
-# does, so that a test sees it. Build it apart: make check-sanitize.
 ifeq ($(SANITIZE),1)
-P_CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer \
-	      -fno-sanitize-recover=undefined
+P_CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer
 P_LDFLAGS  += -fsanitize=address,undefined
 endif
 
@@ -56,9 +53,8 @@ FUZZ_OBJS := $(patsubst src/%.o,tests/fuzz/obj/%.o,$(LIB_OBJS))
 SH_SCRIPTS := tests/run tests/demo.sh tests/layers.sh .ci/run \
 	      $(sort $(wildcard tests/*/*.sh))
 
-.PHONY: all check check-unit check-it check-sanitize install \
-	install-sendmail uninstall clean lint bench demo deps fuzz fuzz-smoke \
-	format
+.PHONY: all check check-unit check-it install install-sendmail uninstall \
+	clean lint bench demo deps fuzz format
 
 all: src/posta
 
@@ -85,10 +81,17 @@ check-unit: $(UNIT_BINS)
 check-it: src/posta
 	tests/run it
 
-# The whole suite again, built with SANITIZE=1 (ASan+UBSan) in a copy
-# of the tree under SAN_DIR, so that its objects never mix with those
-# of the normal build here (a `make check` after it rebuilds nothing).
+# SANITIZE=1 (above): ASan+UBSan, and undefined behaviour stops the
+# program as a memory error does, so that a test sees it. Objects built
+# so must not mix with the others: `make clean` before and after, or
+# make check-sanitize, which runs the whole suite again on such a build
+# in a copy of the tree under SAN_DIR (a `make check` after it rebuilds
+# nothing here).
+ifeq ($(SANITIZE),1)
+P_CFLAGS   += -fno-sanitize-recover=undefined
+endif
 SAN_DIR ?= build/sanitize
+.PHONY: check-sanitize fuzz-smoke
 check-sanitize:
 	rm -rf $(SAN_DIR)
 	mkdir -p $(SAN_DIR)
@@ -195,4 +198,5 @@ tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/libposta.a
 
 clean:
 	rm -f src/posta src/*.o src/*.d $(UNIT_BINS) tests/unit/*.d
-	rm -rf $(FUZZ_BINS) tests/fuzz/obj tests/fuzz/libposta.a build
+	rm -rf $(FUZZ_BINS) tests/fuzz/obj tests/fuzz/libposta.a
+	rm -rf build
