@@ -12,7 +12,7 @@
  * be encoded here; the rest is the challenges, one per line, the last
  * line also being the 235 text for auth_finish(). Server-first
  * messages with more than 16384 iterations are skipped: PBKDF2 would
- * only make the run slow (the bound itself is in t_auth.c). Besides
+ * only make the run slow. Besides
  * memory errors it checks: an answer is NUL-terminated base64 within
  * its buffer, wiped on failure, and what the mechanism must send (the
  * user or the secret for LOGIN, "user <32 hex>" for CRAM-MD5, a
