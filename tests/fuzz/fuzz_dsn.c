@@ -6,8 +6,9 @@
  * (clang), run as
  *   tests/fuzz/fuzz_dsn -max_total_time=60 -max_len=16384 \
  *       -dict=tests/fuzz/dsn.dict
- * The input is an envelope file (as fuzz_envelope reads it), a line
- * "%%", then the message file. Besides memory errors it checks: a null
+ * The input is an envelope file (as fuzz_envelope reads it; its id
+ * line aside, as the spool puts the entry's own id there), a line "%%",
+ * then the message file. Besides memory errors it checks: a null
  * sender gets nothing; otherwise at most one notification is queued,
  * with the null sender and the original sender as its one recipient;
  * its message has only CR LF line ends, a From:, a Date: and a
@@ -31,6 +32,7 @@
 #include "scratch.h"
 
 #define MAX_ORIG	(256 * 1024 + 8192)	/* dsn.c's cap, read in 8 KiB */
+#define ID		"6b0f785e0ac3dc4e"	/* the entry's id in the spool */
 
 /* Lines of s[0..len) that start with prefix. */
 static size_t
@@ -149,7 +151,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	spool_entry_init(&ent);
 	if (env_parse(&ent.env, (const char *)data, elen, &err) == -1)
 		return 0;
-	memcpy(ent.id, ent.env.id, sizeof(ent.id));
+	/* the id is the file's name: spool_take() and spool_corrupt_peek() see to it */
+	memcpy(ent.env.id, ID, sizeof(ID));
+	memcpy(ent.id, ID, sizeof(ID));
 	ent.fd = sep != NULL ? scratch_memfd(sep + 4, size - elen - 3) :
 	    scratch_memfd(NULL, 0);
 	newid[0] = '\0';
