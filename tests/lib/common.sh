@@ -36,7 +36,8 @@ FAULT_PIDS=""
 cleanup() {
 	st=$?
 	for p in $FAULT_PIDS; do kill "$p" 2>/dev/null; done
-	if [ $st -eq 0 ]; then rm -rf "$T"; else echo "# kept $T" >&2; fi
+	# a skip (77) leaves nothing to look at, and its reason last
+	if [ $st -eq 0 ] || [ $st -eq 77 ]; then rm -rf "$T"; else echo "# kept $T" >&2; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
