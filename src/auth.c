@@ -29,13 +29,6 @@
 #define SCRAM_MAX_ITER		10000000 /* beyond this a server is stalling us */
 #define SCRAM_KEYLEN		32	/* SHA-256 */
 
-/*
- * Test hook, deliberately not in auth.h: when set, SCRAM uses this
- * client nonce instead of a random one, so that t_auth.c can replay
- * RFC 7677's example exchange byte for byte. Nothing else calls it.
- */
-void	auth_test_nonce(const char *nonce);
-
 static const char *test_nonce;
 
 void

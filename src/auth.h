@@ -78,6 +78,14 @@ int		 auth_step(struct auth *a, const char *challenge, char *out,
 int		 auth_finish(struct auth *a, const char *text235,
 		    struct perr *err);
 
+/*
+ * Test hook: when set, SCRAM uses this client nonce instead of a
+ * random one, so that t_auth.c can replay RFC 7677's example exchange
+ * byte for byte and fuzz_sasl can reach the server-first parser.
+ * NULL: random again. Nothing else calls it.
+ */
+void		 auth_test_nonce(const char *nonce);
+
 /* Wipe the state. */
 void		 auth_clear(struct auth *a);
 

@@ -585,9 +585,12 @@ config_load(struct config *cfg, const char *file, int check_secure,
 	return config_load_with(cfg, file, 0, NULL, 0, check_secure, err);
 }
 
-/* The file (if any), then the settings over it, then the checks. */
-int
-config_load_with(struct config *cfg, const char *file, int optional,
+/*
+ * The file (if any: a path, or in a stream already open), then the
+ * settings over it, then the checks.
+ */
+static int
+load(struct config *cfg, const char *file, FILE *given, int optional,
     const struct config_setting *set, size_t nset, int check_secure,
     struct perr *err)
 {
@@ -617,7 +620,10 @@ config_load_with(struct config *cfg, const char *file, int optional,
 		cfg_nomem(&ctx);
 		goto out;
 	}
-	if (file != NULL && (opened = open_config(&ctx, &st, optional)) == -1)
+	if (given != NULL)
+		ctx.fp = given;
+	else if (file != NULL &&
+	    (opened = open_config(&ctx, &st, optional)) == -1)
 		goto out;
 	if (ctx.fp != NULL && check_secure &&
 	    cfg_check_writable(&ctx, file, &st) == -1)
@@ -627,7 +633,7 @@ config_load_with(struct config *cfg, const char *file, int optional,
 		goto out;
 	}
 	/* our own stdio buffer, so the password in it can be wiped */
-	if (ctx.fp != NULL && setvbuf(ctx.fp, iobuf, _IOFBF,
+	if (ctx.fp != NULL && given == NULL && setvbuf(ctx.fp, iobuf, _IOFBF,
 	    sizeof(iobuf)) != 0) {
 		cfg_nomem(&ctx);
 		goto out;
@@ -660,7 +666,7 @@ config_load_with(struct config *cfg, const char *file, int optional,
 		goto out;
 	rc = 0;
 out:
-	if (ctx.fp != NULL)
+	if (ctx.fp != NULL && given == NULL)
 		(void)fclose(ctx.fp);
 	explicit_bzero(iobuf, sizeof(iobuf));
 	if (rc == -1) {
@@ -670,6 +676,21 @@ out:
 		config_free(cfg);
 	}
 	return rc;
+}
+
+int
+config_load_with(struct config *cfg, const char *file, int optional,
+    const struct config_setting *set, size_t nset, int check_secure,
+    struct perr *err)
+{
+	return load(cfg, file, NULL, optional, set, nset, check_secure, err);
+}
+
+int
+config_load_stream(struct config *cfg, FILE *fp, const char *name,
+    struct perr *err)
+{
+	return load(cfg, name, fp, 0, NULL, 0, 0, err);
 }
 
 static void

@@ -7,6 +7,7 @@
 #define POSTA_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "buf.h"
@@ -133,6 +134,13 @@ struct config {
  * others is refused.
  */
 int	config_load(struct config *cfg, const char *file, int check_secure,
+	    struct perr *err);
+
+/*
+ * config_load() from a stream already open (the caller closes it),
+ * named name in errors; no permission check: for tests and fuzzing.
+ */
+int	config_load_stream(struct config *cfg, FILE *fp, const char *name,
 	    struct perr *err);
 
 /* One setting from outside the file: an environment variable (cfgenv.h). */

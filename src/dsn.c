@@ -74,8 +74,8 @@ status_of(const char *reason, char *buf, size_t cap)
 static int
 copy_headers(struct msg *m, int fd, struct perr *err)
 {
-	char buf[DSN_MAX_HEADERS + 1], *nl;
-	size_t n = 0, start, keep = 0;
+	char buf[DSN_MAX_HEADERS + 1];
+	size_t n = 0, start = 0, end, keep = 0;
 	ssize_t r;
 
 	while (n < sizeof(buf)) {
@@ -86,20 +86,29 @@ copy_headers(struct msg *m, int fd, struct perr *err)
 			break;
 		n += (size_t)r;
 	}
-	/* keep: where the last field known to be whole ends */
-	for (start = 0; start < n; start = (size_t)(nl - buf) + 1) {
-		if (buf[start] == '\n' || (buf[start] == '\r' &&
-		    start + 1 < n && buf[start + 1] == '\n'))
-			break;		/* the blank line: every field is whole */
-		if (buf[start] != ' ' && buf[start] != '\t')
+	/*
+	 * keep: where the last field known to be whole ends. Lines end as
+	 * intake reads them (CR LF, LF, a bare CR), so that a message with
+	 * bare CRs (from corrupt/) does not have its body taken for fields.
+	 */
+	for (;;) {
+		if (start < n && (buf[start] == '\n' || buf[start] == '\r')) {
+			keep = start;	/* the blank line: every field is whole */
+			break;
+		}
+		if (start < n && buf[start] != ' ' && buf[start] != '\t')
 			keep = start;	/* a new field: the ones before are whole */
-		if ((nl = memchr(buf + start, '\n', n - start)) == NULL)
-			break;		/* a line cut by the cap */
+		for (end = start; end < n && buf[end] != '\n' &&
+		    buf[end] != '\r'; end++)
+			;
+		if (end >= n || (end + 1 == n && n == sizeof(buf))) {
+			if (n < sizeof(buf))
+				keep = n;	/* the file ended first: all of it */
+			break;		/* or a line cut by the cap */
+		}
+		start = end + (buf[end] == '\r' && end + 1 < n &&
+		    buf[end + 1] == '\n' ? 2 : 1);
 	}
-	if (start >= n && n < sizeof(buf))
-		keep = n;	/* the file ended first: all of it */
-	else if (start < n && buf[start] != ' ' && buf[start] != '\t')
-		keep = start;
 	if (keep > DSN_MAX_HEADERS)
 		keep = 0;
 	if (keep > 0 && msg_write(m, buf, keep, err) == -1)

@@ -89,7 +89,8 @@ header_unfold(const char *value, size_t len)
 	if ((out = malloc(len + 1)) == NULL)
 		return NULL;
 	o = out;
-	for (i = 0; i < len; i++) {
+	/* a NUL ends the string: what follows it could not be seen */
+	for (i = 0; i < len && value[i] != '\0'; i++) {
 		if (value[i] == '\r' || value[i] == '\n')
 			continue;
 		*o++ = value[i];

@@ -36,7 +36,10 @@ int	header_is(const struct header_field *f, const char *name);
  */
 int	header_line_is_field(const char *line, size_t len);
 
-/* Unfold a value: CR LF removed, leading and trailing white space trimmed. Returns a malloc'ed string or NULL. */
+/*
+ * Unfold a value: CR LF removed, leading and trailing white space
+ * trimmed; a NUL byte ends it. Returns a malloc'ed string or NULL.
+ */
 char	*header_unfold(const char *value, size_t len);
 
 #endif /* POSTA_HEADER_H */

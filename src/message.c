@@ -620,6 +620,27 @@ msg_write(struct msg *m, const char *buf, size_t len, struct perr *err)
 }
 
 int
+msg_read_fd(struct msg *m, int fd, struct perr *err)
+{
+	char buf[IO_CHUNK];
+	ssize_t n;
+	int r = 0;
+
+	while (r == 0) {
+		n = read(fd, buf, sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return perr_set(err, EX_IOERR, "reading the message: %s",
+			    strerror(errno));
+		if (n == 0)
+			break;
+		r = msg_write(m, buf, (size_t)n, err);
+	}
+	return r == -1 ? -1 : 0;
+}
+
+int
 msg_add_rcpt(struct msg *m, const char *addr, struct perr *err)
 {
 	const char *why;

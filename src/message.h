@@ -49,6 +49,13 @@ struct msg	*msg_begin(struct spool *sp, const struct msg_params *p,
 int		 msg_write(struct msg *m, const char *buf, size_t len,
 		    struct perr *err);
 
+/*
+ * msg_write() what fd holds, up to its end or the lone "." that ends
+ * the message (with dot_ends: the rest is left unread). Returns 0, or
+ * -1 with err as msg_write(), or EX_IOERR for a read error.
+ */
+int		 msg_read_fd(struct msg *m, int fd, struct perr *err);
+
 /* Add an envelope recipient (already resolved, qualified). */
 int		 msg_add_rcpt(struct msg *m, const char *addr,
 		    struct perr *err);

@@ -185,9 +185,7 @@ submit_stdin(struct submit *a)
 	struct msg_params mp;
 	struct spool_entry ent;
 	struct rcpt_ctx c = { NULL, a };
-	char buf[IO_CHUNK];
-	ssize_t n;
-	int i, r = 0;
+	int i;
 
 	if (resolve_sender(a) == -1)
 		return a->err->code;
@@ -215,22 +213,9 @@ submit_stdin(struct submit *a)
 			return a->err->code;
 		}
 	}
-	while (r == 0) {
-		n = read(STDIN_FILENO, buf, sizeof(buf));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			perr_set(a->err, EX_IOERR, "reading the message: %s",
-			    strerror(errno));
-			msg_abort(c.m);
-			return a->err->code;
-		}
-		if (n == 0)
-			break;
-		if ((r = msg_write(c.m, buf, (size_t)n, a->err)) == -1) {
-			msg_abort(c.m);
-			return a->err->code;
-		}
+	if (msg_read_fd(c.m, STDIN_FILENO, a->err) == -1) {
+		msg_abort(c.m);
+		return a->err->code;
 	}
 	if (msg_end(c.m, &ent, a->err) == -1)
 		return a->err->code;

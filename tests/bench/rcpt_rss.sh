@@ -37,5 +37,9 @@ per=$(( (many - one) * 1024 / N ))
 printf 'peak RSS of posta -q (%s), 1 recipient: %d KiB\n' "$tls" "$one"
 printf 'peak RSS of posta -q (%s), %d recipients: %d KiB (%d s), %d octets a recipient more; limit %d KiB\n' \
     "$tls" "$N" "$many" $((t1 - t0)) "$per" "$limit"
+if sanitized; then
+	echo "# built with ASan: its shadow memory and quarantine, not posta, set the RSS; bound not checked"
+	exit 0
+fi
 [ "$many" -le "$limit" ] || fail "$many KiB for $N recipients is over $limit KiB"
 exit 0

@@ -15,7 +15,9 @@ check() {
 
 check 0 "ok       spool $T/spool: not created yet, nothing queued"
 printf 'Subject: q\n\nq\n' | "$POSTA" -C "$conf" -odq q1@dest.test || fail "-odq"
-check 0 "ok       queue: 1 queued, the oldest for 0s"
+# the age in seconds is the machine's speed (a sanitized build takes
+# more than one); the 2h case below checks the age itself
+check 0 "ok       queue: 1 queued, the oldest for "
 check 0 "ok       failed: none"
 sleep 1
 printf 'Subject: q\n\nq\n' | "$POSTA" -C "$conf" -odq q2@dest.test || fail "-odq"

@@ -26,11 +26,7 @@ msg env-none | "$POSTA" -C "$conf" env-none@dest.test 2>"$T/err"
 grep -q 'queued for retry' "$T/err" || fail "file alone: $(cat "$T/err")"
 
 # no file at all: a posta whose default configuration does not exist
-objs=$(find "$ROOT/src" -maxdepth 1 -name '*.o' ! -name main.o | sort)
-# shellcheck disable=SC2046,SC2086
-cc -DSYSCONFDIR="\"$T/etc\"" -D_DEFAULT_SOURCE -I"$ROOT/src" \
-    -o "$T/posta-nofile" "$ROOT/src/main.c" $objs \
-    $(pkg-config --libs openssl inih) || fail "build"
+relink_posta "$T/posta-nofile" "$T/etc"
 P=$T/posta-nofile
 # the common settings of a container, all from the environment
 envrun() {

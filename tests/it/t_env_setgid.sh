@@ -19,11 +19,7 @@ sed -i '/^file = /d' "$conf"
 mv "$conf" "$T/etc/posta.conf"
 chown root:"$grp" "$T/etc/posta.conf" && chmod 0640 "$T/etc/posta.conf"
 chown root:"$grp" "$T/spool" && chmod 2770 "$T/spool"
-objs=$(find "$ROOT/src" -maxdepth 1 -name '*.o' ! -name main.o | sort)
-# shellcheck disable=SC2046,SC2086
-cc -DSYSCONFDIR="\"$T/etc\"" -D_DEFAULT_SOURCE -I"$ROOT/src" \
-    -o "$T/sbin/posta" "$ROOT/src/main.c" $objs \
-    $(pkg-config --libs openssl inih) || fail "build"
+relink_posta "$T/sbin/posta" "$T/etc"
 chmod 0755 "$T"
 
 # what a caller would try: another smart host, spool and secret

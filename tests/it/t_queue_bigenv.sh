@@ -6,6 +6,10 @@
 # Now reasons are cut and kept once each, and a second run retries.
 . "$(dirname "$0")/../lib/common.sh"
 N=40000
+# Under ASan (make check-sanitize) 8,000, still more recipients than the
+# reasons an envelope keeps: the same paths, looked at for memory errors;
+# make check proves the sizes with 40,000.
+sanitized && N=8000
 
 printf 'rcpt-long 450 2048\n' >"$T/long"
 fault_start "$T/long"
@@ -29,7 +33,8 @@ grep -q "^reason 1 450 4.0.0 <r000001@dest.test> xxx" "$env" ||
     fail "the first reason is not kept: $(grep -m 3 '^reason' "$env")"
 [ "$(grep -c '^reason ' "$env")" -le 1401 ] || fail "more than 1401 reasons"
 "$POSTA" -C "$conf" -bp >"$T/mailq" || fail "-bp: exit $?"
-grep -q 'pending.*<r040000@dest.test>' "$T/mailq" || fail "-bp: $(tail -n 3 "$T/mailq")"
+grep -q "pending.*<$(printf 'r%06d' $N)@dest.test>" "$T/mailq" ||
+    fail "-bp: $(tail -n 3 "$T/mailq")"
 
 "$POSTA" -C "$conf" -q 2>"$T/err" || fail "second -q: exit $?: $(cat "$T/err")"
 grep -q "$id: .* more=$((N - 5)) .* attempt=2 status=deferred " "$T/posta.log" ||

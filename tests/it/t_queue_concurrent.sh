@@ -5,7 +5,10 @@
 # the runners and the flush that follows each foreground delivery really
 # compete for the same entries.
 . "$(dirname "$0")/../lib/common.sh"
-N=200 NQ=50
+N=200 NQ=50 R1=60 R2=140
+# Under ASan (make check-sanitize) a quarter of it: what it looks for
+# there is a memory error on these paths; make check proves the counts.
+sanitized && N=50 NQ=12 R1=15 R2=35
 fault_start -
 conf=$(posta_conf_fault "$FAULT_PORT")
 sed -i 's/^timeout = .*/timeout = 30/' "$conf"	# a loaded box is no failure
@@ -24,7 +27,7 @@ while [ $i -le $N ]; do
 		send $((N + i / 4)) -odq &
 		pids="$pids $!"
 	fi
-	if [ $i -eq 60 ] || [ $i -eq 140 ]; then
+	if [ $i -eq $R1 ] || [ $i -eq $R2 ]; then
 		"$POSTA" -C "$conf" -q 2>"$T/runner$i.err" &
 		pids="$pids $!"
 	fi
@@ -44,7 +47,7 @@ for f in "$T"/rc/*[0-9]; do
 	[ "$(cat "$f")" = 0 ] || { bad=$((bad + 1)); echo "# ${f##*/}: exit $(cat "$f"): $(cat "$f.err")"; }
 done
 [ $bad -eq 0 ] || fail "$bad invocations did not exit 0"
-for r in 60 140; do
+for r in $R1 $R2; do
 	[ -s "$T/runner$r.err" ] && grep -v 'queue run:\|status=sent' "$T/runner$r.err" | grep -q . &&
 	    echo "# runner $r: $(cat "$T/runner$r.err")"
 done

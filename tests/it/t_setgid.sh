@@ -29,41 +29,13 @@ printf 'Subject: setgid\n\nfrom nobody\n' |
 grep -q 'posta.conf' "$T/err" || fail "-C: unclear error: $(cat "$T/err")"
 
 # without -C posta reads /etc/posta.conf; point it at ours with a
-# second binary built for this path, from the objects of the build under
-# test, linked as they were compiled: with clang if clang made them, and
-# with the sanitizer runtimes after `make SANITIZE=1`
+# second binary built for this path from the objects of the build under
+# test (relink_posta in common.sh)
 cc_conf=$T/etc
 mkdir -p "$cc_conf"
 cp "$conf" "$cc_conf/posta.conf"
 chown root:"$grp" "$cc_conf/posta.conf" && chmod 0640 "$cc_conf/posta.conf"
-objs=""
-for o in "$ROOT"/src/*.o; do
-	case $o in */main.o|*'*'*) ;; *) objs="$objs $o" ;; esac
-done
-[ -n "$objs" ] || fail "no object files next to $POSTA"
-ccx=cc
-# shellcheck disable=SC2086
-readelf -p .comment $objs 2>/dev/null | grep -q 'clang version' && ccx=clang
-san=""
-# shellcheck disable=SC2086
-nm -u $objs 2>/dev/null | grep -q ' __asan_' && san="$san -fsanitize=address"
-# shellcheck disable=SC2086
-nm -u $objs 2>/dev/null | grep -q ' __ubsan_' && san="$san -fsanitize=undefined"
-# LeakSanitizer stops the world with ptrace, which a set-group-id (not
-# dumpable) process run by nobody does not allow, and such a process
-# cannot read ASAN_OPTIONS from /proc/self/environ: built in instead
-extra=""
-case $san in *address*)
-	printf '%s\n' 'const char *__asan_default_options(void);' \
-	    'const char *__asan_default_options(void) { return "detect_leaks=0"; }' \
-	    >"$T/noleaks.c"
-	extra=$T/noleaks.c ;;
-esac
-# shellcheck disable=SC2086,SC2046
-$ccx $san -DSYSCONFDIR="\"$cc_conf\"" -D_DEFAULT_SOURCE -I"$ROOT/src" \
-    -o "$T/sbin/posta2" "$ROOT/src/main.c" $extra $objs \
-    $(pkg-config --libs openssl inih) 2>"$T/cc.err" ||
-    fail "build ($ccx$san): $(tail -5 "$T/cc.err")"
+relink_posta "$T/sbin/posta2" "$cc_conf"
 chgrp "$grp" "$T/sbin/posta2" && chmod 2755 "$T/sbin/posta2"
 printf 'Subject: setgid\n\nfrom nobody\n' |
     as_nobody "$T/sbin/posta2" sg-two@dest.test 2>"$T/err" ||
@@ -87,9 +59,7 @@ chown root:"$grp" "$T/etc3/posta.conf" && chmod 0640 "$T/etc3/posta.conf"
 cp "$TB_CA" "$T/store/ca.pem" && openssl rehash "$T/store" 2>/dev/null ||
     fail "cannot hash the private store"
 chmod -R a+rX "$T/store"
-# shellcheck disable=SC2046,SC2086
-cc -DSYSCONFDIR="\"$T/etc3\"" -D_DEFAULT_SOURCE -I"$ROOT/src" -o "$T/sbin/posta3" \
-    "$ROOT/src/main.c" $objs $(pkg-config --libs openssl inih) || fail "build"
+relink_posta "$T/sbin/posta3" "$T/etc3"
 chgrp "$grp" "$T/sbin/posta3" && chmod 2755 "$T/sbin/posta3"
 printf 'Subject: setgid\n\nenv\n' | as_nobody env SSL_CERT_DIR="$T/store" \
     SSL_CERT_FILE="$T/store/ca.pem" "$T/sbin/posta3" sg-env@dest.test 2>"$T/err"

@@ -36,10 +36,51 @@ FAULT_PIDS=""
 cleanup() {
 	st=$?
 	for p in $FAULT_PIDS; do kill "$p" 2>/dev/null; done
-	if [ $st -eq 0 ]; then rm -rf "$T"; else echo "# kept $T" >&2; fi
+	# a skip (77) leaves nothing to look at, and its reason last
+	if [ $st -eq 0 ] || [ $st -eq 77 ]; then rm -rf "$T"; else echo "# kept $T" >&2; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# True when $POSTA is built with AddressSanitizer (make SANITIZE=1, as
+# make check-sanitize does): valgrind cannot run it, and its peak RSS
+# is mostly ASan's shadow memory and quarantine, not posta's.
+sanitized() { grep -qa '__asan_init' "$POSTA"; }
+
+# relink_posta OUT SYSCONFDIR: posta linked again as OUT from the
+# objects next to $POSTA, with main.c compiled for another SYSCONFDIR;
+# linked as the objects were compiled: with clang if clang made them,
+# with the sanitizer runtimes after `make SANITIZE=1`. LeakSanitizer is
+# built in as off: it stops the world with ptrace, which a set-group-id
+# (not dumpable) process run by nobody does not allow, and such a
+# process cannot read ASAN_OPTIONS from /proc/self/environ.
+relink_posta() {
+	objs=$(find "$(dirname "$POSTA")" -maxdepth 1 -name '*.o' \
+	    ! -name main.o | sort)
+	[ -n "$objs" ] || fail "no object files next to $POSTA"
+	ccx=cc
+	# shellcheck disable=SC2086
+	readelf -p .comment $objs 2>/dev/null | grep -q 'clang version' &&
+	    ccx=clang
+	san="" extra=""
+	# shellcheck disable=SC2086
+	nm -u $objs 2>/dev/null | grep -q ' __asan_' &&
+	    san="$san -fsanitize=address"
+	# shellcheck disable=SC2086
+	nm -u $objs 2>/dev/null | grep -q ' __ubsan_' &&
+	    san="$san -fsanitize=undefined"
+	case $san in *address*)
+		printf '%s\n' 'const char *__asan_default_options(void);' \
+		    'const char *__asan_default_options(void) { return "detect_leaks=0"; }' \
+		    >"$T/noleaks.c"
+		extra=$T/noleaks.c ;;
+	esac
+	# shellcheck disable=SC2086,SC2046
+	$ccx $san -DSYSCONFDIR="\"$2\"" -D_DEFAULT_SOURCE -I"$ROOT/src" \
+	    -o "$1" "$ROOT/src/main.c" $extra $objs \
+	    $(pkg-config --libs openssl inih) 2>"$T/cc.err" ||
+	    fail "build ($ccx$san): $(tail -n 5 "$T/cc.err")"
+}
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "skip: $*" >&2; exit 77; }

@@ -68,7 +68,7 @@ hostile_baseline() {
 	    fail "baseline: exit $st, $(received) received: $(cat "$T/err")"
 	BASE_KB=$KB
 	MAX_KB=$((BASE_KB + EXTRA_KB))
-	if ! ldd "$POSTA" 2>/dev/null | grep -q 'lib[a-z]*san'; then
+	if ! sanitized; then
 		[ "$MAX_KB" -le 20480 ] || MAX_KB=20480
 	fi
 	echo "# baseline $BASE_KB KB: every run must stay under $MAX_KB KB" >&2

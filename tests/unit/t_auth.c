@@ -13,9 +13,6 @@
 #include "auth.h"
 #include "tap.h"
 
-/* Test hook in auth.c, not in auth.h: forces the SCRAM client nonce. */
-void	auth_test_nonce(const char *nonce);
-
 /* RFC 7677 3: the server-first, client-final and server-final messages */
 #define R7677_SFIRST	"cj1yT3ByTkdmd0ViZVJXZ2JORWtxTyVodllEcFdVYTJSYVRD" \
 			"QWZ1eEZJbGopaE5sRiRrMCxzPVcyMlphSjBTTlk3c29Fc1VF" \

@@ -42,6 +42,10 @@ main(void)
 	is_str(v, "x@y", "value");
 	free(v);
 	ok(header_next(sec, strlen(sec), &pos, &f) == 0, "end of section");
+	/* found by fuzz_header: the blank before a NUL stayed */
+	v = header_unfold(" a \0b", 5);
+	is_str(v, "a", "a NUL ends the value, which is trimmed before it");
+	free(v);
 
 	pos = 0;
 	ok(header_next("body text\r\n", 11, &pos, &f) == 0,
