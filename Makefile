@@ -237,7 +237,7 @@ fuzz: $(FUZZ_BINS)
 
 # Every fuzz target on its seed corpus (tests/fuzz/corpus/NAME), then
 # FUZZ_SECONDS of fuzzing; new inputs go to a scratch directory.
-FUZZ_SECONDS ?= 10
+FUZZ_SECONDS ?= 5
 fuzz-smoke: $(FUZZ_BINS)
 	tests/fuzz/smoke.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
