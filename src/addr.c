@@ -15,38 +15,38 @@
 enum tok_type {
 	T_END,
 	T_ERR,
-	T_ATOM,			/* run of atext, UTF-8 bytes included */
-	T_QSTR,			/* "quoted string", quotes included */
-	T_DLIT,			/* [domain literal], brackets included */
-	T_SPEC			/* one of < > @ , : ; . */
+	T_ATOM, /* run of atext, UTF-8 bytes included */
+	T_QSTR, /* "quoted string", quotes included */
+	T_DLIT, /* [domain literal], brackets included */
+	T_SPEC	/* one of < > @ , : ; . */
 };
 
 struct tok {
-	enum tok_type	 type;
-	int		 c;		/* T_SPEC: the character */
-	size_t		 start, end;	/* [start, end) in the input */
+	enum tok_type type;
+	int c;		   /* T_SPEC: the character */
+	size_t start, end; /* [start, end) in the input */
 };
 
 struct lexer {
-	const char	*s;
-	size_t		 len, pos;
-	int		 want_comment;	/* record the next comment's text */
-	int		 has_comment;
-	size_t		 cstart, cend;	/* that text, without ( ) */
+	const char *s;
+	size_t len, pos;
+	int want_comment; /* record the next comment's text */
+	int has_comment;
+	size_t cstart, cend; /* that text, without ( ) */
 };
 
 /* Output for one addr-spec; b == NULL discards (obsolete routes). */
 struct obuf {
-	char		*b;
-	size_t		 cap, len;
-	int		 full;
-	size_t		 lend;		/* where the local part ended */
+	char *b;
+	size_t cap, len;
+	int full;
+	size_t lend; /* where the local part ended */
 };
 
 struct item {
-	int		 group;		/* "name:" opened a group */
-	int		 angle;		/* the mailbox was "<...>" */
-	size_t		 dstart, dend;	/* display name span, may be empty */
+	int group;	     /* "name:" opened a group */
+	int angle;	     /* the mailbox was "<...>" */
+	size_t dstart, dend; /* display name span, may be empty */
 };
 
 static int
@@ -119,7 +119,7 @@ skip_comment(struct lexer *lx)
 			return 0;
 		}
 	}
-	return -1;	/* unterminated */
+	return -1; /* unterminated */
 }
 
 static int
@@ -439,8 +439,8 @@ separator_ok(struct lexer *lx, int angle, int ingroup)
 }
 
 struct plain_cb {
-	int	(*cb)(const char *, void *);
-	void	*arg;
+	int (*cb)(const char *, void *);
+	void *arg;
 };
 
 static int
@@ -476,7 +476,7 @@ addr_list_walk(const char *s, size_t len,
 	for (;;) {
 		peek(&lx, &t);
 		if (t.type == T_END)
-			return 0;	/* a group's missing ';' is forgiven */
+			return 0; /* a group's missing ';' is forgiven */
 		if (is_spec(&t, ',')) {
 			lex(&lx, &t);
 			continue;
@@ -500,7 +500,7 @@ addr_list_walk(const char *s, size_t len,
 			return -1;
 		if (it.group) {
 			if (ingroup)
-				return -1;	/* groups do not nest */
+				return -1; /* groups do not nest */
 			ingroup = 1;
 			continue;
 		}
@@ -516,8 +516,7 @@ addr_list_walk(const char *s, size_t len,
 
 /* Copy s[start, end) without CR/LF (unfolding) and outer white space. */
 static int
-copy_display(char *out, size_t cap, const char *s, size_t start,
-    size_t end)
+copy_display(char *out, size_t cap, const char *s, size_t start, size_t end)
 {
 	size_t n = 0;
 
@@ -541,8 +540,8 @@ copy_display(char *out, size_t cap, const char *s, size_t start,
 }
 
 int
-addr_mailbox_parse(const char *s, size_t len, char *display,
-    size_t displaycap, char *addr, size_t addrcap)
+addr_mailbox_parse(const char *s, size_t len, char *display, size_t displaycap,
+    char *addr, size_t addrcap)
 {
 	struct lexer lx = { s, len, 0, 0, 0, 0, 0 };
 	struct tok t;
@@ -564,11 +563,9 @@ addr_mailbox_parse(const char *s, size_t len, char *display,
 	if (xstrlcpy(addr, buf, addrcap) == -1)
 		return -1;
 	if (it.angle)
-		return copy_display(display, displaycap, s, it.dstart,
-		    it.dend);
+		return copy_display(display, displaycap, s, it.dstart, it.dend);
 	if (lx.has_comment)
-		return copy_display(display, displaycap, s, lx.cstart,
-		    lx.cend);
+		return copy_display(display, displaycap, s, lx.cstart, lx.cend);
 	return copy_display(display, displaycap, s, 0, 0);
 }
 

@@ -21,15 +21,15 @@
  * (after the good addresses before it were passed on), or the first
  * non-zero value returned by cb.
  */
-int	addr_list_parse(const char *s, size_t len,
-	    int (*cb)(const char *addr, void *arg), void *arg);
+int addr_list_parse(const char *s, size_t len,
+    int (*cb)(const char *addr, void *arg), void *arg);
 
 /*
  * addr_list_parse, with the offset in s just after each addr-spec's
  * local part (where "@domain" goes when the address has none).
  */
-int	addr_list_walk(const char *s, size_t len,
-	    int (*cb)(const char *addr, size_t lend, void *arg), void *arg);
+int addr_list_walk(const char *s, size_t len,
+    int (*cb)(const char *addr, size_t lend, void *arg), void *arg);
 
 /*
  * Split one mailbox ("Name <a@b>", "a@b (Name)", "<a@b>", "a@b") into
@@ -40,8 +40,8 @@ int	addr_list_walk(const char *s, size_t len,
  * it is the comment text. Returns 0, or -1 when s is not one mailbox
  * or a result does not fit.
  */
-int	addr_mailbox_parse(const char *s, size_t len, char *display,
-	    size_t displaycap, char *addr, size_t addrcap);
+int addr_mailbox_parse(const char *s, size_t len, char *display,
+    size_t displaycap, char *addr, size_t addrcap);
 
 /*
  * Check an envelope address as given on the command line or in -bs:
@@ -51,19 +51,19 @@ int	addr_mailbox_parse(const char *s, size_t len, char *display,
  * not starting or ending with '@'. Returns 0 when valid, or -1 with a
  * static reason in *why.
  */
-int	addr_check_envelope(const char *s, int allow_null, const char **why);
+int addr_check_envelope(const char *s, int allow_null, const char **why);
 
 /*
  * Strip one pair of surrounding angle brackets and white space, as in
  * "-f <me@x>" or "MAIL FROM:<me@x>", into out. Returns 0, or -1 when
  * the brackets are unbalanced or out is too small.
  */
-int	addr_strip_angle(const char *s, char *out, size_t cap);
+int addr_strip_angle(const char *s, char *out, size_t cap);
 
 /* 1 when the address has no unquoted '@' (a local name such as "root"). */
-int	addr_is_local(const char *addr);
+int addr_is_local(const char *addr);
 
 /* 1 when the address has a byte >= 0x80 (needs SMTPUTF8). */
-int	addr_is_utf8(const char *addr);
+int addr_is_utf8(const char *addr);
 
 #endif /* POSTA_ADDR_H */

@@ -13,18 +13,18 @@
 #include "util.h"
 
 struct actx {
-	const struct config	*cfg;
-	int			(*cb)(const char *, void *);
-	void			*arg;
-	struct perr		*err;
-	const char		*rcpt;		/* what the caller asked for */
-	const char		*chain[MAX_ALIAS_DEPTH];  /* keys being expanded */
-	size_t			 depth;
-	size_t			 nout;		/* addresses handed to cb */
-	int			 stopped;	/* a callback said stop */
+	const struct config *cfg;
+	int (*cb)(const char *, void *);
+	void *arg;
+	struct perr *err;
+	const char *rcpt;		    /* what the caller asked for */
+	const char *chain[MAX_ALIAS_DEPTH]; /* keys being expanded */
+	size_t depth;
+	size_t nout; /* addresses handed to cb */
+	int stopped; /* a callback said stop */
 };
 
-static int	resolve_name(struct actx *, const char *);
+static int resolve_name(struct actx *, const char *);
 
 static const char *
 domain_of(const struct config *cfg)
@@ -42,8 +42,10 @@ emit(struct actx *ctx, const char *addr)
 	/* fan-out is exponential in depth: keep a config typo bounded */
 	if (++ctx->nout > MAX_RCPTS) {
 		ctx->stopped = 1;
-		return perr_set(ctx->err, EX_CONFIG, "%s: [aliases] expand to "
-		    "more than %d addresses", ctx->rcpt, MAX_RCPTS);
+		return perr_set(ctx->err, EX_CONFIG,
+		    "%s: [aliases] expand to "
+		    "more than %d addresses",
+		    ctx->rcpt, MAX_RCPTS);
 	}
 	if ((r = ctx->cb(addr, ctx->arg)) != 0)
 		ctx->stopped = 1;
@@ -51,9 +53,9 @@ emit(struct actx *ctx, const char *addr)
 }
 
 enum why_plain {
-	PLAIN_NO_ALIAS,		/* no entry and no catch-all */
-	PLAIN_LOOP,		/* met again while being expanded */
-	PLAIN_IN_CATCHALL	/* no entry, met inside the catch-all */
+	PLAIN_NO_ALIAS,	  /* no entry and no catch-all */
+	PLAIN_LOOP,	  /* met again while being expanded */
+	PLAIN_IN_CATCHALL /* no entry, met inside the catch-all */
 };
 
 /* A name that is not expanded gets the [sender] domain. */
@@ -64,21 +66,26 @@ emit_qualified(struct actx *ctx, const char *name, enum why_plain why)
 	const char *domain = domain_of(ctx->cfg);
 
 	if (domain == NULL && why == PLAIN_LOOP)
-		return perr_set(ctx->err, EX_CONFIG, "%s: [aliases] loop back "
+		return perr_set(ctx->err, EX_CONFIG,
+		    "%s: [aliases] loop back "
 		    "to \"%s\" and no [sender] domain to qualify it; set one",
 		    ctx->rcpt, name);
 	if (domain == NULL && why == PLAIN_IN_CATCHALL)
-		return perr_set(ctx->err, EX_CONFIG, "%s: the \"*\" catch-all "
+		return perr_set(ctx->err, EX_CONFIG,
+		    "%s: the \"*\" catch-all "
 		    "leads to \"%s\", which has no [aliases] entry, and there "
-		    "is no [sender] domain to qualify it; set one", ctx->rcpt,
-		    name);
+		    "is no [sender] domain to qualify it; set one",
+		    ctx->rcpt, name);
 	if (domain == NULL)
-		return perr_set(ctx->err, EX_NOUSER, "%s: local name with no "
+		return perr_set(ctx->err, EX_NOUSER,
+		    "%s: local name with no "
 		    "[aliases] entry and no [sender] domain; set one of them",
 		    name);
 	if (xsnprintf(buf, sizeof(buf), "%s@%s", name, domain) == -1)
-		return perr_set(ctx->err, EX_DATAERR, "%s@%s: address longer "
-		    "than %d octets", name, domain, MAX_ADDR);
+		return perr_set(ctx->err, EX_DATAERR,
+		    "%s@%s: address longer "
+		    "than %d octets",
+		    name, domain, MAX_ADDR);
 	return emit(ctx, buf);
 }
 
@@ -123,8 +130,10 @@ resolve_name(struct actx *ctx, const char *name)
 	int r = 0;
 
 	if (xstrlcpy(lname, name, sizeof(lname)) == -1)
-		return perr_set(ctx->err, EX_DATAERR, "local name longer "
-		    "than %d octets", MAX_ADDR);
+		return perr_set(ctx->err, EX_DATAERR,
+		    "local name longer "
+		    "than %d octets",
+		    MAX_ADDR);
 	str_lower(lname);
 	if (in_chain(ctx, lname))
 		return emit_qualified(ctx, name, PLAIN_LOOP);
@@ -138,7 +147,8 @@ resolve_name(struct actx *ctx, const char *name)
 		targets = &ctx->cfg->catchall;
 	}
 	if (ctx->depth >= MAX_ALIAS_DEPTH)
-		return perr_set(ctx->err, EX_CONFIG, "%s: [aliases] entry \"%s\" "
+		return perr_set(ctx->err, EX_CONFIG,
+		    "%s: [aliases] entry \"%s\" "
 		    "is more than %d aliases deep from %s; is there a loop?",
 		    name, key, MAX_ALIAS_DEPTH, ctx->rcpt);
 
@@ -170,8 +180,7 @@ alias_resolve(const struct config *cfg, const char *rcpt,
 }
 
 int
-alias_qualify(const struct config *cfg, const char *name, char *out,
-    size_t cap)
+alias_qualify(const struct config *cfg, const char *name, char *out, size_t cap)
 {
 	char host[256];
 	const char *domain;

@@ -22,16 +22,15 @@
  * them". Duplicates are not removed here. Returns 0, -1 with err, or
  * the first non-zero value of cb.
  */
-int	alias_resolve(const struct config *cfg, const char *rcpt,
-	    int (*cb)(const char *addr, void *arg), void *arg,
-	    struct perr *err);
+int alias_resolve(const struct config *cfg, const char *rcpt,
+    int (*cb)(const char *addr, void *arg), void *arg, struct perr *err);
 
 /*
  * Qualify a bare local name with [sender] domain, else the host name
  * (for the envelope sender only). An address with '@' is copied.
  * Returns 0, or -1 when it does not fit.
  */
-int	alias_qualify(const struct config *cfg, const char *name, char *out,
-	    size_t cap);
+int alias_qualify(const struct config *cfg, const char *name, char *out,
+    size_t cap);
 
 #endif /* POSTA_ALIAS_H */

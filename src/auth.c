@@ -23,11 +23,11 @@
 #include "posta.h"
 #include "util.h"
 
-#define AUTH_MAX_USER		1024	/* user name, octets */
-#define AUTH_MAX_CHALLENGE	2048	/* decoded server challenge */
-#define SCRAM_MIN_ITER		4096	/* RFC 7677 4 */
-#define SCRAM_MAX_ITER		10000000 /* beyond this a server is stalling us */
-#define SCRAM_KEYLEN		32	/* SHA-256 */
+#define AUTH_MAX_USER	   1024	    /* user name, octets */
+#define AUTH_MAX_CHALLENGE 2048	    /* decoded server challenge */
+#define SCRAM_MIN_ITER	   4096	    /* RFC 7677 4 */
+#define SCRAM_MAX_ITER	   10000000 /* beyond this a server is stalling us */
+#define SCRAM_KEYLEN	   32	    /* SHA-256 */
 
 static const char *test_nonce;
 
@@ -38,22 +38,21 @@ auth_test_nonce(const char *nonce)
 }
 
 static const struct {
-	enum auth_mech	 mech;
-	const char	*name;
+	enum auth_mech mech;
+	const char *name;
 } mechs[] = {
-	{ AUTH_AUTO,		"auto" },
-	{ AUTH_PLAIN,		"PLAIN" },
-	{ AUTH_LOGIN,		"LOGIN" },
-	{ AUTH_CRAM_MD5,	"CRAM-MD5" },
-	{ AUTH_SCRAM_SHA_256,	"SCRAM-SHA-256" },
-	{ AUTH_XOAUTH2,		"XOAUTH2" },
-	{ AUTH_OAUTHBEARER,	"OAUTHBEARER" },
+	{ AUTH_AUTO, "auto" },
+	{ AUTH_PLAIN, "PLAIN" },
+	{ AUTH_LOGIN, "LOGIN" },
+	{ AUTH_CRAM_MD5, "CRAM-MD5" },
+	{ AUTH_SCRAM_SHA_256, "SCRAM-SHA-256" },
+	{ AUTH_XOAUTH2, "XOAUTH2" },
+	{ AUTH_OAUTHBEARER, "OAUTHBEARER" },
 };
 
 /* AUTH_AUTO's preference; XOAUTH2 is never guessed, its secret is a token. */
-static const enum auth_mech auto_order[] = {
-	AUTH_PLAIN, AUTH_LOGIN, AUTH_SCRAM_SHA_256, AUTH_CRAM_MD5
-};
+static const enum auth_mech auto_order[] = { AUTH_PLAIN, AUTH_LOGIN,
+	AUTH_SCRAM_SHA_256, AUTH_CRAM_MD5 };
 
 const char *
 auth_name(enum auth_mech m)
@@ -97,8 +96,8 @@ auth_pick(const char *offered, enum auth_mech want, enum auth_mech *out,
 		if (!auth_offered(offered, auth_name(want)))
 			return perr_set(err, EX_UNAVAILABLE,
 			    "server does not offer AUTH %s (offered: %.200s)",
-			    auth_name(want), *offered != '\0' ? offered :
-			    "nothing");
+			    auth_name(want),
+			    *offered != '\0' ? offered : "nothing");
 		*out = want;
 		return 0;
 	}
@@ -167,12 +166,12 @@ auth_xoauth2(struct auth *a, char *out, size_t cap, struct perr *err)
 	int len = -1;
 
 	if (xsnprintf(raw, sizeof(raw), "user=%s\001auth=Bearer %s\001\001",
-	    a->user, a->secret) == 0)
+		a->user, a->secret) == 0)
 		len = (int)strlen(raw);
 	return auth_encode(a, raw, sizeof(raw), len, out, cap, err);
 }
 
-static int	scram_saslname(const char *, char *, size_t);
+static int scram_saslname(const char *, char *, size_t);
 
 /*
  * RFC 7628 3.1: the GS2 header "n,a=USER," then ^A-separated
@@ -187,14 +186,15 @@ auth_oauthbearer(struct auth *a, char *out, size_t cap, struct perr *err)
 	int len = -1;
 
 	hp[0] = '\0';
-	if (a->host != NULL && (has_ctl(a->host) ||
-	    xsnprintf(hp, sizeof(hp), "host=%s\001port=%d\001", a->host,
-	    a->port) == -1))
+	if (a->host != NULL &&
+	    (has_ctl(a->host) ||
+		xsnprintf(hp, sizeof(hp), "host=%s\001port=%d\001", a->host,
+		    a->port) == -1))
 		return perr_set(err, EX_SOFTWARE,
 		    "AUTH OAUTHBEARER: unusable host");
 	if (scram_saslname(a->user, name, sizeof(name)) == 0 &&
 	    xsnprintf(raw, sizeof(raw), "n,a=%s,\001%sauth=Bearer %s\001\001",
-	    name, hp, a->secret) == 0)
+		name, hp, a->secret) == 0)
 		len = (int)strlen(raw);
 	return auth_encode(a, raw, sizeof(raw), len, out, cap, err);
 }
@@ -236,13 +236,13 @@ scram_first(struct auth *a, char *out, size_t cap, struct perr *err)
 			return perr_set(err, EX_SOFTWARE,
 			    "AUTH SCRAM-SHA-256: no random bytes");
 		/* 18 bytes give 24 printable characters without ',' */
-		if (b64_encode(rnd, sizeof(rnd), a->nonce,
-		    sizeof(a->nonce)) == -1)
+		if (b64_encode(rnd, sizeof(rnd), a->nonce, sizeof(a->nonce)) ==
+		    -1)
 			return auth_toolong(a, err);
 	}
 	if (scram_saslname(a->user, name, sizeof(name)) == -1 ||
 	    xsnprintf(a->client_first_bare, sizeof(a->client_first_bare),
-	    "n=%s,r=%s", name, a->nonce) == -1 ||
+		"n=%s,r=%s", name, a->nonce) == -1 ||
 	    xsnprintf(msg, sizeof(msg), "n,,%s", a->client_first_bare) == -1 ||
 	    b64_encode(msg, strlen(msg), out, cap) == -1)
 		return auth_toolong(a, err);
@@ -328,7 +328,8 @@ auth_cram(struct auth *a, const unsigned char *ch, size_t chlen, char *out,
 		goto out;
 	}
 	if (EVP_Q_mac(NULL, "HMAC", NULL, "MD5", NULL, a->secret,
-	    strlen(a->secret), ch, chlen, mac, sizeof(mac), &maclen) == NULL ||
+		strlen(a->secret), ch, chlen, mac, sizeof(mac),
+		&maclen) == NULL ||
 	    maclen != 16) {
 		perr_set(err, EX_SOFTWARE, "AUTH CRAM-MD5: HMAC-MD5 failed");
 		goto out;
@@ -357,8 +358,9 @@ hmac256(const void *key, size_t klen, const void *data, size_t dlen,
 {
 	size_t n = 0;
 
-	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, klen, data,
-	    dlen, out, SCRAM_KEYLEN, &n) == NULL || n != SCRAM_KEYLEN)
+	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, klen, data, dlen,
+		out, SCRAM_KEYLEN, &n) == NULL ||
+	    n != SCRAM_KEYLEN)
 		return -1;
 	return 0;
 }
@@ -392,35 +394,36 @@ scram_attr(const char *msg, int pos, char name, char *val, size_t cap)
 }
 
 struct scram_keys {
-	unsigned char	salted[SCRAM_KEYLEN];
-	unsigned char	client_key[SCRAM_KEYLEN];
-	unsigned char	stored_key[SCRAM_KEYLEN];
-	unsigned char	client_sig[SCRAM_KEYLEN];
-	unsigned char	proof[SCRAM_KEYLEN];
-	unsigned char	server_key[SCRAM_KEYLEN];
+	unsigned char salted[SCRAM_KEYLEN];
+	unsigned char client_key[SCRAM_KEYLEN];
+	unsigned char stored_key[SCRAM_KEYLEN];
+	unsigned char client_sig[SCRAM_KEYLEN];
+	unsigned char proof[SCRAM_KEYLEN];
+	unsigned char server_key[SCRAM_KEYLEN];
 };
 
 /* RFC 5802 3: the key schedule, from the password to proof and signature. */
 static int
-scram_keys(struct auth *a, const unsigned char *salt, size_t saltlen,
-    long iter, const char *authmsg, struct scram_keys *k)
+scram_keys(struct auth *a, const unsigned char *salt, size_t saltlen, long iter,
+    const char *authmsg, struct scram_keys *k)
 {
 	unsigned int mdlen = 0;
 	size_t i;
 
 	if (PKCS5_PBKDF2_HMAC(a->secret, (int)strlen(a->secret), salt,
-	    (int)saltlen, (int)iter, EVP_sha256(), SCRAM_KEYLEN,
-	    k->salted) != 1 ||
-	    hmac256(k->salted, SCRAM_KEYLEN, "Client Key", 10,
-	    k->client_key) == -1 ||
+		(int)saltlen, (int)iter, EVP_sha256(), SCRAM_KEYLEN,
+		k->salted) != 1 ||
+	    hmac256(k->salted, SCRAM_KEYLEN, "Client Key", 10, k->client_key) ==
+		-1 ||
 	    EVP_Digest(k->client_key, SCRAM_KEYLEN, k->stored_key, &mdlen,
-	    EVP_sha256(), NULL) != 1 || mdlen != SCRAM_KEYLEN ||
+		EVP_sha256(), NULL) != 1 ||
+	    mdlen != SCRAM_KEYLEN ||
 	    hmac256(k->stored_key, SCRAM_KEYLEN, authmsg, strlen(authmsg),
-	    k->client_sig) == -1 ||
-	    hmac256(k->salted, SCRAM_KEYLEN, "Server Key", 10,
-	    k->server_key) == -1 ||
+		k->client_sig) == -1 ||
+	    hmac256(k->salted, SCRAM_KEYLEN, "Server Key", 10, k->server_key) ==
+		-1 ||
 	    hmac256(k->server_key, SCRAM_KEYLEN, authmsg, strlen(authmsg),
-	    a->server_signature) == -1)
+		a->server_signature) == -1)
 		return -1;
 	for (i = 0; i < SCRAM_KEYLEN; i++)
 		k->proof[i] = k->client_key[i] ^ k->client_sig[i];
@@ -465,9 +468,10 @@ scram_final(struct auth *a, const char *sfirst, char *out, size_t cap,
 	iter = strtol(iters, &end, 10);
 	if (errno != 0 || end == iters || *end != '\0' ||
 	    iter < SCRAM_MIN_ITER || iter > SCRAM_MAX_ITER) {
-		perr_set(err, EX_PROTOCOL, "AUTH SCRAM-SHA-256: iteration "
-		    "count %.15s refused (allowed: %d to %d)", iters,
-		    SCRAM_MIN_ITER, SCRAM_MAX_ITER);
+		perr_set(err, EX_PROTOCOL,
+		    "AUTH SCRAM-SHA-256: iteration "
+		    "count %.15s refused (allowed: %d to %d)",
+		    iters, SCRAM_MIN_ITER, SCRAM_MAX_ITER);
 		goto out;
 	}
 	saltlen = b64_decode(salt64, salt, sizeof(salt));
@@ -478,19 +482,20 @@ scram_final(struct auth *a, const char *sfirst, char *out, size_t cap,
 	/* "biws" is base64("n,,"): no channel binding, no authzid */
 	if (xsnprintf(final, sizeof(final), "c=biws,r=%s", nonce) == -1 ||
 	    xsnprintf(authmsg, sizeof(authmsg), "%s,%s,%s",
-	    a->client_first_bare, sfirst, final) == -1) {
+		a->client_first_bare, sfirst, final) == -1) {
 		auth_toolong(a, err);
 		goto out;
 	}
 	if (scram_keys(a, salt, (size_t)saltlen, iter, authmsg, &k) == -1) {
-		perr_set(err, EX_SOFTWARE, "AUTH SCRAM-SHA-256: key "
+		perr_set(err, EX_SOFTWARE,
+		    "AUTH SCRAM-SHA-256: key "
 		    "derivation failed");
 		goto out;
 	}
-	if (b64_encode(k.proof, sizeof(k.proof), proof64,
-	    sizeof(proof64)) == -1 ||
+	if (b64_encode(k.proof, sizeof(k.proof), proof64, sizeof(proof64)) ==
+		-1 ||
 	    xsnprintf(final + strlen(final), sizeof(final) - strlen(final),
-	    ",p=%s", proof64) == -1 ||
+		",p=%s", proof64) == -1 ||
 	    b64_encode(final, strlen(final), out, cap) == -1) {
 		auth_toolong(a, err);
 		goto out;
@@ -524,8 +529,10 @@ scram_verify(struct auth *a, const char *sfinal, struct perr *err)
 	for (i = 0; i < SCRAM_KEYLEN; i++)
 		diff |= sig[i] ^ a->server_signature[i];
 	if (diff != 0)
-		return auth_bad(a, "server signature mismatch: the server "
-		    "does not know the password (impostor?)", err);
+		return auth_bad(a,
+		    "server signature mismatch: the server "
+		    "does not know the password (impostor?)",
+		    err);
 	return 0;
 }
 
@@ -653,7 +660,7 @@ auth_finish(struct auth *a, const char *text235, struct perr *err)
 	tok[len] = '\0';
 	if (b64_decode(tok, sf, sizeof(sf)) <= 0 ||
 	    (strncmp((char *)sf, "v=", 2) != 0 &&
-	    strncmp((char *)sf, "e=", 2) != 0))
+		strncmp((char *)sf, "e=", 2) != 0))
 		return auth_bad(a, "server did not send its signature", err);
 	if (scram_verify(a, (char *)sf, err) == -1)
 		return -1;
@@ -684,8 +691,8 @@ auth_esc(const char *text, char *esc, size_t cap)
 	size_t n = strspn(text, "0123456789.");
 
 	if (n == 0 || n >= cap || !isdigit((unsigned char)text[0]) ||
-	    text[1] != '.' || (text[n] != ' ' && text[n] != '\0' &&
-	    text[n] != '\n'))
+	    text[1] != '.' ||
+	    (text[n] != ' ' && text[n] != '\0' && text[n] != '\n'))
 		n = 0;
 	memcpy(esc, text, n);
 	esc[n] = '\0';
@@ -698,18 +705,21 @@ auth_hint(int code, const char *text, int oauth)
 
 	auth_esc(text != NULL ? text : "", esc, sizeof(esc));
 	if (strcmp(esc, "5.7.30") == 0)
-		return oauth ? "Microsoft 365 refused basic authentication "
+		return oauth ?
+		    "Microsoft 365 refused basic authentication "
 		    "although a token was sent; check auth = xoauth2 and the "
-		    "[oauth] scope" : "Microsoft 365 has turned basic "
+		    "[oauth] scope" :
+		    "Microsoft 365 has turned basic "
 		    "authentication off: use auth = xoauth2 with an [oauth] "
 		    "section (see posta.conf(5))";
 	if (strcmp(esc, "5.7.139") == 0)
 		return "SMTP AUTH is disabled for this mailbox or tenant: "
-		    "enable Authenticated SMTP for the mailbox in the "
-		    "Microsoft 365 admin center (Set-CASMailbox "
-		    "-SmtpClientAuthenticationDisabled $false)";
+		       "enable Authenticated SMTP for the mailbox in the "
+		       "Microsoft 365 admin center (Set-CASMailbox "
+		       "-SmtpClientAuthenticationDisabled $false)";
 	if (code == 534 && strcmp(esc, "5.7.9") == 0)
-		return oauth ? "Gmail wants OAuth with the scope "
+		return oauth ?
+		    "Gmail wants OAuth with the scope "
 		    "https://mail.google.com/; check the [oauth] scope" :
 		    "Gmail needs an application-specific password, or OAuth: "
 		    "use auth = xoauth2 with an [oauth] section (see "

@@ -13,16 +13,16 @@
 #include "perr.h"
 
 struct auth {
-	enum auth_mech	 mech;
-	const char	*user;		/* borrowed */
-	const char	*secret;	/* borrowed; password or OAuth token */
-	const char	*host;		/* OAUTHBEARER host=, NULL (borrowed) */
-	int		 port;		/* OAUTHBEARER port=, or 0 */
-	int		 step;
+	enum auth_mech mech;
+	const char *user;   /* borrowed */
+	const char *secret; /* borrowed; password or OAuth token */
+	const char *host;   /* OAUTHBEARER host=, NULL (borrowed) */
+	int port;	    /* OAUTHBEARER port=, or 0 */
+	int step;
 	/* SCRAM-SHA-256 (RFC 5802, 7677) state */
-	char		 nonce[64];
-	char		 client_first_bare[1200];
-	unsigned char	 server_signature[32];
+	char nonce[64];
+	char client_first_bare[1200];
+	unsigned char server_signature[32];
 };
 
 /*
@@ -33,11 +33,11 @@ struct auth {
  * any case.
  * Returns 0, or -1 with err (EX_UNAVAILABLE) naming what was offered.
  */
-int		 auth_pick(const char *offered, enum auth_mech want,
-		    enum auth_mech *out, struct perr *err);
+int auth_pick(const char *offered, enum auth_mech want, enum auth_mech *out,
+    struct perr *err);
 
 /* "PLAIN", ..., "XOAUTH2", "OAUTHBEARER"; "auto" for AUTH_AUTO. */
-const char	*auth_name(enum auth_mech m);
+const char *auth_name(enum auth_mech m);
 
 /*
  * Begin: fills out with the base64 initial response to send as
@@ -47,16 +47,15 @@ const char	*auth_name(enum auth_mech m);
  * (RFC 7628) names them. Returns 0, or -1 with err when the result
  * does not fit or the user or secret is unusable.
  */
-int		 auth_start(struct auth *a, enum auth_mech m, const char *user,
-		    const char *secret, char *out, size_t cap,
-		    struct perr *err);
+int auth_start(struct auth *a, enum auth_mech m, const char *user,
+    const char *secret, char *out, size_t cap, struct perr *err);
 
 /*
  * 1 when "AUTH <name> <resp>" CR LF fits in MAX_AUTH_LINE octets.
  * Otherwise RFC 4954 4 has the client send "AUTH <name>" alone and
  * the initial response as the answer to the server's empty 334.
  */
-int		 auth_initial_fits(const char *name, const char *resp);
+int auth_initial_fits(const char *name, const char *resp);
 
 /*
  * Answer one 334 challenge (its base64 text, possibly empty) with the
@@ -67,16 +66,15 @@ int		 auth_initial_fits(const char *name, const char *resp);
  * that the server sends its final error reply. Returns 0, or -1 with
  * err (a challenge that cannot be decoded or verified).
  */
-int		 auth_step(struct auth *a, const char *challenge, char *out,
-		    size_t cap, struct perr *err);
+int auth_step(struct auth *a, const char *challenge, char *out, size_t cap,
+    struct perr *err);
 
 /*
  * After the 235: for SCRAM, check the server signature if it came in
  * the 235 text (base64 after the enhanced status code, may be absent
  * when it came in a 334 already). Returns 0 or -1 with err.
  */
-int		 auth_finish(struct auth *a, const char *text235,
-		    struct perr *err);
+int auth_finish(struct auth *a, const char *text235, struct perr *err);
 
 /*
  * Test hook: when set, SCRAM uses this client nonce instead of a
@@ -84,10 +82,10 @@ int		 auth_finish(struct auth *a, const char *text235,
  * byte for byte and fuzz_sasl can reach the server-first parser.
  * NULL: random again. Nothing else calls it.
  */
-void		 auth_test_nonce(const char *nonce);
+void auth_test_nonce(const char *nonce);
 
 /* Wipe the state. */
-void		 auth_clear(struct auth *a);
+void auth_clear(struct auth *a);
 
 /*
  * Plain words for the AUTH refusals users meet with Microsoft 365
@@ -95,13 +93,13 @@ void		 auth_clear(struct auth *a);
  * mailbox) and Gmail (534 5.7.9): what to configure, or NULL. text
  * is the reply text after the code; oauth says [oauth] is in use.
  */
-const char	*auth_hint(int code, const char *text, int oauth);
+const char *auth_hint(int code, const char *text, int oauth);
 
 /*
  * 1 when an AUTH refusal may mean that the token itself was stale or
  * revoked (535, 5.7.x other than the three above, 5.5.127): worth one
  * new token and one more try.
  */
-int		 auth_token_refused(int code, const char *text);
+int auth_token_refused(int code, const char *text);
 
 #endif /* POSTA_AUTH_H */

@@ -14,10 +14,10 @@
 #include "b64.h"
 #include "buf.h"
 
-#define WORD_MAX	75	/* RFC 2047 2: one encoded word */
-#define LINE_MAX_2047	76	/* RFC 2047 2: a line holding one */
-#define WORD_OPEN	"=?UTF-8?B?"
-#define WORD_CLOSE	"?="
+#define WORD_MAX      75 /* RFC 2047 2: one encoded word */
+#define LINE_MAX_2047 76 /* RFC 2047 2: a line holding one */
+#define WORD_OPEN     "=?UTF-8?B?"
+#define WORD_CLOSE    "?="
 
 int
 b64_encode(const void *in, size_t len, char *out, size_t cap)
@@ -90,7 +90,7 @@ b64_words(struct buf *b, const char *text, size_t col)
 			room = WORD_MAX;
 		n = word_bytes(s, len, room > frame ? room - frame : 0);
 		if (n == 0 && col <= 1) {
-			errno = EINVAL;		/* 45 bytes fit at column 1 */
+			errno = EINVAL; /* 45 bytes fit at column 1 */
 			return -1;
 		}
 		if (n > 0) {

@@ -12,14 +12,14 @@
 struct buf;
 
 /* Base64 of len bytes (at most 1 MiB) into out with a NUL; -1: no room. */
-int	b64_encode(const void *in, size_t len, char *out, size_t cap);
+int b64_encode(const void *in, size_t len, char *out, size_t cap);
 
 /*
  * Strict decoding: padding required, no blanks or line breaks. Writes
  * the bytes and a NUL (not counted) into out. Returns the length, or
  * -1 for anything that is not base64 or does not fit.
  */
-ssize_t	b64_decode(const char *in, unsigned char *out, size_t cap);
+ssize_t b64_decode(const char *in, unsigned char *out, size_t cap);
 
 /*
  * Append the UTF-8 text as RFC 2047 "B" encoded words, =?UTF-8?B?...?=,
@@ -30,6 +30,6 @@ ssize_t	b64_decode(const char *in, unsigned char *out, size_t cap);
  * Returns the column after the last word, or -1 with errno (E2BIG past
  * the cap of b, ENOMEM); b may then hold part of the words.
  */
-long	b64_words(struct buf *b, const char *text, size_t col);
+long b64_words(struct buf *b, const char *text, size_t col);
 
 #endif /* POSTA_B64_H */

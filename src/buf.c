@@ -21,8 +21,8 @@ buf_init(struct buf *b, size_t max)
 static int
 buf_reserve(struct buf *b, size_t n)
 {
-	size_t	 want, ncap;
-	char	*nd;
+	size_t want, ncap;
+	char *nd;
 
 	if (n > b->max - b->len) {
 		errno = E2BIG;
@@ -68,8 +68,8 @@ buf_adds(struct buf *b, const char *s)
 int
 buf_printf(struct buf *b, const char *fmt, ...)
 {
-	va_list	 ap;
-	int	 n;
+	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
@@ -113,7 +113,7 @@ buf_truncate(struct buf *b, size_t len)
 char *
 buf_take(struct buf *b)
 {
-	char	*p = b->data;
+	char *p = b->data;
 
 	b->data = NULL;
 	b->len = b->cap = 0;
@@ -146,8 +146,8 @@ strvec_init(struct strvec *sv, size_t max)
 int
 strvec_push_n(struct strvec *sv, const char *s, size_t n)
 {
-	char	**nv, *c;
-	size_t	  ncap;
+	char **nv, *c;
+	size_t ncap;
 
 	if (sv->n >= sv->max) {
 		errno = E2BIG;
@@ -178,7 +178,7 @@ strvec_push(struct strvec *sv, const char *s)
 void
 strvec_free(struct strvec *sv)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < sv->n; i++)
 		free(sv->v[i]);

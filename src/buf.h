@@ -14,51 +14,51 @@
 
 /* Bytes, always NUL-terminated after the last one (data may be NULL while empty). */
 struct buf {
-	char	*data;
-	size_t	 len;
-	size_t	 cap;		/* allocated */
-	size_t	 max;		/* len never exceeds this */
+	char *data;
+	size_t len;
+	size_t cap; /* allocated */
+	size_t max; /* len never exceeds this */
 };
 
 /* Start empty with a cap of max bytes. */
-void	 buf_init(struct buf *b, size_t max);
+void buf_init(struct buf *b, size_t max);
 
 /* Append; -1 with errno E2BIG past the cap or ENOMEM, b unchanged. */
-int	 buf_add(struct buf *b, const void *p, size_t n);
-int	 buf_addc(struct buf *b, char c);
-int	 buf_adds(struct buf *b, const char *s);
-int	 buf_printf(struct buf *b, const char *fmt, ...) PRINTF(2, 3);
+int buf_add(struct buf *b, const void *p, size_t n);
+int buf_addc(struct buf *b, char c);
+int buf_adds(struct buf *b, const char *s);
+int buf_printf(struct buf *b, const char *fmt, ...) PRINTF(2, 3);
 
 /* The contents as a C string; "" while empty. */
 const char *buf_str(const struct buf *b);
 
 /* Forget the contents, keep the memory. */
-void	 buf_reset(struct buf *b);
+void buf_reset(struct buf *b);
 
 /* Keep only the first len bytes; len past the end changes nothing. */
-void	 buf_truncate(struct buf *b, size_t len);
+void buf_truncate(struct buf *b, size_t len);
 
 /* Hand the contents over (caller frees; NULL when empty) and reset b. */
-char	*buf_take(struct buf *b);
+char *buf_take(struct buf *b);
 
 /* Release; buf_wipe first overwrites what was allocated (secrets). */
-void	 buf_free(struct buf *b);
-void	 buf_wipe(struct buf *b);
+void buf_free(struct buf *b);
+void buf_wipe(struct buf *b);
 
 /* Owned, NUL-terminated copies of strings; v[n] is NULL. */
 struct strvec {
-	char	**v;
-	size_t	  n;
-	size_t	  cap;
-	size_t	  max;		/* n never exceeds this */
+	char **v;
+	size_t n;
+	size_t cap;
+	size_t max; /* n never exceeds this */
 };
 
-void	 strvec_init(struct strvec *sv, size_t max);
+void strvec_init(struct strvec *sv, size_t max);
 
 /* Append a copy of s (of n bytes for _n); -1 with errno E2BIG or ENOMEM. */
-int	 strvec_push(struct strvec *sv, const char *s);
-int	 strvec_push_n(struct strvec *sv, const char *s, size_t n);
+int strvec_push(struct strvec *sv, const char *s);
+int strvec_push_n(struct strvec *sv, const char *s, size_t n);
 
-void	 strvec_free(struct strvec *sv);
+void strvec_free(struct strvec *sv);
 
 #endif /* POSTA_BUF_H */

@@ -16,8 +16,8 @@
 #include "posta.h"
 #include "util.h"
 
-#define MAX_ALIASES	10000		/* entries in [aliases] */
-#define MAX_NAME	64		/* alias name: an RFC 5321 local part */
+#define MAX_ALIASES 10000 /* entries in [aliases] */
+#define MAX_NAME    64	  /* alias name: an RFC 5321 local part */
 
 static int
 valid_alias_name(const char *s)
@@ -76,8 +76,7 @@ push_target(const char *addr, void *arg)
 }
 
 int
-config_alias_parse(const char *value, struct strvec *targets,
-    struct perr *err)
+config_alias_parse(const char *value, struct strvec *targets, struct perr *err)
 {
 	int r;
 
@@ -89,8 +88,10 @@ config_alias_parse(const char *value, struct strvec *targets,
 	if (r == 1)
 		return perr_set(err, EX_OSERR, "out of memory");
 	if (r != 0)
-		return perr_set(err, EX_CONFIG, "cannot parse \"%.200s\" as a "
-		    "list of addresses", value);
+		return perr_set(err, EX_CONFIG,
+		    "cannot parse \"%.200s\" as a "
+		    "list of addresses",
+		    value);
 	return perr_set(err, EX_CONFIG, "no addresses in \"%.200s\"", value);
 }
 
@@ -128,8 +129,10 @@ cfg_set_alias(struct ctx *ctx, const char *name, const char *value)
 	strvec_init(&targets, 0);
 
 	if (!valid_alias_name(name)) {
-		cfg_err(ctx, "invalid alias name \"%.64s\"; expected a local "
-		    "name without '@' or blanks", name);
+		cfg_err(ctx,
+		    "invalid alias name \"%.64s\"; expected a local "
+		    "name without '@' or blanks",
+		    name);
 		goto out;
 	}
 	if (*value == '\0') {
@@ -144,8 +147,10 @@ cfg_set_alias(struct ctx *ctx, const char *name, const char *value)
 	/* a setting (line < 0) replaces what the file says, below */
 	if (ctx->lineno > 0 && alias_dup(ctx, lname)) {
 		if (ctx->indented)
-			cfg_err(ctx, "indented line continues alias \"%.64s\"; "
-			    "remove the leading blanks", lname);
+			cfg_err(ctx,
+			    "indented line continues alias \"%.64s\"; "
+			    "remove the leading blanks",
+			    lname);
 		else
 			cfg_err(ctx, "duplicate alias \"%.64s\"", lname);
 		goto out;

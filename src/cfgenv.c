@@ -28,10 +28,10 @@
 #include "cfgenv.h"
 #include "util.h"
 
-#define PREFIX		"POSTA_"
-#define URL_VAR		"POSTA_URL"
-#define NEAR_SECTION	2	/* edit distance of a near miss, whole name */
-#define NEAR_KEY	3	/* edit distance within a known section */
+#define PREFIX	     "POSTA_"
+#define URL_VAR	     "POSTA_URL"
+#define NEAR_SECTION 2 /* edit distance of a near miss, whole name */
+#define NEAR_KEY     3 /* edit distance within a known section */
 
 /* Section i in upper case into buf; 0, or -1 past the end. */
 static int
@@ -116,10 +116,14 @@ static int
 unknown(const char *var, const char *hint, struct perr *err)
 {
 	if (hint != NULL)
-		return perr_set(err, EX_CONFIG, "%s: unknown variable; did you "
-		    "mean %s?", var, hint);
-	return perr_set(err, EX_CONFIG, "%s: unknown variable; see "
-	    "ENVIRONMENT in posta(8)", var);
+		return perr_set(err, EX_CONFIG,
+		    "%s: unknown variable; did you "
+		    "mean %s?",
+		    var, hint);
+	return perr_set(err, EX_CONFIG,
+	    "%s: unknown variable; see "
+	    "ENVIRONMENT in posta(8)",
+	    var);
 }
 
 int
@@ -141,8 +145,10 @@ cfgenv_name(const char *var, char *section, size_t scap, char *name,
 		rest += n + 1;
 		if (xstrlcpy(section, config_section_name(i), scap) == -1 ||
 		    xstrlcpy(name, rest, ncap) == -1)
-			return perr_set(err, EX_CONFIG, "%.64s...: name too "
-			    "long", var);
+			return perr_set(err, EX_CONFIG,
+			    "%.64s...: name too "
+			    "long",
+			    var);
 		str_lower(name);
 		if (strcmp(section, "aliases") == 0) {
 			if (strcmp(name, "catchall") == 0)
@@ -154,8 +160,8 @@ cfgenv_name(const char *var, char *section, size_t scap, char *name,
 		/* POSTA_UPSTREAM_FROM: the key of another section */
 		if (home_var(name, hint, sizeof(hint)) == 0)
 			return unknown(var, hint, err);
-		return unknown(var, nearest(var, section, NEAR_KEY, hint,
-		    sizeof(hint)), err);
+		return unknown(var,
+		    nearest(var, section, NEAR_KEY, hint, sizeof(hint)), err);
 	}
 	if (nearest(var, NULL, NEAR_SECTION, hint, sizeof(hint)) != NULL)
 		return unknown(var, hint, err);
@@ -189,14 +195,14 @@ url_user(const char *s, size_t len, char *out, size_t cap, struct perr *err)
 		goto bad;
 	return 0;
 bad:
-	return perr_set(err, EX_CONFIG, URL_VAR ": invalid user name; write "
-	    "it percent-encoded (me%%40example.com) or as it is");
+	return perr_set(err, EX_CONFIG,
+	    URL_VAR ": invalid user name; write "
+		    "it percent-encoded (me%%40example.com) or as it is");
 }
 
 /* "host", "host:port", "[v6]", "[v6]:port". */
 static int
-url_hostport(const char *s, size_t len, struct cfgenv_url *u,
-    struct perr *err)
+url_hostport(const char *s, size_t len, struct cfgenv_url *u, struct perr *err)
 {
 	const char *end = s + len, *colon = NULL, *h = s;
 	size_t hlen, plen, i;
@@ -205,13 +211,15 @@ url_hostport(const char *s, size_t len, struct cfgenv_url *u,
 	if (len > 0 && *s == '[') {
 		h = s + 1;
 		if ((colon = memchr(s, ']', len)) == NULL)
-			return perr_set(err, EX_CONFIG, URL_VAR ": unbalanced "
-			    "[ in the host");
+			return perr_set(err, EX_CONFIG,
+			    URL_VAR ": unbalanced "
+				    "[ in the host");
 		hlen = (size_t)(colon - h);
 		colon++;
 		if (colon < end && *colon != ':')
-			return perr_set(err, EX_CONFIG, URL_VAR ": junk after "
-			    "the ] of the host");
+			return perr_set(err, EX_CONFIG,
+			    URL_VAR ": junk after "
+				    "the ] of the host");
 		if (colon == end)
 			colon = NULL;
 	} else {
@@ -233,8 +241,9 @@ url_hostport(const char *s, size_t len, struct cfgenv_url *u,
 		port = port * 10 + (colon[1 + i] - '0');
 	}
 	if (plen == 0 || i != plen || port < 1 || port > 65535)
-		return perr_set(err, EX_CONFIG, URL_VAR ": invalid port "
-		    "\"%.*s\"; expected a number from 1 to 65535",
+		return perr_set(err, EX_CONFIG,
+		    URL_VAR ": invalid port "
+			    "\"%.*s\"; expected a number from 1 to 65535",
 		    (int)(plen > 16 ? 16 : plen), colon + 1);
 	(void)snprintf(u->port, sizeof(u->port), "%ld", port);
 	return 0;
@@ -256,14 +265,17 @@ cfgenv_url(const char *url, struct cfgenv_url *u, struct perr *err)
 		(void)xstrlcpy(u->port, "587", sizeof(u->port));
 		auth = url + 7;
 	} else
-		return perr_set(err, EX_CONFIG, URL_VAR ": expected "
-		    "smtps://[user@]host[:port] (implicit TLS) or "
-		    "smtp://[user@]host[:port] (STARTTLS)");
+		return perr_set(err, EX_CONFIG,
+		    URL_VAR ": expected "
+			    "smtps://[user@]host[:port] (implicit TLS) or "
+			    "smtp://[user@]host[:port] (STARTTLS)");
 	alen = strcspn(auth, "/?#");
 	end = auth + alen;
 	if (*end != '\0' && strcmp(end, "/") != 0)
-		return perr_set(err, EX_CONFIG, URL_VAR ": a path, query or "
-		    "fragment (\"%.32s\") is not allowed", end);
+		return perr_set(err, EX_CONFIG,
+		    URL_VAR ": a path, query or "
+			    "fragment (\"%.32s\") is not allowed",
+		    end);
 	/* the last '@' ends the user: "me@example.com@host" works too */
 	at = NULL;
 	for (p = auth; p < end; p++)
@@ -271,11 +283,13 @@ cfgenv_url(const char *url, struct cfgenv_url *u, struct perr *err)
 			at = p;
 	if (at != NULL) {
 		if (memchr(auth, ':', (size_t)(at - auth)) != NULL)
-			return perr_set(err, EX_CONFIG, URL_VAR ": a password "
+			return perr_set(err, EX_CONFIG,
+			    URL_VAR
+			    ": a password "
 			    "in the URL is refused; put it in a file and set "
 			    "POSTA_UPSTREAM_PASSWORD_FILE");
 		if (url_user(auth, (size_t)(at - auth), u->username,
-		    sizeof(u->username), err) == -1)
+			sizeof(u->username), err) == -1)
 			return -1;
 		auth = at + 1;
 	}
@@ -284,8 +298,8 @@ cfgenv_url(const char *url, struct cfgenv_url *u, struct perr *err)
 
 /* Append one setting; origin is the variable's name. */
 static int
-add(struct cfgenv *ce, const char *section, const char *name,
-    const char *value, const char *origin, size_t olen, struct perr *err)
+add(struct cfgenv *ce, const char *section, const char *name, const char *value,
+    const char *origin, size_t olen, struct perr *err)
 {
 	struct cfgenv_item *it;
 	struct config_setting *s;
@@ -321,8 +335,9 @@ add_url(struct cfgenv *ce, const char *value, struct perr *err)
 	    add(ce, "upstream", "port", ce->url.port, URL_VAR, n, err) == -1 ||
 	    add(ce, "upstream", "tls", ce->url.tls, URL_VAR, n, err) == -1)
 		return -1;
-	if (ce->url.username[0] != '\0' && add(ce, "upstream", "username",
-	    ce->url.username, URL_VAR, n, err) == -1)
+	if (ce->url.username[0] != '\0' &&
+	    add(ce, "upstream", "username", ce->url.username, URL_VAR, n,
+		err) == -1)
 		return -1;
 	return 0;
 }
@@ -360,7 +375,7 @@ add_var(struct cfgenv *ce, const char *entry, struct perr *err)
 	memcpy(var, entry, vlen);
 	var[vlen] = '\0';
 	if (strcmp(var, URL_VAR) == 0)
-		return 0;	/* taken first, by the caller */
+		return 0; /* taken first, by the caller */
 	rc = cfgenv_name(var, section, sizeof(section), name, sizeof(name),
 	    err);
 	if (rc != 1)
@@ -384,8 +399,8 @@ cfgenv_collect(char *const envp[], struct cfgenv *ce, struct perr *err)
 	}
 	for (i = 0; envp[i] != NULL; i++)
 		if (strncmp(envp[i], URL_VAR "=", n + 1) == 0 &&
-		    envp[i][n + 1] != '\0' && add_url(ce, envp[i] + n + 1,
-		    err) == -1)
+		    envp[i][n + 1] != '\0' &&
+		    add_url(ce, envp[i] + n + 1, err) == -1)
 			goto fail;
 	for (i = 0; envp[i] != NULL; i++)
 		if (add_var(ce, envp[i], err) == -1)

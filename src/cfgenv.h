@@ -15,15 +15,15 @@
 #include "perr.h"
 #include "posta.h"
 
-#define CFGENV_MAX_NAME		96	/* octets of a variable name */
-#define CFGENV_MAX_SETTINGS	512	/* POSTA_* variables taken */
+#define CFGENV_MAX_NAME	    96	/* octets of a variable name */
+#define CFGENV_MAX_SETTINGS 512 /* POSTA_* variables taken */
 
 /* What POSTA_URL stands for. */
 struct cfgenv_url {
-	char		 host[256];
-	char		 port[8];	/* always set: 465 or 587 by default */
-	const char	*tls;		/* "implicit" or "starttls" */
-	char		 username[MAX_ADDR + 1];	/* "" when absent */
+	char host[256];
+	char port[8];		     /* always set: 465 or 587 by default */
+	const char *tls;	     /* "implicit" or "starttls" */
+	char username[MAX_ADDR + 1]; /* "" when absent */
 };
 
 /*
@@ -34,7 +34,7 @@ struct cfgenv_url {
  * ("user:pass@") is refused. Returns 0, or -1 with err (EX_CONFIG)
  * starting with "POSTA_URL: ".
  */
-int	cfgenv_url(const char *url, struct cfgenv_url *u, struct perr *err);
+int cfgenv_url(const char *url, struct cfgenv_url *u, struct perr *err);
 
 /*
  * Map a variable name (without "=value") to a section and key (or
@@ -44,21 +44,21 @@ int	cfgenv_url(const char *url, struct cfgenv_url *u, struct perr *err);
  * name in one of our sections or a near miss ("did you mean ...?").
  * POSTA_URL is not a key: the caller handles it first.
  */
-int	cfgenv_name(const char *var, char *section, size_t scap, char *name,
-	    size_t ncap, struct perr *err);
+int cfgenv_name(const char *var, char *section, size_t scap, char *name,
+    size_t ncap, struct perr *err);
 
 struct cfgenv_item {
-	char	name[CFGENV_MAX_NAME];
-	char	origin[CFGENV_MAX_NAME];
+	char name[CFGENV_MAX_NAME];
+	char origin[CFGENV_MAX_NAME];
 };
 
 /* The settings found in an environment; values are borrowed from it. */
 struct cfgenv {
-	struct config_setting	*set;
-	struct cfgenv_item	*items;
-	size_t			 nset;
-	int			 has_host;	/* the host is named */
-	struct cfgenv_url	 url;
+	struct config_setting *set;
+	struct cfgenv_item *items;
+	size_t nset;
+	int has_host; /* the host is named */
+	struct cfgenv_url url;
 };
 
 /*
@@ -67,17 +67,16 @@ struct cfgenv {
  * it. Empty values are skipped. Returns 0, or -1 with err naming the
  * variable; ce is then freed.
  */
-int	cfgenv_collect(char *const envp[], struct cfgenv *ce,
-	    struct perr *err);
+int cfgenv_collect(char *const envp[], struct cfgenv *ce, struct perr *err);
 
-void	cfgenv_free(struct cfgenv *ce);
+void cfgenv_free(struct cfgenv *ce);
 
 /*
  * Load the configuration: file, which must exist when explicit (-C)
  * and otherwise may be absent when envp names the upstream host; then
  * envp over it. envp NULL ignores the environment (set-group-id).
  */
-int	cfgenv_load(struct config *cfg, const char *file, int explicit,
-	    char *const envp[], struct perr *err);
+int cfgenv_load(struct config *cfg, const char *file, int explicit,
+    char *const envp[], struct perr *err);
 
 #endif /* POSTA_CFGENV_H */

@@ -22,13 +22,13 @@
 #include "posta.h"
 #include "util.h"
 
-#define MAX_HOST	255		/* host, helo, domain */
-#define MAX_TIMEOUT	86400		/* one SMTP step, seconds */
-#define MAX_MAX_AGE	(365L * 86400)	/* ctime + max_age cannot overflow */
-#define MAX_COUNT	1000000		/* max_clients, max_commands */
-#define MAX_MSG_SIZE	(1LL << 40)	/* max_message_size: 1 TiB */
+#define MAX_HOST     255	    /* host, helo, domain */
+#define MAX_TIMEOUT  86400	    /* one SMTP step, seconds */
+#define MAX_MAX_AGE  (365L * 86400) /* ctime + max_age cannot overflow */
+#define MAX_COUNT    1000000	    /* max_clients, max_commands */
+#define MAX_MSG_SIZE (1LL << 40)    /* max_message_size: 1 TiB */
 
-#define OFF(f)	offsetof(struct config, f)
+#define OFF(f) offsetof(struct config, f)
 
 const struct key cfg_keys[] = {
 	{ "upstream", "host", cfg_set_host, OFF(host) },
@@ -126,7 +126,10 @@ join_words(const struct word *w, size_t n, char *buf, size_t cap)
 	for (i = 0; i < n; i++) {
 		len = strlen(buf);
 		(void)snprintf(buf + len, cap - len, "%s%s",
-		    i == 0 ? "" : i + 1 == n ? " or " : ", ", w[i].name);
+		    i == 0	   ? "" :
+			i + 1 == n ? " or " :
+				     ", ",
+		    w[i].name);
 	}
 }
 
@@ -198,7 +201,8 @@ cfg_valid_host(const char *s, int colons_ok)
 		if (s[n] == ':' && colons_ok)
 			colons++;
 		else if (strchr("abcdefghijklmnopqrstuvwxyz"
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_[]", s[n]) == NULL)
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_[]",
+			     s[n]) == NULL)
 			return 0;
 	}
 	/* one colon is "name:port", not an IPv6 address */
@@ -209,8 +213,10 @@ int
 cfg_set_host(struct ctx *ctx, const struct key *k, const char *value)
 {
 	if (*value != '\0' && !cfg_valid_host(value, 1))
-		return cfg_err(ctx, "invalid %s \"%.64s\"; expected a host "
-		    "name or address, without scheme or port", k->name, value);
+		return cfg_err(ctx,
+		    "invalid %s \"%.64s\"; expected a host "
+		    "name or address, without scheme or port",
+		    k->name, value);
 	return cfg_set_str(ctx, k, value);
 }
 
@@ -218,8 +224,10 @@ int
 cfg_set_domain(struct ctx *ctx, const struct key *k, const char *value)
 {
 	if (*value != '\0' && !cfg_valid_host(value, 0))
-		return cfg_err(ctx, "invalid domain \"%.64s\"; expected a "
-		    "domain name such as example.com", value);
+		return cfg_err(ctx,
+		    "invalid domain \"%.64s\"; expected a "
+		    "domain name such as example.com",
+		    value);
 	return cfg_set_str(ctx, k, value);
 }
 
@@ -252,8 +260,10 @@ int
 cfg_set_from(struct ctx *ctx, const struct key *k, const char *value)
 {
 	if (*value != '\0' && !valid_from(value))
-		return cfg_err(ctx, "invalid from \"%.64s\"; expected an "
-		    "address such as robot@example.com", value);
+		return cfg_err(ctx,
+		    "invalid from \"%.64s\"; expected an "
+		    "address such as robot@example.com",
+		    value);
 	return cfg_set_str(ctx, k, value);
 }
 
@@ -267,8 +277,10 @@ cfg_set_port(struct ctx *ctx, const struct key *k, const char *value)
 	n = strtol(value, &end, 10);
 	if (*value < '0' || *value > '9' || *end != '\0' || errno != 0 ||
 	    n < 1 || n > 65535)
-		return cfg_err(ctx, "invalid %s \"%.64s\"; expected a number "
-		    "from 1 to 65535", k->name, value);
+		return cfg_err(ctx,
+		    "invalid %s \"%.64s\"; expected a number "
+		    "from 1 to 65535",
+		    k->name, value);
 	*int_field(ctx, k) = (int)n;
 	return 0;
 }
@@ -278,8 +290,8 @@ cfg_set_tls(struct ctx *ctx, const struct key *k, const char *value)
 {
 	int v;
 
-	if (cfg_lookup_word(ctx, k, tls_words, nitems(tls_words), value,
-	    &v) == -1)
+	if (cfg_lookup_word(ctx, k, tls_words, nitems(tls_words), value, &v) ==
+	    -1)
 		return -1;
 	ctx->cfg->tls = (enum tls_mode)v;
 	return 0;
@@ -291,7 +303,7 @@ cfg_set_auth(struct ctx *ctx, const struct key *k, const char *value)
 	int v;
 
 	if (cfg_lookup_word(ctx, k, auth_words, nitems(auth_words), value,
-	    &v) == -1)
+		&v) == -1)
 		return -1;
 	ctx->cfg->auth = (enum auth_mech)v;
 	return 0;
@@ -303,7 +315,7 @@ cfg_set_delivery(struct ctx *ctx, const struct key *k, const char *value)
 	int v;
 
 	if (cfg_lookup_word(ctx, k, delivery_words, nitems(delivery_words),
-	    value, &v) == -1)
+		value, &v) == -1)
 		return -1;
 	ctx->cfg->delivery = (enum delivery_mode)v;
 	return 0;
@@ -340,7 +352,8 @@ cfg_set_pin(struct ctx *ctx, const struct key *k, const char *value)
 		n++;
 	}
 	if (*p != '\0' || n != 2 * sizeof(pin))
-		return cfg_err(ctx, "invalid fingerprint; expected \"sha256:\" "
+		return cfg_err(ctx,
+		    "invalid fingerprint; expected \"sha256:\" "
 		    "and 64 hex digits (the SHA-256 of the server "
 		    "certificate)");
 	memcpy(ctx->cfg->pin, pin, sizeof(pin));
@@ -367,8 +380,10 @@ cfg_set_timeout(struct ctx *ctx, const struct key *k, const char *value)
 	long n = duration_parse(value, DUR_CONFIG, MAX_TIMEOUT);
 
 	if (n <= 0)
-		return cfg_err(ctx, "invalid %s \"%.64s\"; expected a duration "
-		    "from 1s to 1d, such as 60, 90s or 2m", k->name, value);
+		return cfg_err(ctx,
+		    "invalid %s \"%.64s\"; expected a duration "
+		    "from 1s to 1d, such as 60, 90s or 2m",
+		    k->name, value);
 	*int_field(ctx, k) = (int)n;
 	return 0;
 }
@@ -379,8 +394,10 @@ cfg_set_max_age(struct ctx *ctx, const struct key *k, const char *value)
 	long n = duration_parse(value, DUR_CONFIG, MAX_MAX_AGE);
 
 	if (n <= 0)
-		return cfg_err(ctx, "invalid %s \"%.64s\"; expected a duration "
-		    "from 1s to 365d, such as 5d or 12h", k->name, value);
+		return cfg_err(ctx,
+		    "invalid %s \"%.64s\"; expected a duration "
+		    "from 1s to 365d, such as 5d or 12h",
+		    k->name, value);
 	ctx->cfg->max_age = (time_t)n;
 	return 0;
 }
@@ -399,9 +416,11 @@ cfg_set_address(struct ctx *ctx, const struct key *k, const char *value)
 	socklen_t len;
 
 	if (*value != '\0' && cidr_sockaddr(value, 0, &ss, &len) == -1)
-		return cfg_err(ctx, "invalid %s \"%.64s\"; expected an IP "
+		return cfg_err(ctx,
+		    "invalid %s \"%.64s\"; expected an IP "
 		    "address such as 127.0.0.1, ::1 or 0.0.0.0 (not a host "
-		    "name)", k->name, value);
+		    "name)",
+		    k->name, value);
 	return cfg_set_str(ctx, k, value);
 }
 
@@ -413,9 +432,10 @@ cfg_set_allow(struct ctx *ctx, const struct key *k, const char *value)
 	char bad[80];
 
 	if (cidr_list_parse(value, &l, bad, sizeof(bad), &why) == -1)
-		return cfg_err(ctx, "invalid %s network \"%s\": %s; expected "
-		    "networks such as 192.168.1.0/24, fd00::/8", k->name, bad,
-		    why);
+		return cfg_err(ctx,
+		    "invalid %s network \"%s\": %s; expected "
+		    "networks such as 192.168.1.0/24, fd00::/8",
+		    k->name, bad, why);
 	return cfg_set_str(ctx, k, value);
 }
 
@@ -429,8 +449,10 @@ cfg_set_count(struct ctx *ctx, const struct key *k, const char *value)
 	n = strtol(value, &end, 10);
 	if (*value < '0' || *value > '9' || *end != '\0' || errno != 0 ||
 	    n < 1 || n > MAX_COUNT)
-		return cfg_err(ctx, "invalid %s \"%.64s\"; expected a number "
-		    "from 1 to %d", k->name, value, MAX_COUNT);
+		return cfg_err(ctx,
+		    "invalid %s \"%.64s\"; expected a number "
+		    "from 1 to %d",
+		    k->name, value, MAX_COUNT);
 	*int_field(ctx, k) = (int)n;
 	return 0;
 }
@@ -455,7 +477,8 @@ cfg_set_size(struct ctx *ctx, const struct key *k, const char *value)
 		end++;
 	if (*value < '0' || *value > '9' || *end != '\0' || errno != 0 ||
 	    n > MAX_MSG_SIZE / mul)
-		return cfg_err(ctx, "invalid %s \"%.64s\"; expected a size "
+		return cfg_err(ctx,
+		    "invalid %s \"%.64s\"; expected a size "
 		    "such as 10M, 512k or 0 (no limit), at most 1024G",
 		    k->name, value);
 	*field = n * mul;

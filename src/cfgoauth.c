@@ -18,8 +18,8 @@
 #include "posta.h"
 #include "util.h"
 
-#define MAX_MARGIN	86400		/* refresh_margin, seconds */
-#define DEFAULT_MARGIN	600		/* Microsoft refuses tokens with less */
+#define MAX_MARGIN     86400 /* refresh_margin, seconds */
+#define DEFAULT_MARGIN 600   /* Microsoft refuses tokens with less */
 
 static const struct word provider_words[] = {
 	{ "microsoft", OAUTH_MICROSOFT },
@@ -39,7 +39,7 @@ cfg_set_provider(struct ctx *ctx, const struct key *k, const char *value)
 	int v;
 
 	if (cfg_lookup_word(ctx, k, provider_words, nitems(provider_words),
-	    value, &v) == -1)
+		value, &v) == -1)
 		return -1;
 	ctx->cfg->oauth.provider = (enum oauth_provider)v;
 	return 0;
@@ -51,7 +51,7 @@ cfg_set_grant(struct ctx *ctx, const struct key *k, const char *value)
 	int v;
 
 	if (cfg_lookup_word(ctx, k, grant_words, nitems(grant_words), value,
-	    &v) == -1)
+		&v) == -1)
 		return -1;
 	ctx->cfg->oauth.grant = (enum oauth_grant)v;
 	return 0;
@@ -62,9 +62,11 @@ int
 cfg_set_tenant(struct ctx *ctx, const struct key *k, const char *value)
 {
 	if (*value != '\0' && !cfg_valid_host(value, 0))
-		return cfg_err(ctx, "invalid tenant \"%.64s\"; expected a "
+		return cfg_err(ctx,
+		    "invalid tenant \"%.64s\"; expected a "
 		    "domain such as contoso.onmicrosoft.com, a tenant ID or "
-		    "organizations", value);
+		    "organizations",
+		    value);
 	return cfg_set_str(ctx, k, value);
 }
 
@@ -78,13 +80,17 @@ cfg_set_url(struct ctx *ctx, const struct key *k, const char *value)
 		return 0;
 	if (strncasecmp(value, "https://", 8) != 0 || value[8] == '\0' ||
 	    value[8] == '/')
-		return cfg_err(ctx, "invalid %s \"%.64s\"; expected an "
-		    "https:// URL", k->name, value);
+		return cfg_err(ctx,
+		    "invalid %s \"%.64s\"; expected an "
+		    "https:// URL",
+		    k->name, value);
 	for (i = 0; value[i] != '\0'; i++)
 		if ((unsigned char)value[i] <= ' ' || value[i] == '#' ||
 		    (unsigned char)value[i] >= 0x7f)
-			return cfg_err(ctx, "invalid %s: blank, '#' or "
-			    "non-ASCII character in the URL", k->name);
+			return cfg_err(ctx,
+			    "invalid %s: blank, '#' or "
+			    "non-ASCII character in the URL",
+			    k->name);
 	return cfg_set_str(ctx, k, value);
 }
 
@@ -94,8 +100,10 @@ cfg_set_margin(struct ctx *ctx, const struct key *k, const char *value)
 	long n = duration_parse(value, DUR_CONFIG, MAX_MARGIN);
 
 	if (n < 0)
-		return cfg_err(ctx, "invalid %s \"%.64s\"; expected a duration "
-		    "from 0 to 1d, such as 10m", k->name, value);
+		return cfg_err(ctx,
+		    "invalid %s \"%.64s\"; expected a duration "
+		    "from 0 to 1d, such as 10m",
+		    k->name, value);
 	ctx->cfg->oauth.refresh_margin = n;
 	return 0;
 }
@@ -136,9 +144,8 @@ oauth_line(const struct ctx *ctx, const char *name)
 static int
 check_oauth_upstream(struct ctx *ctx)
 {
-	static const char *const src[] = {
-		"password", "password_file", "password_command"
-	};
+	static const char *const src[] = { "password", "password_file",
+		"password_command" };
 	struct config *cfg = ctx->cfg;
 	size_t i;
 	int line;
@@ -148,14 +155,18 @@ check_oauth_upstream(struct ctx *ctx)
 	if (cfg->auth != AUTH_XOAUTH2 && cfg->auth != AUTH_OAUTHBEARER)
 		return cfg_err_at(ctx, cfg_key_line(ctx, "auth"), EX_CONFIG,
 		    "auth = %s cannot carry an OAuth token; with [oauth] use "
-		    "auth = xoauth2 or oauthbearer", cfg_auth_name(cfg->auth));
+		    "auth = xoauth2 or oauthbearer",
+		    cfg_auth_name(cfg->auth));
 	for (i = 0; i < nitems(src); i++)
 		if ((line = cfg_key_line(ctx, src[i])) != 0)
-			return cfg_err_at(ctx, line, EX_CONFIG, "%s is not "
+			return cfg_err_at(ctx, line, EX_CONFIG,
+			    "%s is not "
 			    "used with [oauth] (the token comes from the OAuth "
-			    "cache); remove it", src[i]);
+			    "cache); remove it",
+			    src[i]);
 	if (cfg->username == NULL)
-		return cfg_err_at(ctx, ctx->oauthline, EX_CONFIG, "[oauth] "
+		return cfg_err_at(ctx, ctx->oauthline, EX_CONFIG,
+		    "[oauth] "
 		    "needs [upstream] username: the mailbox the token is for");
 	return 0;
 }
@@ -163,9 +174,8 @@ check_oauth_upstream(struct ctx *ctx)
 int
 cfg_oauth_check(struct ctx *ctx)
 {
-	static const char *const src[] = {
-		"client_secret", "client_secret_file", "client_secret_command"
-	};
+	static const char *const src[] = { "client_secret",
+		"client_secret_file", "client_secret_command" };
 	struct oauth_conf *o = &ctx->cfg->oauth;
 	int nsrc = 0, line;
 	size_t i;
@@ -178,7 +188,8 @@ cfg_oauth_check(struct ctx *ctx)
 		if ((line = oauth_line(ctx, src[i])) == ctx->oauthline)
 			continue;
 		if (++nsrc > 1)
-			return cfg_err_at(ctx, line, EX_CONFIG, "set only one "
+			return cfg_err_at(ctx, line, EX_CONFIG,
+			    "set only one "
 			    "of client_secret, client_secret_file and "
 			    "client_secret_command");
 	}
@@ -191,10 +202,12 @@ cfg_oauth_check(struct ctx *ctx)
 		    "tenant is only used with provider = microsoft");
 	line = oauth_line(ctx, "grant");
 	if (o->grant == GRANT_JWT_BEARER && o->key_file == NULL)
-		return cfg_err_at(ctx, line, EX_CONFIG, "grant = jwt_bearer "
+		return cfg_err_at(ctx, line, EX_CONFIG,
+		    "grant = jwt_bearer "
 		    "needs key_file (the service account's JSON key)");
 	if (o->grant == GRANT_JWT_BEARER && o->provider == OAUTH_MICROSOFT)
-		return cfg_err_at(ctx, line, EX_CONFIG, "grant = jwt_bearer is "
+		return cfg_err_at(ctx, line, EX_CONFIG,
+		    "grant = jwt_bearer is "
 		    "for Google service accounts; Microsoft app-only access "
 		    "uses grant = client_credentials");
 	if (o->grant != GRANT_JWT_BEARER && o->key_file != NULL)
@@ -202,16 +215,20 @@ cfg_oauth_check(struct ctx *ctx)
 		    "key_file is only used with grant = jwt_bearer");
 	if (o->grant != GRANT_REFRESH_TOKEN && o->refresh_token_file != NULL)
 		return cfg_err_at(ctx, oauth_line(ctx, "refresh_token_file"),
-		    EX_CONFIG, "refresh_token_file is only used with "
+		    EX_CONFIG,
+		    "refresh_token_file is only used with "
 		    "grant = refresh_token");
 	if (o->grant == GRANT_CLIENT_CREDENTIALS && nsrc == 0)
-		return cfg_err_at(ctx, line, EX_CONFIG, "grant = "
+		return cfg_err_at(ctx, line, EX_CONFIG,
+		    "grant = "
 		    "client_credentials needs client_secret, "
 		    "client_secret_file or client_secret_command");
 	if (o->grant != GRANT_JWT_BEARER && o->client_id == NULL)
-		return cfg_err_at(ctx, ctx->oauthline, EX_CONFIG, "auth = %s "
+		return cfg_err_at(ctx, ctx->oauthline, EX_CONFIG,
+		    "auth = %s "
 		    "with [oauth] needs client_id (the application's client "
-		    "ID)", cfg_auth_name(ctx->cfg->auth));
+		    "ID)",
+		    cfg_auth_name(ctx->cfg->auth));
 	return 0;
 }
 
@@ -220,7 +237,7 @@ static int
 cache_name(const char *path, char *buf, size_t cap)
 {
 	const char *base = strrchr(path, '/');
-	uint32_t h = 2166136261u;	/* FNV-1a: a name, not a secret */
+	uint32_t h = 2166136261u; /* FNV-1a: a name, not a secret */
 	const char *p;
 	size_t n = 0;
 
@@ -229,15 +246,18 @@ cache_name(const char *path, char *buf, size_t cap)
 	base = base != NULL ? base + 1 : path;
 	for (p = base; *p != '\0' && n < 32 && n + 1 < cap; p++, n++)
 		buf[n] = strchr("abcdefghijklmnopqrstuvwxyz"
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *p) != NULL &&
-		    !(n == 0 && *p == '.') ? *p : '_';
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
+			     *p) != NULL &&
+			!(n == 0 && *p == '.') ?
+		    *p :
+		    '_';
 	return xsnprintf(buf + n, cap - n, "-%08x", (unsigned int)h);
 }
 
 /* *field = pre + mid + post, unless the file set it. */
 static int
-oauth_default(struct ctx *ctx, char **field, const char *pre,
-    const char *mid, const char *post)
+oauth_default(struct ctx *ctx, char **field, const char *pre, const char *mid,
+    const char *post)
 {
 	size_t len;
 
@@ -250,8 +270,8 @@ oauth_default(struct ctx *ctx, char **field, const char *pre,
 	return 0;
 }
 
-#define MS_BASE	"https://login.microsoftonline.com/"
-#define MS_PATH	"/oauth2/v2.0/"
+#define MS_BASE "https://login.microsoftonline.com/"
+#define MS_PATH "/oauth2/v2.0/"
 
 /* The provider's URLs and scope, and the cache path, unless set. */
 int
@@ -269,8 +289,8 @@ cfg_oauth_defaults(struct ctx *ctx)
 	if (cfg_key_line(ctx, "refresh_margin") == 0)
 		o->refresh_margin = DEFAULT_MARGIN;
 	if (o->provider == OAUTH_MICROSOFT) {
-		if (oauth_default(ctx, &o->tenant, "organizations", "",
-		    "") == -1)
+		if (oauth_default(ctx, &o->tenant, "organizations", "", "") ==
+		    -1)
 			return -1;
 		rc |= oauth_default(ctx, &o->token_url, MS_BASE, o->tenant,
 		    MS_PATH "token");
@@ -313,13 +333,11 @@ cfg_oauth_defaults(struct ctx *ctx)
 int
 cfg_oauth_files(struct ctx *ctx)
 {
-	static const char *const names[] = {
-		"client_secret_file", "key_file", "refresh_token_file"
-	};
+	static const char *const names[] = { "client_secret_file", "key_file",
+		"refresh_token_file" };
 	const struct oauth_conf *o = &ctx->cfg->oauth;
-	const char *paths[] = {
-		o->client_secret_file, o->key_file, o->refresh_token_file
-	};
+	const char *paths[] = { o->client_secret_file, o->key_file,
+		o->refresh_token_file };
 	struct stat st;
 	size_t i;
 

@@ -45,11 +45,9 @@
 #include "spool.h"
 #include "util.h"
 
-#define LINE_MAX_OUT	2048	/* one output line */
+#define LINE_MAX_OUT 2048 /* one output line */
 
-static const char *const level_word[] = {
-	"ok", "warning", "FAIL", "skip"
-};
+static const char *const level_word[] = { "ok", "warning", "FAIL", "skip" };
 
 void
 check_say(struct check *ck, enum check_level lv, int ex, const char *fmt, ...)
@@ -75,9 +73,9 @@ static int
 summary(struct check *ck)
 {
 	(void)fprintf(ck->p->out, "check: %d ok, %d warning%s, %d failed%s\n",
-	    ck->n[CHECK_OK], ck->n[CHECK_WARN], ck->n[CHECK_WARN] == 1 ? "" :
-	    "s", ck->n[CHECK_FAIL], ck->n[CHECK_SKIP] > 0 ? ", some skipped" :
-	    "");
+	    ck->n[CHECK_OK], ck->n[CHECK_WARN],
+	    ck->n[CHECK_WARN] == 1 ? "" : "s", ck->n[CHECK_FAIL],
+	    ck->n[CHECK_SKIP] > 0 ? ", some skipped" : "");
 	(void)fflush(ck->p->out);
 	if (ck->n[CHECK_FAIL] > 0)
 		return ck->ex;
@@ -135,8 +133,7 @@ offers(const char *offered, const char *word)
 }
 
 int
-check_auth_hint(const char *offered, enum auth_mech want, char *buf,
-    size_t cap)
+check_auth_hint(const char *offered, enum auth_mech want, char *buf, size_t cap)
 {
 	struct perr e = { 0, "" };
 	enum auth_mech m;
@@ -152,10 +149,13 @@ check_auth_hint(const char *offered, enum auth_mech want, char *buf,
 		str_lower(lower);
 		(void)xsnprintf(buf, cap, "set auth = %s (or auto)", lower);
 	} else if (offers(offered, "XOAUTH2"))
-		(void)xstrlcpy(buf, "set auth = xoauth2: this server wants "
-		    "an OAuth token, not a password", cap);
+		(void)xstrlcpy(buf,
+		    "set auth = xoauth2: this server wants "
+		    "an OAuth token, not a password",
+		    cap);
 	else
-		(void)xstrlcpy(buf, "posta supports none of them; ask the "
+		(void)xstrlcpy(buf,
+		    "posta supports none of them; ask the "
 		    "provider for PLAIN, LOGIN, CRAM-MD5 or SCRAM-SHA-256",
 		    cap);
 	return -1;
@@ -194,12 +194,13 @@ check_secret(struct check *ck)
 	int rc = 0;
 
 	if (cfg->username == NULL || cfg->username[0] == '\0') {
-		check_say(ck, CHECK_OK, 0, "credentials: none configured (no "
+		check_say(ck, CHECK_OK, 0,
+		    "credentials: none configured (no "
 		    "username): posta will not log in");
 		return 0;
 	}
-	if (cfg->oauth.set && (cfg->auth == AUTH_XOAUTH2 ||
-	    cfg->auth == AUTH_OAUTHBEARER)) {
+	if (cfg->oauth.set &&
+	    (cfg->auth == AUTH_XOAUTH2 || cfg->auth == AUTH_OAUTHBEARER)) {
 		if (oauth_token(cfg, 0, secret, sizeof(secret), &e) == -1) {
 			check_say(ck, CHECK_FAIL, e.code,
 			    "credentials: OAuth token: %s", e.msg);
@@ -215,11 +216,15 @@ check_secret(struct check *ck)
 		check_say(ck, CHECK_OK, 0, "credentials: %s, password from %s",
 		    cfg->username, cfg->password_file);
 	else if (cfg->password_command != NULL)
-		check_say(ck, CHECK_OK, 0, "credentials: %s, password from "
-		    "password_command", cfg->username);
+		check_say(ck, CHECK_OK, 0,
+		    "credentials: %s, password from "
+		    "password_command",
+		    cfg->username);
 	else
-		check_say(ck, CHECK_OK, 0, "credentials: %s, password in the "
-		    "configuration", cfg->username);
+		check_say(ck, CHECK_OK, 0,
+		    "credentials: %s, password in the "
+		    "configuration",
+		    cfg->username);
 	secret_wipe(secret, sizeof(secret));
 	return rc;
 }
@@ -294,8 +299,10 @@ check_spool(struct check *ck)
 	long n;
 
 	if (stat(dir, &st) == -1 && errno == ENOENT) {
-		check_say(ck, CHECK_OK, 0, "spool %s: not created yet, nothing "
-		    "queued", dir);
+		check_say(ck, CHECK_OK, 0,
+		    "spool %s: not created yet, nothing "
+		    "queued",
+		    dir);
 		return;
 	}
 	if (spool_open(&sp, dir, 0, &e) == -1) {
@@ -330,8 +337,9 @@ login_failed(struct check *ck, const struct esmtp_reply *last,
 	char line[MAX_REPLY_TEXT + 16];
 
 	if (last->code == 0) {
-		check_say(ck, CHECK_FAIL, e->code == EX_CONFIG ? EX_CONFIG :
-		    EX_UNAVAILABLE, "login: %s", e->msg);
+		check_say(ck, CHECK_FAIL,
+		    e->code == EX_CONFIG ? EX_CONFIG : EX_UNAVAILABLE,
+		    "login: %s", e->msg);
 		return;
 	}
 	esmtp_reply_line(last, line, sizeof(line));
@@ -364,24 +372,27 @@ tx_report(struct check *ck, const struct smtp_tx *tx, const char *sender)
 
 	r = &tx->mail;
 	if (r->code / 100 != 2) {
-		check_say(ck, CHECK_FAIL, r->code / 100 == 4 ? EX_TEMPFAIL :
-		    EX_CONFIG, "test "
+		check_say(ck, CHECK_FAIL,
+		    r->code / 100 == 4 ? EX_TEMPFAIL : EX_CONFIG,
+		    "test "
 		    "message: MAIL FROM:<%s> refused: %s: set [sender] from to "
-		    "an address this account may send as", sender,
-		    esmtp_reply_line(r, line, sizeof(line)));
+		    "an address this account may send as",
+		    sender, esmtp_reply_line(r, line, sizeof(line)));
 		return;
 	}
 	r = &ck->rcpt_reply;
 	if (tx->rcpts[0].code / 100 != 2) {
-		check_say(ck, CHECK_FAIL, r->code / 100 == 4 ? EX_TEMPFAIL :
-		    EX_UNAVAILABLE, "test message: RCPT TO:<%s> refused: %s",
-		    ck->rcpt, esmtp_reply_line(r, line, sizeof(line)));
+		check_say(ck, CHECK_FAIL,
+		    r->code / 100 == 4 ? EX_TEMPFAIL : EX_UNAVAILABLE,
+		    "test message: RCPT TO:<%s> refused: %s", ck->rcpt,
+		    esmtp_reply_line(r, line, sizeof(line)));
 		return;
 	}
 	r = &tx->data;
 	if (r->code / 100 != 2)
-		check_say(ck, CHECK_FAIL, r->code / 100 == 4 ? EX_TEMPFAIL :
-		    EX_UNAVAILABLE, "test message to %s refused: %s", ck->rcpt,
+		check_say(ck, CHECK_FAIL,
+		    r->code / 100 == 4 ? EX_TEMPFAIL : EX_UNAVAILABLE,
+		    "test message to %s refused: %s", ck->rcpt,
 		    esmtp_reply_line(r, line, sizeof(line)));
 	else
 		check_say(ck, CHECK_OK, 0, "test message to %s: %s", ck->rcpt,
@@ -398,15 +409,16 @@ write_test(struct check *ck, FILE *f, const char *sender)
 	host_name(host, sizeof(host));
 	(void)localtime_r(&now, &tm);
 	(void)strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
-	(void)fprintf(f, "From: posta check <%s>\r\nTo: <%s>\r\n"
+	(void)fprintf(f,
+	    "From: posta check <%s>\r\nTo: <%s>\r\n"
 	    "Subject: posta --check test message\r\nDate: %s\r\n"
 	    "Message-ID: <check.%lld.%ld@%s>\r\n"
 	    "Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n"
 	    "Content-Type: text/plain; charset=us-ascii\r\n\r\n"
 	    "This is a test message from posta --check on %s,\r\n"
-	    "sent through %s:%d.\r\n", sender, ck->rcpt, date,
-	    (long long)now, (long)getpid(), host, host, ck->cfg->host,
-	    ck->cfg->port);
+	    "sent through %s:%d.\r\n",
+	    sender, ck->rcpt, date, (long long)now, (long)getpid(), host, host,
+	    ck->cfg->host, ck->cfg->port);
 	if (fflush(f) != 0 || ferror(f))
 		return -1;
 	return 0;
@@ -520,11 +532,10 @@ check_run(const struct check_params *p)
 	check_settings(&ck);
 	secret_ok = check_secret(&ck) == 0;
 	if (p->addr != NULL)
-		(void)check_addr(&ck);	/* a bad one only skips the message */
+		(void)check_addr(&ck); /* a bad one only skips the message */
 	check_spool(&ck);
 	nfail = ck.n[CHECK_FAIL];
-	if (check_probe(&ck) == 0 &&
-	    ck.n[CHECK_FAIL] == nfail && secret_ok)
+	if (check_probe(&ck) == 0 && ck.n[CHECK_FAIL] == nfail && secret_ok)
 		login(&ck);
 	else if (ck.cfg->username != NULL || p->addr != NULL)
 		check_say(&ck, CHECK_SKIP, 0,

@@ -29,7 +29,7 @@
 #include "tls.h"
 #include "util.h"
 
-#define CMD_LINE	1024	/* one probe command */
+#define CMD_LINE 1024 /* one probe command */
 
 static int
 check_resolve(struct check *ck)
@@ -59,11 +59,11 @@ check_resolve(struct check *ck)
 	list[0] = '\0';
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		if (ai->ai_family == AF_INET)
-			a = &((struct sockaddr_in *)(void *)ai->ai_addr)->
-			    sin_addr;
+			a = &((struct sockaddr_in *)(void *)ai->ai_addr)
+				 ->sin_addr;
 		else if (ai->ai_family == AF_INET6)
-			a = &((struct sockaddr_in6 *)(void *)ai->ai_addr)->
-			    sin6_addr;
+			a = &((struct sockaddr_in6 *)(void *)ai->ai_addr)
+				 ->sin6_addr;
 		else
 			continue;
 		if (inet_ntop(ai->ai_family, a, one, sizeof(one)) == NULL ||
@@ -71,7 +71,7 @@ check_resolve(struct check *ck)
 			continue;
 		len = strlen(list);
 		if (xsnprintf(list + len, sizeof(list) - len, "%s%s",
-		    len > 0 ? ", " : "", one) == -1) {
+			len > 0 ? ", " : "", one) == -1) {
 			list[len] = '\0';
 			break;
 		}
@@ -159,7 +159,8 @@ check_cert(struct check *ck, const struct tls_peer *pe)
 	if (cfg->has_pin) {
 		check_pin_text(cfg->pin, cfgpin, sizeof(cfgpin));
 		if (memcmp(pe->pin, cfg->pin, sizeof(pe->pin)) == 0)
-			check_say(ck, CHECK_OK, 0, "certificate pin: matches "
+			check_say(ck, CHECK_OK, 0,
+			    "certificate pin: matches "
 			    "fingerprint (name and chain are not checked)");
 		else
 			check_say(ck, CHECK_FAIL, EX_CONFIG,
@@ -194,8 +195,10 @@ check_cert(struct check *ck, const struct tls_peer *pe)
 	default:
 		/* an expired certificate: the expiry line said it */
 		if (pe->chain != TLS_CHAIN_EXPIRED || lv != CHECK_FAIL)
-			check_say(ck, CHECK_FAIL, EX_UNAVAILABLE, "certificate "
-			    "chain: %s", pe->chain_error);
+			check_say(ck, CHECK_FAIL, EX_UNAVAILABLE,
+			    "certificate "
+			    "chain: %s",
+			    pe->chain_error);
 		break;
 	}
 	check_say(ck, CHECK_OK, 0, "certificate pin: fingerprint = %s", pin);
@@ -239,8 +242,8 @@ speaks_tls(struct check *ck)
 	memset(&c, 0, sizeof(c));
 	memset(&tp, 0, sizeof(tp));
 	tp.servername = cfg->host;
-	if (conn_open(&c, cfg->host, cfg->port, CHECK_GREETING_WAIT,
-	    &e) == 0 && conn_start_tls_inspect(&c, &tp, &e) == 0)
+	if (conn_open(&c, cfg->host, cfg->port, CHECK_GREETING_WAIT, &e) == 0 &&
+	    conn_start_tls_inspect(&c, &tp, &e) == 0)
 		rc = 1;
 	conn_close(&c);
 	return rc;
@@ -257,8 +260,8 @@ speaks_plain(struct check *ck)
 	int rc = 0;
 
 	memset(&c, 0, sizeof(c));
-	if (conn_open(&c, cfg->host, cfg->port, CHECK_GREETING_WAIT,
-	    &e) == 0 && conn_getline(&c, line, sizeof(line), &e) >= 0 &&
+	if (conn_open(&c, cfg->host, cfg->port, CHECK_GREETING_WAIT, &e) == 0 &&
+	    conn_getline(&c, line, sizeof(line), &e) >= 0 &&
 	    strncmp(line, "220", 3) == 0)
 		rc = 1;
 	conn_close(&c);
@@ -289,9 +292,11 @@ probe_greeting(struct check *ck, struct conn *c)
 	}
 	conn_set_timeout(c, cfg->timeout);
 	if (r.code != 220) {
-		check_say(ck, CHECK_FAIL, r.code / 100 == 4 ? EX_TEMPFAIL :
-		    EX_UNAVAILABLE, "greeting: %s: the server refuses this "
-		    "client", esmtp_reply_line(&r, line, sizeof(line)));
+		check_say(ck, CHECK_FAIL,
+		    r.code / 100 == 4 ? EX_TEMPFAIL : EX_UNAVAILABLE,
+		    "greeting: %s: the server refuses this "
+		    "client",
+		    esmtp_reply_line(&r, line, sizeof(line)));
 		return -1;
 	}
 	check_say(ck, CHECK_OK, 0, "greeting: %s",
@@ -301,8 +306,8 @@ probe_greeting(struct check *ck, struct conn *c)
 
 /* EHLO; the offer goes into the arguments. */
 static int
-probe_ehlo(struct check *ck, struct conn *c, char *text, size_t cap,
-    int *ext, unsigned long long *size_max, char *auth, size_t acap)
+probe_ehlo(struct check *ck, struct conn *c, char *text, size_t cap, int *ext,
+    unsigned long long *size_max, char *auth, size_t acap)
 {
 	char name[256], cmd[CMD_LINE], line[MAX_REPLY_TEXT + 16];
 	struct perr e = { 0, "" };
@@ -349,7 +354,8 @@ probe_starttls(struct check *ck, struct conn *c, int ext)
 	struct esmtp_reply r;
 
 	if (!(ext & ESMTP_EXT_STARTTLS)) {
-		check_say(ck, CHECK_FAIL, EX_CONFIG, "STARTTLS: not offered by "
+		check_say(ck, CHECK_FAIL, EX_CONFIG,
+		    "STARTTLS: not offered by "
 		    "%s:%d: use the provider's submission port with TLS (587 "
 		    "with tls = starttls, or 465 with tls = implicit)",
 		    cfg->host, cfg->port);
@@ -388,8 +394,10 @@ keywords(const char *text, char *buf, size_t cap)
 		kw = strcspn(p, " =\n");
 		if (kw > len)
 			kw = len;
-		if ((kw == 4 && (strncasecmp(p, "AUTH", 4) == 0 ||
-		    strncasecmp(p, "SIZE", 4) == 0)) || kw == 0)
+		if ((kw == 4 &&
+			(strncasecmp(p, "AUTH", 4) == 0 ||
+			    strncasecmp(p, "SIZE", 4) == 0)) ||
+		    kw == 0)
 			continue;
 		n = strlen(buf);
 		if (n + kw + 2 >= cap)
@@ -416,8 +424,8 @@ check_offer(struct check *ck, const char *text, int ext,
 	else
 		check_say(ck, CHECK_OK, 0, "SIZE: no limit announced");
 	keywords(text, list, sizeof(list));
-	check_say(ck, CHECK_OK, 0, "extensions: %s", list[0] != '\0' ? list :
-	    "none");
+	check_say(ck, CHECK_OK, 0, "extensions: %s",
+	    list[0] != '\0' ? list : "none");
 	if (!login) {
 		check_say(ck, CHECK_OK, 0, "AUTH: %s%s (not used: no username)",
 		    (ext & ESMTP_EXT_AUTH) ? "offered " : "not offered",
@@ -468,9 +476,11 @@ probe(struct check *ck)
 	    (mono_now() - t0) * 1000);
 	if (cfg->tls == TLS_IMPLICIT && probe_tls(ck, &c, &e) == -1) {
 		if (speaks_plain(ck))
-			check_say(ck, CHECK_FAIL, EX_CONFIG, "TLS: %s: port %d "
+			check_say(ck, CHECK_FAIL, EX_CONFIG,
+			    "TLS: %s: port %d "
 			    "greets in clear text, it is not an implicit TLS "
-			    "port: set tls = starttls", e.msg, cfg->port);
+			    "port: set tls = starttls",
+			    e.msg, cfg->port);
 		else
 			check_say(ck, CHECK_FAIL, EX_UNAVAILABLE, "TLS: %s",
 			    e.msg);
@@ -478,11 +488,12 @@ probe(struct check *ck)
 	}
 	if (probe_greeting(ck, &c) == -1 ||
 	    probe_ehlo(ck, &c, text, sizeof(text), &ext, &size_max, auth,
-	    sizeof(auth)) == -1)
+		sizeof(auth)) == -1)
 		goto out;
-	if (cfg->tls == TLS_STARTTLS && (probe_starttls(ck, &c, ext) == -1 ||
-	    probe_ehlo(ck, &c, text, sizeof(text), &ext, &size_max, auth,
-	    sizeof(auth)) == -1))
+	if (cfg->tls == TLS_STARTTLS &&
+	    (probe_starttls(ck, &c, ext) == -1 ||
+		probe_ehlo(ck, &c, text, sizeof(text), &ext, &size_max, auth,
+		    sizeof(auth)) == -1))
 		goto out;
 	if (cfg->tls == TLS_NONE && (ext & ESMTP_EXT_STARTTLS))
 		check_say(ck, CHECK_WARN, 0,

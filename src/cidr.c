@@ -128,7 +128,7 @@ cidr_parse(const char *s, struct cidr *c, const char **why)
 	}
 	if (host_bits(c->net, max / 8, bits)) {
 		*why = "host bits set after the prefix length (write the "
-		    "network address)";
+		       "network address)";
 		return -1;
 	}
 	c->bits = bits;

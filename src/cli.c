@@ -38,17 +38,17 @@
 #include "posta.h"
 #include "util.h"
 
-#define MAX_INTERVAL	(365L * 24 * 3600)
+#define MAX_INTERVAL (365L * 24 * 3600)
 
 struct cli {
-	int	  argc;
-	char	**argv;
-	int	  i;		/* next argv element */
-	int	  explicit;	/* mode chosen: -b, long option, name */
-	int	  qseen;	/* some -q was given */
-	int	  qinterval;	/* -q with an interval */
-	int	  qfailed;	/* -qQ */
-	int	  dashdash;	/* the options ended with "--" */
+	int argc;
+	char **argv;
+	int i;	       /* next argv element */
+	int explicit;  /* mode chosen: -b, long option, name */
+	int qseen;     /* some -q was given */
+	int qinterval; /* -q with an interval */
+	int qfailed;   /* -qQ */
+	int dashdash;  /* the options ended with "--" */
 };
 
 static const char usage[] =
@@ -96,8 +96,10 @@ opt_q(struct cli *st, struct opts *o, const char *v, struct perr *err)
 	case 'R':
 	case 'S':
 		if (v[1] == '\0')
-			return perr_set(err, EX_USAGE, "-q%c requires an "
-			    "attached substring, as in -q%cexample", *v, *v);
+			return perr_set(err, EX_USAGE,
+			    "-q%c requires an "
+			    "attached substring, as in -q%cexample",
+			    *v, *v);
 		if (o->qsel != 0 && o->qsel != *v)
 			return perr_set(err, EX_USAGE,
 			    "-q%c and -q%c cannot be combined", o->qsel, *v);
@@ -106,8 +108,10 @@ opt_q(struct cli *st, struct opts *o, const char *v, struct perr *err)
 		return 0;
 	case 'Q':
 		if (v[1] != '\0')
-			return perr_set(err, EX_USAGE, "invalid queue option "
-			    "-q%s: -qQ takes no value", v);
+			return perr_set(err, EX_USAGE,
+			    "invalid queue option "
+			    "-q%s: -qQ takes no value",
+			    v);
 		st->qfailed = 1;
 		return 0;
 	case '\0':
@@ -120,9 +124,11 @@ opt_q(struct cli *st, struct opts *o, const char *v, struct perr *err)
 		return perr_set(err, EX_USAGE, "unsupported queue option -q%s",
 		    v);
 	if ((secs = duration_parse(v, DUR_QUEUE, MAX_INTERVAL)) == -1)
-		return perr_set(err, EX_USAGE, "invalid queue interval -q%s: "
+		return perr_set(err, EX_USAGE,
+		    "invalid queue interval -q%s: "
 		    "use a number with s, m, h, d or w (at most 365d), "
-		    "e.g. -q15m", v);
+		    "e.g. -q15m",
+		    v);
 	o->interval = secs;
 	st->qinterval = 1;
 	return 0;
@@ -153,7 +159,7 @@ opt_b(struct cli *st, struct opts *o, const char *v, struct perr *err)
 		o->mode = MODE_VERSION;
 		break;
 	case 'd':
-	case 'D':	/* sendmail's "in the foreground": posta always is */
+	case 'D': /* sendmail's "in the foreground": posta always is */
 	case 'l':
 		o->mode = MODE_DAEMON;
 		o->loopback_only = *v == 'l';
@@ -168,7 +174,7 @@ opt_b(struct cli *st, struct opts *o, const char *v, struct perr *err)
 		break;
 	case 'v':
 		why = "address verification is not supported: posta hands "
-		    "every address to the smart host";
+		      "every address to the smart host";
 		break;
 	case 'a':
 		why = "ARPANET mode is not supported; use -bs";
@@ -200,8 +206,10 @@ opt_o(struct opts *o, const char *v, struct perr *err)
 	if (v[0] != 'd')
 		return 0;
 	if (v[1] == '\0' || v[2] != '\0')
-		return perr_set(err, EX_USAGE, "invalid delivery mode -o%s: "
-		    "use -odi, -odb or -odq", v);
+		return perr_set(err, EX_USAGE,
+		    "invalid delivery mode -o%s: "
+		    "use -odi, -odb or -odq",
+		    v);
 	switch (v[1]) {
 	case 'i':
 		o->delivery = DELIVERY_FOREGROUND;
@@ -210,12 +218,14 @@ opt_o(struct opts *o, const char *v, struct perr *err)
 		o->delivery = DELIVERY_BACKGROUND;
 		break;
 	case 'q':
-	case 'd':	/* deferred: sendmail also only queues */
+	case 'd': /* deferred: sendmail also only queues */
 		o->delivery = DELIVERY_QUEUE;
 		break;
 	default:
-		return perr_set(err, EX_USAGE, "invalid delivery mode -o%s: "
-		    "use -odi, -odb or -odq", v);
+		return perr_set(err, EX_USAGE,
+		    "invalid delivery mode -o%s: "
+		    "use -odi, -odb or -odq",
+		    v);
 	}
 	return 0;
 }
@@ -227,20 +237,25 @@ opt_dsn(struct opts *o, char c, const char *v, struct perr *err)
 	switch (c) {
 	case 'N':
 		if (!esmtp_notify_valid(v))
-			return perr_set(err, EX_USAGE, "invalid -N value "
+			return perr_set(err, EX_USAGE,
+			    "invalid -N value "
 			    "\"%s\": use never, or a comma list of success, "
-			    "failure and delay", v);
+			    "failure and delay",
+			    v);
 		o->dsn_notify = v;
 		return 0;
 	case 'R':
 		if (!esmtp_ret_valid(v))
-			return perr_set(err, EX_USAGE, "invalid -R value "
-			    "\"%s\": use full or hdrs", v);
+			return perr_set(err, EX_USAGE,
+			    "invalid -R value "
+			    "\"%s\": use full or hdrs",
+			    v);
 		o->dsn_ret = v;
 		return 0;
 	case 'V':
 		if (!esmtp_envid_valid(v))
-			return perr_set(err, EX_USAGE, "invalid -V value: "
+			return perr_set(err, EX_USAGE,
+			    "invalid -V value: "
 			    "use 1 to %d printable characters without spaces",
 			    ESMTP_ENVID_MAX);
 		o->dsn_envid = v;
@@ -253,8 +268,10 @@ opt_dsn(struct opts *o, char c, const char *v, struct perr *err)
 	else if (strcasecmp(v, "7bit") == 0)
 		o->body = BODY_7BIT;
 	else
-		return perr_set(err, EX_USAGE, "invalid -B value \"%s\": use "
-		    "8BITMIME or 7BIT", v);
+		return perr_set(err, EX_USAGE,
+		    "invalid -B value \"%s\": use "
+		    "8BITMIME or 7BIT",
+		    v);
 	return 0;
 }
 
@@ -267,13 +284,16 @@ opt_value(struct cli *st, struct opts *o, char c, const char *v,
 	case 'f':
 	case 'r':
 		if (has_ctl(v))
-			return perr_set(err, EX_USAGE, "-%c: address contains "
-			    "a control character", c);
+			return perr_set(err, EX_USAGE,
+			    "-%c: address contains "
+			    "a control character",
+			    c);
 		o->sender = v;
 		return 0;
 	case 'F':
 		if (has_ctl(v))
-			return perr_set(err, EX_USAGE, "-F: name contains a "
+			return perr_set(err, EX_USAGE,
+			    "-F: name contains a "
 			    "control character");
 		o->fullname = v;
 		return 0;
@@ -292,7 +312,7 @@ opt_value(struct cli *st, struct opts *o, char c, const char *v,
 	case 'B':
 		return opt_dsn(o, c, v, err);
 	default:
-		return 0;	/* -A, -e, -h, -L, -O, -p, -X: ignored */
+		return 0; /* -A, -e, -h, -L, -O, -p, -X: ignored */
 	}
 }
 
@@ -318,10 +338,10 @@ parse_cluster(struct cli *st, struct opts *o, const char *word,
 		case 'U':
 		case 'm':
 		case 'n':
-		case 'c':	/* -c, -x: in Postfix's getopt, ignored */
+		case 'c': /* -c, -x: in Postfix's getopt, ignored */
 		case 'x':
 			break;
-		case 'I':	/* Postfix: newaliases, as -bi */
+		case 'I': /* Postfix: newaliases, as -bi */
 			if (opt_b(st, o, "i", err) == -1)
 				return -1;
 			break;
@@ -341,8 +361,8 @@ parse_cluster(struct cli *st, struct opts *o, const char *word,
 		case 'h':
 		case 'L':
 		case 'X':
-		case 'A':	/* -Am, -Ac: Postfix ignores them */
-		case 'e':	/* -e, -p: Postfix takes and ignores a value */
+		case 'A': /* -Am, -Ac: Postfix ignores them */
+		case 'e': /* -e, -p: Postfix takes and ignores a value */
 		case 'p':
 			if (take_arg(st, *p, p + 1, &v, err) == -1)
 				return -1;
@@ -360,12 +380,11 @@ parse_cluster(struct cli *st, struct opts *o, const char *word,
  * taken for a recipient or for their value.
  */
 static int
-parse_oauth(struct cli *st, struct opts *o, const char *word,
-    struct perr *err)
+parse_oauth(struct cli *st, struct opts *o, const char *word, struct perr *err)
 {
 	static const struct {
-		const char	*name;
-		enum mode	 mode;
+		const char *name;
+		enum mode mode;
 	} words[] = {
 		{ "--oauth-login", MODE_OAUTH_LOGIN },
 		{ "--oauth-login=device", MODE_OAUTH_LOGIN },
@@ -385,13 +404,16 @@ parse_oauth(struct cli *st, struct opts *o, const char *word,
 		}
 	}
 	if (strncmp(word, "--oauth-login=loopback:", 23) != 0)
-		return perr_set(err, EX_USAGE, "unknown option %s (use "
+		return perr_set(err, EX_USAGE,
+		    "unknown option %s (use "
 		    "--oauth-login, --oauth-login=loopback:PORT, "
-		    "--oauth-import, --oauth-status or --oauth-refresh)", word);
+		    "--oauth-import, --oauth-status or --oauth-refresh)",
+		    word);
 	for (p = word + 23; *p >= '0' && *p <= '9' && port <= 65535; p++)
 		port = port * 10 + (*p - '0');
 	if (p == word + 23 || *p != '\0' || port < 1 || port > 65535)
-		return perr_set(err, EX_USAGE, "%s: expected a port number "
+		return perr_set(err, EX_USAGE,
+		    "%s: expected a port number "
 		    "from 1 to 65535, as in --oauth-login=loopback:8765",
 		    word);
 	o->mode = MODE_OAUTH_LOGIN;
@@ -401,8 +423,7 @@ parse_oauth(struct cli *st, struct opts *o, const char *word,
 
 /* --version, --delete, --check, --json, --help, --oauth-*. "--" itself is the caller's. */
 static int
-parse_long(struct cli *st, struct opts *o, const char *word,
-    struct perr *err)
+parse_long(struct cli *st, struct opts *o, const char *word, struct perr *err)
 {
 	if (strncmp(word, "--oauth-", 8) == 0)
 		return parse_oauth(st, o, word, err);
@@ -422,11 +443,12 @@ parse_long(struct cli *st, struct opts *o, const char *word,
 		return 0;
 	}
 	if (strcmp(word, "--json") == 0) {
-		o->json = 1;	/* a form of the listing, not a mode */
+		o->json = 1; /* a form of the listing, not a mode */
 		return 0;
 	}
 	if (strcmp(word, "--help") == 0)
-		return perr_set(err, EX_USAGE, "--help: the options are below "
+		return perr_set(err, EX_USAGE,
+		    "--help: the options are below "
 		    "and in posta(8)");
 	return perr_set(err, EX_USAGE, "unknown option %s", word);
 }
@@ -442,12 +464,15 @@ check_args(const struct cli *st, const struct opts *o, struct perr *err)
 		    "too many recipients (at most %d)", MAX_RCPTS);
 	for (k = 0; k < o->nrcpts; k++) {
 		if (has_ctl(o->rcpts[k]))
-			return perr_set(err, EX_USAGE, "recipient contains a "
+			return perr_set(err, EX_USAGE,
+			    "recipient contains a "
 			    "control character");
 		if (o->rcpts[k][0] == '-' && !st->dashdash)
-			return perr_set(err, EX_USAGE, "option %s after the "
+			return perr_set(err, EX_USAGE,
+			    "option %s after the "
 			    "recipients: put options first, or \"--\" before "
-			    "a recipient that starts with '-'", o->rcpts[k]);
+			    "a recipient that starts with '-'",
+			    o->rcpts[k]);
 	}
 	return 0;
 }
@@ -458,48 +483,57 @@ finish(struct cli *st, struct opts *o, struct perr *err)
 {
 	if (st->qseen && o->mode == MODE_DAEMON) {
 		if (!st->qinterval || o->qsel != 0 || st->qfailed)
-			return perr_set(err, EX_USAGE, "-b%c takes only a -q "
+			return perr_set(err, EX_USAGE,
+			    "-b%c takes only a -q "
 			    "interval for the queue runner, as in -b%c -q15m",
 			    o->loopback_only ? 'l' : 'd',
 			    o->loopback_only ? 'l' : 'd');
 	} else if (st->qseen && o->mode == MODE_LIST) {
 		if (st->qinterval)
-			return perr_set(err, EX_USAGE, "a -q interval cannot "
+			return perr_set(err, EX_USAGE,
+			    "a -q interval cannot "
 			    "be used when listing the queue");
 		o->list_failed = st->qfailed;
 	} else if (st->qseen) {
 		if (st->explicit)
-			return perr_set(err, EX_USAGE, "-q cannot be combined "
+			return perr_set(err, EX_USAGE,
+			    "-q cannot be combined "
 			    "with -b modes or long options");
 		if (st->qfailed)
-			return perr_set(err, EX_USAGE, "-qQ only applies to "
+			return perr_set(err, EX_USAGE,
+			    "-qQ only applies to "
 			    "listing the queue: use mailq -qQ or -bp -qQ");
 		o->mode = MODE_RUN;
 	}
 	if (o->json && o->mode != MODE_LIST)
-		return perr_set(err, EX_USAGE, "--json only applies to "
+		return perr_set(err, EX_USAGE,
+		    "--json only applies to "
 		    "listing the queue: posta -bp --json or mailq --json");
 	if (check_args(st, o, err) == -1)
 		return -1;
 	switch (o->mode) {
 	case MODE_SEND:
 		if (o->nrcpts == 0 && !o->from_headers)
-			return perr_set(err, EX_USAGE, "no recipients given "
+			return perr_set(err, EX_USAGE,
+			    "no recipients given "
 			    "(use -t to read them from the headers)");
 		return 0;
 	case MODE_DELETE:
 		if (o->nrcpts == 0)
-			return perr_set(err, EX_USAGE, "--delete needs one or "
+			return perr_set(err, EX_USAGE,
+			    "--delete needs one or "
 			    "more queue ids");
 		return 0;
 	case MODE_CHECK:
 		if (o->nrcpts > 1)
-			return perr_set(err, EX_USAGE, "--check takes at most "
+			return perr_set(err, EX_USAGE,
+			    "--check takes at most "
 			    "one address, for a test message");
 		return 0;
 	default:
 		if (o->nrcpts > 0)
-			return perr_set(err, EX_USAGE, "unexpected argument "
+			return perr_set(err, EX_USAGE,
+			    "unexpected argument "
 			    "\"%s\": recipients are only taken when sending",
 			    o->rcpts[0]);
 		return 0;

@@ -28,11 +28,10 @@
 #include "posta.h"
 #include "util.h"
 
-#define MAX_SUGGEST	3		/* edit distance for "did you mean" */
+#define MAX_SUGGEST 3 /* edit distance for "did you mean" */
 
-static const char *const sections[] = {
-	"upstream", "sender", "aliases", "queue", "log", "oauth", "listen"
-};
+static const char *const sections[] = { "upstream", "sender", "aliases",
+	"queue", "log", "oauth", "listen" };
 
 /*
  * Record the first error at a line (0: the whole file). The message is
@@ -134,11 +133,15 @@ unknown_section(struct ctx *ctx, const char *section)
 		}
 	}
 	if (hint != NULL)
-		return cfg_err_at(ctx, line, EX_CONFIG, "unknown section "
-		    "[%.64s]; did you mean [%s]?", section, hint);
-	return cfg_err_at(ctx, line, EX_CONFIG, "unknown section [%.64s]; "
+		return cfg_err_at(ctx, line, EX_CONFIG,
+		    "unknown section "
+		    "[%.64s]; did you mean [%s]?",
+		    section, hint);
+	return cfg_err_at(ctx, line, EX_CONFIG,
+	    "unknown section [%.64s]; "
 	    "expected [upstream], [sender], [aliases], [queue], [log], "
-	    "[oauth] or [listen]", section);
+	    "[oauth] or [listen]",
+	    section);
 }
 
 /* The section a key belongs to, for a key written in the wrong place. */
@@ -160,8 +163,10 @@ unknown_key(struct ctx *ctx, const char *section, const char *name)
 	const char *hint = NULL, *home;
 
 	if ((home = home_of(name)) != NULL)
-		return cfg_err(ctx, "unknown key \"%.64s\" in [%s]; it belongs "
-		    "in [%s]", name, section, home);
+		return cfg_err(ctx,
+		    "unknown key \"%.64s\" in [%s]; it belongs "
+		    "in [%s]",
+		    name, section, home);
 	for (i = 0; i < nitems(cfg_keys); i++) {
 		if (strcasecmp(section, cfg_keys[i].section) != 0)
 			continue;
@@ -172,8 +177,10 @@ unknown_key(struct ctx *ctx, const char *section, const char *name)
 		}
 	}
 	if (hint != NULL)
-		return cfg_err(ctx, "unknown key \"%.64s\" in [%s]; did you "
-		    "mean \"%s\"?", name, section, hint);
+		return cfg_err(ctx,
+		    "unknown key \"%.64s\" in [%s]; did you "
+		    "mean \"%s\"?",
+		    name, section, hint);
 	return cfg_err(ctx, "unknown key \"%.64s\" in [%s]", name, section);
 }
 
@@ -198,8 +205,10 @@ set_key(struct ctx *ctx, const char *section, const char *name,
 
 	if (*section == '\0') {
 		if (home_of(name) != NULL)
-			return cfg_err(ctx, "\"%.64s\" is outside any section; "
-			    "put it under [%s]", name, home_of(name));
+			return cfg_err(ctx,
+			    "\"%.64s\" is outside any section; "
+			    "put it under [%s]",
+			    name, home_of(name));
 		return cfg_err(ctx, "\"%.64s\" is outside any section", name);
 	}
 	if (!known_section(section))
@@ -213,11 +222,15 @@ set_key(struct ctx *ctx, const char *section, const char *name,
 	seen = &ctx->keyline[k - cfg_keys];
 	/* inih hands an indented line to the handler as more of the last key */
 	if (*seen != 0 && ctx->indented)
-		return cfg_err(ctx, "indented line continues \"%s\" from line "
-		    "%d; remove the leading blanks", k->name, *seen);
+		return cfg_err(ctx,
+		    "indented line continues \"%s\" from line "
+		    "%d; remove the leading blanks",
+		    k->name, *seen);
 	if (*seen != 0)
-		return cfg_err(ctx, "duplicate key \"%s\" in [%s] (first set "
-		    "on line %d)", k->name, k->section, *seen);
+		return cfg_err(ctx,
+		    "duplicate key \"%s\" in [%s] (first set "
+		    "on line %d)",
+		    k->name, k->section, *seen);
 	*seen = ctx->lineno;
 	return k->set(ctx, k, value);
 }
@@ -249,8 +262,8 @@ drop_alternatives(struct ctx *ctx, const struct key *k)
 		    strcmp(cfg_keys[i].section, k->section) != 0 ||
 		    strncmp(cfg_keys[i].name, base, n) != 0 ||
 		    (cfg_keys[i].name[n] != '\0' &&
-		    strcmp(cfg_keys[i].name + n, "_file") != 0 &&
-		    strcmp(cfg_keys[i].name + n, "_command") != 0))
+			strcmp(cfg_keys[i].name + n, "_file") != 0 &&
+			strcmp(cfg_keys[i].name + n, "_command") != 0))
 			continue;
 		/* only string keys come in such families */
 		if (cfg_keys[i].set != cfg_set_str &&
@@ -263,8 +276,7 @@ drop_alternatives(struct ctx *ctx, const struct key *k)
 }
 
 static int
-apply_settings(struct ctx *ctx, const struct config_setting *set,
-    size_t nset)
+apply_settings(struct ctx *ctx, const struct config_setting *set, size_t nset)
 {
 	const struct key *k;
 	size_t i;
@@ -282,8 +294,7 @@ apply_settings(struct ctx *ctx, const struct config_setting *set,
 			return cfg_err(ctx, "unknown section [%.64s]",
 			    set[i].section);
 		if (strcasecmp(set[i].section, "aliases") == 0) {
-			if (cfg_set_alias(ctx, set[i].name,
-			    set[i].value) == -1)
+			if (cfg_set_alias(ctx, set[i].name, set[i].value) == -1)
 				return -1;
 			continue;
 		}
@@ -395,7 +406,7 @@ resolve_defaults(struct ctx *ctx)
 
 	if (!tls_set)
 		cfg->tls = port_set && cfg->port == 465 ? TLS_IMPLICIT :
-		    TLS_STARTTLS;
+							  TLS_STARTTLS;
 	if (!port_set)
 		cfg->port = cfg->tls == TLS_IMPLICIT ? 465 : 587;
 }
@@ -403,9 +414,8 @@ resolve_defaults(struct ctx *ctx)
 static int
 check_credentials(struct ctx *ctx)
 {
-	static const char *const src[] = {
-		"password", "password_file", "password_command"
-	};
+	static const char *const src[] = { "password", "password_file",
+		"password_command" };
 	struct config *cfg = ctx->cfg;
 	int nsrc = 0, line, srcline = 0;
 	size_t i;
@@ -414,25 +424,28 @@ check_credentials(struct ctx *ctx)
 		if ((line = cfg_key_line(ctx, src[i])) == 0)
 			continue;
 		if (++nsrc > 1)
-			return cfg_err_at(ctx, line, EX_CONFIG, "set only one "
+			return cfg_err_at(ctx, line, EX_CONFIG,
+			    "set only one "
 			    "of password, password_file and password_command");
 		srcline = line;
 	}
 	nsrc = cfg->password != NULL || cfg->password_file != NULL ||
 	    cfg->password_command != NULL;
 	if (cfg->oauth.set)
-		return 0;	/* cfg_oauth_check() had its say */
+		return 0; /* cfg_oauth_check() had its say */
 	if (cfg->username != NULL && !nsrc)
 		return cfg_err_at(ctx, cfg_key_line(ctx, "username"), EX_CONFIG,
 		    "username is set but none of password, password_file or "
 		    "password_command");
 	if (cfg->username == NULL && nsrc)
-		return cfg_err_at(ctx, srcline, EX_CONFIG, "a password is set "
+		return cfg_err_at(ctx, srcline, EX_CONFIG,
+		    "a password is set "
 		    "but username is not");
 	if (cfg->auth != AUTH_AUTO && cfg->username == NULL)
 		return cfg_err_at(ctx, cfg_key_line(ctx, "auth"), EX_CONFIG,
 		    "auth = %s needs username and password, password_file or "
-		    "password_command", cfg_auth_name(cfg->auth));
+		    "password_command",
+		    cfg_auth_name(cfg->auth));
 	return 0;
 }
 
@@ -443,25 +456,33 @@ check_tls(struct ctx *ctx)
 	int line = cfg_key_line(ctx, "tls");
 
 	if ((cfg->cert_file == NULL) != (cfg->key_file == NULL))
-		return cfg_err_at(ctx, cfg_key_line(ctx, cfg->cert_file !=
-		    NULL ? "cert_file" : "key_file"), EX_CONFIG, "set both "
+		return cfg_err_at(ctx,
+		    cfg_key_line(ctx,
+			cfg->cert_file != NULL ? "cert_file" : "key_file"),
+		    EX_CONFIG,
+		    "set both "
 		    "cert_file and key_file, or neither");
 	if (cfg->tls != TLS_NONE)
 		return 0;
 	if (cfg->cert_file != NULL)
-		return cfg_err_at(ctx, line, EX_CONFIG, "tls = none with a "
+		return cfg_err_at(ctx, line, EX_CONFIG,
+		    "tls = none with a "
 		    "cert_file: the certificate would never be sent");
 	if (cfg_key_line(ctx, "tls_min_version") != 0)
-		return cfg_err_at(ctx, line, EX_CONFIG, "tls = none with "
+		return cfg_err_at(ctx, line, EX_CONFIG,
+		    "tls = none with "
 		    "tls_min_version: TLS is never used");
 	if (cfg->username != NULL)
-		return cfg_err_at(ctx, line, EX_CONFIG, "tls = none with a "
+		return cfg_err_at(ctx, line, EX_CONFIG,
+		    "tls = none with a "
 		    "username: credentials are never sent without TLS");
 	if (cfg->has_pin)
-		return cfg_err_at(ctx, line, EX_CONFIG, "tls = none with a "
+		return cfg_err_at(ctx, line, EX_CONFIG,
+		    "tls = none with a "
 		    "fingerprint: the pin would never be checked");
 	if (cfg->ca_file != NULL)
-		return cfg_err_at(ctx, line, EX_CONFIG, "tls = none with a "
+		return cfg_err_at(ctx, line, EX_CONFIG,
+		    "tls = none with a "
 		    "ca_file: the certificate would never be checked");
 	return 0;
 }
@@ -470,7 +491,8 @@ static int
 check_config(struct ctx *ctx)
 {
 	if (ctx->cfg->host == NULL)
-		return cfg_err_at(ctx, 0, EX_CONFIG, "[upstream] host is not "
+		return cfg_err_at(ctx, 0, EX_CONFIG,
+		    "[upstream] host is not "
 		    "set");
 	if (cfg_oauth_check(ctx) == -1 || check_credentials(ctx) == -1 ||
 	    check_tls(ctx) == -1 || cfg_oauth_defaults(ctx) == -1)
@@ -491,14 +513,16 @@ cfg_check_writable(struct ctx *ctx, const char *path, const struct stat *st)
 {
 	mode_t m = st->st_mode;
 
-	if ((m & S_IWOTH) == 0 && ((m & S_IWGRP) == 0 || st->st_gid == 0 ||
-	    st->st_gid == getegid()))
+	if ((m & S_IWOTH) == 0 &&
+	    ((m & S_IWGRP) == 0 || st->st_gid == 0 || st->st_gid == getegid()))
 		return 0;
 	if (ctx->err.code != 0)
 		return -1;
 	ctx->errline = INT_MAX;
-	return perr_set(&ctx->err, EX_CONFIG, "%s: mode %04o lets other users "
-	    "change it; chmod go-w %s", path, (unsigned int)(m & 07777), path);
+	return perr_set(&ctx->err, EX_CONFIG,
+	    "%s: mode %04o lets other users "
+	    "change it; chmod go-w %s",
+	    path, (unsigned int)(m & 07777), path);
 }
 
 /* [upstream]'s secret files; [oauth]'s are cfg_oauth_files()'s. */
@@ -527,13 +551,19 @@ static int
 check_mode(struct ctx *ctx, const struct stat *st)
 {
 	const char *what = cfg_key_line(ctx, "password") != 0 ? "a password" :
-	    ctx->cfg->oauth.client_secret != NULL ? "a client secret" : NULL;
+	    ctx->cfg->oauth.client_secret != NULL ? "a client secret" :
+						    NULL;
 
 	if (what == NULL || (st->st_mode & 007) == 0)
 		return 0;
-	return cfg_err_at(ctx, 0, EX_CONFIG, "holds %s but is %s by others; "
-	    "chmod 600 %s", what, (st->st_mode & S_IROTH) ? "readable" :
-	    (st->st_mode & S_IWOTH) ? "writable" : "accessible", ctx->file);
+	return cfg_err_at(ctx, 0, EX_CONFIG,
+	    "holds %s but is %s by others; "
+	    "chmod 600 %s",
+	    what,
+	    (st->st_mode & S_IROTH)	? "readable" :
+		(st->st_mode & S_IWOTH) ? "writable" :
+					  "accessible",
+	    ctx->file);
 }
 
 /*
@@ -564,7 +594,8 @@ open_config(struct ctx *ctx, struct stat *st, int optional)
 		return -1;
 	}
 	if (!S_ISREG(st->st_mode)) {
-		cfg_err_at(ctx, 0, EX_CONFIG, "cannot open: not a regular "
+		cfg_err_at(ctx, 0, EX_CONFIG,
+		    "cannot open: not a regular "
 		    "file");
 		(void)close(fd);
 		return -1;
@@ -633,8 +664,8 @@ load(struct config *cfg, const char *file, FILE *given, int optional,
 		goto out;
 	}
 	/* our own stdio buffer, so the password in it can be wiped */
-	if (ctx.fp != NULL && given == NULL && setvbuf(ctx.fp, iobuf, _IOFBF,
-	    sizeof(iobuf)) != 0) {
+	if (ctx.fp != NULL && given == NULL &&
+	    setvbuf(ctx.fp, iobuf, _IOFBF, sizeof(iobuf)) != 0) {
 		cfg_nomem(&ctx);
 		goto out;
 	}
@@ -646,7 +677,8 @@ load(struct config *cfg, const char *file, FILE *given, int optional,
 	/* inih found a bad line before any line we refused */
 	if (line > 0 && (ctx.err.code == 0 || line < ctx.errline)) {
 		perr_clear(&ctx.err);
-		cfg_err_at(&ctx, line, EX_CONFIG, "syntax error; expected "
+		cfg_err_at(&ctx, line, EX_CONFIG,
+		    "syntax error; expected "
 		    "\"[section]\" or \"key = value\"");
 	}
 	if (ctx.err.code != 0)
@@ -661,8 +693,8 @@ load(struct config *cfg, const char *file, FILE *given, int optional,
 	resolve_defaults(&ctx);
 	if (check_config(&ctx) == -1)
 		goto out;
-	if (check_secure && (check_secret_files(&ctx) == -1 ||
-	    cfg_oauth_files(&ctx) == -1))
+	if (check_secure &&
+	    (check_secret_files(&ctx) == -1 || cfg_oauth_files(&ctx) == -1))
 		goto out;
 	rc = 0;
 out:
@@ -757,7 +789,7 @@ config_timeout(const struct config *cfg)
 		return t;
 	left = cfg->deadline - mono_now();
 	if (left < 1)
-		return 1;	/* the wait fails soon; 0 would mean the default */
+		return 1; /* the wait fails soon; 0 would mean the default */
 	/* rounded up: the step ends at most a second after the deadline */
 	return left < t ? (int)left + 1 : t;
 }

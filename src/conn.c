@@ -72,8 +72,10 @@ static int
 spent(struct conn *c, const char *what, struct perr *err)
 {
 	c->timedout = 1;
-	return perr_set(err, EX_TEMPFAIL, "%s: %s: time budget of the "
-	    "delivery (send_timeout) exhausted", c->peer, what);
+	return perr_set(err, EX_TEMPFAIL,
+	    "%s: %s: time budget of the "
+	    "delivery (send_timeout) exhausted",
+	    c->peer, what);
 }
 
 /* One attempt on one address; returns the connected fd or -1 with errno. */
@@ -83,8 +85,8 @@ conn_try(const struct addrinfo *ai, double deadline)
 	socklen_t len;
 	int fd, soerr, r, one = 1;
 
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
-	    SOCK_NONBLOCK, ai->ai_protocol);
+	fd = socket(ai->ai_family,
+	    ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
 	if (fd == -1)
 		return -1;
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
@@ -137,7 +139,8 @@ conn_open_until(struct conn *c, const char *host, int port, int timeout,
 	c->timedout = 0;
 	conn_step(c);
 	if (xsnprintf(c->peer, sizeof(c->peer),
-	    strchr(host, ':') != NULL ? "[%s]:%d" : "%s:%d", host, port) == -1)
+		strchr(host, ':') != NULL ? "[%s]:%d" : "%s:%d", host,
+		port) == -1)
 		return perr_set(err, EX_CONFIG, "host name too long");
 	if (port < 1 || port > 65535)
 		return perr_set(err, EX_CONFIG, "%s: bad port", c->peer);
@@ -262,8 +265,8 @@ conn_send(struct conn *c, const char *p, size_t len, struct perr *err)
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return perr_set(err, EX_TEMPFAIL, "%s: write: %s",
 			    c->peer, strerror(errno));
-		r = conn_wait(c->fd, POLLOUT, until(c, mono_now() +
-		    c->timeout));
+		r = conn_wait(c->fd, POLLOUT,
+		    until(c, mono_now() + c->timeout));
 		if (r == 0 && conn_limit_passed(c))
 			return spent(c, "write", err);
 		if (r == 0) {
@@ -334,8 +337,8 @@ conn_fill(struct conn *c, double deadline, struct perr *err)
 	if (mono_now() >= deadline) {
 		c->timedout = 1;
 		return perr_set(err, EX_TEMPFAIL,
-		    "%s: timed out after %d s waiting for the server",
-		    c->peer, c->timeout);
+		    "%s: timed out after %d s waiting for the server", c->peer,
+		    c->timeout);
 	}
 	if (c->tls != NULL) {
 		n = tls_read(c->tls, p, room, deadline, &e);
@@ -461,8 +464,6 @@ conn_set_timeout(struct conn *c, int timeout)
 	c->timeout = timeout > 0 ? timeout : DEFAULT_TIMEOUT;
 }
 
-
-
 int
 conn_is_tls(const struct conn *c)
 {
@@ -485,7 +486,7 @@ static void
 conn_reset(struct conn *c)
 {
 	if (c->fd != -1)
-		(void)close(c->fd);	/* nothing to report: we are leaving */
+		(void)close(c->fd); /* nothing to report: we are leaving */
 	c->fd = -1;
 	c->tls = NULL;
 	c->rpos = c->rlen = c->wlen = 0;

@@ -25,7 +25,7 @@
  * recipients) after some were accepted starts another transaction at
  * once for the rest.
  */
-#define _GNU_SOURCE	/* strcasestr */
+#define _GNU_SOURCE /* strcasestr */
 #include <sys/types.h>
 
 #include <stdint.h>
@@ -96,23 +96,24 @@ open_session(struct dsession *ds, struct esmtp_reply *last)
 	char *tok = NULL, line[MAX_REPLY_TEXT + 16];
 	int rc = -1;
 
-	smtp_init(&ds->smtp);	/* no auth_refused from an earlier session */
+	smtp_init(&ds->smtp); /* no auth_refused from an earlier session */
 	if (cfg->oauth.set) {
 		if ((tok = malloc(MAX_SECRET + 1)) == NULL)
 			return perr_set(&ds->down_err, EX_OSERR,
 			    "out of memory");
-		if (oauth_token(cfg, 0, tok, MAX_SECRET + 1,
-		    &ds->down_err) == -1)
+		if (oauth_token(cfg, 0, tok, MAX_SECRET + 1, &ds->down_err) ==
+		    -1)
 			goto out;
 	}
 	rc = smtp_open(&ds->smtp, cfg, ds->verbose, last, &ds->down_err);
 	if (rc == -1 && tok != NULL && ds->smtp.auth_refused &&
 	    auth_token_refused(last->code, last->text)) {
 		log_info("upstream refused the OAuth token (%s); getting a "
-		    "new one", esmtp_reply_line(last, line, sizeof(line)));
+			 "new one",
+		    esmtp_reply_line(last, line, sizeof(line)));
 		perr_clear(&ds->down_err);
 		if (oauth_token_renew(cfg, tok, tok, MAX_SECRET + 1,
-		    &ds->down_err) == 0)
+			&ds->down_err) == 0)
 			rc = smtp_open(&ds->smtp, cfg, ds->verbose, last,
 			    &ds->down_err);
 	}
@@ -140,8 +141,9 @@ session(struct dsession *ds)
 	if (open_session(ds, &last) == -1) {
 		ds->down = 1;
 		/* provider refusals users meet: say what to configure */
-		hint = ds->smtp.auth_refused ? auth_hint(last.code, last.text,
-		    ds->cfg->oauth.set) : NULL;
+		hint = ds->smtp.auth_refused ?
+		    auth_hint(last.code, last.text, ds->cfg->oauth.set) :
+		    NULL;
 		if (hint != NULL) {
 			/* cut when too long: the start says the most */
 			(void)xsnprintf(msg, sizeof(msg), "%s; %s",
@@ -166,8 +168,8 @@ set_reason(struct envelope *e, size_t i, const struct esmtp_reply *rep)
 
 /* What a transaction's RCPT replies are about: envelope indexes. */
 struct txmap {
-	struct envelope	*e;
-	uint32_t	*map;
+	struct envelope *e;
+	uint32_t *map;
 };
 
 /*
@@ -225,7 +227,8 @@ after_dot(struct perr *err)
 	char msg[sizeof(err->msg)];
 	int code = err->code != 0 ? err->code : EX_TEMPFAIL;
 
-	(void)xsnprintf(msg, sizeof(msg), "%s; the message was sent, the "
+	(void)xsnprintf(msg, sizeof(msg),
+	    "%s; the message was sent, the "
 	    "upstream may have it already: it will be sent again",
 	    err->code != 0 ? err->msg : "connection lost");
 	perr_clear(err);
@@ -265,9 +268,11 @@ transaction(struct dsession *ds, struct spool_entry *ent, struct dlog *dl,
 		if (e->smtputf8 && !utf8 && !addr_is_utf8(e->sender) &&
 		    addr_is_utf8(e->rcpts[i].addr)) {
 			e->rcpts[i].state = RCPT_FAILED;
-			(void)env_set_reason(e, i, "553 5.6.7 non-ASCII "
+			(void)env_set_reason(e, i,
+			    "553 5.6.7 non-ASCII "
 			    "address, and the upstream does not offer "
-			    "SMTPUTF8", NULL);
+			    "SMTPUTF8",
+			    NULL);
 			continue;
 		}
 		tx.rcpts[n].addr = e->rcpts[i].addr;
@@ -311,9 +316,10 @@ transaction(struct dsession *ds, struct spool_entry *ent, struct dlog *dl,
 		goto out;
 	}
 	if (worth_fresh(&ds->smtp, &tx, 0)) {
-		perr_set(err, EX_TEMPFAIL, "421 at %s: the upstream ended "
-		    "the session after %d messages", tx.mail.code == 421 ?
-		    "MAIL" : "RCPT", ds->smtp.ntx - 1);
+		perr_set(err, EX_TEMPFAIL,
+		    "421 at %s: the upstream ended "
+		    "the session after %d messages",
+		    tx.mail.code == 421 ? "MAIL" : "RCPT", ds->smtp.ntx - 1);
 		dsession_close(ds);
 		rc = -2;
 		goto out;
@@ -353,8 +359,7 @@ out:
 
 /* The most telling reason among the pending/failed recipients. */
 static void
-pick_reason(const struct envelope *e, enum rcpt_state st, char *buf,
-    size_t cap)
+pick_reason(const struct envelope *e, enum rcpt_state st, char *buf, size_t cap)
 {
 	size_t i;
 
@@ -462,8 +467,8 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 	}
 	if (expired) {
 		fmt_duration(now - e->created, age, sizeof(age));
-		log_warnx("%s: giving up after %s in the queue: %s", e->id,
-		    age, why);
+		log_warnx("%s: giving up after %s in the queue: %s", e->id, age,
+		    why);
 	}
 	dlog_end(&dl, ent, ds->cfg->host, ds->cfg->port, &ds->smtp, why);
 	if (rc == -1 || rep->result != DR_FAILED)
@@ -471,17 +476,19 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 	if (caller_told && rep->ndone == 0 && failed_before == 0)
 		return 0;
 	/* NOTIFY=NEVER, or a list without FAILURE, asked for silence */
-	if (e->sender[0] != '\0' && (e->dsn_notify == NULL ||
-	    strcasestr(e->dsn_notify, "FAILURE") != NULL)) {
+	if (e->sender[0] != '\0' &&
+	    (e->dsn_notify == NULL ||
+		strcasestr(e->dsn_notify, "FAILURE") != NULL)) {
 		struct perr derr = { 0, "" };
 		char newid[32];
 
 		if (!sender_is_ours(ds->cfg, e->sender))
 			log_warnx("%s: notification to <%s> suppressed: not a "
-			    "sender of ours ([sender] domain, from; "
-			    "notify_any)", e->id, e->sender);
+				  "sender of ours ([sender] domain, from; "
+				  "notify_any)",
+			    e->id, e->sender);
 		else if (dsn_queue(ds->sp, ds->cfg, ent, newid, sizeof(newid),
-		    &derr) == -1)
+			     &derr) == -1)
 			log_warnx("%s: cannot queue a notification: %s", e->id,
 			    derr.msg);
 		else
@@ -492,8 +499,9 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 }
 
 /* Why the recipients of a corrupt entry failed, as the DSN shows it. */
-#define CORRUPT_REASON	"554 5.3.0 the queue entry became unreadable and " \
-			"was set aside (in corrupt/) for the postmaster"
+#define CORRUPT_REASON                                     \
+	"554 5.3.0 the queue entry became unreadable and " \
+	"was set aside (in corrupt/) for the postmaster"
 
 /* NULL when the sender can be told, else why not. */
 static const char *
@@ -503,16 +511,16 @@ corrupt_untold(const struct config *cfg, const struct envelope *e,
 	const char *why;
 
 	if (e->sender[0] == '\0')
-		return "null sender";	/* a notification: never answered */
+		return "null sender"; /* a notification: never answered */
 	if (addr_check_envelope(e->sender, 0, &why) == -1)
 		return "unusable sender address";
 	if (nfailed == 0)
 		return "no recipient left to report";
 	if (!sender_is_ours(cfg, e->sender))
 		return "notification suppressed: not a sender of ours "
-		    "([sender] domain, from; notify_any)";
-	if (e->dsn_notify != NULL && strcasestr(e->dsn_notify, "FAILURE") ==
-	    NULL)
+		       "([sender] domain, from; notify_any)";
+	if (e->dsn_notify != NULL &&
+	    strcasestr(e->dsn_notify, "FAILURE") == NULL)
 		return "the sender asked for no failure notice";
 	return NULL;
 }
@@ -553,14 +561,16 @@ deliver_corrupt(struct dsession *ds, const char *id, struct perr *err)
 		log_errx("%s: unreadable entry in corrupt/; nobody told (%s)",
 		    id, untold);
 	else if (dsn_queue(ds->sp, ds->cfg, &ent, newid, sizeof(newid),
-	    &derr) == -1) {
+		     &derr) == -1) {
 		spool_corrupt_unclaim(ds->sp, id);
-		rc = perr_set(err, derr.code, "%s: unreadable entry in "
-		    "corrupt/: cannot queue a notification: %s", id, derr.msg);
+		rc = perr_set(err, derr.code,
+		    "%s: unreadable entry in "
+		    "corrupt/: cannot queue a notification: %s",
+		    id, derr.msg);
 	} else {
 		log_errx("%s: unreadable entry in corrupt/: notification %s "
-		    "queued for <%s> (%zu recipient%s)", id, newid, e->sender,
-		    nfailed, nfailed == 1 ? "" : "s");
+			 "queued for <%s> (%zu recipient%s)",
+		    id, newid, e->sender, nfailed, nfailed == 1 ? "" : "s");
 		rc = 1;
 	}
 	spool_release(&ent);

@@ -14,29 +14,29 @@
 #include "spool.h"
 
 struct dsession {
-	const struct config	*cfg;
-	struct spool		*sp;
-	int			 verbose;
-	int			 open;		/* smtp is usable */
-	int			 down;		/* opening failed or a step timed
+	const struct config *cfg;
+	struct spool *sp;
+	int verbose;
+	int open; /* smtp is usable */
+	int down; /* opening failed or a step timed
 						   out in this run */
-	struct perr		 down_err;
-	int			 own_only;	/* touch only uid's entries */
-	uid_t			 uid;
-	struct smtp		 smtp;
+	struct perr down_err;
+	int own_only; /* touch only uid's entries */
+	uid_t uid;
+	struct smtp smtp;
 };
 
 enum dresult {
-	DR_DELIVERED,		/* every recipient accepted; entry removed */
-	DR_DEFERRED,		/* some recipients wait for a retry */
-	DR_FAILED		/* no recipient left to try; entry in failed/ */
+	DR_DELIVERED, /* every recipient accepted; entry removed */
+	DR_DEFERRED,  /* some recipients wait for a retry */
+	DR_FAILED     /* no recipient left to try; entry in failed/ */
 };
 
 struct dreport {
-	enum dresult	 result;
-	size_t		 ndone, npending, nfailed;	/* recipients, all attempts */
-	int		 code;		/* sysexits code for a failure */
-	char		 reason[1024];	/* one line: the reply or error */
+	enum dresult result;
+	size_t ndone, npending, nfailed; /* recipients, all attempts */
+	int code;			 /* sysexits code for a failure */
+	char reason[1024];		 /* one line: the reply or error */
 };
 
 /*
@@ -44,8 +44,8 @@ struct dreport {
  * than root gets own_only: its queue runs, flushes and -bs deliveries
  * take only the entries that user submitted (spool_owner).
  */
-void	dsession_init(struct dsession *ds, const struct config *cfg,
-	    struct spool *sp, int verbose);
+void dsession_init(struct dsession *ds, const struct config *cfg,
+    struct spool *sp, int verbose);
 
 /*
  * Try the pending recipients of a taken entry, then record the outcome
@@ -58,8 +58,8 @@ void	dsession_init(struct dsession *ds, const struct config *cfg,
  * Returns 0 with rep filled in, or -1 with err when the spool could
  * not be updated (the entry then keeps its previous state).
  */
-int	deliver_entry(struct dsession *ds, struct spool_entry *ent,
-	    int caller_told, struct dreport *rep, struct perr *err);
+int deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
+    struct dreport *rep, struct perr *err);
 
 /*
  * An entry set aside in corrupt/ (its envelope unreadable) is a
@@ -69,12 +69,12 @@ int	deliver_entry(struct dsession *ds, struct spool_entry *ent,
  * none. Returns 1 when one was queued, 0 when there was nothing to
  * do, -1 with err when it could not be queued (tried again later).
  */
-int	deliver_corrupt(struct dsession *ds, const char *id, struct perr *err);
+int deliver_corrupt(struct dsession *ds, const char *id, struct perr *err);
 
 /* QUIT and close the session, if open. */
-void	dsession_close(struct dsession *ds);
+void dsession_close(struct dsession *ds);
 
 /* Back-off after n failed attempts, in seconds. */
-long	deliver_backoff(int attempts);
+long deliver_backoff(int attempts);
 
 #endif /* POSTA_DELIVER_H */

@@ -19,8 +19,8 @@
 
 /* A line being written: cut at cap - 1 octets, always NUL-terminated. */
 struct line {
-	char	*p;
-	size_t	 len, cap;
+	char *p;
+	size_t len, cap;
 };
 
 static void
@@ -181,7 +181,7 @@ dlog_dsn(const char *status, const char *reply, char *out, size_t cap)
 	want = status[0] == 's' ? '2' : status[0] == 'd' ? '4' : '5';
 	cls = find_code(reply != NULL ? reply : "", esc);
 	if (want == '5' && cls != '5')
-		(void)snprintf(out, cap, "4.4.7");	/* expired */
+		(void)snprintf(out, cap, "4.4.7"); /* expired */
 	else if (esc[0] != '\0')
 		(void)snprintf(out, cap, "%c%s", want, esc + 1);
 	else
@@ -215,8 +215,9 @@ dlog_format(const struct dlog *d, char *buf, size_t cap)
 		kv_int(&l, "more", (long long)(d->nto - DLOG_SHOW));
 	kv_int(&l, "size", d->size);
 	/* an IPv6 literal in brackets, so that the port stays apart */
-	(void)snprintf(tmp, sizeof(tmp), strchr(d->host, ':') != NULL ?
-	    "[%.*s]:%d" : "%.*s:%d", DLOG_MAX_ADDR, d->host, d->port);
+	(void)snprintf(tmp, sizeof(tmp),
+	    strchr(d->host, ':') != NULL ? "[%.*s]:%d" : "%.*s:%d",
+	    DLOG_MAX_ADDR, d->host, d->port);
 	kv(&l, "relay", tmp, sizeof(tmp));
 	kv(&l, "tls", d->tls != NULL && d->tls[0] != '\0' ? d->tls : "none",
 	    32);

@@ -21,30 +21,30 @@
 #include "smtp.h"
 #include "spool.h"
 
-#define DLOG_SHOW	5	/* recipients named in to=, the rest counted */
-#define DLOG_MAX_ADDR	256	/* octets of one address in the line */
-#define DLOG_MAX_REPLY	512	/* octets of a reply in the line */
-#define DLOG_MAX_LINE	LOG_MAX_LINE	/* more than the above need */
+#define DLOG_SHOW      5   /* recipients named in to=, the rest counted */
+#define DLOG_MAX_ADDR  256 /* octets of one address in the line */
+#define DLOG_MAX_REPLY 512 /* octets of a reply in the line */
+#define DLOG_MAX_LINE  LOG_MAX_LINE /* more than the above need */
 
 struct dlog {
-	const char	*id;
-	const char	*from;		/* "" is the null sender */
-	const char	*to[DLOG_SHOW];	/* the first recipients tried */
-	size_t		 nto;		/* recipients tried */
-	long long	 size;
-	const char	*host;
-	int		 port;
-	const char	*tls;		/* "TLSv1.3"; "" or NULL: none */
-	const char	*auth;		/* "PLAIN"; NULL: none */
-	double		 delay;		/* seconds since intake */
-	int		 attempt;	/* 1 for the first */
+	const char *id;
+	const char *from;	   /* "" is the null sender */
+	const char *to[DLOG_SHOW]; /* the first recipients tried */
+	size_t nto;		   /* recipients tried */
+	long long size;
+	const char *host;
+	int port;
+	const char *tls;  /* "TLSv1.3"; "" or NULL: none */
+	const char *auth; /* "PLAIN"; NULL: none */
+	double delay;	  /* seconds since intake */
+	int attempt;	  /* 1 for the first */
 	/* the recipients tried, by outcome */
-	size_t		 nsent, ndeferred, nbounced;
-	const char	*reply;		/* why deferred or bounced, or NULL */
-	char		 sent[MAX_REPLY_TEXT + 16];	/* 2xx to the dot */
+	size_t nsent, ndeferred, nbounced;
+	const char *reply;		/* why deferred or bounced, or NULL */
+	char sent[MAX_REPLY_TEXT + 16]; /* 2xx to the dot */
 	/* private to dlog.c: the entry before the attempt */
-	double		 intake;
-	size_t		 done0, failed0;
+	double intake;
+	size_t done0, failed0;
 };
 
 /*
@@ -60,7 +60,7 @@ const char *dlog_status(const struct dlog *d);
  * reply behind a bounce is 4.4.7, expired, as in the notification; no
  * code at all gives 2.0.0, 4.0.0 or 5.0.0.
  */
-void	dlog_dsn(const char *status, const char *reply, char *out, size_t cap);
+void dlog_dsn(const char *status, const char *reply, char *out, size_t cap);
 
 /*
  * Pure: the line into buf (at most cap - 1 octets and a NUL, cut when
@@ -80,23 +80,23 @@ const char *dlog_format(const struct dlog *d, char *buf, size_t cap);
  * user is "" when the uid has no name. Pure, formatted as dlog_format.
  */
 struct dlog_intake {
-	const char	*id;
-	long		 uid;
-	const char	*user;
-	const char	*from;		/* "" is the null sender */
-	size_t		 nrcpt;
-	long long	 size;
-	const char	*client;	/* -bd: the client's address, or NULL */
+	const char *id;
+	long uid;
+	const char *user;
+	const char *from; /* "" is the null sender */
+	size_t nrcpt;
+	long long size;
+	const char *client; /* -bd: the client's address, or NULL */
 };
 
 const char *dlog_intake_format(const struct dlog_intake *d, char *buf,
-	    size_t cap);
+    size_t cap);
 
 /* Before an attempt: remember the entry's recipients and arrival. */
-void	dlog_begin(struct dlog *d, const struct spool_entry *ent);
+void dlog_begin(struct dlog *d, const struct spool_entry *ent);
 
 /* The 2xx reply to a final dot during the attempt. */
-void	dlog_sent(struct dlog *d, const struct esmtp_reply *r);
+void dlog_sent(struct dlog *d, const struct esmtp_reply *r);
 
 /*
  * After the attempt, with the recipients' new states in ent: fill in
@@ -104,7 +104,7 @@ void	dlog_sent(struct dlog *d, const struct esmtp_reply *r);
  * line, as a warning when bounced. why is what deliver.c reports for
  * the deferral or the failure.
  */
-void	dlog_end(struct dlog *d, const struct spool_entry *ent,
-	    const char *host, int port, const struct smtp *s, const char *why);
+void dlog_end(struct dlog *d, const struct spool_entry *ent, const char *host,
+    int port, const struct smtp *s, const char *why);
 
 #endif /* POSTA_DLOG_H */

@@ -18,9 +18,9 @@
  * marker needs a real CR LF before the dot, so only bol == 1 counts
  * as "ended with CR LF" there.
  */
-#define BOL_NONE	0
-#define BOL_CRLF	1
-#define BOL_LF		2
+#define BOL_NONE 0
+#define BOL_CRLF 1
+#define BOL_LF	 2
 
 void
 dotstuff_init(struct dotstuff *d)
@@ -91,7 +91,7 @@ dotunstuff_run(struct dotunstuff *u, const char *in, size_t len, char *out,
 		switch (u->st) {
 		case U_BOL:
 			if (in[i] == '.') {
-				i++;		/* the stuffed dot */
+				i++; /* the stuffed dot */
 				u->st = U_DOT;
 			} else
 				u->st = U_MID;
@@ -103,7 +103,7 @@ dotunstuff_run(struct dotunstuff *u, const char *in, size_t len, char *out,
 				return n;
 			}
 			if (in[i] == '\r') {
-				i++;		/* held back */
+				i++; /* held back */
 				u->st = U_DOTCR;
 			} else
 				u->st = U_MID;
@@ -121,7 +121,7 @@ dotunstuff_run(struct dotunstuff *u, const char *in, size_t len, char *out,
 			/* the rest of the line in one copy */
 			nl = memchr(in + i, '\n', len - i);
 			run = nl == NULL ? len - i :
-			    (size_t)(nl - (in + i)) + 1;
+					   (size_t)(nl - (in + i)) + 1;
 			memcpy(out + n, in + i, run);
 			n += run;
 			i += run;

@@ -12,28 +12,28 @@
 #include <stddef.h>
 
 struct dotstuff {
-	int	bol;		/* the next byte starts a line */
-	int	cr;		/* the last byte was CR */
+	int bol; /* the next byte starts a line */
+	int cr;	 /* the last byte was CR */
 };
 
-#define DOTSTUFF_END_MAX	5	/* "\r\n.\r\n" */
+#define DOTSTUFF_END_MAX 5 /* "\r\n.\r\n" */
 
-void	dotstuff_init(struct dotstuff *d);
+void dotstuff_init(struct dotstuff *d);
 
 /* Stuff len bytes of in into out (room for 2 * len); returns the bytes written. */
-size_t	dotstuff_run(struct dotstuff *d, const char *in, size_t len, char *out);
+size_t dotstuff_run(struct dotstuff *d, const char *in, size_t len, char *out);
 
 /*
  * The end-of-data marker into out (room for DOTSTUFF_END_MAX): ".\r\n"
  * when the data ended with CR LF, else "\r\n.\r\n". Returns its length.
  */
-size_t	dotstuff_end(struct dotstuff *d, char *out);
+size_t dotstuff_end(struct dotstuff *d, char *out);
 
 struct dotunstuff {
-	int	st;		/* where in a line the next byte falls */
+	int st; /* where in a line the next byte falls */
 };
 
-void	dotunstuff_init(struct dotunstuff *u);
+void dotunstuff_init(struct dotunstuff *u);
 
 /*
  * Unstuff in[0..len) into out (room for len + 1: a CR held back from
@@ -44,7 +44,7 @@ void	dotunstuff_init(struct dotunstuff *u);
  * is taken. Everything else comes out as it came. Returns the bytes
  * written; *used says how many of in were taken.
  */
-size_t	dotunstuff_run(struct dotunstuff *u, const char *in, size_t len,
-	    char *out, size_t *used, int *done);
+size_t dotunstuff_run(struct dotunstuff *u, const char *in, size_t len,
+    char *out, size_t *used, int *done);
 
 #endif /* POSTA_DOTSTUFF_H */

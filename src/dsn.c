@@ -23,7 +23,7 @@
 #include "util.h"
 
 /* the original's header fields a notification carries, octets */
-#define DSN_MAX_HEADERS		8192
+#define DSN_MAX_HEADERS 8192
 
 static int
 put(struct msg *m, const char *s, struct perr *err)
@@ -31,8 +31,7 @@ put(struct msg *m, const char *s, struct perr *err)
 	return msg_write(m, s, strlen(s), err) == -1 ? -1 : 0;
 }
 
-static int
-putf(struct msg *m, struct perr *err, const char *fmt, ...)
+static int putf(struct msg *m, struct perr *err, const char *fmt, ...)
     PRINTF(3, 4);
 
 static int
@@ -53,8 +52,9 @@ status_of(const char *reason, char *buf, size_t cap)
 {
 	int a, b, c, n = 0;
 
-	if (reason != NULL && sscanf(reason, "%*d %d.%d.%d%n", &a, &b, &c,
-	    &n) == 3 && n > 0 && (a == 4 || a == 5) && b >= 0 && c >= 0) {
+	if (reason != NULL &&
+	    sscanf(reason, "%*d %d.%d.%d%n", &a, &b, &c, &n) == 3 && n > 0 &&
+	    (a == 4 || a == 5) && b >= 0 && c >= 0) {
 		/* a temporary reply that outlived max_age: "expired" */
 		if (a == 4)
 			(void)snprintf(buf, cap, "4.4.7");
@@ -62,8 +62,8 @@ status_of(const char *reason, char *buf, size_t cap)
 			(void)snprintf(buf, cap, "%d.%d.%d", a, b, c);
 		return;
 	}
-	(void)snprintf(buf, cap, reason != NULL && reason[0] == '5' ?
-	    "5.0.0" : "4.4.7");
+	(void)snprintf(buf, cap,
+	    reason != NULL && reason[0] == '5' ? "5.0.0" : "4.4.7");
 }
 
 /*
@@ -93,21 +93,24 @@ copy_headers(struct msg *m, int fd, struct perr *err)
 	 */
 	for (;;) {
 		if (start < n && (buf[start] == '\n' || buf[start] == '\r')) {
-			keep = start;	/* the blank line: every field is whole */
+			keep = start; /* the blank line: every field is whole */
 			break;
 		}
 		if (start < n && buf[start] != ' ' && buf[start] != '\t')
-			keep = start;	/* a new field: the ones before are whole */
-		for (end = start; end < n && buf[end] != '\n' &&
-		    buf[end] != '\r'; end++)
+			keep =
+			    start; /* a new field: the ones before are whole */
+		for (end = start;
+		     end < n && buf[end] != '\n' && buf[end] != '\r'; end++)
 			;
 		if (end >= n || (end + 1 == n && n == sizeof(buf))) {
 			if (n < sizeof(buf))
-				keep = n;	/* the file ended first: all of it */
-			break;		/* or a line cut by the cap */
+				keep = n; /* the file ended first: all of it */
+			break;		  /* or a line cut by the cap */
 		}
-		start = end + (buf[end] == '\r' && end + 1 < n &&
-		    buf[end + 1] == '\n' ? 2 : 1);
+		start = end +
+		    (buf[end] == '\r' && end + 1 < n && buf[end + 1] == '\n' ?
+			    2 :
+			    1);
 	}
 	if (keep > DSN_MAX_HEADERS)
 		keep = 0;
@@ -144,27 +147,31 @@ dsn_queue(struct spool *sp, const struct config *cfg,
 		goto fail;
 	(void)snprintf(boundary, sizeof(boundary), "=_posta_%s", e->id);
 	fmt_date(e->created, date, sizeof(date));
-	if (putf(m, err, "From: Mail Delivery System <%s>\r\n"
-	    "To: <%s>\r\nSubject: Undelivered Mail Returned to Sender\r\n"
-	    "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
-	    "Content-Type: multipart/report; report-type=delivery-status;\r\n"
-	    "\tboundary=\"%s\"\r\n\r\n"
-	    "This is a MIME-encapsulated message.\r\n\r\n--%s\r\n"
-	    "Content-Type: text/plain; charset=us-ascii\r\n\r\n"
-	    "posta on %s could not deliver your message %s of %s\r\n"
-	    "through %s to the recipients below. It has given up.\r\n\r\n",
-	    from, e->sender, boundary, boundary, host, e->id, date,
-	    cfg->host) == -1)
+	if (putf(m, err,
+		"From: Mail Delivery System <%s>\r\n"
+		"To: <%s>\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+		"Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+		"Content-Type: multipart/report; report-type=delivery-status;\r\n"
+		"\tboundary=\"%s\"\r\n\r\n"
+		"This is a MIME-encapsulated message.\r\n\r\n--%s\r\n"
+		"Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+		"posta on %s could not deliver your message %s of %s\r\n"
+		"through %s to the recipients below. It has given up.\r\n\r\n",
+		from, e->sender, boundary, boundary, host, e->id, date,
+		cfg->host) == -1)
 		goto fail;
 	for (i = 0; i < e->nrcpts; i++)
-		if (e->rcpts[i].state == RCPT_FAILED && putf(m, err,
-		    "<%s>: %s\r\n", e->rcpts[i].addr, env_reason(e, i) ?
-		    env_reason(e, i) : "failed") == -1)
+		if (e->rcpts[i].state == RCPT_FAILED &&
+		    putf(m, err, "<%s>: %s\r\n", e->rcpts[i].addr,
+			env_reason(e, i) ? env_reason(e, i) : "failed") == -1)
 			goto fail;
-	if (putf(m, err, "\r\n--%s\r\nContent-Type: message/delivery-status"
-	    "\r\n\r\nReporting-MTA: dns; %s\r\n", boundary, host) == -1 ||
-	    (e->dsn_envid != NULL && putf(m, err,
-	    "Original-Envelope-Id: %s\r\n", e->dsn_envid) == -1) ||
+	if (putf(m, err,
+		"\r\n--%s\r\nContent-Type: message/delivery-status"
+		"\r\n\r\nReporting-MTA: dns; %s\r\n",
+		boundary, host) == -1 ||
+	    (e->dsn_envid != NULL &&
+		putf(m, err, "Original-Envelope-Id: %s\r\n", e->dsn_envid) ==
+		    -1) ||
 	    putf(m, err, "Arrival-Date: %s\r\n", date) == -1)
 		goto fail;
 	for (i = 0; i < e->nrcpts; i++) {
@@ -172,15 +179,20 @@ dsn_queue(struct spool *sp, const struct config *cfg,
 			continue;
 		reason = env_reason(e, i);
 		status_of(reason, st, sizeof(st));
-		if (putf(m, err, "\r\nFinal-Recipient: rfc822; %s\r\n"
-		    "Action: failed\r\nStatus: %s\r\nRemote-MTA: dns; %s\r\n",
-		    e->rcpts[i].addr, st, cfg->host) == -1 ||
+		if (putf(m, err,
+			"\r\nFinal-Recipient: rfc822; %s\r\n"
+			"Action: failed\r\nStatus: %s\r\nRemote-MTA: dns; %s\r\n",
+			e->rcpts[i].addr, st, cfg->host) == -1 ||
 		    (reason != NULL && reason[0] >= '2' && reason[0] <= '5' &&
-		    putf(m, err, "Diagnostic-Code: smtp; %s\r\n", reason) == -1))
+			putf(m, err, "Diagnostic-Code: smtp; %s\r\n", reason) ==
+			    -1))
 			goto fail;
 	}
-	if (putf(m, err, "\r\n--%s\r\nContent-Type: text/rfc822-headers\r\n"
-	    "\r\n", boundary) == -1 || copy_headers(m, ent->fd, err) == -1 ||
+	if (putf(m, err,
+		"\r\n--%s\r\nContent-Type: text/rfc822-headers\r\n"
+		"\r\n",
+		boundary) == -1 ||
+	    copy_headers(m, ent->fd, err) == -1 ||
 	    putf(m, err, "\r\n--%s--\r\n", boundary) == -1)
 		goto fail;
 	if (msg_end(m, &out, err) == -1)

@@ -17,8 +17,7 @@
  * sender (never a notification about a notification). Returns 0, or
  * -1 with err; the id of the new entry is written to newid when set.
  */
-int	dsn_queue(struct spool *sp, const struct config *cfg,
-	    const struct spool_entry *ent, char *newid, size_t cap,
-	    struct perr *err);
+int dsn_queue(struct spool *sp, const struct config *cfg,
+    const struct spool_entry *ent, char *newid, size_t cap, struct perr *err);
 
 #endif /* POSTA_DSN_H */

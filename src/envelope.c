@@ -23,7 +23,7 @@
 #include "posta.h"
 #include "util.h"
 
-#define RHASH_CAP	4096	/* reason lookup: a power of two, half empty */
+#define RHASH_CAP 4096 /* reason lookup: a power of two, half empty */
 
 _Static_assert(RHASH_CAP >= 2 * ENV_MAX_REASONS, "reason table too small");
 _Static_assert(MAX_RCPTS < INT32_MAX / 4, "recipient numbers are 32 bits");
@@ -31,8 +31,8 @@ _Static_assert(MAX_RCPTS < INT32_MAX / 4, "recipient numbers are 32 bits");
 /* Addresses, packed; a block is never moved, so pointers into it stay. */
 struct env_block {
 	struct env_block *next;
-	size_t		  used;
-	char		  data[64 * 1024 - 64];
+	size_t used;
+	char data[64 * 1024 - 64];
 };
 
 int
@@ -85,8 +85,9 @@ str_hash(const char *s, int fold)
 	size_t h = 5381;
 
 	for (; *s != '\0'; s++)
-		h = h * 33 + (size_t)(at != NULL && s > at ?
-		    tolower((unsigned char)*s) : (unsigned char)*s);
+		h = h * 33 +
+		    (size_t)(at != NULL && s > at ? tolower((unsigned char)*s) :
+						    (unsigned char)*s);
 	return h;
 }
 
@@ -158,8 +159,10 @@ add_rcpt(struct envelope *e, const char *addr, struct perr *err)
 	size_t n = strlen(addr), j, ncap;
 
 	if (n > MAX_ADDR)
-		return perr_set(err, EX_DATAERR, "address longer than %d "
-		    "octets", MAX_ADDR);
+		return perr_set(err, EX_DATAERR,
+		    "address longer than %d "
+		    "octets",
+		    MAX_ADDR);
 	memcpy(stored, addr, n + 1);
 	str_blank_ctl(stored);
 	if (e->nrcpts * 2 >= e->hashcap && hash_grow(e) == -1)
@@ -169,8 +172,8 @@ add_rcpt(struct envelope *e, const char *addr, struct perr *err)
 		if (addr_same(e->rcpts[e->hash[j] - 1].addr, stored))
 			return 1;
 	if (e->nrcpts >= MAX_RCPTS)
-		return perr_set(err, EX_DATAERR,
-		    "more than %d recipients", MAX_RCPTS);
+		return perr_set(err, EX_DATAERR, "more than %d recipients",
+		    MAX_RCPTS);
 	if (e->nrcpts == e->cap) {
 		ncap = e->cap == 0 ? 8 : e->cap * 2;
 		if ((nr = reallocarray(e->rcpts, ncap, sizeof(*nr))) == NULL)
@@ -228,8 +231,8 @@ intern(struct envelope *e, const char *text)
 	/* both tables have their final size at once: they are small */
 	if (e->rhash == NULL &&
 	    ((e->rhash = calloc(RHASH_CAP, sizeof(*e->rhash))) == NULL ||
-	    (e->reasons = calloc(ENV_MAX_REASONS, sizeof(*e->reasons))) ==
-	    NULL)) {
+		(e->reasons = calloc(ENV_MAX_REASONS, sizeof(*e->reasons))) ==
+		    NULL)) {
 		free(e->rhash);
 		e->rhash = NULL;
 		return 0;
@@ -244,16 +247,19 @@ intern(struct envelope *e, const char *text)
 		    (buf[3] == '\0' || buf[3] == ' ')) {
 			memcpy(code, buf, 3);
 			code[3] = '\0';
-			(void)snprintf(buf, sizeof(buf), "%s (reply not kept: "
-			    "more than %d different replies)", code,
-			    MAX_REASONS);
+			(void)snprintf(buf, sizeof(buf),
+			    "%s (reply not kept: "
+			    "more than %d different replies)",
+			    code, MAX_REASONS);
 		} else
-			(void)snprintf(buf, sizeof(buf), "(reason not kept: "
-			    "more than %d different reasons)", MAX_REASONS);
+			(void)snprintf(buf, sizeof(buf),
+			    "(reason not kept: "
+			    "more than %d different reasons)",
+			    MAX_REASONS);
 		if ((k = reason_find(e, buf, &slot)) != 0)
 			return k;
 	}
-	if (e->nreasons >= ENV_MAX_REASONS)	/* cannot happen, see above */
+	if (e->nreasons >= ENV_MAX_REASONS) /* cannot happen, see above */
 		return 0;
 	if ((e->reasons[e->nreasons] = strdup(buf)) == NULL)
 		return 0;
@@ -262,8 +268,7 @@ intern(struct envelope *e, const char *text)
 }
 
 int
-env_set_reason(struct envelope *e, size_t i, const char *text,
-    struct perr *err)
+env_set_reason(struct envelope *e, size_t i, const char *text, struct perr *err)
 {
 	uint32_t k = 0;
 

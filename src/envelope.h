@@ -47,47 +47,48 @@
 enum rcpt_state { RCPT_PENDING, RCPT_DONE, RCPT_FAILED };
 
 /* Reasons in one envelope: MAX_REASONS, then one per reply code. */
-#define ENV_MAX_REASONS		(MAX_REASONS + 401)
-#define ENV_MAX_DSN		128	/* dsn-ret, dsn-envid, dsn-notify */
+#define ENV_MAX_REASONS (MAX_REASONS + 401)
+#define ENV_MAX_DSN	128 /* dsn-ret, dsn-envid, dsn-notify */
 /* The longest line env_write() produces, without its newline. */
-#define ENV_MAX_LINE		(MAX_REASON + 32 > MAX_ADDR + 48 ? \
-				    MAX_REASON + 32 : MAX_ADDR + 48)
+#define ENV_MAX_LINE \
+	(MAX_REASON + 32 > MAX_ADDR + 48 ? MAX_REASON + 32 : MAX_ADDR + 48)
 /* The largest file env_write() produces. */
-#define ENV_MAX_SIZE		((size_t)MAX_RCPTS * (MAX_ADDR + 48 + 1) + \
-				    (size_t)ENV_MAX_REASONS * (MAX_REASON + 32 + 1) + \
-				    16 * (ENV_MAX_LINE + 1))
+#define ENV_MAX_SIZE                                          \
+	((size_t)MAX_RCPTS * (MAX_ADDR + 48 + 1) +            \
+	    (size_t)ENV_MAX_REASONS * (MAX_REASON + 32 + 1) + \
+	    16 * (ENV_MAX_LINE + 1))
 
 /* 16 octets a recipient; its address lives in the envelope's store. */
 struct env_rcpt {
-	const char	*addr;
-	enum rcpt_state	 state;
-	uint32_t	 reason;	/* 1 + index into reasons[], 0 = none */
+	const char *addr;
+	enum rcpt_state state;
+	uint32_t reason; /* 1 + index into reasons[], 0 = none */
 };
 
 struct env_block;
 
 struct envelope {
-	char		 id[32];
-	time_t		 created;
-	char		*sender;	/* "" is the null sender */
-	int		 attempts;
-	time_t		 next_try;
-	char		*last_error;	/* or NULL; cut to MAX_REASON when written */
-	int		 body8bit;
-	int		 smtputf8;
-	char		*dsn_ret, *dsn_envid, *dsn_notify;
-	struct env_rcpt	*rcpts;
-	size_t		 nrcpts, cap;
-	char		**reasons;	/* distinct, each at most MAX_REASON */
-	size_t		 nreasons;
+	char id[32];
+	time_t created;
+	char *sender; /* "" is the null sender */
+	int attempts;
+	time_t next_try;
+	char *last_error; /* or NULL; cut to MAX_REASON when written */
+	int body8bit;
+	int smtputf8;
+	char *dsn_ret, *dsn_envid, *dsn_notify;
+	struct env_rcpt *rcpts;
+	size_t nrcpts, cap;
+	char **reasons; /* distinct, each at most MAX_REASON */
+	size_t nreasons;
 	/* private to envelope.c (envpriv.h): address store, lookup tables */
 	struct env_block *blocks;
-	uint32_t	*hash, *rhash;
-	size_t		 hashcap;
+	uint32_t *hash, *rhash;
+	size_t hashcap;
 };
 
 /* Set the sender (copied); returns 0 or -1 with err. */
-int	env_set_sender(struct envelope *e, const char *sender, struct perr *err);
+int env_set_sender(struct envelope *e, const char *sender, struct perr *err);
 
 /*
  * Add a pending recipient unless the same address (the local part
@@ -95,7 +96,7 @@ int	env_set_sender(struct envelope *e, const char *sender, struct perr *err);
  * control characters blanked) is already there. Returns 0, or -1 with
  * err (EX_DATAERR beyond MAX_RCPTS or MAX_ADDR, EX_OSERR out of memory).
  */
-int	env_add_rcpt(struct envelope *e, const char *addr, struct perr *err);
+int env_add_rcpt(struct envelope *e, const char *addr, struct perr *err);
 
 /*
  * Set recipient i's reason (NULL: none). The text is cut to MAX_REASON
@@ -103,34 +104,34 @@ int	env_add_rcpt(struct envelope *e, const char *addr, struct perr *err);
  * that has the same one. Returns 0, or -1 with err out of memory (the
  * old reason stays).
  */
-int	env_set_reason(struct envelope *e, size_t i, const char *text,
-	    struct perr *err);
+int env_set_reason(struct envelope *e, size_t i, const char *text,
+    struct perr *err);
 
 /* Recipient i's reason, or NULL. */
 const char *env_reason(const struct envelope *e, size_t i);
 
 /* Count one more delivery attempt; saturates at INT_MAX. */
-void	env_attempted(struct envelope *e);
+void env_attempted(struct envelope *e);
 
 /* Replace a string field (sender, last_error, dsn_*): copies, with control characters replaced. */
-int	env_set_str(char **field, const char *value, struct perr *err);
+int env_set_str(char **field, const char *value, struct perr *err);
 
 /* Count recipients in a state. */
-size_t	env_count(const struct envelope *e, enum rcpt_state st);
+size_t env_count(const struct envelope *e, enum rcpt_state st);
 
 /*
  * Write e to fd in the format above (at most ENV_MAX_SIZE octets);
  * returns 0 or -1 with err (EX_CANTCREAT, or EX_DATAERR for a field
  * beyond its bound).
  */
-int	env_write(const struct envelope *e, int fd, struct perr *err);
+int env_write(const struct envelope *e, int fd, struct perr *err);
 
 /* Parse a whole envelope file held in buf; e is zeroed first. Returns 0, or -1 with err (EX_DATAERR) naming the line. */
-int	env_parse(struct envelope *e, const char *buf, size_t len,
-	    struct perr *err);
+int env_parse(struct envelope *e, const char *buf, size_t len,
+    struct perr *err);
 
 /* Read fd (at most MAX_ENVELOPE octets, streamed) and parse it. */
-int	env_read(struct envelope *e, int fd, struct perr *err);
+int env_read(struct envelope *e, int fd, struct perr *err);
 
 /*
  * What can be read from a damaged envelope: every line that parses
@@ -138,9 +139,9 @@ int	env_read(struct envelope *e, int fd, struct perr *err);
  * sender was found, -1 with err otherwise; e holds what was found
  * either way and must be freed.
  */
-int	env_salvage(struct envelope *e, int fd, struct perr *err);
+int env_salvage(struct envelope *e, int fd, struct perr *err);
 
 /* Release what e owns; e is left zeroed. */
-void	env_free(struct envelope *e);
+void env_free(struct envelope *e);
 
 #endif /* POSTA_ENVELOPE_H */

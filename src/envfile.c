@@ -20,10 +20,10 @@
 #include "posta.h"
 #include "util.h"
 
-#define ENV_MAGIC	"posta-envelope 2"
-#define ENV_MAGIC_V1	"posta-envelope 1"
-#define READ_LINE	(4096 + MAX_ADDR)	/* version 1 reasons were longer */
-#define READ_CHUNK	65536
+#define ENV_MAGIC    "posta-envelope 2"
+#define ENV_MAGIC_V1 "posta-envelope 1"
+#define READ_LINE    (4096 + MAX_ADDR) /* version 1 reasons were longer */
+#define READ_CHUNK   65536
 
 _Static_assert(ENV_MAX_SIZE <= MAX_ENVELOPE,
     "MAX_ENVELOPE is smaller than the largest envelope env_write makes");
@@ -34,10 +34,10 @@ static const char *const state_names[] = { "pending", "done", "failed" };
 
 /* A small write buffer so that a large envelope costs few syscalls. */
 struct wbuf {
-	int	fd;
-	size_t	len;
-	int	failed;
-	char	buf[8192];	/* envelopes are small; fewer pages to touch */
+	int fd;
+	size_t len;
+	int failed;
+	char buf[8192]; /* envelopes are small; fewer pages to touch */
 };
 
 static void
@@ -93,12 +93,16 @@ check_bounds(const struct envelope *e, struct perr *err)
 	size_t i;
 
 	if (e->sender != NULL && strlen(e->sender) > MAX_ADDR)
-		return perr_set(err, EX_DATAERR, "envelope: sender longer "
-		    "than %d octets", MAX_ADDR);
+		return perr_set(err, EX_DATAERR,
+		    "envelope: sender longer "
+		    "than %d octets",
+		    MAX_ADDR);
 	for (i = 0; i < nitems(dsn); i++)
 		if (dsn[i] != NULL && strlen(dsn[i]) > ENV_MAX_DSN)
-			return perr_set(err, EX_DATAERR, "envelope: DSN "
-			    "parameter longer than %d octets", ENV_MAX_DSN);
+			return perr_set(err, EX_DATAERR,
+			    "envelope: DSN "
+			    "parameter longer than %d octets",
+			    ENV_MAX_DSN);
 	return 0;
 }
 
@@ -115,7 +119,7 @@ env_write(const struct envelope *e, int fd, struct perr *err)
 		return -1;
 	if ((w = calloc(1, sizeof(*w))) == NULL ||
 	    (e->nreasons > 0 &&
-	    (renum = calloc(e->nreasons, sizeof(*renum))) == NULL)) {
+		(renum = calloc(e->nreasons, sizeof(*renum))) == NULL)) {
 		perr_set(err, EX_OSERR, "out of memory");
 		goto out;
 	}
@@ -182,13 +186,13 @@ out:
 
 /* The reading side: one line at a time, from a buffer or a file. */
 struct parser {
-	struct envelope	*e;
-	size_t		 lineno;
-	int		 version;	/* 1 or 2, from the first line */
-	int		 ended;
-	int		 lenient;	/* env_salvage: skip what is wrong */
-	uint32_t	*rmap;		/* version 2: reason N -> index + 1 */
-	size_t		 nrmap;
+	struct envelope *e;
+	size_t lineno;
+	int version; /* 1 or 2, from the first line */
+	int ended;
+	int lenient;	/* env_salvage: skip what is wrong */
+	uint32_t *rmap; /* version 2: reason N -> index + 1 */
+	size_t nrmap;
 };
 
 static int
@@ -232,7 +236,8 @@ parse_reason(struct parser *p, char *val, struct perr *err)
 	char *text;
 
 	if (p->version == 1)
-		return p->e->nrcpts == 0 ? -1 :
+		return p->e->nrcpts == 0 ?
+		    -1 :
 		    env_set_reason(p->e, p->e->nrcpts - 1, val, err);
 	if ((text = strchr(val, ' ')) == NULL)
 		return -1;
@@ -240,8 +245,9 @@ parse_reason(struct parser *p, char *val, struct perr *err)
 	if (parse_num(val, ENV_MAX_REASONS, &n) == -1 ||
 	    (size_t)n != p->nrmap + 1)
 		return -1;
-	if ((p->rmap == NULL && (p->rmap = calloc(ENV_MAX_REASONS + 1,
-	    sizeof(*p->rmap))) == NULL) ||
+	if ((p->rmap == NULL &&
+		(p->rmap = calloc(ENV_MAX_REASONS + 1, sizeof(*p->rmap))) ==
+		    NULL) ||
 	    (p->rmap[n] = env_intern(p->e, text)) == 0)
 		return perr_set(err, EX_OSERR, "out of memory");
 	p->nrmap = (size_t)n;
@@ -274,8 +280,9 @@ parse_rcpt(struct parser *p, char *val, struct perr *err)
 	/* the form must be the version's; salvage takes either */
 	if ((num != NULL) != (p->version == 2) && !p->lenient)
 		return -1;
-	if (num != NULL && (parse_num(num, ENV_MAX_REASONS, &n) == -1 ||
-	    (size_t)n > p->nrmap)) {
+	if (num != NULL &&
+	    (parse_num(num, ENV_MAX_REASONS, &n) == -1 ||
+		(size_t)n > p->nrmap)) {
 		if (!p->lenient)
 			return -1;
 		n = 0;
@@ -301,7 +308,8 @@ parse_kv(struct parser *p, char *key, char *val, struct perr *err)
 	if (strcmp(key, "id") == 0) {
 		if (val[0] == '\0' || xstrlcpy(e->id, val, sizeof(e->id)) == -1)
 			return -1;
-	} else if (strcmp(key, "created") == 0 || strcmp(key, "next-try") == 0) {
+	} else if (strcmp(key, "created") == 0 ||
+	    strcmp(key, "next-try") == 0) {
 		if (parse_num(val, INT64_MAX / 2, &n) == -1)
 			return -1;
 		if (key[0] == 'c')
@@ -329,8 +337,10 @@ parse_kv(struct parser *p, char *key, char *val, struct perr *err)
 	    strcmp(key, "dsn-envid") == 0 || strcmp(key, "dsn-notify") == 0) {
 		if (bounded(val, ENV_MAX_DSN) == NULL)
 			return -1;
-		return env_set_str(key[4] == 'r' ? &e->dsn_ret : key[4] == 'e' ?
-		    &e->dsn_envid : &e->dsn_notify, val, err);
+		return env_set_str(key[4] == 'r' ? &e->dsn_ret :
+			key[4] == 'e'		 ? &e->dsn_envid :
+						   &e->dsn_notify,
+		    val, err);
 	} else if (strcmp(key, "rcpt") == 0) {
 		return parse_rcpt(p, val, err);
 	} else if (strcmp(key, "reason") == 0) {
@@ -405,8 +415,9 @@ parser_end(struct parser *p, struct perr *err)
 	p->rmap = NULL;
 	env_compact(e);
 	if (p->lenient)
-		rc = e->sender == NULL ? perr_set(err, EX_DATAERR,
-		    "no sender in the envelope") : 0;
+		rc = e->sender == NULL ?
+		    perr_set(err, EX_DATAERR, "no sender in the envelope") :
+		    0;
 	else if (!p->ended || e->id[0] == '\0' || e->sender == NULL)
 		rc = perr_set(err, EX_DATAERR, "envelope incomplete");
 	if (rc == -1 && !p->lenient)
@@ -481,7 +492,7 @@ read_lines(struct parser *p, int fd, struct perr *err)
 			*nl = '\0';
 			perr_clear(&lerr);
 			if (parse_line(p, buf + start,
-			    (size_t)(nl - (buf + start)), &lerr) == -1 &&
+				(size_t)(nl - (buf + start)), &lerr) == -1 &&
 			    line_failed(p, err, &lerr) == -1)
 				goto out;
 			start = (size_t)(nl - buf) + 1;
@@ -535,4 +546,3 @@ env_salvage(struct envelope *e, int fd, struct perr *err)
 		rc = -1;
 	return rc;
 }
-

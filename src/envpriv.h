@@ -14,11 +14,10 @@
 #include "posta.h"
 
 /* src cut to MAX_REASON octets (not inside a UTF-8 sequence), blanked. */
-void	 env_cut_text(char dst[MAX_REASON + 1], const char *src);
+void env_cut_text(char dst[MAX_REASON + 1], const char *src);
 
 /* env_add_rcpt(), but returns 1 when the address was there already. */
-int	 env_add_rcpt_new(struct envelope *e, const char *addr,
-	    struct perr *err);
+int env_add_rcpt_new(struct envelope *e, const char *addr, struct perr *err);
 
 /*
  * Index + 1 of text (cut and blanked) among e's reasons, added when
@@ -27,6 +26,6 @@ int	 env_add_rcpt_new(struct envelope *e, const char *addr,
 uint32_t env_intern(struct envelope *e, const char *text);
 
 /* Once a file is read: drop the duplicate table and spare capacity. */
-void	 env_compact(struct envelope *e);
+void env_compact(struct envelope *e);
 
 #endif /* POSTA_ENVPRIV_H */

@@ -38,8 +38,8 @@ esmtp_reply_feed(struct esmtp_reply *r, const char *line, struct perr *err)
 		    "reply code changed from %d to %d within one reply",
 		    r->code, code);
 	if (r->nlines >= MAX_REPLY_LINES)
-		return perr_set(err, EX_PROTOCOL,
-		    "reply longer than %d lines", MAX_REPLY_LINES);
+		return perr_set(err, EX_PROTOCOL, "reply longer than %d lines",
+		    MAX_REPLY_LINES);
 	r->code = code;
 
 	/* append the text, '\n' between lines; cut silently when full */
@@ -126,8 +126,8 @@ copy_n(char *dst, size_t cap, const char *src, size_t len)
 
 /* One EHLO keyword line; returns its ESMTP_EXT_* bit, or 0. */
 static int
-ehlo_line(const char *p, size_t len, unsigned long long *size_max,
-    char *auth, size_t cap, int *auth_sp)
+ehlo_line(const char *p, size_t len, unsigned long long *size_max, char *auth,
+    size_t cap, int *auth_sp)
 {
 	const char *param;
 	char num[24], *end;
@@ -335,8 +335,9 @@ esmtp_mail_parse(char *params, struct esmtp_mail *m, const char **key)
 				return -1;
 			m->ret = strcasecmp(val, "FULL") == 0 ? "FULL" : "HDRS";
 		} else if (strcasecmp(k, "ENVID") == 0) {
-			if (val == NULL || esmtp_xtext_decode(val, m->envid,
-			    sizeof(m->envid)) == -1)
+			if (val == NULL ||
+			    esmtp_xtext_decode(val, m->envid,
+				sizeof(m->envid)) == -1)
 				return -1;
 		} else
 			return 1;
@@ -376,14 +377,14 @@ esmtp_mail_format(const struct esmtp_mail *m, int ext, char *buf, size_t cap)
 	    esmtp_xtext_encode(m->envid, envid, sizeof(envid)) == -1)
 		return -1;
 	if (((ext & ESMTP_EXT_SIZE) && m->size > 0 &&
-	    append(buf, cap, &n, " SIZE=%lld", m->size) == -1) ||
+		append(buf, cap, &n, " SIZE=%lld", m->size) == -1) ||
 	    (m->body8bit && (ext & ESMTP_EXT_8BITMIME) &&
-	    append(buf, cap, &n, " BODY=8BITMIME") == -1) ||
+		append(buf, cap, &n, " BODY=8BITMIME") == -1) ||
 	    (m->smtputf8 && append(buf, cap, &n, " SMTPUTF8") == -1) ||
 	    (dsn && m->ret != NULL &&
-	    append(buf, cap, &n, " RET=%s", m->ret) == -1) ||
+		append(buf, cap, &n, " RET=%s", m->ret) == -1) ||
 	    (dsn && m->envid[0] != '\0' &&
-	    append(buf, cap, &n, " ENVID=%s", envid) == -1))
+		append(buf, cap, &n, " ENVID=%s", envid) == -1))
 		return -1;
 	return 0;
 }

@@ -22,7 +22,8 @@ header_line_is_field(const char *line, size_t len)
 			return i > 0;
 		if (c == ' ' || c == '\t') {
 			/* "Subject : x" (obs-optional): only blanks may follow */
-			for (; i < len && (line[i] == ' ' || line[i] == '\t'); i++)
+			for (; i < len && (line[i] == ' ' || line[i] == '\t');
+			     i++)
 				;
 			return i > 0 && i < len && line[i] == ':' &&
 			    line[0] != ' ' && line[0] != '\t';
@@ -59,8 +60,8 @@ header_next(const char *buf, size_t len, size_t *pos, struct header_field *f)
 	colon = memchr(buf + p, ':', n);
 	f->name = buf + p;
 	f->namelen = (size_t)(colon - (buf + p));
-	while (f->namelen > 0 && (f->name[f->namelen - 1] == ' ' ||
-	    f->name[f->namelen - 1] == '\t'))
+	while (f->namelen > 0 &&
+	    (f->name[f->namelen - 1] == ' ' || f->name[f->namelen - 1] == '\t'))
 		f->namelen--;
 	/* continuation lines start with white space */
 	while (e < len && (buf[e] == ' ' || buf[e] == '\t'))

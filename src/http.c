@@ -29,14 +29,14 @@
  * before acting on it; the others count bytes.
  */
 enum {
-	HP_STATUS,		/* line: HTTP/1.x NNN reason */
-	HP_HEADER,		/* line: a field, or the empty line */
-	HP_BODY,		/* Content-Length bytes, left to come */
-	HP_CLOSE,		/* everything until the peer closes */
-	HP_CHUNK_SIZE,		/* line: hex size [; extensions] */
-	HP_CHUNK_DATA,		/* left bytes of the chunk */
-	HP_CHUNK_END,		/* line: the empty line after a chunk */
-	HP_TRAILER,		/* line: a trailer field, or the empty line */
+	HP_STATUS,     /* line: HTTP/1.x NNN reason */
+	HP_HEADER,     /* line: a field, or the empty line */
+	HP_BODY,       /* Content-Length bytes, left to come */
+	HP_CLOSE,      /* everything until the peer closes */
+	HP_CHUNK_SIZE, /* line: hex size [; extensions] */
+	HP_CHUNK_DATA, /* left bytes of the chunk */
+	HP_CHUNK_END,  /* line: the empty line after a chunk */
+	HP_TRAILER,    /* line: a trailer field, or the empty line */
 	HP_DONE,
 	HP_FAIL
 };
@@ -94,8 +94,10 @@ http_url_parse(const char *url, struct http_url *u, struct perr *err)
 	for (i = 0; i < n; i++)
 		if ((unsigned char)url[i] <= 0x20 ||
 		    (unsigned char)url[i] >= 0x7f)
-			return perr_set(err, EX_CONFIG, "URL: space, control "
-			    "or non-ASCII character at offset %zu", i);
+			return perr_set(err, EX_CONFIG,
+			    "URL: space, control "
+			    "or non-ASCII character at offset %zu",
+			    i);
 	if (strncasecmp(url, "https://", 8) != 0)
 		return perr_set(err, EX_CONFIG, "URL must start with https://");
 	if (strchr(url, '#') != NULL)
@@ -159,8 +161,8 @@ http_url_parse(const char *url, struct http_url *u, struct perr *err)
 	}
 
 	/* RFC 9112 3.2.1: an empty path is sent as "/" */
-	if (xsnprintf(u->path, sizeof(u->path), "%s%s", *aend == '/' ? "" :
-	    "/", aend) == -1)
+	if (xsnprintf(u->path, sizeof(u->path), "%s%s", *aend == '/' ? "" : "/",
+		aend) == -1)
 		return perr_set(err, EX_CONFIG, "URL longer than %d bytes",
 		    HTTP_MAX_URL - 1);
 	return 0;
@@ -260,8 +262,7 @@ http_parser_init(struct http_parser *p, struct http_response *r)
 }
 
 static int PRINTF(4, 5)
-hp_fail(struct http_parser *p, struct perr *err, int code, const char *fmt,
-    ...)
+hp_fail(struct http_parser *p, struct perr *err, int code, const char *fmt, ...)
 {
 	char what[256];
 	va_list ap;
@@ -460,8 +461,7 @@ static int
 hp_line(struct http_parser *p, const char *s, size_t len, struct perr *err)
 {
 	if (memchr(s, '\r', len) != NULL || memchr(s, '\0', len) != NULL)
-		return hp_fail(p, err, EX_PROTOCOL,
-		    "bare CR or NUL in a line");
+		return hp_fail(p, err, EX_PROTOCOL, "bare CR or NUL in a line");
 	switch (p->state) {
 	case HP_STATUS:
 		return hp_status(p, s, len, err);
@@ -518,8 +518,8 @@ hp_collect(struct http_parser *p, const char *d, size_t len, struct perr *err)
 		    head ? "header section" : "chunk framing", cap);
 	*count += n;
 	if (n > sizeof(p->line) - p->linelen)
-		return hp_fail(p, err, EX_PROTOCOL,
-		    "line longer than %d bytes", HTTP_MAX_LINE);
+		return hp_fail(p, err, EX_PROTOCOL, "line longer than %d bytes",
+		    HTTP_MAX_LINE);
 	memcpy(p->line + p->linelen, d, n);
 	p->linelen += n;
 	if (lf == NULL)
@@ -555,7 +555,7 @@ http_parser_feed(struct http_parser *p, const void *data, size_t len,
 			p->left -= n;
 			if (p->left == 0)
 				p->state = p->state == HP_BODY ? HP_DONE :
-				    HP_CHUNK_END;
+								 HP_CHUNK_END;
 			break;
 		case HP_CLOSE:
 			n = len;
@@ -633,20 +633,22 @@ http_head(struct buf *h, const struct http_request *req,
 {
 	char hostport[300];
 
-	if (xsnprintf(hostport, sizeof(hostport), strchr(u->host, ':') != NULL ?
-	    "[%s]" : "%s", u->host) == -1)
+	if (xsnprintf(hostport, sizeof(hostport),
+		strchr(u->host, ':') != NULL ? "[%s]" : "%s", u->host) == -1)
 		return -1;
-	if (u->port != 443 && xsnprintf(hostport + strlen(hostport),
-	    sizeof(hostport) - strlen(hostport), ":%d", u->port) == -1)
+	if (u->port != 443 &&
+	    xsnprintf(hostport + strlen(hostport),
+		sizeof(hostport) - strlen(hostport), ":%d", u->port) == -1)
 		return -1;
-	if (buf_printf(h, "POST %s HTTP/1.1\r\nHost: %s\r\n"
-	    "User-Agent: posta/%s\r\nAccept: application/json\r\n"
-	    "Content-Type: application/x-www-form-urlencoded\r\n"
-	    "Content-Length: %zu\r\nConnection: close\r\n", u->path,
-	    hostport, POSTA_VERSION, req->form->len) == -1)
+	if (buf_printf(h,
+		"POST %s HTTP/1.1\r\nHost: %s\r\n"
+		"User-Agent: posta/%s\r\nAccept: application/json\r\n"
+		"Content-Type: application/x-www-form-urlencoded\r\n"
+		"Content-Length: %zu\r\nConnection: close\r\n",
+		u->path, hostport, POSTA_VERSION, req->form->len) == -1)
 		return -1;
-	if (req->authorization != NULL && buf_printf(h,
-	    "Authorization: %s\r\n", req->authorization) == -1)
+	if (req->authorization != NULL &&
+	    buf_printf(h, "Authorization: %s\r\n", req->authorization) == -1)
 		return -1;
 	return buf_adds(h, "\r\n");
 }
@@ -688,7 +690,8 @@ http_post_form(const struct http_request *req, struct http_response *resp,
 	if (http_url_parse(req->url, &u, err) == -1)
 		goto out;
 	if (req->authorization != NULL && has_ctl(req->authorization)) {
-		perr_set(err, EX_SOFTWARE, "HTTP: control character in the "
+		perr_set(err, EX_SOFTWARE,
+		    "HTTP: control character in the "
 		    "Authorization value");
 		goto out;
 	}
@@ -707,11 +710,12 @@ http_post_form(const struct http_request *req, struct http_response *resp,
 	 * each address conn_open() tries may take the whole timeout, but
 	 * none goes past the caller's deadline
 	 */
-	if (conn_open_until(c, u.host, u.port, timeout, req->deadline,
-	    &e) == -1)
+	if (conn_open_until(c, u.host, u.port, timeout, req->deadline, &e) ==
+	    -1)
 		goto out;
 	opened = 1;
-	memset(&tp, 0, sizeof(tp));	/* what a token endpoint needs: no pin, no session */
+	memset(&tp, 0,
+	    sizeof(tp)); /* what a token endpoint needs: no pin, no session */
 	tp.servername = u.host;
 	tp.ca_file = req->ca_file;
 	if (http_step(c, deadline) == -1 || conn_start_tls(c, &tp, &e) == -1)
@@ -745,12 +749,15 @@ http_post_form(const struct http_request *req, struct http_response *resp,
 out:
 	if (rc == -1 && err->code == 0) {
 		if (c != NULL && conn_limit_passed(c))
-			perr_set(err, EX_TEMPFAIL, "https://%s:%d: time budget "
-			    "of the delivery (send_timeout) exhausted", u.host,
-			    u.port);
+			perr_set(err, EX_TEMPFAIL,
+			    "https://%s:%d: time budget "
+			    "of the delivery (send_timeout) exhausted",
+			    u.host, u.port);
 		else if (time_left(deadline) == 0)
-			perr_set(err, EX_TEMPFAIL, "https://%s:%d: no complete "
-			    "response within %d s", u.host, u.port, timeout);
+			perr_set(err, EX_TEMPFAIL,
+			    "https://%s:%d: no complete "
+			    "response within %d s",
+			    u.host, u.port, timeout);
 		else if (e.code != 0 &&
 		    strncmp(e.msg, "HTTP response", 13) == 0)
 			perr_set(err, e.code, "https://%s:%d: %s", u.host,

@@ -15,9 +15,9 @@
 #include "posta.h"
 
 struct http_url {
-	char	host[256];		/* IPv6 without brackets */
-	int	port;			/* 443 unless given */
-	char	path[HTTP_MAX_URL];	/* path and query, starting with '/' */
+	char host[256];		 /* IPv6 without brackets */
+	int port;		 /* 443 unless given */
+	char path[HTTP_MAX_URL]; /* path and query, starting with '/' */
 };
 
 /*
@@ -27,7 +27,7 @@ struct http_url {
  * user info, a fragment, a space, control or non-ASCII byte, a bad
  * host or port, or a URL of HTTP_MAX_URL bytes or more.
  */
-int	http_url_parse(const char *url, struct http_url *u, struct perr *err);
+int http_url_parse(const char *url, struct http_url *u, struct perr *err);
 
 /*
  * A request body in application/x-www-form-urlencoded. init allocates
@@ -36,18 +36,18 @@ int	http_url_parse(const char *url, struct http_url *u, struct perr *err);
  * appends name=value (joined by '&'), percent-encoded; both return 0,
  * or -1 with errno (E2BIG past HTTP_MAX_FORM, form unchanged; ENOMEM).
  */
-int	http_form_init(struct buf *form);
-int	http_form_add(struct buf *form, const char *name, const char *value);
+int http_form_init(struct buf *form);
+int http_form_add(struct buf *form, const char *name, const char *value);
 
 struct http_response {
-	int		 status;	/* 200; 0 until the status line came */
-	long		 retry_after;	/* Retry-After in seconds, or -1 */
-	struct buf	 body;		/* may hold tokens */
+	int status;	  /* 200; 0 until the status line came */
+	long retry_after; /* Retry-After in seconds, or -1 */
+	struct buf body;  /* may hold tokens */
 };
 
 /* Start empty; free wipes the body, which may hold tokens. */
-void	http_response_init(struct http_response *r);
-void	http_response_free(struct http_response *r);
+void http_response_init(struct http_response *r);
+void http_response_free(struct http_response *r);
 
 /*
  * The response parser: bytes in, in pieces of any size, r filled in.
@@ -59,21 +59,21 @@ void	http_response_free(struct http_response *r);
  * refused. The fields are private to http.c.
  */
 struct http_parser {
-	int			 state;
-	int			 interim;	/* in the headers of a 1xx */
-	int			 chunked;
-	int			 has_length;
-	size_t			 length;	/* Content-Length */
-	size_t			 left;		/* body or chunk bytes due */
-	size_t			 headbytes;	/* status and header lines */
-	size_t			 framebytes;	/* chunk lines and trailers */
-	size_t			 linelen;
-	struct http_response	*resp;
-	char			 line[HTTP_MAX_LINE];
+	int state;
+	int interim; /* in the headers of a 1xx */
+	int chunked;
+	int has_length;
+	size_t length;	   /* Content-Length */
+	size_t left;	   /* body or chunk bytes due */
+	size_t headbytes;  /* status and header lines */
+	size_t framebytes; /* chunk lines and trailers */
+	size_t linelen;
+	struct http_response *resp;
+	char line[HTTP_MAX_LINE];
 };
 
 /* Start parsing into r, which http_response_init() has prepared. */
-void	http_parser_init(struct http_parser *p, struct http_response *r);
+void http_parser_init(struct http_parser *p, struct http_response *r);
 
 /*
  * Take len more bytes. Returns 1 when the response is complete (bytes
@@ -81,21 +81,21 @@ void	http_parser_init(struct http_parser *p, struct http_response *r);
  * (EX_PROTOCOL: malformed or too large; EX_OSERR) and for every later
  * call.
  */
-int	http_parser_feed(struct http_parser *p, const void *data, size_t len,
-	    struct perr *err);
+int http_parser_feed(struct http_parser *p, const void *data, size_t len,
+    struct perr *err);
 
 /* The peer closed: 1 when that ends the response, else -1 (EX_TEMPFAIL). */
-int	http_parser_eof(struct http_parser *p, struct perr *err);
+int http_parser_eof(struct http_parser *p, struct perr *err);
 
 struct http_request {
-	const char		*url;		/* https:// only */
-	const char		*ca_file;	/* NULL: the system store */
-	const char		*authorization;	/* value or NULL; secret */
-	const struct buf	*form;		/* the body; secret */
-	int			 timeout;	/* seconds for all of it */
-	double			 deadline;	/* and done by then (mono_now());
+	const char *url;	   /* https:// only */
+	const char *ca_file;	   /* NULL: the system store */
+	const char *authorization; /* value or NULL; secret */
+	const struct buf *form;	   /* the body; secret */
+	int timeout;		   /* seconds for all of it */
+	double deadline;	   /* and done by then (mono_now());
 						   0: no such limit */
-	int			 verbose;	/* URL path, status on stderr */
+	int verbose;		   /* URL path, status on stderr */
 };
 
 /*
@@ -111,7 +111,7 @@ struct http_request {
  * release it with http_response_free(). Neither the form nor the
  * Authorization value is ever printed or put into err.
  */
-int	http_post_form(const struct http_request *req,
-	    struct http_response *resp, struct perr *err);
+int http_post_form(const struct http_request *req, struct http_response *resp,
+    struct perr *err);
 
 #endif /* POSTA_HTTP_H */

@@ -12,12 +12,12 @@
 #include "posta.h"
 
 struct jp {
-	const unsigned char	*start, *p, *end;
-	int			 depth;
-	struct json_field	*f;
-	size_t			 nf;
-	unsigned char		 seen[JSON_MAX_FIELDS];
-	struct perr		*err;
+	const unsigned char *start, *p, *end;
+	int depth;
+	struct json_field *f;
+	size_t nf;
+	unsigned char seen[JSON_MAX_FIELDS];
+	struct perr *err;
 };
 
 /*
@@ -25,13 +25,13 @@ struct jp {
  * counted, so one pass can measure and a second one fill.
  */
 struct sink {
-	char	*buf;		/* NULL: count only */
-	size_t	 cap;
-	size_t	 len;
-	int	 nul;		/* a \u0000 was decoded */
+	char *buf; /* NULL: count only */
+	size_t cap;
+	size_t len;
+	int nul; /* a \u0000 was decoded */
 };
 
-static int	jp_value(struct jp *);
+static int jp_value(struct jp *);
 
 static int
 jp_fail_at(struct jp *j, const unsigned char *at, const char *what)
@@ -58,8 +58,8 @@ jp_bad(struct jp *j, const unsigned char *at, const struct json_field *f,
 static void
 jp_ws(struct jp *j)
 {
-	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' ||
-	    *j->p == '\n' || *j->p == '\r'))
+	while (j->p < j->end &&
+	    (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
 		j->p++;
 }
 
@@ -334,7 +334,7 @@ jp_take(struct jp *j, struct json_field *f)
 		s.cap = s.len;
 		s.len = 0;
 		j->p = at;
-		(void)jp_string(j, &s);		/* it passed the first time */
+		(void)jp_string(j, &s); /* it passed the first time */
 		f->str[s.len] = '\0';
 		f->len = s.len;
 		f->found = 1;
@@ -346,8 +346,9 @@ jp_take(struct jp *j, struct json_field *f)
 		s.cap = sizeof(num);
 		if (jp_string(j, &s) == -1)
 			return -1;
-		if (s.len > sizeof(num) || int_value((unsigned char *)num,
-		    (unsigned char *)num + s.len, &f->num) == -1)
+		if (s.len > sizeof(num) ||
+		    int_value((unsigned char *)num,
+			(unsigned char *)num + s.len, &f->num) == -1)
 			return jp_bad(j, at, f, "not an integer");
 	} else if (*j->p == '-' || is_digit(*j->p)) {
 		if (jp_number(j, &isint) == -1)

@@ -12,8 +12,8 @@
 #include "perr.h"
 
 enum json_kind {
-	JSON_STR,		/* a string, unescaped to UTF-8 */
-	JSON_INT		/* an integer, or a string of one ("3600") */
+	JSON_STR, /* a string, unescaped to UTF-8 */
+	JSON_INT  /* an integer, or a string of one ("3600") */
 };
 
 /*
@@ -22,13 +22,13 @@ enum json_kind {
  * or null is left with found == 0.
  */
 struct json_field {
-	const char	*name;	/* in: member name, compared exactly */
-	enum json_kind	 kind;	/* in */
-	size_t		 max;	/* in, JSON_STR: bytes; 0: JSON_MAX_STRING */
-	int		 found;	/* out: 1 when present and not null */
-	char		*str;	/* out, JSON_STR: owned, no NUL inside */
-	size_t		 len;	/* out, JSON_STR: strlen(str) */
-	long long	 num;	/* out, JSON_INT */
+	const char *name;    /* in: member name, compared exactly */
+	enum json_kind kind; /* in */
+	size_t max;	     /* in, JSON_STR: bytes; 0: JSON_MAX_STRING */
+	int found;	     /* out: 1 when present and not null */
+	char *str;	     /* out, JSON_STR: owned, no NUL inside */
+	size_t len;	     /* out, JSON_STR: strlen(str) */
+	long long num;	     /* out, JSON_INT */
 };
 
 /*
@@ -43,10 +43,10 @@ struct json_field {
  * Returns 0, or -1 with err (EX_PROTOCOL, EX_OSERR) and every field
  * reset. Strings are the caller's: release them with json_fields_free.
  */
-int	json_get(const void *doc, size_t len, struct json_field *fields,
-	    size_t n, struct perr *err);
+int json_get(const void *doc, size_t len, struct json_field *fields, size_t n,
+    struct perr *err);
 
 /* Wipe and free the strings of n fields and reset them to not found. */
-void	json_fields_free(struct json_field *fields, size_t n);
+void json_fields_free(struct json_field *fields, size_t n);
 
 #endif /* POSTA_JSON_H */

@@ -22,17 +22,17 @@ utf8_len(const unsigned char *s, size_t n)
 	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
 		need = 3;
 		if (s[0] == 0xe0)
-			lo = 0xa0;	/* overlong */
+			lo = 0xa0; /* overlong */
 		else if (s[0] == 0xed)
-			hi = 0x9f;	/* surrogates */
+			hi = 0x9f; /* surrogates */
 	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
 		need = 4;
 		if (s[0] == 0xf0)
-			lo = 0x90;	/* overlong */
+			lo = 0x90; /* overlong */
 		else if (s[0] == 0xf4)
-			hi = 0x8f;	/* past U+10FFFF */
+			hi = 0x8f; /* past U+10FFFF */
 	} else
-		return 0;	/* continuation byte, 0xc0, 0xc1, 0xf5-0xff */
+		return 0; /* continuation byte, 0xc0, 0xc1, 0xf5-0xff */
 	if (n < need || s[1] < lo || s[1] > hi)
 		return 0;
 	for (i = 2; i < need; i++)
@@ -93,8 +93,7 @@ pre(struct jsonw *w, const char *key)
 {
 	if (w->failed)
 		return;
-	if (w->depth > 0 && w->more[w->depth - 1] &&
-	    buf_addc(w->b, ',') == -1)
+	if (w->depth > 0 && w->more[w->depth - 1] && buf_addc(w->b, ',') == -1)
 		w->failed = 1;
 	if (!w->failed && w->nl && buf_addc(w->b, '\n') == -1)
 		w->failed = 1;
@@ -103,7 +102,7 @@ pre(struct jsonw *w, const char *key)
 		w->more[w->depth - 1] = 1;
 	if (!w->failed && key != NULL &&
 	    (jsonw_str(w->b, key, strlen(key)) == -1 ||
-	    buf_addc(w->b, ':') == -1))
+		buf_addc(w->b, ':') == -1))
 		w->failed = 1;
 }
 

@@ -12,15 +12,15 @@
 
 #include "buf.h"
 
-#define JSONW_MAX_DEPTH	16
+#define JSONW_MAX_DEPTH 16
 
 struct jsonw {
-	struct buf	*b;
-	int		 depth;
-	char		 kind[JSONW_MAX_DEPTH];	/* '{' or '[' at each depth */
-	unsigned char	 more[JSONW_MAX_DEPTH];	/* a value came at this depth */
-	int		 nl;		/* a line break before the next value */
-	int		 failed;	/* sticky: no room, or bad nesting */
+	struct buf *b;
+	int depth;
+	char kind[JSONW_MAX_DEPTH];	     /* '{' or '[' at each depth */
+	unsigned char more[JSONW_MAX_DEPTH]; /* a value came at this depth */
+	int nl;	    /* a line break before the next value */
+	int failed; /* sticky: no room, or bad nesting */
 };
 
 /*
@@ -32,33 +32,33 @@ struct jsonw {
  * the result is always valid UTF-8. Returns 0, or -1 with errno (E2BIG
  * past the buffer's cap), b then holding part of it.
  */
-int	jsonw_str(struct buf *b, const char *s, size_t len);
+int jsonw_str(struct buf *b, const char *s, size_t len);
 
 /* Start writing into b. */
-void	jsonw_init(struct jsonw *w, struct buf *b);
+void jsonw_init(struct jsonw *w, struct buf *b);
 
 /*
  * Values. key names the member inside an object and is NULL inside an
  * array or at the top. A NULL string is written as null. Errors are
  * sticky: check jsonw_failed() once at the end.
  */
-void	jsonw_obj(struct jsonw *w, const char *key);	/* opens { */
-void	jsonw_arr(struct jsonw *w, const char *key);	/* opens [ */
-void	jsonw_end(struct jsonw *w);			/* closes } or ] */
-void	jsonw_kstr(struct jsonw *w, const char *key, const char *s);
-void	jsonw_kint(struct jsonw *w, const char *key, long long v);
-void	jsonw_knull(struct jsonw *w, const char *key);
+void jsonw_obj(struct jsonw *w, const char *key); /* opens { */
+void jsonw_arr(struct jsonw *w, const char *key); /* opens [ */
+void jsonw_end(struct jsonw *w);		  /* closes } or ] */
+void jsonw_kstr(struct jsonw *w, const char *key, const char *s);
+void jsonw_kint(struct jsonw *w, const char *key, long long v);
+void jsonw_knull(struct jsonw *w, const char *key);
 
 /* An ISO 8601 date-time in UTC, "2026-11-23T09:30:00Z". */
-void	jsonw_ktime(struct jsonw *w, const char *key, long long t);
+void jsonw_ktime(struct jsonw *w, const char *key, long long t);
 
 /*
  * A line break before the next value or closing bracket (after the
  * comma), or at once at the top level: for the human who looks.
  */
-void	jsonw_nl(struct jsonw *w);
+void jsonw_nl(struct jsonw *w);
 
 /* 1 when something could not be written or the nesting was wrong. */
-int	jsonw_failed(const struct jsonw *w);
+int jsonw_failed(const struct jsonw *w);
 
 #endif /* POSTA_JSONW_H */

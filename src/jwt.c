@@ -16,8 +16,8 @@
 #include "jwt.h"
 #include "util.h"
 
-#define JWT_MAX_PART	8192		/* header or claims, as JSON */
-#define JWT_MAX_SIG	1024		/* RSA-8192 signature */
+#define JWT_MAX_PART 8192 /* header or claims, as JSON */
+#define JWT_MAX_SIG  1024 /* RSA-8192 signature */
 
 /*
  * base64url through EVP_EncodeBlock, translated in place. TODO(i8):
@@ -77,13 +77,12 @@ make_header(struct buf *b, const char *kid)
 static int
 make_claims(struct buf *b, const struct jwt_claims *c)
 {
-	if (buf_addc(b, '{') == -1 ||
-	    json_member(b, "iss", c->iss, 1) == -1 ||
+	if (buf_addc(b, '{') == -1 || json_member(b, "iss", c->iss, 1) == -1 ||
 	    (c->sub != NULL && json_member(b, "sub", c->sub, 0) == -1) ||
 	    (c->scope != NULL && json_member(b, "scope", c->scope, 0) == -1) ||
 	    json_member(b, "aud", c->aud, 0) == -1 ||
 	    buf_printf(b, ",\"iat\":%lld,\"exp\":%lld}", (long long)c->iat,
-	    (long long)c->iat + JWT_LIFETIME) == -1)
+		(long long)c->iat + JWT_LIFETIME) == -1)
 		return -1;
 	return 0;
 }
@@ -102,13 +101,15 @@ load_key(const char *pem, struct perr *err)
 	pk = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
 	BIO_free(bio);
 	if (pk == NULL) {
-		perr_set(err, EX_CONFIG, "the private key is not a PEM "
+		perr_set(err, EX_CONFIG,
+		    "the private key is not a PEM "
 		    "private key");
 		return NULL;
 	}
 	if (EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA) {
 		EVP_PKEY_free(pk);
-		perr_set(err, EX_CONFIG, "the private key is not an RSA key "
+		perr_set(err, EX_CONFIG,
+		    "the private key is not an RSA key "
 		    "(RS256 needs one)");
 		return NULL;
 	}
@@ -149,14 +150,15 @@ jwt_assertion(const struct jwt_claims *c, const char *kid, const char *pem,
 	if ((md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, pk) != 1 ||
 	    EVP_DigestSign(md, sig, &siglen, (const unsigned char *)out,
-	    strlen(out)) != 1) {
-		perr_set(err, EX_CONFIG, "JWT: signing with the private key "
+		strlen(out)) != 1) {
+		perr_set(err, EX_CONFIG,
+		    "JWT: signing with the private key "
 		    "failed");
 		goto out;
 	}
 	n = strlen(out);
-	if (n + 1 >= cap || jwt_b64url(sig, siglen, out + n + 1,
-	    cap - n - 1) == -1) {
+	if (n + 1 >= cap ||
+	    jwt_b64url(sig, siglen, out + n + 1, cap - n - 1) == -1) {
 		perr_set(err, EX_SOFTWARE, "JWT: assertion too long");
 		goto out;
 	}

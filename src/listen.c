@@ -51,29 +51,29 @@
 #include "spool.h"
 #include "util.h"
 
-#define MAX_FDS		8	/* listen sockets (systemd may pass several) */
-#define BACKLOG		128
-#define SD_FDS_START	3	/* sd_listen_fds(3) */
-#define PAUSE_SECS	1.0	/* accept() out of descriptors: wait */
+#define MAX_FDS	     8 /* listen sockets (systemd may pass several) */
+#define BACKLOG	     128
+#define SD_FDS_START 3	 /* sd_listen_fds(3) */
+#define PAUSE_SECS   1.0 /* accept() out of descriptors: wait */
 
 static volatile sig_atomic_t got_stop, got_child, conn_stop;
 static int wake_wr = -1;
 
 struct lsn {
 	const struct listen_params *p;
-	const struct config	*cfg;
-	struct perr		*err;
-	struct cidr_list	 allow;
-	int			 fds[MAX_FDS];
-	size_t			 nfds;
-	int			 wake[2];	/* self-pipe: read end, write end */
-	pid_t			*kids;		/* max_clients slots */
-	size_t			 nkids;
-	pid_t			 runner;	/* 0: none */
-	int			 runner_died;
-	double			 pause_until;	/* mono_now() */
-	int			 full_logged;
-	int			 activated;	/* the sockets came from systemd */
+	const struct config *cfg;
+	struct perr *err;
+	struct cidr_list allow;
+	int fds[MAX_FDS];
+	size_t nfds;
+	int wake[2]; /* self-pipe: read end, write end */
+	pid_t *kids; /* max_clients slots */
+	size_t nkids;
+	pid_t runner; /* 0: none */
+	int runner_died;
+	double pause_until; /* mono_now() */
+	int full_logged;
+	int activated; /* the sockets came from systemd */
 };
 
 static void
@@ -134,13 +134,17 @@ check_exposure(struct lsn *l, const struct sockaddr *sa, const char *what)
 		return 0;
 	cidr_format(sa, 0, shown, sizeof(shown));
 	if (l->p->loopback_only)
-		return perr_set(l->err, EX_CONFIG, "-bl: %s is bound to %s, "
-		    "not to a loopback address", what, shown);
+		return perr_set(l->err, EX_CONFIG,
+		    "-bl: %s is bound to %s, "
+		    "not to a loopback address",
+		    what, shown);
 	if (l->allow.n == 0)
-		return perr_set(l->err, EX_CONFIG, "%s %s is not a loopback "
+		return perr_set(l->err, EX_CONFIG,
+		    "%s %s is not a loopback "
 		    "address: set [listen] allow to the client networks that "
 		    "may send mail through this listener (see posta.conf(5)); "
-		    "posta is never an open relay", what, shown);
+		    "posta is never an open relay",
+		    what, shown);
 	return 0;
 }
 
@@ -166,25 +170,35 @@ take_activated(struct lsn *l)
 	(void)unsetenv("LISTEN_FDS");
 	(void)unsetenv("LISTEN_FDNAMES");
 	if (*end != '\0' || n < 1 || n > MAX_FDS)
-		return perr_set(l->err, EX_USAGE, "LISTEN_FDS=%s: expected 1 "
-		    "to %d sockets", nfds, MAX_FDS);
+		return perr_set(l->err, EX_USAGE,
+		    "LISTEN_FDS=%s: expected 1 "
+		    "to %d sockets",
+		    nfds, MAX_FDS);
 	for (i = 0; i < n; i++) {
 		l->fds[l->nfds++] = (int)(SD_FDS_START + i);
 		len = sizeof(on);
 		if (getsockopt((int)(SD_FDS_START + i), SOL_SOCKET,
-		    SO_ACCEPTCONN, &on, &len) == -1 || !on)
-			return perr_set(l->err, EX_USAGE, "LISTEN_FDS: fd %ld "
-			    "is not a listening socket", SD_FDS_START + i);
+			SO_ACCEPTCONN, &on, &len) == -1 ||
+		    !on)
+			return perr_set(l->err, EX_USAGE,
+			    "LISTEN_FDS: fd %ld "
+			    "is not a listening socket",
+			    SD_FDS_START + i);
 		len = sizeof(ss);
 		if (getsockname((int)(SD_FDS_START + i), (struct sockaddr *)&ss,
-		    &len) == -1 || set_flags((int)(SD_FDS_START + i), 1) == -1)
-			return perr_set(l->err, EX_OSERR, "LISTEN_FDS: fd %ld: "
-			    "%s", SD_FDS_START + i, strerror(errno));
+			&len) == -1 ||
+		    set_flags((int)(SD_FDS_START + i), 1) == -1)
+			return perr_set(l->err, EX_OSERR,
+			    "LISTEN_FDS: fd %ld: "
+			    "%s",
+			    SD_FDS_START + i, strerror(errno));
 		if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
-			return perr_set(l->err, EX_USAGE, "LISTEN_FDS: fd %ld "
-			    "is not a TCP socket", SD_FDS_START + i);
+			return perr_set(l->err, EX_USAGE,
+			    "LISTEN_FDS: fd %ld "
+			    "is not a TCP socket",
+			    SD_FDS_START + i);
 		if (check_exposure(l, (struct sockaddr *)&ss,
-		    "the socket passed by systemd, bound to") == -1)
+			"the socket passed by systemd, bound to") == -1)
 			return -1;
 	}
 	return 1;
@@ -202,8 +216,10 @@ bind_address(struct lsn *l)
 	int fd, on = 1, saved;
 
 	if (cidr_sockaddr(addr, lc->port, &ss, &len) == -1)
-		return perr_set(l->err, EX_CONFIG, "[listen] address %s: not "
-		    "an IP address", addr);
+		return perr_set(l->err, EX_CONFIG,
+		    "[listen] address %s: not "
+		    "an IP address",
+		    addr);
 	if (l->p->loopback_only && !cidr_is_loopback((struct sockaddr *)&ss))
 		(void)cidr_sockaddr("127.0.0.1", lc->port, &ss, &len);
 	if (check_exposure(l, (struct sockaddr *)&ss, "[listen] address") == -1)
@@ -217,11 +233,15 @@ bind_address(struct lsn *l)
 	    listen(fd, BACKLOG) == -1 || set_flags(fd, 1) == -1) {
 		saved = errno;
 		(void)close(fd);
-		return perr_set(l->err, saved == EACCES ? EX_NOPERM :
-		    saved == EADDRINUSE ? EX_UNAVAILABLE : EX_OSERR,
+		return perr_set(l->err,
+		    saved == EACCES	    ? EX_NOPERM :
+			saved == EADDRINUSE ? EX_UNAVAILABLE :
+					      EX_OSERR,
 		    "cannot listen on %s: %s%s", shown, strerror(saved),
-		    saved == EACCES && lc->port < 1024 ? " (ports below 1024 "
-		    "need root or CAP_NET_BIND_SERVICE)" : "");
+		    saved == EACCES && lc->port < 1024 ?
+			" (ports below 1024 "
+			"need root or CAP_NET_BIND_SERVICE)" :
+			"");
 	}
 	l->fds[l->nfds++] = fd;
 	return 0;
@@ -300,8 +320,8 @@ static void
 serve(struct lsn *l, int fd, const char *peer, const sigset_t *old)
 {
 	const struct listen_conf *lc = &l->cfg->listen;
-	struct smtpd_limits lim = { lc->max_size, lc->max_commands,
-	    lc->timeout, &conn_stop };
+	struct smtpd_limits lim = { lc->max_size, lc->max_commands, lc->timeout,
+		&conn_stop };
 	struct timeval tv = { lc->timeout, 0 };
 	struct submit *sub = l->p->sub;
 	int rc;
@@ -355,18 +375,21 @@ accept_one(struct lsn *l, int lfd)
 		(void)close(fd);
 		return;
 	}
-	if (!cidr_is_loopback(sa) && (l->p->loopback_only ||
-	    !cidr_list_match(&l->allow, sa))) {
+	if (!cidr_is_loopback(sa) &&
+	    (l->p->loopback_only || !cidr_list_match(&l->allow, sa))) {
 		log_warnx("refused connection from %s: not loopback and not "
-		    "in [listen] allow", peer);
-		refuse(fd, "554 5.7.1 posta: your address is not allowed to "
+			  "in [listen] allow",
+		    peer);
+		refuse(fd,
+		    "554 5.7.1 posta: your address is not allowed to "
 		    "send mail here\r\n");
 		return;
 	}
 	if ((pid = fork_blocked(&old)) == -1) {
 		log_warnx("fork: %s; connection from %s turned away",
 		    strerror(errno), peer);
-		refuse(fd, "421 4.3.0 posta: cannot serve now, try again "
+		refuse(fd,
+		    "421 4.3.0 posta: cannot serve now, try again "
 		    "later\r\n");
 		return;
 	}
@@ -391,9 +414,10 @@ reap(struct lsn *l)
 			if (!got_stop) {
 				l->runner_died = 1;
 				log_warnx("the queue runner exited (%s %d); "
-				    "stopping", WIFSIGNALED(st) ? "signal" :
-				    "status", WIFSIGNALED(st) ? WTERMSIG(st) :
-				    WEXITSTATUS(st));
+					  "stopping",
+				    WIFSIGNALED(st) ? "signal" : "status",
+				    WIFSIGNALED(st) ? WTERMSIG(st) :
+						      WEXITSTATUS(st));
 			}
 			continue;
 		}
@@ -498,8 +522,8 @@ setup(struct lsn *l)
 
 	if (lc->allow != NULL && !l->p->loopback_only &&
 	    cidr_list_parse(lc->allow, &l->allow, bad, sizeof(bad), &why) == -1)
-		return perr_set(l->err, EX_CONFIG, "[listen] allow %s: %s",
-		    bad, why);
+		return perr_set(l->err, EX_CONFIG, "[listen] allow %s: %s", bad,
+		    why);
 	if ((r = take_activated(l)) == -1 || (r == 0 && bind_address(l) == -1))
 		return -1;
 	l->activated = r;
@@ -535,12 +559,15 @@ log_start(const struct lsn *l)
 	if (l->p->interval > 0)
 		fmt_duration(l->p->interval, every, sizeof(every));
 	log_info("listening on %s%s for loopback%s%s clients, at most %d at "
-	    "once; %s%s", where, l->activated ? " (from systemd)" : "",
+		 "once; %s%s",
+	    where, l->activated ? " (from systemd)" : "",
 	    l->allow.n > 0 ? " and [listen] allow " : "",
 	    l->allow.n > 0 ? l->cfg->listen.allow : "",
-	    l->cfg->listen.max_clients, l->p->interval > 0 ?
-	    "queue run every " : "no queue runner (deferred messages wait "
-	    "for posta -q)", every);
+	    l->cfg->listen.max_clients,
+	    l->p->interval > 0 ? "queue run every " :
+				 "no queue runner (deferred messages wait "
+				 "for posta -q)",
+	    every);
 }
 
 int
@@ -569,7 +596,8 @@ listen_run(const struct listen_params *p, struct perr *err)
 			break;
 	shut_down(&l);
 	if (l.runner_died)
-		perr_set(err, EX_SOFTWARE, "the queue runner exited; see the "
+		perr_set(err, EX_SOFTWARE,
+		    "the queue runner exited; see the "
 		    "log");
 	rc = err->code != 0 ? -1 : 0;
 out:

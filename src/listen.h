@@ -15,12 +15,12 @@
 #include "perr.h"
 #include "submit.h"
 
-#define LISTEN_GRACE	30	/* seconds the children get after SIGTERM */
+#define LISTEN_GRACE 30 /* seconds the children get after SIGTERM */
 
 struct listen_params {
-	struct submit	*sub;		/* the intake each connection runs */
-	int		 loopback_only;	/* -bl: loopback, whatever [listen] says */
-	long		 interval;	/* -qINTERVAL: a queue runner too; 0: none */
+	struct submit *sub; /* the intake each connection runs */
+	int loopback_only;  /* -bl: loopback, whatever [listen] says */
+	long interval;	    /* -qINTERVAL: a queue runner too; 0: none */
 };
 
 /*
@@ -29,6 +29,6 @@ struct listen_params {
  * seconds), reap them all and return 0. -1 with err when the listener
  * cannot start, or when the queue runner died.
  */
-int	listen_run(const struct listen_params *p, struct perr *err);
+int listen_run(const struct listen_params *p, struct perr *err);
 
 #endif /* POSTA_LISTEN_H */

@@ -16,9 +16,9 @@
 #include "util.h"
 
 static struct {
-	int	syslog;
-	int	fd;
-	int	to_stderr;
+	int syslog;
+	int fd;
+	int to_stderr;
 } lg = { 0, -1, 0 };
 
 void
@@ -30,8 +30,9 @@ log_init(int use_syslog, const char *file, int to_stderr)
 	if (use_syslog)
 		openlog("posta", LOG_PID | LOG_NDELAY, LOG_MAIL);
 	if (file != NULL && file[0] != '\0')
-		lg.fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-		    O_NOFOLLOW, 0640);
+		lg.fd = open(file,
+		    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		    0640);
 }
 
 static void PRINTF(2, 0)
@@ -43,7 +44,7 @@ log_emit(int prio, const char *fmt, va_list ap)
 	int saved = errno, n;
 
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
-	str_blank_ctl(msg);	/* one event, one line */
+	str_blank_ctl(msg); /* one event, one line */
 	if (lg.syslog)
 		syslog(prio, "%s", msg);
 	if (lg.fd != -1) {
@@ -55,7 +56,8 @@ log_emit(int prio, const char *fmt, va_list ap)
 		/* one write per line keeps lines whole when several posta append */
 		if (n > 0)
 			(void)write_all(lg.fd, line,
-			    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+			    (size_t)n < sizeof(line) ? (size_t)n :
+						       sizeof(line) - 1);
 	}
 	if (lg.to_stderr)
 		(void)fprintf(stderr, "posta: %s\n", msg);

@@ -29,10 +29,10 @@
 #include "posta.h"
 #include "util.h"
 
-#define CONN_WAIT	10	/* seconds for one request head */
-#define MAX_HEAD	16384	/* request head from the browser, octets */
+#define CONN_WAIT 10	/* seconds for one request head */
+#define MAX_HEAD  16384 /* request head from the browser, octets */
 
-static int	test_conn_wait;
+static int test_conn_wait;
 
 void
 loopback_test_conn_wait(int secs)
@@ -49,7 +49,8 @@ loopback_pkce_s256(const char *verifier, char *out, size_t cap)
 
 	/* enc has room for the encoder's padding, which out need not have */
 	if (EVP_Digest(verifier, strlen(verifier), md, &mdlen, EVP_sha256(),
-	    NULL) != 1 || jwt_b64url(md, mdlen, enc, sizeof(enc)) == -1)
+		NULL) != 1 ||
+	    jwt_b64url(md, mdlen, enc, sizeof(enc)) == -1)
 		return -1;
 	return xstrlcpy(out, enc, cap);
 }
@@ -64,7 +65,7 @@ loopback_auth_url(struct buf *b, const struct loopback_authreq *r)
 	if (http_form_init(&q) == -1)
 		return -1;
 	if (xsnprintf(redirect, sizeof(redirect), "http://127.0.0.1:%d/",
-	    r->port) == -1) {
+		r->port) == -1) {
 		errno = E2BIG;
 		goto out;
 	}
@@ -77,8 +78,9 @@ loopback_auth_url(struct buf *b, const struct loopback_authreq *r)
 	    http_form_add(&q, "code_challenge_method", "S256") == -1)
 		goto out;
 	/* without these Google gives a refresh token only the first time */
-	if (r->offline && (http_form_add(&q, "access_type", "offline") == -1 ||
-	    http_form_add(&q, "prompt", "consent") == -1))
+	if (r->offline &&
+	    (http_form_add(&q, "access_type", "offline") == -1 ||
+		http_form_add(&q, "prompt", "consent") == -1))
 		goto out;
 	if (buf_adds(b, r->auth_url) == -1 ||
 	    buf_addc(b, strchr(r->auth_url, '?') != NULL ? '&' : '?') == -1 ||
@@ -128,8 +130,8 @@ loopback_redirect_parse(const char *head, size_t len,
     struct loopback_redirect *r)
 {
 	static const struct {
-		const char	*name;
-		size_t		 off, cap;
+		const char *name;
+		size_t off, cap;
 	} fields[] = {
 		{ "code", offsetof(struct loopback_redirect, code),
 		    sizeof(r->code) },
@@ -137,8 +139,9 @@ loopback_redirect_parse(const char *head, size_t len,
 		    sizeof(r->state) },
 		{ "error", offsetof(struct loopback_redirect, error),
 		    sizeof(r->error) },
-		{ "error_description", offsetof(struct loopback_redirect,
-		    error_description), sizeof(r->error_description) },
+		{ "error_description",
+		    offsetof(struct loopback_redirect, error_description),
+		    sizeof(r->error_description) },
 	};
 	const char *p, *end, *q, *eq, *amp;
 	unsigned int seen = 0;
@@ -173,7 +176,7 @@ loopback_redirect_parse(const char *head, size_t len,
 			/* the same field twice: someone is playing games */
 			if (seen & 1U << i || eq == NULL ||
 			    pct_decode(eq + 1, (size_t)(amp - eq - 1),
-			    (char *)r + fields[i].off, fields[i].cap) == -1)
+				(char *)r + fields[i].off, fields[i].cap) == -1)
 				return -1;
 			seen |= 1U << i;
 		}
@@ -260,13 +263,17 @@ answer(int fd, const char *status, const char *text, double deadline)
 	size_t left;
 	ssize_t n;
 
-	if (xsnprintf(body, sizeof(body), "<!DOCTYPE html>\n"
-	    "<title>posta</title>\n<p>%s</p>\n", text) == -1 ||
-	    xsnprintf(msg, sizeof(msg), "HTTP/1.1 %s\r\n"
-	    "Content-Type: text/html; charset=utf-8\r\n"
-	    "Content-Length: %zu\r\n"
-	    "Cache-Control: no-store\r\n"
-	    "Connection: close\r\n\r\n%s", status, strlen(body), body) == -1)
+	if (xsnprintf(body, sizeof(body),
+		"<!DOCTYPE html>\n"
+		"<title>posta</title>\n<p>%s</p>\n",
+		text) == -1 ||
+	    xsnprintf(msg, sizeof(msg),
+		"HTTP/1.1 %s\r\n"
+		"Content-Type: text/html; charset=utf-8\r\n"
+		"Content-Length: %zu\r\n"
+		"Cache-Control: no-store\r\n"
+		"Connection: close\r\n\r\n%s",
+		status, strlen(body), body) == -1)
 		return;
 	p = msg;
 	left = strlen(msg);
@@ -298,7 +305,8 @@ loopback_wait_redirect(int lfd, const char *state, double deadline,
 		fd = -1;
 		switch (wait_fd(lfd, POLLIN, deadline)) {
 		case 0:
-			perr_set(err, EX_TEMPFAIL, "no redirect from the "
+			perr_set(err, EX_TEMPFAIL,
+			    "no redirect from the "
 			    "browser arrived in time; run the login again");
 			goto out;
 		case -1:
@@ -306,8 +314,9 @@ loopback_wait_redirect(int lfd, const char *state, double deadline,
 			goto out;
 		}
 		fd = accept(lfd, NULL, NULL);
-		if (fd != -1 && (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 ||
-		    fcntl(fd, F_SETFL, O_NONBLOCK) == -1)) {
+		if (fd != -1 &&
+		    (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 ||
+			fcntl(fd, F_SETFL, O_NONBLOCK) == -1)) {
 			perr_set(err, EX_OSERR, "fcntl: %s", strerror(errno));
 			goto out;
 		}
@@ -326,39 +335,53 @@ loopback_wait_redirect(int lfd, const char *state, double deadline,
 			continue;
 		kind = loopback_redirect_parse(head, len, r);
 		if (kind == 0) {
-			answer(fd, "404 Not Found", "posta is waiting for "
-			    "the authorization redirect.", cdl);
+			answer(fd, "404 Not Found",
+			    "posta is waiting for "
+			    "the authorization redirect.",
+			    cdl);
 			continue;
 		}
 		if (kind == -1) {
-			answer(fd, "400 Bad Request", "posta could not read "
-			    "this redirect. Run the login again.", cdl);
-			perr_set(err, EX_PROTOCOL, "the redirect could not be "
+			answer(fd, "400 Bad Request",
+			    "posta could not read "
+			    "this redirect. Run the login again.",
+			    cdl);
+			perr_set(err, EX_PROTOCOL,
+			    "the redirect could not be "
 			    "read (malformed or oversized); run the login "
 			    "again");
 			goto out;
 		}
 		if (r->error[0] != '\0') {
-			answer(fd, "200 OK", "Authorization refused. posta "
-			    "has stopped; see its output.", cdl);
-			perr_set(err, EX_NOPERM, "authorization refused: "
-			    "%s%s%s", r->error,
+			answer(fd, "200 OK",
+			    "Authorization refused. posta "
+			    "has stopped; see its output.",
+			    cdl);
+			perr_set(err, EX_NOPERM,
+			    "authorization refused: "
+			    "%s%s%s",
+			    r->error,
 			    r->error_description[0] != '\0' ? ": " : "",
 			    r->error_description);
 			goto out;
 		}
 		if (strlen(r->state) != strlen(state) ||
 		    CRYPTO_memcmp(r->state, state, strlen(state)) != 0) {
-			answer(fd, "400 Bad Request", "This redirect does not "
+			answer(fd, "400 Bad Request",
+			    "This redirect does not "
 			    "belong to the login posta started. posta has "
-			    "stopped.", cdl);
-			perr_set(err, EX_NOPERM, "the redirect carries a wrong "
+			    "stopped.",
+			    cdl);
+			perr_set(err, EX_NOPERM,
+			    "the redirect carries a wrong "
 			    "state (not from this login); nothing was "
 			    "exchanged, run the login again");
 			goto out;
 		}
-		answer(fd, "200 OK", "posta received the authorization. "
-		    "You can close this window.", cdl);
+		answer(fd, "200 OK",
+		    "posta received the authorization. "
+		    "You can close this window.",
+		    cdl);
 		rc = 0;
 		goto out;
 	}

@@ -21,8 +21,8 @@ print_entry(const struct spool_entry *ent, int failed, time_t now, FILE *out)
 	size_t i;
 
 	fmt_duration(now - e->created, age, sizeof(age));
-	fprintf(out, "%-16s %10lld %6s  <%s>\n", ent->id,
-	    (long long)ent->size, age, e->sender);
+	fprintf(out, "%-16s %10lld %6s  <%s>\n", ent->id, (long long)ent->size,
+	    age, e->sender);
 	if (failed)
 		fprintf(out, "    failed after %d attempt%s\n", e->attempts,
 		    e->attempts == 1 ? "" : "s");
@@ -57,8 +57,10 @@ print_corrupt(struct spool *sp, FILE *out)
 		return;
 	}
 	if (n > 0)
-		fprintf(out, "\nSet aside in %s/corrupt/ (unreadable, see the "
-		    "log):\n", sp->path);
+		fprintf(out,
+		    "\nSet aside in %s/corrupt/ (unreadable, see the "
+		    "log):\n",
+		    sp->path);
 	for (i = 0; i < n; i++) {
 		dot = strrchr(names[i], '.');
 		if (dot == NULL || strcmp(dot, ".env") != 0 ||
@@ -71,8 +73,9 @@ print_corrupt(struct spool *sp, FILE *out)
 		perr_clear(&err);
 		if (spool_corrupt_peek(sp, id, &ent, &err) == 0)
 			fprintf(out, "    %-24s from <%s>%s\n", names[i],
-			    ent.env.sender, spool_corrupt_told(sp, id) ?
-			    ", sender notified" : "");
+			    ent.env.sender,
+			    spool_corrupt_told(sp, id) ? ", sender notified" :
+							 "");
 		else
 			fprintf(out, "    %-24s (no sender found)\n", names[i]);
 		spool_release(&ent);
@@ -117,8 +120,8 @@ mailq_print(struct spool *sp, int failed, FILE *out, struct perr *err)
 	spool_list_free(ids, nids);
 	/* an entry we cannot read is still there: never say "empty" */
 	if (shown == 0 && bad == 0)
-		fprintf(out, failed ? "No failed messages\n" :
-		    "Mail queue is empty\n");
+		fprintf(out,
+		    failed ? "No failed messages\n" : "Mail queue is empty\n");
 	else {
 		fprintf(out, "-- %zu message%s, %lld octets%s", shown + bad,
 		    shown + bad == 1 ? "" : "s", total,

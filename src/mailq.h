@@ -18,6 +18,6 @@
  * listing ends with what is in corrupt/, counted. Returns 0 or -1
  * with err.
  */
-int	mailq_print(struct spool *sp, int failed, FILE *out, struct perr *err);
+int mailq_print(struct spool *sp, int failed, FILE *out, struct perr *err);
 
 #endif /* POSTA_MAILQ_H */

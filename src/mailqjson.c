@@ -21,7 +21,7 @@
  * recipient (MAX_ADDR and MAX_REASON octets, at most 6 octets each
  * once escaped), with room to spare.
  */
-#define PIECE_MAX	((size_t)1024 * 1024)
+#define PIECE_MAX ((size_t)1024 * 1024)
 
 static const char *const state_word[] = { "pending", "delivered", "failed" };
 
@@ -35,7 +35,8 @@ drain(struct jsonw *w, FILE *out, struct perr *err)
 	struct buf *b = w->b;
 
 	if (jsonw_failed(w))
-		return perr_set(err, EX_SOFTWARE, "the JSON listing could "
+		return perr_set(err, EX_SOFTWARE,
+		    "the JSON listing could "
 		    "not be written: a piece larger than %zu octets",
 		    PIECE_MAX);
 	if (b->len > 0 && fwrite(b->data, 1, b->len, out) != b->len)
@@ -94,7 +95,7 @@ count(struct spool *sp, int which)
 	if (sp == NULL)
 		return 0;
 	rc = which == 2 ? spool_list_corrupt(sp, &names, &n, &err) :
-	    spool_list(sp, which, &names, &n, &err);
+			  spool_list(sp, which, &names, &n, &err);
 	if (rc == -1)
 		return -1;
 	spool_list_free(names, n);
@@ -123,7 +124,7 @@ entries(struct jsonw *w, struct spool *sp, int failed, FILE *out,
 		if (spool_peek(sp, ids[i], failed, &ent, &eerr) != 0) {
 			if (eerr.code != 0 &&
 			    (strvec_push(&bad, ids[i]) == -1 ||
-			    strvec_push(&why, eerr.msg) == -1)) {
+				strvec_push(&why, eerr.msg) == -1)) {
 				perr_set(err, EX_OSERR, "out of memory");
 				goto out;
 			}

@@ -13,7 +13,7 @@
 #include "spool.h"
 
 /* The document's "version": raised only for an incompatible change. */
-#define MAILQ_JSON_VERSION	1
+#define MAILQ_JSON_VERSION 1
 
 /*
  * Write the entries of q/ (failed/ with failed set), oldest first, and
@@ -22,6 +22,6 @@
  * -1 with err (EX_IOERR when out could not be written, the document
  * then cut short).
  */
-int	mailq_json(struct spool *sp, int failed, FILE *out, struct perr *err);
+int mailq_json(struct spool *sp, int failed, FILE *out, struct perr *err);
 
 #endif /* POSTA_MAILQJSON_H */

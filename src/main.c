@@ -4,7 +4,7 @@
  * the configuration, run the mode, and turn the one error record into
  * one line on stderr and a sysexits code. Only this file exits.
  */
-#define _GNU_SOURCE	/* setresgid, getresgid */
+#define _GNU_SOURCE /* setresgid, getresgid */
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -38,12 +38,12 @@
 #include "util.h"
 
 struct app {
-	struct opts	 o;
-	struct config	 cfg;
-	struct spool	 sp;
-	struct perr	 err;
-	struct submit	 sub;
-	int		 log_stderr;	/* log lines also go to stderr */
+	struct opts o;
+	struct config cfg;
+	struct spool sp;
+	struct perr err;
+	struct submit sub;
+	int log_stderr; /* log lines also go to stderr */
 };
 
 static int
@@ -77,20 +77,22 @@ run_mode(struct app *a)
 	else {
 		rc = runner_once(&ds, &sel, &st, &a->err);
 		if (rc == 0 && a->o.verbose)
-			fprintf(stderr, "posta: queue run: %zu tried, %zu "
+			fprintf(stderr,
+			    "posta: queue run: %zu tried, %zu "
 			    "delivered, %zu deferred, %zu failed, %zu "
-			    "unreadable%s%s\n", st.tried, st.delivered,
-			    st.deferred, st.failed, st.corrupt,
-			    ds.down ? ": " : "", ds.down ? ds.down_err.msg : "");
+			    "unreadable%s%s\n",
+			    st.tried, st.delivered, st.deferred, st.failed,
+			    st.corrupt, ds.down ? ": " : "",
+			    ds.down ? ds.down_err.msg : "");
 		if (rc == 0 && st.errors > 0)
-			rc = -1;	/* the spool would not let us work */
+			rc = -1; /* the spool would not let us work */
 	}
 	dsession_close(&ds);
 	if (rc == 0)
 		return 0;
 	rc = a->err.code;
 	if (a->log_stderr)
-		perr_clear(&a->err);	/* the runner logged it there already */
+		perr_clear(&a->err); /* the runner logged it there already */
 	return rc;
 }
 
@@ -101,18 +103,22 @@ list_mode(struct app *a)
 
 	open = spool_open(&a->sp, a->cfg.spooldir, 0, &a->err) == 0;
 	if (a->o.json) {
-		perr_clear(&a->err);	/* no spool yet: nothing queued */
+		perr_clear(&a->err); /* no spool yet: nothing queued */
 		return mailq_json(open ? &a->sp : NULL, a->o.list_failed,
-		    stdout, &a->err) == -1 ? a->err.code : 0;
+			   stdout, &a->err) == -1 ?
+		    a->err.code :
+		    0;
 	}
 	if (!open) {
-		perr_clear(&a->err);	/* no spool yet: nothing queued */
-		printf("%s\n", a->o.list_failed ? "No failed messages" :
-		    "Mail queue is empty");
+		perr_clear(&a->err); /* no spool yet: nothing queued */
+		printf("%s\n",
+		    a->o.list_failed ? "No failed messages" :
+				       "Mail queue is empty");
 		return 0;
 	}
 	return mailq_print(&a->sp, a->o.list_failed, stdout, &a->err) == -1 ?
-	    a->err.code : 0;
+	    a->err.code :
+	    0;
 }
 
 /* --oauth-*: the token cache of this configuration. */
@@ -123,8 +129,10 @@ oauth_mode(struct app *a)
 	int rc;
 
 	if (!c->oauth.set) {
-		perr_set(&a->err, EX_CONFIG, "%s has no [oauth] section; see "
-		    "posta.conf(5)", c->path);
+		perr_set(&a->err, EX_CONFIG,
+		    "%s has no [oauth] section; see "
+		    "posta.conf(5)",
+		    c->path);
 		return a->err.code;
 	}
 	if (a->o.mode == MODE_OAUTH_STATUS)
@@ -253,7 +261,7 @@ main(int argc, char *argv[])
 	char **env = setgid_run || geteuid() != getuid() ? NULL : environ;
 
 	if (std_fds_open() == -1)
-		return EX_OSERR;	/* nowhere to say it */
+		return EX_OSERR; /* nowhere to say it */
 	if (no_core_dumps() == -1) {
 		perror("posta: cannot disable core dumps");
 		return EX_OSERR;
@@ -271,7 +279,7 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	if (a.o.mode == MODE_NOOP)
-		return 0;	/* newaliases: [aliases] is read on every run */
+		return 0; /* newaliases: [aliases] is read on every run */
 	/* a set-group-id posta trusts no file the caller names */
 	if (setgid_run && a.o.conf_path != NULL && drop_group() == -1) {
 		perror("posta: cannot drop the group privilege");
@@ -280,7 +288,7 @@ main(int argc, char *argv[])
 	/* the group shares the spool; the user's own (-C) is the user's */
 	(void)umask(setgid_run && a.o.conf_path == NULL ? 007 : 077);
 	if (cfgenv_load(&a.cfg, a.o.conf_path ? a.o.conf_path : PATH_CONFIG,
-	    a.o.conf_path != NULL, env, &a.err) == -1) {
+		a.o.conf_path != NULL, env, &a.err) == -1) {
 		if (a.o.mode == MODE_CHECK)
 			return check_config_failed(&a.err, stdout);
 		return finish(&a, 0);
@@ -293,9 +301,10 @@ main(int argc, char *argv[])
 	    a.o.mode == MODE_DAEMON;
 	log_init(a.cfg.syslog, a.cfg.logfile, a.log_stderr);
 	/* set-group-id: only root may see or delete other users' mail */
-	if (setgid_run && getuid() != 0 && (a.o.mode == MODE_LIST ||
-	    a.o.mode == MODE_DELETE)) {
-		perr_set(&a.err, EX_NOPERM, "only root may list or delete "
+	if (setgid_run && getuid() != 0 &&
+	    (a.o.mode == MODE_LIST || a.o.mode == MODE_DELETE)) {
+		perr_set(&a.err, EX_NOPERM,
+		    "only root may list or delete "
 		    "queued mail");
 		return finish(&a, 0);
 	}
@@ -304,9 +313,10 @@ main(int argc, char *argv[])
 	 * nor have --check show the settings the group keeps from them
 	 */
 	if (setgid_run && getuid() != 0 && a.o.mode >= MODE_OAUTH_LOGIN) {
-		perr_set(&a.err, EX_NOPERM, "only root may use %s of a "
-		    "set-group-id posta", a.o.mode == MODE_CHECK ? "--check" :
-		    "the --oauth options");
+		perr_set(&a.err, EX_NOPERM,
+		    "only root may use %s of a "
+		    "set-group-id posta",
+		    a.o.mode == MODE_CHECK ? "--check" : "the --oauth options");
 		return finish(&a, 0);
 	}
 	switch (a.o.mode) {

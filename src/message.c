@@ -39,30 +39,30 @@
 #include "qualify.h"
 #include "util.h"
 
-#define MAX_FROM_FIELD	8192	/* a From: field written here, folded */
+#define MAX_FROM_FIELD 8192 /* a From: field written here, folded */
 
 enum phase { PH_HEADERS, PH_BODY, PH_RAW };
 
 struct msg {
-	struct spool		*sp;
-	struct msg_params	 p;
-	struct spool_entry	 ent;
-	enum phase		 phase;
-	int			 cr, bol, lfbol, dotpend, dotcr, done, first_line;
-	int			 has8bit;
-	unsigned long long	 size;
-	struct perr		 dataerr;	/* keeps the message in failed/ */
-	struct perr		 ioerr;		/* loses it: nothing acknowledged */
-	struct buf		 hdr;		/* the header section so far */
-	uid_t			 uid;		/* who submitted it */
-	char			 user[64];	/* their login name, or "" */
-	size_t			 line_start;
-	size_t			 olen;
-	char			 out[IO_CHUNK];
+	struct spool *sp;
+	struct msg_params p;
+	struct spool_entry ent;
+	enum phase phase;
+	int cr, bol, lfbol, dotpend, dotcr, done, first_line;
+	int has8bit;
+	unsigned long long size;
+	struct perr dataerr; /* keeps the message in failed/ */
+	struct perr ioerr;   /* loses it: nothing acknowledged */
+	struct buf hdr;	     /* the header section so far */
+	uid_t uid;	     /* who submitted it */
+	char user[64];	     /* their login name, or "" */
+	size_t line_start;
+	size_t olen;
+	char out[IO_CHUNK];
 };
 
-static int	rcpt_cb(const char *, void *);
-static int	out_put(struct msg *, const char *, size_t);
+static int rcpt_cb(const char *, void *);
+static int out_put(struct msg *, const char *, size_t);
 
 /* 1 when s is 1 to max octets, each alphanumeric or one of extra. */
 static int
@@ -73,8 +73,9 @@ plain_word(const char *s, const char *extra, size_t max)
 	if (s == NULL)
 		return 0;
 	for (n = 0; s[n] != '\0'; n++)
-		if (n >= max || (!isalnum((unsigned char)s[n]) &&
-		    strchr(extra, s[n]) == NULL))
+		if (n >= max ||
+		    (!isalnum((unsigned char)s[n]) &&
+			strchr(extra, s[n]) == NULL))
 			return 0;
 	return n > 0;
 }
@@ -103,17 +104,19 @@ put_received(struct msg *m)
 	buf_init(&b, 2048);
 	if (p->client != NULL)
 		rc = buf_printf(&b, "Received: from %s (%s)\r\n\tby ",
-		    plain_word(p->client_helo, ".-_[]:", 255) ?
-		    p->client_helo : "unknown", p->client);
+		    plain_word(p->client_helo, ".-_[]:", 255) ? p->client_helo :
+								"unknown",
+		    p->client);
 	else
 		rc = buf_adds(&b, "Received: by ");
 	if (rc == 0)
-		rc = buf_printf(&b, "%s (posta, from userid %lu%s%s%s)%s%s\r\n"
-		    "\tid %s; %s\r\n", helo, (unsigned long)m->uid,
-		    m->user[0] != '\0' ? " (" : "", m->user,
-		    m->user[0] != '\0' ? ")" : "", p->protocol != NULL ?
-		    " with " : "", p->protocol != NULL ? p->protocol : "",
-		    m->ent.id, date);
+		rc = buf_printf(&b,
+		    "%s (posta, from userid %lu%s%s%s)%s%s\r\n"
+		    "\tid %s; %s\r\n",
+		    helo, (unsigned long)m->uid, m->user[0] != '\0' ? " (" : "",
+		    m->user, m->user[0] != '\0' ? ")" : "",
+		    p->protocol != NULL ? " with " : "",
+		    p->protocol != NULL ? p->protocol : "", m->ent.id, date);
 	if (rc == -1)
 		rc = perr_set(&m->ioerr, EX_OSERR, "out of memory");
 	else
@@ -266,8 +269,9 @@ put_from(struct msg *m, const char *name, int raw, const char *addr)
 		nl = strrchr(b.data, '\n');
 		col = b.len - (nl != NULL ? (size_t)(nl + 1 - b.data) : 0);
 		/* RFC 2047 2: a line holding encoded words is 76 at most */
-		rc = buf_printf(&b, "%s<%s>\r\n", enc == 1 &&
-		    col + strlen(addr) + 3 > 76 ? "\r\n " : " ", addr);
+		rc = buf_printf(&b, "%s<%s>\r\n",
+		    enc == 1 && col + strlen(addr) + 3 > 76 ? "\r\n " : " ",
+		    addr);
 	} else
 		rc = -1;
 	if (rc == -1) {
@@ -289,7 +293,8 @@ id_domain(const struct msg *m, char *buf, size_t cap)
 
 	if (m->p.cfg->domain != NULL)
 		return m->p.cfg->domain;
-	if (m->p.from_addr != NULL && (at = strrchr(m->p.from_addr, '@')) != NULL)
+	if (m->p.from_addr != NULL &&
+	    (at = strrchr(m->p.from_addr, '@')) != NULL)
 		return at + 1;
 	host_name(buf, cap);
 	return buf;
@@ -329,19 +334,20 @@ rewrite_from(struct msg *m, const struct header_field *f)
 	int rc;
 
 	v = header_unfold(f->value, f->valuelen);
-	if (v == NULL || addr_mailbox_parse(v, strlen(v), display,
-	    sizeof(display), addr, sizeof(addr)) == -1)
+	if (v == NULL ||
+	    addr_mailbox_parse(v, strlen(v), display, sizeof(display), addr,
+		sizeof(addr)) == -1)
 		display[0] = '\0';
 	/* a comment-style name ("a@b (Smith, John)") may need quotes */
-	rc = put_from(m, display, display[0] == '"' ||
-	    strstr(display, "=?") != NULL, m->p.cfg->from);
+	rc = put_from(m, display,
+	    display[0] == '"' || strstr(display, "=?") != NULL, m->p.cfg->from);
 	free(v);
 	return rc;
 }
 
 struct rcpt_ctx {
-	struct msg	*m;
-	struct perr	*err;
+	struct msg *m;
+	struct perr *err;
 };
 
 static int
@@ -358,7 +364,8 @@ rcpt_cb(const char *addr, void *arg)
 	struct rcpt_ctx *c = arg;
 
 	return alias_resolve(c->m->p.cfg, addr, resolved_cb, c, c->err) == 0 ?
-	    0 : -1;
+	    0 :
+	    -1;
 }
 
 static void
@@ -374,8 +381,10 @@ header_rcpts(struct msg *m, const struct header_field *f)
 	 * it would be lost without a trace. Refuse the message instead.
 	 */
 	if (memchr(f->value, '\0', f->valuelen) != NULL) {
-		perr_set(&m->dataerr, EX_DATAERR, "%.*s header: contains a "
-		    "NUL byte", (int)f->namelen, f->name);
+		perr_set(&m->dataerr, EX_DATAERR,
+		    "%.*s header: contains a "
+		    "NUL byte",
+		    (int)f->namelen, f->name);
 		return;
 	}
 	if ((v = header_unfold(f->value, f->valuelen)) == NULL) {
@@ -457,10 +466,12 @@ check_alignment(struct msg *m, const struct header_field *f)
 		got = host;
 	}
 	if (strcasecmp(got, want) != 0)
-		log_warnx("%s: From: domain %s is not [sender] from's domain "
+		log_warnx(
+		    "%s: From: domain %s is not [sender] from's domain "
 		    "%s; Gmail, Microsoft 365 and most ESPs refuse it, and "
 		    "receivers checking DMARC alignment may too: set "
-		    "force_from = yes", m->ent.id, got, want);
+		    "force_from = yes",
+		    m->ent.id, got, want);
 }
 
 /* The header section is complete: write it out, rewritten. */
@@ -472,8 +483,9 @@ flush_headers(struct msg *m, size_t end)
 	int has_from = 0, has_date = 0, has_msgid = 0;
 
 	while (header_next(m->hdr.data, end, &pos, &f)) {
-		if (m->p.from_headers && (header_is(&f, "To") ||
-		    header_is(&f, "Cc") || header_is(&f, "Bcc")))
+		if (m->p.from_headers &&
+		    (header_is(&f, "To") || header_is(&f, "Cc") ||
+			header_is(&f, "Bcc")))
 			header_rcpts(m, &f);
 		if (header_is(&f, "Bcc"))
 			continue;
@@ -507,14 +519,15 @@ header_line(struct msg *m)
 	m->first_line = 0;
 	m->line_start = m->hdr.len;
 	if (first && n >= 5 && memcmp(line, "From ", 5) == 0) {
-		buf_truncate(&m->hdr, start);	/* mbox separator */
+		buf_truncate(&m->hdr, start); /* mbox separator */
 		m->line_start = start;
 		m->first_line = 1;
 		return 0;
 	}
 	if (n == 0) {
 		m->phase = PH_BODY;
-		if (flush_headers(m, start) == -1 || out_put(m, "\r\n", 2) == -1)
+		if (flush_headers(m, start) == -1 ||
+		    out_put(m, "\r\n", 2) == -1)
 			return -1;
 	} else if ((line[0] == ' ' || line[0] == '\t') && start > 0)
 		return 0;
@@ -566,7 +579,7 @@ msg_write(struct msg *m, const char *buf, size_t len, struct perr *err)
 				break;
 			}
 			if (c == '\r' && !m->dotcr) {
-				m->dotcr = 1;	/* the end only if LF follows */
+				m->dotcr = 1; /* the end only if LF follows */
 				continue;
 			}
 			/* the dot was text, and a CR after it a line end */
@@ -602,7 +615,8 @@ msg_write(struct msg *m, const char *buf, size_t len, struct perr *err)
 		m->bol = 0;
 		/* copy the rest of an ordinary line in one go */
 		for (run = 0; i + run < len && buf[i + run] != '\r' &&
-		    buf[i + run] != '\n'; run++)
+		     buf[i + run] != '\n';
+		     run++)
 			if ((unsigned char)buf[i + run] >= 0x80)
 				m->has8bit = 1;
 		if (emit(m, buf + i, run) == -1)
@@ -612,8 +626,10 @@ msg_write(struct msg *m, const char *buf, size_t len, struct perr *err)
 	}
 	/* too big: nothing is kept, as for a write error */
 	if (m->p.max_size > 0 && m->size > (unsigned long long)m->p.max_size)
-		perr_set(&m->ioerr, EX_DATAERR, "message larger than %lld "
-		    "octets", m->p.max_size);
+		perr_set(&m->ioerr, EX_DATAERR,
+		    "message larger than %lld "
+		    "octets",
+		    m->p.max_size);
 	if (m->ioerr.code != 0)
 		return perr_set(err, m->ioerr.code, "%s", m->ioerr.msg);
 	return m->done ? 1 : 0;
@@ -631,8 +647,8 @@ msg_read_fd(struct msg *m, int fd, struct perr *err)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
-			return perr_set(err, EX_IOERR, "reading the message: %s",
-			    strerror(errno));
+			return perr_set(err, EX_IOERR,
+			    "reading the message: %s", strerror(errno));
 		if (n == 0)
 			break;
 		r = msg_write(m, buf, (size_t)n, err);
@@ -694,9 +710,10 @@ msg_end(struct msg *m, struct spool_entry *ent, struct perr *err)
 		(void)flush_headers(m, m->hdr.len);
 	}
 	if (m->ent.env.nrcpts == 0)
-		perr_set(&m->dataerr, EX_DATAERR, m->p.from_headers ?
-		    "no recipients: none given and none found in To, Cc or Bcc" :
-		    "no recipients given");
+		perr_set(&m->dataerr, EX_DATAERR,
+		    m->p.from_headers ?
+			"no recipients: none given and none found in To, Cc or Bcc" :
+			"no recipients given");
 	m->ent.env.body8bit = m->has8bit || m->p.body8bit;
 	(void)out_flush(m);
 	if (m->ioerr.code != 0) {
@@ -715,8 +732,9 @@ msg_end(struct msg *m, struct spool_entry *ent, struct perr *err)
 	*ent = m->ent;
 	spool_entry_init(&m->ent);
 	if (failed) {
-		perr_set(err, m->dataerr.code, "%s; message saved as %s in %s/failed",
-		    m->dataerr.msg, ent->id, m->sp->path);
+		perr_set(err, m->dataerr.code,
+		    "%s; message saved as %s in %s/failed", m->dataerr.msg,
+		    ent->id, m->sp->path);
 		spool_release(ent);
 		goto out;
 	}

@@ -19,26 +19,26 @@
 #include "spool.h"
 
 struct msg_params {
-	const struct config	*cfg;
-	const char		*sender;	/* envelope sender, "" null */
-	const char		*from_addr;	/* for a generated From: */
-	const char		*fullname;	/* -F, or NULL */
-	int			 from_headers;	/* -t */
-	int			 dot_ends;	/* a lone "." line ends input */
-	int			 body8bit;	/* -B8BITMIME */
-	const char		*dsn_ret, *dsn_envid, *dsn_notify;
-	long long		 max_size;	/* octets of input; 0: no limit */
+	const struct config *cfg;
+	const char *sender;    /* envelope sender, "" null */
+	const char *from_addr; /* for a generated From: */
+	const char *fullname;  /* -F, or NULL */
+	int from_headers;      /* -t */
+	int dot_ends;	       /* a lone "." line ends input */
+	int body8bit;	       /* -B8BITMIME */
+	const char *dsn_ret, *dsn_envid, *dsn_notify;
+	long long max_size; /* octets of input; 0: no limit */
 	/* for the Received: field and the intake log line */
-	const char		*protocol;	/* -bs, -bd: "ESMTP", "SMTP" */
-	const char		*client;	/* -bd: "[192.0.2.1]", or NULL */
-	const char		*client_helo;	/* -bd: its EHLO name, or NULL */
+	const char *protocol;	 /* -bs, -bd: "ESMTP", "SMTP" */
+	const char *client;	 /* -bd: "[192.0.2.1]", or NULL */
+	const char *client_helo; /* -bd: its EHLO name, or NULL */
 };
 
 struct msg;
 
 /* Start an intake into a new tmp/ entry. Returns NULL with err. */
-struct msg	*msg_begin(struct spool *sp, const struct msg_params *p,
-		    struct perr *err);
+struct msg *msg_begin(struct spool *sp, const struct msg_params *p,
+    struct perr *err);
 
 /*
  * Feed input bytes. Returns 0, 1 once a lone "." line ended the
@@ -46,19 +46,17 @@ struct msg	*msg_begin(struct spool *sp, const struct msg_params *p,
  * err (EX_IOERR/EX_CANTCREAT: a write error; EX_DATAERR: more input
  * than max_size; the entry is discarded by msg_end).
  */
-int		 msg_write(struct msg *m, const char *buf, size_t len,
-		    struct perr *err);
+int msg_write(struct msg *m, const char *buf, size_t len, struct perr *err);
 
 /*
  * msg_write() what fd holds, up to its end or the lone "." that ends
  * the message (with dot_ends: the rest is left unread). Returns 0, or
  * -1 with err as msg_write(), or EX_IOERR for a read error.
  */
-int		 msg_read_fd(struct msg *m, int fd, struct perr *err);
+int msg_read_fd(struct msg *m, int fd, struct perr *err);
 
 /* Add an envelope recipient (already resolved, qualified). */
-int		 msg_add_rcpt(struct msg *m, const char *addr,
-		    struct perr *err);
+int msg_add_rcpt(struct msg *m, const char *addr, struct perr *err);
 
 /*
  * Finish: complete the header section, resolve header recipients (-t)
@@ -70,10 +68,9 @@ int		 msg_add_rcpt(struct msg *m, const char *addr,
  * write error nothing is kept, ent holds nothing (ent->id is "") and
  * -1 is returned. Frees m.
  */
-int		 msg_end(struct msg *m, struct spool_entry *ent,
-		    struct perr *err);
+int msg_end(struct msg *m, struct spool_entry *ent, struct perr *err);
 
 /* Abandon the intake: nothing is kept. Frees m. */
-void		 msg_abort(struct msg *m);
+void msg_abort(struct msg *m);
 
 #endif /* POSTA_MESSAGE_H */

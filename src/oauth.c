@@ -29,12 +29,12 @@
 #include "tokcache.h"
 #include "util.h"
 
-#define QUIET_PERIOD	3600		/* after invalid_grant, seconds */
+#define QUIET_PERIOD 3600 /* after invalid_grant, seconds */
 
 enum obtain {
-	OBTAIN_DUE,		/* refresh when due */
-	OBTAIN_RENEW,		/* the upstream refused a token: a new one */
-	OBTAIN_FORCE		/* --oauth-refresh: now, whatever the state */
+	OBTAIN_DUE,   /* refresh when due */
+	OBTAIN_RENEW, /* the upstream refused a token: a new one */
+	OBTAIN_FORCE  /* --oauth-refresh: now, whatever the state */
 };
 
 /*
@@ -46,7 +46,8 @@ static double
 lock_wait(const struct config *cfg)
 {
 	double w = 2.0 * (cfg->timeout > 0 ? cfg->timeout : DEFAULT_TIMEOUT) +
-	    5, left;
+	    5,
+	       left;
 
 	if (cfg->deadline > 0 && (left = cfg->deadline - mono_now()) < w)
 		w = left > 0 ? left : 0;
@@ -88,7 +89,7 @@ seed_check(const struct config *cfg, struct tokcache *c, time_t now,
     struct perr *err)
 {
 	struct secret_src src = { "refresh_token", NULL,
-	    cfg->oauth.refresh_token_file, NULL, config_timeout(cfg) };
+		cfg->oauth.refresh_token_file, NULL, config_timeout(cfg) };
 	struct perr e = { 0, "" };
 	char *tok, hex[TOKCACHE_HEX + 1];
 	int rc = -1;
@@ -100,8 +101,10 @@ seed_check(const struct config *cfg, struct tokcache *c, time_t now,
 	if (secret_fetch(&src, tok, MAX_SECRET + 1, &e) == -1 ||
 	    !tokcache_token_ok(tok, strlen(tok))) {
 		if (e.code == 0)
-			perr_set(&e, EX_CONFIG, "refresh_token_file %s: not a "
-			    "token", src.file);
+			perr_set(&e, EX_CONFIG,
+			    "refresh_token_file %s: not a "
+			    "token",
+			    src.file);
 		if (c->refresh == NULL) {
 			perr_set(err, e.code, "%s", e.msg);
 			goto out;
@@ -156,8 +159,10 @@ quiet(const struct config *cfg, const struct tokcache *c, time_t now,
 	    now - c->error_time >= QUIET_PERIOD)
 		return 0;
 	fmt_time(c->error_time + QUIET_PERIOD, until, sizeof(until));
-	return perr_set(err, EX_NOPERM, "%s (not asking the token endpoint "
-	    "again before %s)", c->error, until);
+	return perr_set(err, EX_NOPERM,
+	    "%s (not asking the token endpoint "
+	    "again before %s)",
+	    c->error, until);
 }
 
 /*
@@ -179,7 +184,7 @@ obtain(const struct config *cfg, enum obtain how, const char *refused,
 	tokcache_free(c);
 	perr_clear(err);
 	if ((fd = tokcache_lock(cfg->oauth.cache, lock_wait(cfg), &waited,
-	    err)) == -1)
+		 err)) == -1)
 		return -1;
 	if (tokcache_read(cfg->oauth.cache, c, err) == -1)
 		goto out;
@@ -200,7 +205,7 @@ obtain(const struct config *cfg, enum obtain how, const char *refused,
 	if (how == OBTAIN_RENEW && c->access != NULL) {
 		tokcache_sha256(c->access, strlen(c->access), hex);
 		if (strcmp(hex, refused) != 0 && usable(cfg, c, now)) {
-			rc = 0;		/* another process has renewed it */
+			rc = 0; /* another process has renewed it */
 			goto out;
 		}
 		if (strcmp(hex, refused) == 0) {
@@ -236,7 +241,8 @@ copy_token(const struct tokcache *c, char *buf, size_t cap, struct perr *err)
 {
 	if (c->access == NULL || xstrlcpy(buf, c->access, cap) == -1) {
 		secret_wipe(buf, cap);
-		return perr_set(err, EX_SOFTWARE, "no room for the access "
+		return perr_set(err, EX_SOFTWARE,
+		    "no room for the access "
 		    "token");
 	}
 	return 0;
@@ -279,8 +285,8 @@ oauth_token_renew(const struct config *cfg, const char *refused, char *buf,
 }
 
 int
-oauth_store(const struct config *cfg, const char *refresh,
-    const char *access, long expires_in, struct perr *err)
+oauth_store(const struct config *cfg, const char *refresh, const char *access,
+    long expires_in, struct perr *err)
 {
 	struct tokcache c;
 	time_t now = time(NULL);
@@ -288,12 +294,14 @@ oauth_store(const struct config *cfg, const char *refresh,
 
 	if (refresh == NULL || !tokcache_token_ok(refresh, strlen(refresh)) ||
 	    (access != NULL && !tokcache_token_ok(access, strlen(access))))
-		return perr_set(err, EX_DATAERR, "not a usable token (empty, "
+		return perr_set(err, EX_DATAERR,
+		    "not a usable token (empty, "
 		    "longer than %d octets, or with blanks or control "
-		    "characters)", MAX_SECRET);
+		    "characters)",
+		    MAX_SECRET);
 	memset(&c, 0, sizeof(c));
 	if ((fd = tokcache_lock(cfg->oauth.cache, lock_wait(cfg), &waited,
-	    err)) == -1)
+		 err)) == -1)
 		return -1;
 	/* a damaged or foreign cache is replaced: this is a new start */
 	if (tokcache_read(cfg->oauth.cache, &c, err) == -1) {
@@ -308,8 +316,8 @@ oauth_store(const struct config *cfg, const char *refresh,
 	}
 	c.refresh_obtained = now;
 	c.access_obtained = now;
-	c.access_expires = now + (expires_in > 0 ? expires_in :
-	    OAUTHREQ_DEFAULT_EXPIRY);
+	c.access_expires = now +
+	    (expires_in > 0 ? expires_in : OAUTHREQ_DEFAULT_EXPIRY);
 	c.error[0] = c.error_kind[0] = '\0';
 	c.error_time = 0;
 	oauthreq_fingerprint(cfg, c.conf);
@@ -324,15 +332,14 @@ out:
 }
 
 int
-oauth_note_error(const struct config *cfg, const char *what,
-    struct perr *err)
+oauth_note_error(const struct config *cfg, const char *what, struct perr *err)
 {
 	struct tokcache c;
 	int fd, rc = -1, waited;
 
 	memset(&c, 0, sizeof(c));
 	if ((fd = tokcache_lock(cfg->oauth.cache, lock_wait(cfg), &waited,
-	    err)) == -1)
+		 err)) == -1)
 		return -1;
 	if (tokcache_read(cfg->oauth.cache, &c, err) == -1)
 		goto out;
@@ -355,7 +362,8 @@ oauth_import(const struct config *cfg, int fd, struct perr *err)
 	int rc = -1;
 
 	if (cfg->oauth.grant != GRANT_REFRESH_TOKEN)
-		return perr_set(err, EX_USAGE, "--oauth-import is for grant = "
+		return perr_set(err, EX_USAGE,
+		    "--oauth-import is for grant = "
 		    "refresh_token; this configuration's grant needs no "
 		    "refresh token");
 	if ((tok = malloc(MAX_SECRET + 3)) == NULL)
@@ -365,8 +373,10 @@ oauth_import(const struct config *cfg, int fd, struct perr *err)
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
-			perr_set(err, EX_IOERR, "--oauth-import: reading "
-			    "standard input: %s", strerror(errno));
+			perr_set(err, EX_IOERR,
+			    "--oauth-import: reading "
+			    "standard input: %s",
+			    strerror(errno));
 			goto out;
 		}
 		if (r == 0)
@@ -378,15 +388,18 @@ oauth_import(const struct config *cfg, int fd, struct perr *err)
 	p = tok + strspn(tok, " \t");
 	end = p + strcspn(p, "\r\n");
 	if (*end == '\0' && n == MAX_SECRET + 2) {
-		perr_set(err, EX_DATAERR, "--oauth-import: the token is longer "
-		    "than %d octets", MAX_SECRET);
+		perr_set(err, EX_DATAERR,
+		    "--oauth-import: the token is longer "
+		    "than %d octets",
+		    MAX_SECRET);
 		goto out;
 	}
 	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
 		end--;
 	*end = '\0';
 	if (*p == '\0') {
-		perr_set(err, EX_DATAERR, "--oauth-import: no refresh token on "
+		perr_set(err, EX_DATAERR,
+		    "--oauth-import: no refresh token on "
 		    "standard input");
 		goto out;
 	}
@@ -401,14 +414,16 @@ static const char *
 grant_name(enum oauth_grant g)
 {
 	return g == GRANT_CLIENT_CREDENTIALS ? "client_credentials" :
-	    g == GRANT_JWT_BEARER ? "jwt_bearer" : "refresh_token";
+	    g == GRANT_JWT_BEARER	     ? "jwt_bearer" :
+					       "refresh_token";
 }
 
 static const char *
 provider_name(enum oauth_provider p)
 {
-	return p == OAUTH_MICROSOFT ? "microsoft" : p == OAUTH_GOOGLE ?
-	    "google" : "generic";
+	return p == OAUTH_MICROSOFT ? "microsoft" :
+	    p == OAUTH_GOOGLE	    ? "google" :
+				      "generic";
 }
 
 /* "2025-06-01 10:00:00 +0200 (in 52m)" or "(3d ago)". */
@@ -418,8 +433,7 @@ when(time_t t, time_t now, char *buf, size_t cap)
 	char at[64], d[32];
 
 	fmt_time(t, at, sizeof(at));
-	fmt_duration(t > now ? (long)(t - now) : (long)(now - t), d,
-	    sizeof(d));
+	fmt_duration(t > now ? (long)(t - now) : (long)(now - t), d, sizeof(d));
 	(void)snprintf(buf, cap, "%s (%s%s%s)", at, t > now ? "in " : "", d,
 	    t > now ? "" : " ago");
 }
@@ -436,12 +450,13 @@ oauth_status(const struct config *cfg, FILE *out, struct perr *err)
 	if (tokcache_read(cfg->oauth.cache, &c, err) == -1)
 		return -1;
 	oauthreq_fingerprint(cfg, conf);
-	fprintf(out, "cache:          %s%s\n", o->cache, c.conf[0] == '\0' ?
-	    " (empty)" : strcmp(conf, c.conf) != 0 ? " (for other settings)" :
-	    "");
+	fprintf(out, "cache:          %s%s\n", o->cache,
+	    c.conf[0] == '\0'		  ? " (empty)" :
+		strcmp(conf, c.conf) != 0 ? " (for other settings)" :
+					    "");
 	fprintf(out, "provider:       %s%s%s\n", provider_name(o->provider),
-	    o->tenant != NULL ? ", tenant " : "", o->tenant != NULL ?
-	    o->tenant : "");
+	    o->tenant != NULL ? ", tenant " : "",
+	    o->tenant != NULL ? o->tenant : "");
 	fprintf(out, "grant:          %s\n", grant_name(o->grant));
 	fprintf(out, "user:           %s\n", cfg->username);
 	fprintf(out, "token endpoint: %s\n", o->token_url);
@@ -449,13 +464,16 @@ oauth_status(const struct config *cfg, FILE *out, struct perr *err)
 		fprintf(out, "access token:   none\n");
 	else {
 		when(c.access_expires, now, w, sizeof(w));
-		fprintf(out, "access token:   %s %s%s\n", c.access_expires >
-		    now ? "valid until" : "expired", w, usable(cfg, &c, now) ?
-		    "" : c.access_expires > now ? ", due for refresh" : "");
+		fprintf(out, "access token:   %s %s%s\n",
+		    c.access_expires > now ? "valid until" : "expired", w,
+		    usable(cfg, &c, now)       ? "" :
+			c.access_expires > now ? ", due for refresh" :
+						 "");
 	}
 	if (o->grant == GRANT_REFRESH_TOKEN) {
 		if (c.refresh == NULL) {
-			fprintf(out, "refresh token:  none; run posta "
+			fprintf(out,
+			    "refresh token:  none; run posta "
 			    "--oauth-login or --oauth-import\n");
 			ok = 0;
 		} else {
@@ -478,9 +496,11 @@ oauth_status(const struct config *cfg, FILE *out, struct perr *err)
 		perr_set(err, EX_IOERR, "writing the status: %s",
 		    strerror(errno));
 	else if (!ok)
-		perr_set(err, c.error[0] != '\0' ? oauthreq_kind_code(cfg,
-		    c.error_kind) : EX_CONFIG, "no usable OAuth token%s%s",
-		    c.error[0] != '\0' ? ": " : "", c.error);
+		perr_set(err,
+		    c.error[0] != '\0' ? oauthreq_kind_code(cfg, c.error_kind) :
+					 EX_CONFIG,
+		    "no usable OAuth token%s%s", c.error[0] != '\0' ? ": " : "",
+		    c.error);
 	else
 		rc = 0;
 	tokcache_free(&c);
@@ -499,8 +519,10 @@ oauth_refresh_now(const struct config *cfg, FILE *out, struct perr *err)
 	rc = obtain(cfg, OBTAIN_FORCE, NULL, &c, err);
 	if (rc == 0) {
 		when(c.access_expires, now, w, sizeof(w));
-		fprintf(out, "posta: new access token for %s, valid until "
-		    "%s\n", cfg->username, w);
+		fprintf(out,
+		    "posta: new access token for %s, valid until "
+		    "%s\n",
+		    cfg->username, w);
 	}
 	tokcache_free(&c);
 	return rc;

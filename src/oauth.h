@@ -21,12 +21,12 @@
  * expires_in seconds (0: unknown). Resets any remembered error.
  * 0, or -1 with err.
  */
-int	oauth_store(const struct config *cfg, const char *refresh,
-	    const char *access, long expires_in, struct perr *err);
+int oauth_store(const struct config *cfg, const char *refresh,
+    const char *access, long expires_in, struct perr *err);
 
 /* Record a failure in the cache (shown by --oauth-status and -bp). */
-int	oauth_note_error(const struct config *cfg, const char *what,
-	    struct perr *err);
+int oauth_note_error(const struct config *cfg, const char *what,
+    struct perr *err);
 
 /*
  * A currently valid access token into buf (cap >= MAX_SECRET);
@@ -35,25 +35,24 @@ int	oauth_note_error(const struct config *cfg, const char *what,
  * configuration; EX_NOPERM: invalid_grant, invalid_client) and a
  * one-line reason saying what to do.
  */
-int	oauth_token(const struct config *cfg, int force, char *buf,
-	    size_t cap, struct perr *err);
+int oauth_token(const struct config *cfg, int force, char *buf, size_t cap,
+    struct perr *err);
 
 /*
  * The upstream refused the token refused: a different valid one into
  * buf, from the cache when another process renewed it already, else
  * from the endpoint. 0, or -1 with err as for oauth_token().
  */
-int	oauth_token_renew(const struct config *cfg, const char *refused,
-	    char *buf, size_t cap, struct perr *err);
+int oauth_token_renew(const struct config *cfg, const char *refused, char *buf,
+    size_t cap, struct perr *err);
 
 /* --oauth-status: grant, expiry, refresh-token age, last error; no token. */
-int	oauth_status(const struct config *cfg, FILE *out, struct perr *err);
+int oauth_status(const struct config *cfg, FILE *out, struct perr *err);
 
 /* --oauth-refresh: get a new access token now, print one line. */
-int	oauth_refresh_now(const struct config *cfg, FILE *out,
-	    struct perr *err);
+int oauth_refresh_now(const struct config *cfg, FILE *out, struct perr *err);
 
 /* --oauth-import: a refresh token read from fd (first line) into the cache. */
-int	oauth_import(const struct config *cfg, int fd, struct perr *err);
+int oauth_import(const struct config *cfg, int fd, struct perr *err);
 
 #endif /* POSTA_OAUTH_H */

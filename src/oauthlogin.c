@@ -56,12 +56,12 @@
 #include "secret.h"
 #include "util.h"
 
-#define LOOPBACK_WAIT	600	/* seconds for the browser's redirect */
-#define DEFAULT_INTERVAL 5	/* seconds between polls (RFC 8628 3.2) */
-#define SLOW_DOWN	5	/* seconds slow_down adds (RFC 8628 3.5) */
-#define LOGIN_MAX_URL	(4 * HTTP_MAX_URL) /* the printed authorization URL */
-#define MAX_LOST_POLLS	3	/* device-flow polls lost in a row */
-#define MAX_INTERVAL	300	/* seconds between polls, at most */
+#define LOOPBACK_WAIT	 600 /* seconds for the browser's redirect */
+#define DEFAULT_INTERVAL 5   /* seconds between polls (RFC 8628 3.2) */
+#define SLOW_DOWN	 5   /* seconds slow_down adds (RFC 8628 3.5) */
+#define LOGIN_MAX_URL	 (4 * HTTP_MAX_URL) /* the printed authorization URL */
+#define MAX_LOST_POLLS	 3   /* device-flow polls lost in a row */
+#define MAX_INTERVAL	 300 /* seconds between polls, at most */
 
 /* An error_description's first line: Microsoft adds trace IDs and a time. */
 static void
@@ -126,16 +126,20 @@ oauthlogin_token_reply(int status, const char *body, size_t len,
 
 	memset(t, 0, sizeof(*t));
 	if (status == 429 || status >= 500) {
-		perr_set(err, EX_TEMPFAIL, "token endpoint: HTTP %d; try again "
-		    "later", status);
+		perr_set(err, EX_TEMPFAIL,
+		    "token endpoint: HTTP %d; try again "
+		    "later",
+		    status);
 		return LOGIN_RETRY;
 	}
 	/* Google says 428 for authorization_pending and 403 for slow_down */
 	if (status >= 400 && status < 500) {
 		if (endpoint_error(body, len, code, sizeof(code), what,
-		    sizeof(what)) == -1) {
-			perr_set(err, EX_PROTOCOL, "token endpoint: HTTP %d "
-			    "without an OAuth error", status);
+			sizeof(what)) == -1) {
+			perr_set(err, EX_PROTOCOL,
+			    "token endpoint: HTTP %d "
+			    "without an OAuth error",
+			    status);
 			return LOGIN_FAIL;
 		}
 		if (strcmp(code, "authorization_pending") == 0)
@@ -145,24 +149,31 @@ oauthlogin_token_reply(int status, const char *body, size_t len,
 		/* Microsoft says authorization_declined */
 		if (strcmp(code, "access_denied") == 0 ||
 		    strcmp(code, "authorization_declined") == 0)
-			perr_set(err, EX_NOPERM, "the sign-in was declined "
-			    "(%s); run the login again to retry", what);
+			perr_set(err, EX_NOPERM,
+			    "the sign-in was declined "
+			    "(%s); run the login again to retry",
+			    what);
 		else if (strcmp(code, "expired_token") == 0)
-			perr_set(err, EX_NOPERM, "the code expired before the "
+			perr_set(err, EX_NOPERM,
+			    "the code expired before the "
 			    "sign-in was completed (%s); run the login again",
 			    what);
 		else if (strcmp(code, "invalid_client") == 0 ||
 		    strcmp(code, "unauthorized_client") == 0)
-			perr_set(err, EX_NOPERM, "token endpoint refused the "
+			perr_set(err, EX_NOPERM,
+			    "token endpoint refused the "
 			    "client (%s); check client_id and the client "
-			    "secret", what);
+			    "secret",
+			    what);
 		else
 			perr_set(err, EX_NOPERM, "token endpoint: %s", what);
 		return LOGIN_FAIL;
 	}
 	if (status != 200) {
-		perr_set(err, EX_PROTOCOL, "token endpoint answered HTTP %d; "
-		    "check token_url", status);
+		perr_set(err, EX_PROTOCOL,
+		    "token endpoint answered HTTP %d; "
+		    "check token_url",
+		    status);
 		return LOGIN_FAIL;
 	}
 	if (json_get(body, len, f, nitems(f), &jerr) == -1) {
@@ -170,17 +181,20 @@ oauthlogin_token_reply(int status, const char *body, size_t len,
 		goto out;
 	}
 	if (f[3].found && strcasecmp(f[3].str, "bearer") != 0) {
-		perr_set(err, EX_PROTOCOL, "token endpoint: token_type is not "
+		perr_set(err, EX_PROTOCOL,
+		    "token endpoint: token_type is not "
 		    "Bearer");
 		goto out;
 	}
 	if (!f[0].found || f[0].len == 0 || has_ctl(f[0].str)) {
-		perr_set(err, EX_PROTOCOL, "token endpoint: no usable "
+		perr_set(err, EX_PROTOCOL,
+		    "token endpoint: no usable "
 		    "access_token in the reply");
 		goto out;
 	}
 	if (!f[1].found || f[1].len == 0 || has_ctl(f[1].str)) {
-		perr_set(err, EX_CONFIG, "token endpoint gave no refresh "
+		perr_set(err, EX_CONFIG,
+		    "token endpoint gave no refresh "
 		    "token: the scope must allow offline access (Microsoft: "
 		    "offline_access)");
 		goto out;
@@ -189,8 +203,10 @@ oauthlogin_token_reply(int status, const char *body, size_t len,
 	t->refresh = f[1].str;
 	f[0].str = f[1].str = NULL;
 	f[0].found = f[1].found = 0;
-	t->expires_in = f[2].found && f[2].num > 0 && f[2].num < 10L *
-	    365 * 24 * 3600 ? (long)f[2].num : 0;
+	t->expires_in = f[2].found && f[2].num > 0 &&
+		f[2].num < 10L * 365 * 24 * 3600 ?
+	    (long)f[2].num :
+	    0;
 	v = LOGIN_TOKENS;
 out:
 	json_fields_free(f, nitems(f));
@@ -216,7 +232,8 @@ oauthlogin_devcode_reply(int status, const char *body, size_t len,
 		{ .name = "user_code", .kind = JSON_STR, .max = 128 },
 		{ .name = "verification_uri", .kind = JSON_STR, .max = 2048 },
 		{ .name = "verification_url", .kind = JSON_STR, .max = 2048 },
-		{ .name = "verification_uri_complete", .kind = JSON_STR,
+		{ .name = "verification_uri_complete",
+		    .kind = JSON_STR,
 		    .max = 2048 },
 		{ .name = "expires_in", .kind = JSON_INT },
 		{ .name = "interval", .kind = JSON_INT },
@@ -230,13 +247,18 @@ oauthlogin_devcode_reply(int status, const char *body, size_t len,
 	memset(d, 0, sizeof(*d));
 	if (status != 200) {
 		if (endpoint_error(body, len, code, sizeof(code), what,
-		    sizeof(what)) == 0)
-			return perr_set(err, status == 429 || status >= 500 ?
-			    EX_TEMPFAIL : EX_NOPERM, "device authorization "
-			    "endpoint: %s", what);
-		return perr_set(err, status == 429 || status >= 500 ?
-		    EX_TEMPFAIL : EX_PROTOCOL, "device authorization "
-		    "endpoint answered HTTP %d; check device_url", status);
+			sizeof(what)) == 0)
+			return perr_set(err,
+			    status == 429 || status >= 500 ? EX_TEMPFAIL :
+							     EX_NOPERM,
+			    "device authorization "
+			    "endpoint: %s",
+			    what);
+		return perr_set(err,
+		    status == 429 || status >= 500 ? EX_TEMPFAIL : EX_PROTOCOL,
+		    "device authorization "
+		    "endpoint answered HTTP %d; check device_url",
+		    status);
 	}
 	if (json_get(body, len, f, nitems(f), &jerr) == -1) {
 		perr_set(err, EX_PROTOCOL, "device authorization endpoint: %s",
@@ -246,14 +268,16 @@ oauthlogin_devcode_reply(int status, const char *body, size_t len,
 	uri = f[2].found ? &f[2] : &f[3];
 	if (!f[0].found || !f[1].found || !uri->found || f[0].len == 0 ||
 	    f[1].len == 0 || strncmp(uri->str, "http", 4) != 0) {
-		perr_set(err, EX_PROTOCOL, "device authorization endpoint: "
+		perr_set(err, EX_PROTOCOL,
+		    "device authorization endpoint: "
 		    "device_code, user_code or verification_uri missing");
 		goto out;
 	}
 	/* these go to a terminal: no escape sequences from the network */
 	for (i = 0; i < 5; i++) {
 		if (f[i].found && has_ctl(f[i].str)) {
-			perr_set(err, EX_PROTOCOL, "device authorization "
+			perr_set(err, EX_PROTOCOL,
+			    "device authorization "
 			    "endpoint: %s holds a control character",
 			    f[i].name);
 			goto out;
@@ -268,7 +292,8 @@ oauthlogin_devcode_reply(int status, const char *body, size_t len,
 	}
 	f[0].str = f[1].str = uri->str = NULL;
 	d->expires_in = f[5].found && f[5].num > 0 ?
-	    (long)(f[5].num > 3600 ? 3600 : f[5].num) : 900;
+	    (long)(f[5].num > 3600 ? 3600 : f[5].num) :
+	    900;
 	d->interval = f[6].found && f[6].num > 0 ?
 	    (long)(f[6].num > MAX_INTERVAL ? MAX_INTERVAL : f[6].num) :
 	    DEFAULT_INTERVAL;
@@ -313,22 +338,33 @@ check_login_conf(const struct config *cfg, const char *url, const char *key,
     struct perr *err)
 {
 	if (!cfg->oauth.set)
-		return perr_set(err, EX_CONFIG, "%s: --oauth-login needs an "
-		    "[oauth] section", cfg->path);
+		return perr_set(err, EX_CONFIG,
+		    "%s: --oauth-login needs an "
+		    "[oauth] section",
+		    cfg->path);
 	if (cfg->oauth.grant != GRANT_REFRESH_TOKEN)
-		return perr_set(err, EX_CONFIG, "%s: --oauth-login is for "
-		    "grant = refresh_token; %s needs no sign-in", cfg->path,
+		return perr_set(err, EX_CONFIG,
+		    "%s: --oauth-login is for "
+		    "grant = refresh_token; %s needs no sign-in",
+		    cfg->path,
 		    cfg->oauth.grant == GRANT_CLIENT_CREDENTIALS ?
-		    "client_credentials" : "jwt_bearer");
+			"client_credentials" :
+			"jwt_bearer");
 	if (cfg->oauth.client_id == NULL)
-		return perr_set(err, EX_CONFIG, "%s: [oauth] client_id is "
-		    "missing", cfg->path);
+		return perr_set(err, EX_CONFIG,
+		    "%s: [oauth] client_id is "
+		    "missing",
+		    cfg->path);
 	if (url == NULL)
-		return perr_set(err, EX_CONFIG, "%s: [oauth] %s is missing "
-		    "(needed with provider = generic)", cfg->path, key);
+		return perr_set(err, EX_CONFIG,
+		    "%s: [oauth] %s is missing "
+		    "(needed with provider = generic)",
+		    cfg->path, key);
 	if (cfg->oauth.token_url == NULL)
-		return perr_set(err, EX_CONFIG, "%s: [oauth] token_url is "
-		    "missing", cfg->path);
+		return perr_set(err, EX_CONFIG,
+		    "%s: [oauth] token_url is "
+		    "missing",
+		    cfg->path);
 	return 0;
 }
 
@@ -346,7 +382,7 @@ add_client(const struct config *cfg, struct buf *form, struct perr *err)
 		goto out;
 	if (http_form_add(form, "client_id", cfg->oauth.client_id) == -1 ||
 	    (secret[0] != '\0' &&
-	    http_form_add(form, "client_secret", secret) == -1)) {
+		http_form_add(form, "client_secret", secret) == -1)) {
 		perr_set(err, EX_SOFTWARE, "token request: %s",
 		    strerror(errno));
 		goto out;
@@ -388,7 +424,7 @@ poll_form(const struct config *cfg, const char *device_code, struct buf *form,
 {
 	buf_reset(form);
 	if (http_form_add(form, "grant_type",
-	    "urn:ietf:params:oauth:grant-type:device_code") == -1 ||
+		"urn:ietf:params:oauth:grant-type:device_code") == -1 ||
 	    http_form_add(form, "device_code", device_code) == -1)
 		return perr_set(err, EX_SOFTWARE, "token request: %s",
 		    strerror(errno));
@@ -399,14 +435,17 @@ poll_form(const struct config *cfg, const char *device_code, struct buf *form,
 static void
 instructions(FILE *out, const struct oauthlogin_devcode *d)
 {
-	fprintf(out, "To let posta send mail, open\n\n    %s\n\nin a browser "
-	    "on any device and enter the code\n\n    %s\n\n", d->uri,
-	    d->user_code);
+	fprintf(out,
+	    "To let posta send mail, open\n\n    %s\n\nin a browser "
+	    "on any device and enter the code\n\n    %s\n\n",
+	    d->uri, d->user_code);
 	if (d->uri_complete != NULL)
 		fprintf(out, "(or open %s, which carries the code)\n\n",
 		    d->uri_complete);
-	fprintf(out, "Waiting for the sign-in (the code expires in %ld "
-	    "minutes)...\n", (d->expires_in + 59) / 60);
+	fprintf(out,
+	    "Waiting for the sign-in (the code expires in %ld "
+	    "minutes)...\n",
+	    (d->expires_in + 59) / 60);
 	(void)fflush(out);
 }
 
@@ -424,13 +463,13 @@ oauthlogin_device(const struct config *cfg, FILE *out, struct perr *err)
 
 	http_response_init(&resp);
 	buf_init(&form, 0);
-	if (check_login_conf(cfg, cfg->oauth.device_url, "device_url",
-	    err) == -1)
+	if (check_login_conf(cfg, cfg->oauth.device_url, "device_url", err) ==
+	    -1)
 		goto out;
 	if (http_form_init(&form) == -1 ||
 	    http_form_add(&form, "client_id", cfg->oauth.client_id) == -1 ||
 	    (cfg->oauth.scope != NULL &&
-	    http_form_add(&form, "scope", cfg->oauth.scope) == -1)) {
+		http_form_add(&form, "scope", cfg->oauth.scope) == -1)) {
 		perr_set(err, EX_SOFTWARE, "device authorization request: %s",
 		    strerror(errno));
 		goto out;
@@ -438,13 +477,15 @@ oauthlogin_device(const struct config *cfg, FILE *out, struct perr *err)
 	if (post(cfg, cfg->oauth.device_url, &form, &resp, err) == -1)
 		goto out;
 	if (oauthlogin_devcode_reply(resp.status, buf_str(&resp.body),
-	    resp.body.len, &d, &e2) == -1) {
+		resp.body.len, &d, &e2) == -1) {
 		/* Google's answer to a device code for the Gmail scope */
 		perr_set(err, e2.code, "%s%s", e2.msg,
 		    cfg->oauth.provider == OAUTH_GOOGLE &&
-		    strstr(e2.msg, "invalid_scope") != NULL ? "; Google gives "
-		    "no device codes for Gmail: use "
-		    "--oauth-login=loopback:PORT" : "");
+			    strstr(e2.msg, "invalid_scope") != NULL ?
+			"; Google gives "
+			"no device codes for Gmail: use "
+			"--oauth-login=loopback:PORT" :
+			"");
 		goto out;
 	}
 	deadline = mono_now() + (double)d.expires_in;
@@ -455,10 +496,13 @@ oauthlogin_device(const struct config *cfg, FILE *out, struct perr *err)
 		next = mono_now() + (double)interval;
 		/* a 429 or 503 may say how long to keep away */
 		if (resp.retry_after > interval)
-			next = mono_now() + (double)(resp.retry_after <
-			    MAX_INTERVAL ? resp.retry_after : MAX_INTERVAL);
+			next = mono_now() +
+			    (double)(resp.retry_after < MAX_INTERVAL ?
+				    resp.retry_after :
+				    MAX_INTERVAL);
 		if (next >= deadline) {
-			perr_set(err, EX_NOPERM, "the code expired before the "
+			perr_set(err, EX_NOPERM,
+			    "the code expired before the "
 			    "sign-in was completed; run the login again");
 			goto out;
 		}
@@ -473,8 +517,8 @@ oauthlogin_device(const struct config *cfg, FILE *out, struct perr *err)
 			perr_set(err, e2.code, "%s", e2.msg);
 			goto out;
 		}
-		switch (oauthlogin_token_reply(resp.status,
-		    buf_str(&resp.body), resp.body.len, &t, &e2)) {
+		switch (oauthlogin_token_reply(resp.status, buf_str(&resp.body),
+		    resp.body.len, &t, &e2)) {
 		case LOGIN_TOKENS:
 			rc = store(cfg, &t, out, err);
 			goto out;
@@ -553,7 +597,8 @@ exchange(const struct config *cfg, const char *code, const char *verifier,
 		break;
 	case LOGIN_PENDING:
 	case LOGIN_SLOW_DOWN:
-		perr_set(err, EX_PROTOCOL, "token endpoint: a device-flow "
+		perr_set(err, EX_PROTOCOL,
+		    "token endpoint: a device-flow "
 		    "answer to an authorization code");
 		break;
 	case LOGIN_RETRY:
@@ -582,8 +627,10 @@ oauthlogin_loopback(const struct config *cfg, int port, FILE *out,
 	if (check_login_conf(cfg, cfg->oauth.auth_url, "auth_url", err) == -1)
 		goto out;
 	if (port <= 0 || port > 65535) {
-		perr_set(err, EX_USAGE, "loopback:%d: the port must be 1 to "
-		    "65535", port);
+		perr_set(err, EX_USAGE,
+		    "loopback:%d: the port must be 1 to "
+		    "65535",
+		    port);
 		goto out;
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
@@ -594,8 +641,7 @@ oauthlogin_loopback(const struct config *cfg, int port, FILE *out,
 	if (random_b64url(32, verifier, sizeof(verifier), err) == -1 ||
 	    random_b64url(16, state, sizeof(state), err) == -1)
 		goto out;
-	if (loopback_pkce_s256(verifier, challenge,
-	    sizeof(challenge)) == -1) {
+	if (loopback_pkce_s256(verifier, challenge, sizeof(challenge)) == -1) {
 		perr_set(err, EX_SOFTWARE, "PKCE: SHA-256 failed");
 		goto out;
 	}
@@ -615,15 +661,16 @@ oauthlogin_loopback(const struct config *cfg, int port, FILE *out,
 		goto out;
 	}
 	host_name(host, sizeof(host));
-	fprintf(out, "To let posta send mail, open this URL in a browser:\n\n"
+	fprintf(out,
+	    "To let posta send mail, open this URL in a browser:\n\n"
 	    "    %s\n\nThe browser is sent back to http://127.0.0.1:%d/, "
 	    "where posta listens on\nthis host; from another computer, "
 	    "forward the port first:\n\n    ssh -L %d:127.0.0.1:%d %s\n\n"
 	    "Waiting for the redirect (at most %d minutes)...\n",
 	    buf_str(&url), port, port, port, host, LOOPBACK_WAIT / 60);
 	(void)fflush(out);
-	if (loopback_wait_redirect(lfd, state, mono_now() + LOOPBACK_WAIT,
-	    r, err) == -1)
+	if (loopback_wait_redirect(lfd, state, mono_now() + LOOPBACK_WAIT, r,
+		err) == -1)
 		goto out;
 	(void)close(lfd);
 	lfd = -1;

@@ -30,9 +30,9 @@
 #include "tokcache.h"
 #include "util.h"
 
-#define KEY_FILE_MAX	(64 * 1024)	/* service-account JSON key */
-#define DESC_MAX	160		/* endpoint's description, shown */
-#define GRANT_JWT	"urn:ietf:params:oauth:grant-type:jwt-bearer"
+#define KEY_FILE_MAX (64 * 1024) /* service-account JSON key */
+#define DESC_MAX     160	 /* endpoint's description, shown */
+#define GRANT_JWT    "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 /*
  * What the tokens are for. A change here (another client, endpoint,
@@ -44,7 +44,7 @@ oauthreq_fingerprint(const struct config *cfg, char hex[TOKCACHE_HEX + 1])
 {
 	const struct oauth_conf *o = &cfg->oauth;
 	const char *parts[] = { o->token_url, o->client_id, o->scope,
-	    cfg->username, o->key_file };
+		cfg->username, o->key_file };
 	struct buf b;
 	size_t i;
 
@@ -64,14 +64,14 @@ oauthreq_client_secret(const struct config *cfg, char *buf, size_t cap,
 {
 	const struct oauth_conf *o = &cfg->oauth;
 	struct secret_src src = { "client_secret", o->client_secret,
-	    o->client_secret_file, o->client_secret_command,
-	    config_timeout(cfg) };
+		o->client_secret_file, o->client_secret_command,
+		config_timeout(cfg) };
 
 	if (cap == 0)
 		return perr_set(err, EX_SOFTWARE, "no buffer");
 	buf[0] = '\0';
 	if (src.value == NULL && src.file == NULL && src.command == NULL)
-		return 0;	/* a public client */
+		return 0; /* a public client */
 	return secret_fetch(&src, buf, cap, err);
 }
 
@@ -87,16 +87,18 @@ read_key_file(const char *path, struct buf *b, struct perr *err)
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd == -1)
 		return perr_set(err, EX_CONFIG, "key_file %s: cannot open: %s",
-		    path, errno == ELOOP ? "is a symbolic link" :
-		    strerror(errno));
+		    path,
+		    errno == ELOOP ? "is a symbolic link" : strerror(errno));
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		perr_set(err, EX_CONFIG, "key_file %s: not a regular file",
 		    path);
 		goto out;
 	}
 	if ((st.st_mode & 007) != 0) {
-		perr_set(err, EX_CONFIG, "key_file %s is readable by others; "
-		    "chmod 600 %s", path, path);
+		perr_set(err, EX_CONFIG,
+		    "key_file %s is readable by others; "
+		    "chmod 600 %s",
+		    path, path);
 		goto out;
 	}
 	for (;;) {
@@ -106,8 +108,10 @@ read_key_file(const char *path, struct buf *b, struct perr *err)
 		if (r <= 0)
 			break;
 		if (buf_add(b, chunk, (size_t)r) == -1) {
-			perr_set(err, EX_CONFIG, "key_file %s: larger than "
-			    "%d octets", path, KEY_FILE_MAX);
+			perr_set(err, EX_CONFIG,
+			    "key_file %s: larger than "
+			    "%d octets",
+			    path, KEY_FILE_MAX);
 			goto out;
 		}
 	}
@@ -141,14 +145,15 @@ jwt_for(const struct config *cfg, time_t now, char *out, size_t cap,
 	buf_init(&b, KEY_FILE_MAX);
 	if (read_key_file(cfg->oauth.key_file, &b, err) == -1)
 		goto out;
-	if (json_get(b.data != NULL ? b.data : "", b.len, f, nitems(f),
-	    &e) == -1) {
+	if (json_get(b.data != NULL ? b.data : "", b.len, f, nitems(f), &e) ==
+	    -1) {
 		perr_set(err, EX_CONFIG, "key_file %s: %s", cfg->oauth.key_file,
 		    e.msg);
 		goto out;
 	}
 	if (!f[0].found || !f[1].found) {
-		perr_set(err, EX_CONFIG, "key_file %s: no client_email or "
+		perr_set(err, EX_CONFIG,
+		    "key_file %s: no client_email or "
 		    "private_key; is it a service account's JSON key?",
 		    cfg->oauth.key_file);
 		goto out;
@@ -158,8 +163,8 @@ jwt_for(const struct config *cfg, time_t now, char *out, size_t cap,
 	cl.aud = cfg->oauth.token_url;
 	cl.scope = cfg->oauth.scope;
 	cl.iat = now;
-	if (jwt_assertion(&cl, f[2].found ? f[2].str : NULL, f[1].str, out,
-	    cap, &e) == -1) {
+	if (jwt_assertion(&cl, f[2].found ? f[2].str : NULL, f[1].str, out, cap,
+		&e) == -1) {
 		perr_set(err, e.code, "key_file %s: %s", cfg->oauth.key_file,
 		    e.msg);
 		goto out;
@@ -189,7 +194,8 @@ make_form(const struct config *cfg, const struct tokcache *c, time_t now,
 	switch (o->grant) {
 	case GRANT_REFRESH_TOKEN:
 		if (c->refresh == NULL) {
-			perr_set(err, EX_CONFIG, "no OAuth refresh token yet: "
+			perr_set(err, EX_CONFIG,
+			    "no OAuth refresh token yet: "
 			    "run posta --oauth-login (or --oauth-import)");
 			goto out;
 		}
@@ -271,24 +277,24 @@ advice(const struct config *cfg, const char *error, int *code)
 		*code = EX_NOPERM;
 		if (g == GRANT_JWT_BEARER)
 			return "check the service account's domain-wide "
-			    "delegation for this scope and that username is a "
-			    "mailbox of the domain";
+			       "delegation for this scope and that username is a "
+			       "mailbox of the domain";
 		if (g == GRANT_REFRESH_TOKEN)
 			return "the refresh token is no longer valid: run "
-			    "posta --oauth-login (or --oauth-import); posta "
-			    "does not ask again for an hour unless the cache "
-			    "or the configuration changes";
+			       "posta --oauth-login (or --oauth-import); posta "
+			       "does not ask again for an hour unless the cache "
+			       "or the configuration changes";
 		return "check the [oauth] settings";
 	}
 	if (strcmp(error, "invalid_client") == 0) {
 		*code = EX_NOPERM;
 		return "check client_id and the client secret (an expired "
-		    "secret must be renewed in the app registration)";
+		       "secret must be renewed in the app registration)";
 	}
 	if (strcmp(error, "unauthorized_client") == 0) {
 		*code = EX_NOPERM;
 		return "the application is not allowed this grant: check its "
-		    "registration";
+		       "registration";
 	}
 	if (strcmp(error, "invalid_scope") == 0 ||
 	    strcmp(error, "invalid_request") == 0 ||
@@ -310,8 +316,7 @@ oauthreq_kind_code(const struct config *cfg, const char *kind)
 }
 
 void
-oauthreq_note(struct tokcache *c, const char *kind, time_t now,
-    const char *msg)
+oauthreq_note(struct tokcache *c, const char *kind, time_t now, const char *msg)
 {
 	(void)xstrlcpy(c->error_kind, kind, sizeof(c->error_kind));
 	(void)xstrlcpy(c->error, msg, sizeof(c->error));
@@ -336,12 +341,15 @@ refusal(const struct config *cfg, struct tokcache *c, time_t now, int status,
 
 	/* Google's 5xx and 429 carry an object in "error": no code then */
 	parsed = json_get(body->data != NULL ? body->data : "", body->len, f,
-	    nitems(f), &e) == 0 && f[0].found;
+		     nitems(f), &e) == 0 &&
+	    f[0].found;
 	if (status == 429 || status >= 500 || !parsed) {
 		(void)snprintf(kind, sizeof(kind), "http_%d", status);
-		(void)snprintf(msg, sizeof(msg), "token endpoint %s answered "
+		(void)snprintf(msg, sizeof(msg),
+		    "token endpoint %s answered "
 		    "HTTP %d%s; the mail stays queued and is tried again "
-		    "later", cfg->oauth.token_url, status,
+		    "later",
+		    cfg->oauth.token_url, status,
 		    status == 429 ? " (too many requests)" : "");
 		code = EX_TEMPFAIL;
 	} else {
@@ -349,8 +357,10 @@ refusal(const struct config *cfg, struct tokcache *c, time_t now, int status,
 		str_blank_ctl(kind);
 		short_desc(f[1].found ? f[1].str : "", desc, sizeof(desc));
 		what = advice(cfg, kind, &code);
-		(void)snprintf(msg, sizeof(msg), "token endpoint refused: "
-		    "%s%s%s%s: %s", kind, desc[0] != '\0' ? " (" : "", desc,
+		(void)snprintf(msg, sizeof(msg),
+		    "token endpoint refused: "
+		    "%s%s%s%s: %s",
+		    kind, desc[0] != '\0' ? " (" : "", desc,
 		    desc[0] != '\0' ? ")" : "", what);
 	}
 	json_fields_free(f, nitems(f));
@@ -375,8 +385,9 @@ take_tokens(const struct config *cfg, struct tokcache *c, time_t now,
 	int rc = -1, rotated = 0;
 
 	if (json_get(body->data != NULL ? body->data : "", body->len, f,
-	    nitems(f), &e) == -1) {
-		oauthreq_note(c, "bad_reply", now, "token endpoint sent an "
+		nitems(f), &e) == -1) {
+		oauthreq_note(c, "bad_reply", now,
+		    "token endpoint sent an "
 		    "unreadable reply");
 		perr_set(err, EX_TEMPFAIL, "token endpoint %s: %s",
 		    cfg->oauth.token_url, e.msg);
@@ -385,18 +396,23 @@ take_tokens(const struct config *cfg, struct tokcache *c, time_t now,
 	if (!f[0].found || !tokcache_token_ok(f[0].str, f[0].len) ||
 	    (f[1].found && !tokcache_token_ok(f[1].str, f[1].len)) ||
 	    (f[3].found && strcasecmp(f[3].str, "bearer") != 0)) {
-		oauthreq_note(c, "bad_reply", now, "token endpoint sent no "
+		oauthreq_note(c, "bad_reply", now,
+		    "token endpoint sent no "
 		    "usable bearer token");
-		perr_set(err, EX_TEMPFAIL, "token endpoint %s sent no usable "
-		    "bearer token", cfg->oauth.token_url);
+		perr_set(err, EX_TEMPFAIL,
+		    "token endpoint %s sent no usable "
+		    "bearer token",
+		    cfg->oauth.token_url);
 		goto out;
 	}
 	life = f[2].found ? f[2].num : OAUTHREQ_DEFAULT_EXPIRY;
 	if (life < 0 || life > 366LL * 86400)
 		life = OAUTHREQ_DEFAULT_EXPIRY;
-	if (tokcache_set(&c->access, f[0].str) == -1 || (f[1].found &&
-	    (rotated = c->refresh == NULL || strcmp(c->refresh, f[1].str)) &&
-	    tokcache_set(&c->refresh, f[1].str) == -1)) {
+	if (tokcache_set(&c->access, f[0].str) == -1 ||
+	    (f[1].found &&
+		(rotated = c->refresh == NULL ||
+			strcmp(c->refresh, f[1].str)) &&
+		tokcache_set(&c->refresh, f[1].str) == -1)) {
 		perr_set(err, EX_OSERR, "out of memory");
 		goto out;
 	}
@@ -409,8 +425,10 @@ take_tokens(const struct config *cfg, struct tokcache *c, time_t now,
 	c->error_time = 0;
 	c->dirty = 1;
 	log_info("oauth: new access token for %s, valid for %llds%s",
-	    cfg->username, life, rotated && cfg->oauth.grant ==
-	    GRANT_REFRESH_TOKEN ? ", refresh token rotated" : "");
+	    cfg->username, life,
+	    rotated && cfg->oauth.grant == GRANT_REFRESH_TOKEN ?
+		", refresh token rotated" :
+		"");
 	rc = 0;
 out:
 	json_fields_free(f, nitems(f));

@@ -14,18 +14,25 @@
 #include "qualify.h"
 
 static const char *const fields[] = {
-	"From", "Sender", "Reply-To", "To", "Cc",
-	"Resent-From", "Resent-Sender", "Resent-Reply-To", "Resent-To",
+	"From",
+	"Sender",
+	"Reply-To",
+	"To",
+	"Cc",
+	"Resent-From",
+	"Resent-Sender",
+	"Resent-Reply-To",
+	"Resent-To",
 	"Resent-Cc",
 };
 
 struct qctx {
-	const char	*value;
-	const char	*domain;
-	struct buf	*out;
-	size_t		 done;		/* value[0, done) is in out */
-	int		 changed;
-	int		 nomem;
+	const char *value;
+	const char *domain;
+	struct buf *out;
+	size_t done; /* value[0, done) is in out */
+	int changed;
+	int nomem;
 };
 
 int

@@ -18,7 +18,7 @@
  * Sender, Reply-To, To, Cc and their Resent- forms (Bcc is removed at
  * intake anyway).
  */
-int	qualify_field_is(const char *name, size_t len);
+int qualify_field_is(const char *name, size_t len);
 
 /*
  * Qualify the value of one field (what follows the colon, still
@@ -27,7 +27,7 @@ int	qualify_field_is(const char *name, size_t len);
  * a syntax error: the field is to be kept as it is), or -1 when out's
  * cap or memory ran out.
  */
-int	qualify_value(const char *value, size_t len, const char *domain,
-	    struct buf *out);
+int qualify_value(const char *value, size_t len, const char *domain,
+    struct buf *out);
 
 #endif /* POSTA_QUALIFY_H */

@@ -4,7 +4,7 @@
  * ends the run between two entries, never inside one, so the entry in
  * flight is recorded as delivered, deferred or failed before we go.
  */
-#define _GNU_SOURCE	/* strcasestr */
+#define _GNU_SOURCE /* strcasestr */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,11 +101,11 @@ run_entry(struct dsession *ds, const struct qsel *sel, const char *id,
 	}
 	if (rc == -1) {
 		if (eerr.code == EX_DATAERR) {
-			st->corrupt++;	/* set aside, and logged */
+			st->corrupt++; /* set aside, and logged */
 			return;
 		}
 		log_errx("%s", eerr.msg);
-		if (eerr.code == EX_CANTCREAT) {	/* a spool we cannot write */
+		if (eerr.code == EX_CANTCREAT) { /* a spool we cannot write */
 			st->errors++;
 			perr_set(err, eerr.code, "%s", eerr.msg);
 		}
@@ -201,7 +201,8 @@ runner_once(struct dsession *ds, const struct qsel *sel, struct runstats *st,
 	    spool_list(ds->sp, 0, &more, &nmore, err) == 0) {
 		for (i = 0; i < nmore && !stop_flag && !ds->down; i++) {
 			key = more[i];
-			if (bsearch(&key, ids, nids, sizeof(*ids), cmp_id) == NULL)
+			if (bsearch(&key, ids, nids, sizeof(*ids), cmp_id) ==
+			    NULL)
 				run_entry(ds, sel, more[i], st, err);
 		}
 		spool_list_free(more, nmore);
@@ -211,8 +212,7 @@ runner_once(struct dsession *ds, const struct qsel *sel, struct runstats *st,
 }
 
 void
-runner_ids(struct dsession *ds, char *const *ids, size_t n,
-    struct runstats *st)
+runner_ids(struct dsession *ds, char *const *ids, size_t n, struct runstats *st)
 {
 	static const struct qsel all = { 0, NULL, 0, 0, NULL };
 	struct perr e = { 0, "" };
@@ -239,12 +239,13 @@ runner_loop(struct dsession *ds, const struct qsel *sel, long interval,
 		ds->down = 0;
 		if (runner_once(ds, &s, &st, err) == -1)
 			return -1;
-		perr_clear(err);	/* entry errors are logged; go on */
+		perr_clear(err); /* entry errors are logged; go on */
 		dsession_close(ds);
 		if (st.tried > 0 || st.corrupt > 0)
 			log_info("queue run: %zu tried, %zu delivered, %zu "
-			    "deferred, %zu failed, %zu unreadable", st.tried,
-			    st.delivered, st.deferred, st.failed, st.corrupt);
+				 "deferred, %zu failed, %zu unreadable",
+			    st.tried, st.delivered, st.deferred, st.failed,
+			    st.corrupt);
 		while (!stop_flag && time(NULL) < next)
 			(void)sleep((unsigned int)(next - time(NULL)));
 	}

@@ -11,17 +11,17 @@
 #include "deliver.h"
 
 struct qsel {
-	char		 kind;		/* 'I' id, 'R' recipient, 'S' sender, 0 all */
-	const char	*arg;		/* substring, compared ignoring case */
-	int		 due_only;	/* skip entries whose next try is ahead */
-	double		 budget;	/* seconds, 0 = no limit */
-	const char	*skip_id;	/* do not touch this one */
+	char kind;	     /* 'I' id, 'R' recipient, 'S' sender, 0 all */
+	const char *arg;     /* substring, compared ignoring case */
+	int due_only;	     /* skip entries whose next try is ahead */
+	double budget;	     /* seconds, 0 = no limit */
+	const char *skip_id; /* do not touch this one */
 };
 
 struct runstats {
-	size_t	tried, delivered, deferred, failed, busy;
-	size_t	corrupt;	/* unreadable, set aside in corrupt/ */
-	size_t	errors;		/* entries the spool would not let us update */
+	size_t tried, delivered, deferred, failed, busy;
+	size_t corrupt; /* unreadable, set aside in corrupt/ */
+	size_t errors;	/* entries the spool would not let us update */
 };
 
 /*
@@ -34,8 +34,8 @@ struct runstats {
  * cannot be updated is logged, counted in st->errors, and the first
  * such error is left in err.
  */
-int	runner_once(struct dsession *ds, const struct qsel *sel,
-	    struct runstats *st, struct perr *err);
+int runner_once(struct dsession *ds, const struct qsel *sel,
+    struct runstats *st, struct perr *err);
 
 /*
  * Deliver the entries named in ids (what -bs accepted), in that order,
@@ -43,14 +43,14 @@ int	runner_once(struct dsession *ds, const struct qsel *sel,
  * each is tried even once the session is down, so that each records
  * its attempt and its reason, as a delivery at submission does.
  */
-void	runner_ids(struct dsession *ds, char *const *ids, size_t n,
-	    struct runstats *st);
+void runner_ids(struct dsession *ds, char *const *ids, size_t n,
+    struct runstats *st);
 
 /* Run the due entries every interval seconds until SIGTERM or SIGINT. */
-int	runner_loop(struct dsession *ds, const struct qsel *sel,
-	    long interval, struct perr *err);
+int runner_loop(struct dsession *ds, const struct qsel *sel, long interval,
+    struct perr *err);
 
 /* Install the stop handlers (the in-flight entry is finished first). */
-void	runner_catch_signals(void);
+void runner_catch_signals(void);
 
 #endif /* POSTA_RUNNER_H */

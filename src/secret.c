@@ -3,7 +3,7 @@
  * The AUTH secret from password, password_file or password_command,
  * read into the caller's buffer only when it is needed.
  */
-#define _GNU_SOURCE	/* setresgid */
+#define _GNU_SOURCE /* setresgid */
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -24,16 +24,16 @@
 #include "util.h"
 
 /* What the command runs with: no variable from the invoking user. */
-#define CMD_PATH	"PATH=/usr/local/bin:/usr/bin:/bin"
+#define CMD_PATH "PATH=/usr/local/bin:/usr/bin:/bin"
 
 /*
  * Output beyond the first line is drained (so the command does not die
  * of SIGPIPE) through this much stack at a time.
  */
-#define DRAIN_CHUNK	512
+#define DRAIN_CHUNK 512
 
 /* Of the command's stderr, this much is kept for the error line. */
-#define DIAG_MAX	200
+#define DIAG_MAX 200
 
 /* The first line of out[0..n): its length without CR LF, or -1 if full. */
 static ssize_t
@@ -64,14 +64,18 @@ take_line(const char *what, const char *out, size_t n, size_t outcap,
 
 	len = first_line(out, n, outcap);
 	if (len == -1 || (size_t)len > limit)
-		return perr_set(err, EX_CONFIG, "%s: first line is longer than "
-		    "%zu octets", what, limit);
+		return perr_set(err, EX_CONFIG,
+		    "%s: first line is longer than "
+		    "%zu octets",
+		    what, limit);
 	if (len == 0)
 		return perr_set(err, EX_CONFIG, "%s: first line is empty",
 		    what);
 	if (memchr(out, '\0', (size_t)len) != NULL)
-		return perr_set(err, EX_CONFIG, "%s: NUL byte in the first "
-		    "line", what);
+		return perr_set(err, EX_CONFIG,
+		    "%s: NUL byte in the first "
+		    "line",
+		    what);
 	memcpy(buf, out, (size_t)len);
 	buf[len] = '\0';
 	return 0;
@@ -201,9 +205,9 @@ run_child(const char *cmd, int wfd, int efd)
 
 /* One output of the command: the first cap octets kept, the rest read and dropped. */
 struct capture {
-	int	 fd;		/* -1 at EOF */
-	char	*buf;
-	size_t	 cap, n;
+	int fd; /* -1 at EOF */
+	char *buf;
+	size_t cap, n;
 };
 
 /* Read what fd has now; 0, or -1 on error. EOF closes it. */
@@ -246,8 +250,8 @@ capture_read(struct capture *c)
  * timeout, -1 on error; *exited says whether the child was reaped.
  */
 static int
-collect(pid_t pid, struct capture *out, struct capture *diag,
-    double deadline, int *status, int *exited)
+collect(pid_t pid, struct capture *out, struct capture *diag, double deadline,
+    int *status, int *exited)
 {
 	struct pollfd pfd[2];
 	double left;
@@ -395,8 +399,8 @@ from_command(const struct secret_src *src, char *buf, size_t limit,
 	if (e.code != 0) {
 		rc = -1;
 		diag_line(&ec, line, sizeof(line));
-		perr_set(err, e.code, "%s%s%s", e.msg, line[0] != '\0' ?
-		    ": " : "", line);
+		perr_set(err, e.code, "%s%s%s", e.msg,
+		    line[0] != '\0' ? ": " : "", line);
 	}
 out:
 	explicit_bzero(out, sizeof(out));
@@ -434,19 +438,20 @@ secret_fetch(const struct secret_src *src, char *buf, size_t cap,
 	else if (src->command != NULL)
 		rc = from_command(src, buf, limit, err);
 	else
-		rc = perr_set(err, EX_CONFIG, "none of %s, %s_file or "
-		    "%s_command is set", src->name, src->name, src->name);
+		rc = perr_set(err, EX_CONFIG,
+		    "none of %s, %s_file or "
+		    "%s_command is set",
+		    src->name, src->name, src->name);
 	if (rc == -1)
 		secret_wipe(buf, cap);
 	return rc;
 }
 
 int
-secret_get(const struct config *cfg, char *buf, size_t cap,
-    struct perr *err)
+secret_get(const struct config *cfg, char *buf, size_t cap, struct perr *err)
 {
-	struct secret_src src = { "password", cfg->password,
-	    cfg->password_file, cfg->password_command, config_timeout(cfg) };
+	struct secret_src src = { "password", cfg->password, cfg->password_file,
+		cfg->password_command, config_timeout(cfg) };
 
 	return secret_fetch(&src, buf, cap, err);
 }

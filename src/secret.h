@@ -21,23 +21,23 @@
  * err (EX_CONFIG) saying which key failed and why, never the secret; a
  * failed command's message ends with the first line of its stderr.
  */
-int	secret_get(const struct config *cfg, char *buf, size_t cap,
-	    struct perr *err);
+int secret_get(const struct config *cfg, char *buf, size_t cap,
+    struct perr *err);
 
 /* Where one secret comes from: the first of value, file and command set. */
 struct secret_src {
-	const char	*name;		/* "password": messages name its keys */
-	const char	*value;
-	const char	*file;
-	const char	*command;
-	int		 timeout;	/* seconds for the command */
+	const char *name; /* "password": messages name its keys */
+	const char *value;
+	const char *file;
+	const char *command;
+	int timeout; /* seconds for the command */
 };
 
 /* secret_get() for any such triple (client_secret, refresh_token_file). */
-int	secret_fetch(const struct secret_src *src, char *buf, size_t cap,
-	    struct perr *err);
+int secret_fetch(const struct secret_src *src, char *buf, size_t cap,
+    struct perr *err);
 
 /* Overwrite buf in a way the compiler cannot optimise away. */
-void	secret_wipe(void *buf, size_t len);
+void secret_wipe(void *buf, size_t len);
 
 #endif /* POSTA_SECRET_H */

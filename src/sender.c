@@ -69,7 +69,7 @@ sender_is_ours(const struct config *cfg, const char *sender)
 	if (cfg->notify_any)
 		return 1;
 	if (at == NULL || at[1] == '\0')
-		return 0;	/* qualified at intake: not one of ours */
+		return 0; /* qualified at intake: not one of ours */
 	at++;
 	if (cfg->domain != NULL && cfg->domain[0] != '\0') {
 		if (strcasecmp(at, cfg->domain) == 0)
@@ -79,6 +79,7 @@ sender_is_ours(const struct config *cfg, const char *sender)
 		if (strcasecmp(at, host) == 0)
 			return 1;
 	}
-	return cfg->from != NULL && (from_at = strrchr(cfg->from, '@')) !=
-	    NULL && strcasecmp(at, from_at + 1) == 0;
+	return cfg->from != NULL &&
+	    (from_at = strrchr(cfg->from, '@')) != NULL &&
+	    strcasecmp(at, from_at + 1) == 0;
 }

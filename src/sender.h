@@ -21,8 +21,8 @@
  * 0, or -1 with *why when the result does not fit cap or is no usable
  * envelope address; out then holds the address that failed.
  */
-int	sender_envelope(const struct config *cfg, const char *given,
-	    char *out, size_t cap, const char **why);
+int sender_envelope(const struct config *cfg, const char *given, char *out,
+    size_t cap, const char **why);
 
 /*
  * 1 when a delivery status notification may go to sender, a non-null
@@ -31,10 +31,10 @@ int	sender_envelope(const struct config *cfg, const char *given,
  * qualifies local names), or [sender] notify_any is set. Anyone can
  * claim any sender with -f: telling others would be backscatter.
  */
-int	sender_is_ours(const struct config *cfg, const char *sender);
+int sender_is_ours(const struct config *cfg, const char *sender);
 
 /* The address a generated From: shows: sender, or for "" the default. */
-void	sender_from_addr(const struct config *cfg, const char *sender,
-	    char *out, size_t cap);
+void sender_from_addr(const struct config *cfg, const char *sender, char *out,
+    size_t cap);
 
 #endif /* POSTA_SENDER_H */

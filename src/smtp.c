@@ -41,15 +41,15 @@
  * Server lines are shown as "<<< ", ours as ">>> ", events as "*** ".
  */
 
-#define CMD_MAX		2048	/* MAIL FROM with an address and every parameter */
+#define CMD_MAX 2048 /* MAIL FROM with an address and every parameter */
 /* base64 of a saslname user (3 x 1024), host and port, and MAX_SECRET */
-#define AUTH_RESP_MAX	(4 * ((3 * 1024 + MAX_SECRET + 400) / 3) + 8)
-#define AUTH_MAX_STEPS	8	/* 334 challenges before we give up */
+#define AUTH_RESP_MAX  (4 * ((3 * 1024 + MAX_SECRET + 400) / 3) + 8)
+#define AUTH_MAX_STEPS 8 /* 334 challenges before we give up */
 
 /* Slots of one transaction's command sequence. */
-#define SLOT_RSET	0
-#define SLOT_MAIL	1
-#define SLOT_RCPT	2
+#define SLOT_RSET 0
+#define SLOT_MAIL 1
+#define SLOT_RCPT 2
 
 /* One transcript line on stderr with -v; control characters blanked. */
 static void PRINTF(2, 3)
@@ -152,14 +152,16 @@ smtp_read(struct smtp *s, struct esmtp_reply *r, int redact, struct perr *err)
 	memset(r, 0, sizeof(*r));
 	conn_step(&s->conn);
 	do {
-		if ((n = conn_getline(&s->conn, line, sizeof(line), &e)) == -1) {
+		if ((n = conn_getline(&s->conn, line, sizeof(line), &e)) ==
+		    -1) {
 			s->broken = 1;
 			/* which step the caller's time budget ran out in */
 			if (conn_limit_passed(&s->conn))
-				return perr_set(err, EX_TEMPFAIL, "%s: waiting "
+				return perr_set(err, EX_TEMPFAIL,
+				    "%s: waiting "
 				    "for the %s: time budget of the delivery "
-				    "(send_timeout) exhausted", peer(s),
-				    s->awaiting);
+				    "(send_timeout) exhausted",
+				    peer(s), s->awaiting);
 			return perr_set(err, e.code, "%s", e.msg);
 		}
 		/* a NUL would cut the line short here and in every message */
@@ -195,10 +197,10 @@ smtp_tls(struct smtp *s, const struct config *cfg, struct perr *err)
 	p.key_file = cfg->key_file;
 	p.min_version = cfg->tls_min_version;
 	/* the session of the last connection, kept with the queue */
-	if (xsnprintf(cache, sizeof(cache), "%s/tls/session",
-	    cfg->spooldir) == 0 && xsnprintf(peer, sizeof(peer), "%s %s",
-	    conn_peer(&s->conn), cfg->tls == TLS_IMPLICIT ? "implicit" :
-	    "starttls") == 0) {
+	if (xsnprintf(cache, sizeof(cache), "%s/tls/session", cfg->spooldir) ==
+		0 &&
+	    xsnprintf(peer, sizeof(peer), "%s %s", conn_peer(&s->conn),
+		cfg->tls == TLS_IMPLICIT ? "implicit" : "starttls") == 0) {
 		p.session_file = cache;
 		p.session_peer = peer;
 	}
@@ -255,7 +257,8 @@ smtp_starttls(struct smtp *s, const struct config *cfg,
 
 	/* no silent downgrade: without STARTTLS nothing else is sent */
 	if (!(s->ext & ESMTP_EXT_STARTTLS))
-		return perr_set(err, EX_TEMPFAIL, "%s: upstream does not "
+		return perr_set(err, EX_TEMPFAIL,
+		    "%s: upstream does not "
 		    "offer STARTTLS; not sending credentials or mail",
 		    peer(s));
 	if (smtp_cmd(s, err, "STARTTLS") == -1 ||
@@ -270,24 +273,24 @@ smtp_starttls(struct smtp *s, const struct config *cfg,
 
 /* "AUTH MECH [initial]" or a continuation line; secrets never traced. */
 static int
-auth_send(struct smtp *s, const char *mech, const char *resp,
-    struct perr *err)
+auth_send(struct smtp *s, const char *mech, const char *resp, struct perr *err)
 {
 	int rc = 0;
 
 	if (mech != NULL) {
-		trace(s, ">>> AUTH %s%s", mech, resp[0] != '\0' ?
-		    " <redacted>" : "");
+		trace(s, ">>> AUTH %s%s", mech,
+		    resp[0] != '\0' ? " <redacted>" : "");
 		if (conn_write(&s->conn, "AUTH ", 5, err) == -1 ||
 		    conn_write(&s->conn, mech, strlen(mech), err) == -1 ||
 		    (resp[0] != '\0' &&
-		    conn_write(&s->conn, " ", 1, err) == -1))
+			conn_write(&s->conn, " ", 1, err) == -1))
 			rc = -1;
 	} else
 		trace(s, ">>> <redacted>");
 	(void)xstrlcpy(s->awaiting, "reply to AUTH", sizeof(s->awaiting));
-	if (rc == 0 && (conn_write(&s->conn, resp, strlen(resp), err) == -1 ||
-	    conn_write(&s->conn, "\r\n", 2, err) == -1))
+	if (rc == 0 &&
+	    (conn_write(&s->conn, resp, strlen(resp), err) == -1 ||
+		conn_write(&s->conn, "\r\n", 2, err) == -1))
 		rc = -1;
 	if (rc == -1)
 		s->broken = 1;
@@ -305,8 +308,8 @@ credential(const struct config *cfg, char *buf, size_t cap, struct perr *err)
 
 /* Tokens make these big: kept off the stack, wiped before free. */
 struct auth_bufs {
-	char	secret[MAX_SECRET + 1];
-	char	resp[AUTH_RESP_MAX];
+	char secret[MAX_SECRET + 1];
+	char resp[AUTH_RESP_MAX];
 };
 
 /* The SASL dialogue (RFC 4954) with the buffers wiped on every path. */
@@ -331,8 +334,10 @@ smtp_auth(struct smtp *s, const struct config *cfg, struct esmtp_reply *last,
 	a.host = cfg->host;
 	a.port = cfg->port;
 	if (!conn_is_tls(&s->conn)) {
-		perr_set(err, EX_CONFIG, "%s: not sending credentials "
-		    "without TLS (tls = none)", peer(s));
+		perr_set(err, EX_CONFIG,
+		    "%s: not sending credentials "
+		    "without TLS (tls = none)",
+		    peer(s));
 		goto out;
 	}
 	if (!(s->ext & ESMTP_EXT_AUTH)) {
@@ -342,8 +347,8 @@ smtp_auth(struct smtp *s, const struct config *cfg, struct esmtp_reply *last,
 	}
 	if (auth_pick(s->auth_offer, cfg->auth, &mech, &e) == -1 ||
 	    credential(cfg, secret, sizeof(b->secret), &e) == -1 ||
-	    auth_start(&a, mech, cfg->username, secret, resp,
-	    sizeof(b->resp), &e) == -1) {
+	    auth_start(&a, mech, cfg->username, secret, resp, sizeof(b->resp),
+		&e) == -1) {
 		wrap(s, err, &e);
 		goto out;
 	}
@@ -358,8 +363,10 @@ smtp_auth(struct smtp *s, const struct config *cfg, struct esmtp_reply *last,
 			break;
 		if (steps == AUTH_MAX_STEPS) {
 			s->broken = 1;
-			perr_set(err, EX_PROTOCOL, "%s: AUTH %s: more than %d "
-			    "challenges", peer(s), name, AUTH_MAX_STEPS);
+			perr_set(err, EX_PROTOCOL,
+			    "%s: AUTH %s: more than %d "
+			    "challenges",
+			    peer(s), name, AUTH_MAX_STEPS);
 			goto out;
 		}
 		if (!inline_ok) {
@@ -427,7 +434,7 @@ smtp_open(struct smtp *s, const struct config *cfg, int verbose,
 
 	/* a foreground delivery: no wait of the session goes past it */
 	if (conn_open_until(&s->conn, cfg->host, cfg->port, cfg->timeout,
-	    cfg->deadline, err) == -1) {
+		cfg->deadline, err) == -1) {
 		s->broken = 1;
 		goto out;
 	}
@@ -474,8 +481,8 @@ tx_check(const struct smtp *s, const struct smtp_tx *tx, struct perr *err)
 			    "%s: unusable recipient address", peer(s));
 	notify = tx->notify;
 	if (notify != NULL && !esmtp_notify_valid(notify))
-		return perr_set(err, EX_DATAERR,
-		    "%s: bad DSN NOTIFY value", peer(s));
+		return perr_set(err, EX_DATAERR, "%s: bad DSN NOTIFY value",
+		    peer(s));
 	if (tx->dsn_ret != NULL && !esmtp_ret_valid(tx->dsn_ret))
 		return perr_set(err, EX_DATAERR, "%s: bad DSN RET value",
 		    peer(s));
@@ -484,8 +491,8 @@ tx_check(const struct smtp *s, const struct smtp_tx *tx, struct perr *err)
 
 /* The MAIL FROM parameters the server offers and the message wants. */
 static int
-tx_params(const struct smtp *s, const struct smtp_tx *tx, char *buf,
-    size_t cap, struct perr *err)
+tx_params(const struct smtp *s, const struct smtp_tx *tx, char *buf, size_t cap,
+    struct perr *err)
 {
 	struct esmtp_mail m;
 
@@ -496,8 +503,10 @@ tx_params(const struct smtp *s, const struct smtp_tx *tx, char *buf,
 	m.ret = tx->dsn_ret;
 	if ((s->ext & ESMTP_EXT_DSN) && tx->dsn_envid != NULL &&
 	    xstrlcpy(m.envid, tx->dsn_envid, sizeof(m.envid)) == -1)
-		return perr_set(err, EX_DATAERR, "%s: DSN envelope id longer "
-		    "than %d characters", peer(s), ESMTP_ENVID_MAX);
+		return perr_set(err, EX_DATAERR,
+		    "%s: DSN envelope id longer "
+		    "than %d characters",
+		    peer(s), ESMTP_ENVID_MAX);
 	if (esmtp_mail_format(&m, s->ext, buf, cap) == -1)
 		return perr_set(err, EX_DATAERR, "%s: MAIL parameters too long",
 		    peer(s));
@@ -527,8 +536,10 @@ tx_reply(struct smtp *s, struct smtp_tx *tx, size_t slot, struct perr *err)
 	struct esmtp_reply one, *r = slot == SLOT_MAIL ? &tx->mail : &one;
 
 	/* pipelined: the command sent last is not the one answered */
-	(void)xstrlcpy(s->awaiting, slot == SLOT_RSET ? "reply to RSET" :
-	    slot == SLOT_MAIL ? "reply to MAIL" : "reply to RCPT",
+	(void)xstrlcpy(s->awaiting,
+	    slot == SLOT_RSET	  ? "reply to RSET" :
+		slot == SLOT_MAIL ? "reply to MAIL" :
+				    "reply to RCPT",
 	    sizeof(s->awaiting));
 	if (smtp_read(s, r, 0, err) == -1)
 		return -1;
@@ -671,8 +682,10 @@ smtp_send(struct smtp *s, struct smtp_tx *tx, struct perr *err)
 		    peer(s));
 	}
 	if (tx->smtputf8 && !(s->ext & ESMTP_EXT_SMTPUTF8))
-		return perr_set(err, EX_UNAVAILABLE, "%s: upstream does not "
-		    "offer SMTPUTF8, which this message needs", peer(s));
+		return perr_set(err, EX_UNAVAILABLE,
+		    "%s: upstream does not "
+		    "offer SMTPUTF8, which this message needs",
+		    peer(s));
 	if (tx_check(s, tx, err) == -1 ||
 	    tx_params(s, tx, params, sizeof(params), err) == -1)
 		return -1;

@@ -18,22 +18,22 @@
 #include "posta.h"
 
 struct smtp {
-	struct conn	 conn;
-	int		 verbose;	/* transcript on stderr */
-	int		 ext;		/* ESMTP_EXT_* from the last EHLO */
-	unsigned long long size_max;	/* SIZE parameter, 0 = none */
-	char		 auth_offer[256];	/* AUTH keyword parameters */
-	int		 auth_refused;	/* smtp_open failed on the AUTH reply */
-	int		 ntx;		/* transactions started */
-	int		 broken;	/* the session cannot be used again */
-	int		 timedout;	/* it broke because a step ran out of time */
-	char		 awaiting[32];	/* "reply to MAIL": for messages */
-	char		 tls_version[16];	/* "TLSv1.3" once TLS is on */
-	const char	*auth_mech;	/* "PLAIN" once AUTH succeeded, or NULL */
+	struct conn conn;
+	int verbose;		     /* transcript on stderr */
+	int ext;		     /* ESMTP_EXT_* from the last EHLO */
+	unsigned long long size_max; /* SIZE parameter, 0 = none */
+	char auth_offer[256];	     /* AUTH keyword parameters */
+	int auth_refused;	     /* smtp_open failed on the AUTH reply */
+	int ntx;		     /* transactions started */
+	int broken;		     /* the session cannot be used again */
+	int timedout;	       /* it broke because a step ran out of time */
+	char awaiting[32];     /* "reply to MAIL": for messages */
+	char tls_version[16];  /* "TLSv1.3" once TLS is on */
+	const char *auth_mech; /* "PLAIN" once AUTH succeeded, or NULL */
 };
 
 /* A session that is not open: smtp_close() and smtp_abandon() do nothing. */
-void	smtp_init(struct smtp *s);
+void smtp_init(struct smtp *s);
 
 /*
  * Open a session to cfg's upstream: connect, greeting, EHLO (HELO when
@@ -48,8 +48,8 @@ void	smtp_init(struct smtp *s);
  * *last (may be NULL; s->auth_refused says it answered AUTH). Every
  * failure here is a session failure: the caller keeps the mail queued.
  */
-int	smtp_open(struct smtp *s, const struct config *cfg, int verbose,
-	    struct esmtp_reply *last, struct perr *err);
+int smtp_open(struct smtp *s, const struct config *cfg, int verbose,
+    struct esmtp_reply *last, struct perr *err);
 
 /*
  * One recipient of a transaction: 16 octets, so that a transaction
@@ -57,31 +57,30 @@ int	smtp_open(struct smtp *s, const struct config *cfg, int verbose,
  * the transaction's rcpt_reply callback.
  */
 struct smtp_rcpt {
-	const char	*addr;
-	int		 code;		/* RCPT reply code, filled in; 0: none */
+	const char *addr;
+	int code; /* RCPT reply code, filled in; 0: none */
 };
 
 /* One mail transaction. */
 struct smtp_tx {
-	const char	*sender;	/* "" is the null sender */
-	off_t		 size;		/* for SIZE=, when offered */
-	int		 body8bit;	/* BODY=8BITMIME, when offered */
-	int		 smtputf8;	/* SMTPUTF8, when offered */
-	const char	*dsn_ret;	/* RET=FULL|HDRS, or NULL */
-	const char	*dsn_envid;	/* ENVID=, xtext-encoded here, or NULL */
-	const char	*notify;	/* NOTIFY= of every RCPT, or NULL */
+	const char *sender;    /* "" is the null sender */
+	off_t size;	       /* for SIZE=, when offered */
+	int body8bit;	       /* BODY=8BITMIME, when offered */
+	int smtputf8;	       /* SMTPUTF8, when offered */
+	const char *dsn_ret;   /* RET=FULL|HDRS, or NULL */
+	const char *dsn_envid; /* ENVID=, xtext-encoded here, or NULL */
+	const char *notify;    /* NOTIFY= of every RCPT, or NULL */
 	struct smtp_rcpt *rcpts;
-	size_t		 nrcpts;
+	size_t nrcpts;
 	/* each RCPT reply as it is read (rcpts[i]'s); may be NULL */
-	void		(*rcpt_reply)(void *arg, size_t i,
-			    const struct esmtp_reply *r);
-	void		*arg;
-	int		 fd;		/* the message: CR LF text, not stuffed */
+	void (*rcpt_reply)(void *arg, size_t i, const struct esmtp_reply *r);
+	void *arg;
+	int fd; /* the message: CR LF text, not stuffed */
 
-	struct esmtp_reply mail;	/* MAIL FROM reply */
-	struct esmtp_reply data;	/* 4xx/5xx to DATA, or the final
+	struct esmtp_reply mail; /* MAIL FROM reply */
+	struct esmtp_reply data; /* 4xx/5xx to DATA, or the final
 					   reply */
-	int		 data_sent;	/* the final dot went out */
+	int data_sent;		 /* the final dot went out */
 };
 
 /*
@@ -100,12 +99,12 @@ struct smtp_tx {
  * server does not offer returns -1 with EX_UNAVAILABLE before anything
  * is sent.
  */
-int	smtp_send(struct smtp *s, struct smtp_tx *tx, struct perr *err);
+int smtp_send(struct smtp *s, struct smtp_tx *tx, struct perr *err);
 
 /* QUIT (waiting for the reply at most one timeout) and close. */
-void	smtp_close(struct smtp *s);
+void smtp_close(struct smtp *s);
 
 /* Close without a word: for a forked child or after a broken session. */
-void	smtp_abandon(struct smtp *s);
+void smtp_abandon(struct smtp *s);
 
 #endif /* POSTA_SMTP_H */

@@ -48,35 +48,35 @@
 #include "smtpd.h"
 #include "util.h"
 
-#define CMD_MAX		2048	/* octets of one command line, without CR LF */
-#define OUT_MAX		16384	/* replies buffered before a write */
-#define NOTIFY_MAX	32	/* "SUCCESS,FAILURE,DELAY" and room */
-#define REASON_MAX	400	/* error text put into one reply line */
+#define CMD_MAX	   2048	 /* octets of one command line, without CR LF */
+#define OUT_MAX	   16384 /* replies buffered before a write */
+#define NOTIFY_MAX 32	 /* "SUCCESS,FAILURE,DELAY" and room */
+#define REASON_MAX 400	 /* error text put into one reply line */
 
 struct txn {
-	int		 mail;			/* MAIL accepted */
-	char		 sender[MAX_ADDR + 1];	/* "" is the null sender */
-	struct esmtp_mail par;			/* its parameters */
-	char		 notify[NOTIFY_MAX];	/* first NOTIFY=, or "" */
-	char		**rcpts;		/* resolved, qualified */
-	size_t		 nrcpts, cap;
+	int mail;		   /* MAIL accepted */
+	char sender[MAX_ADDR + 1]; /* "" is the null sender */
+	struct esmtp_mail par;	   /* its parameters */
+	char notify[NOTIFY_MAX];   /* first NOTIFY=, or "" */
+	char **rcpts;		   /* resolved, qualified */
+	size_t nrcpts, cap;
 };
 
 struct smtpd {
-	int			 infd, outfd;
+	int infd, outfd;
 	const struct smtpd_params *p;
-	struct perr		*err;
-	int			 dead;		/* output failed: stop */
-	int			 indata;	/* reading message data */
-	long			 ncmds;		/* command lines so far */
-	int			 esmtp;		/* the client said EHLO */
-	char			 helo[256];	/* what it said in EHLO/HELO */
-	char			 host[256];
-	struct txn		 tx;
-	size_t			 ipos, ilen, olen;
-	char			 in[IO_CHUNK];
-	char			 data[IO_CHUNK + 1];	/* unstuffed */
-	char			 out[OUT_MAX];
+	struct perr *err;
+	int dead;	/* output failed: stop */
+	int indata;	/* reading message data */
+	long ncmds;	/* command lines so far */
+	int esmtp;	/* the client said EHLO */
+	char helo[256]; /* what it said in EHLO/HELO */
+	char host[256];
+	struct txn tx;
+	size_t ipos, ilen, olen;
+	char in[IO_CHUNK];
+	char data[IO_CHUNK + 1]; /* unstuffed */
+	char out[OUT_MAX];
 };
 
 /* Result of reading one command line. */
@@ -89,8 +89,10 @@ flush_out(struct smtpd *s)
 		return -1;
 	if (s->olen > 0 && write_all(s->outfd, s->out, s->olen) == -1) {
 		s->dead = 1;
-		return perr_set(s->err, EX_IOERR, "-bs: cannot write a reply: "
-		    "%s", strerror(errno));
+		return perr_set(s->err, EX_IOERR,
+		    "-bs: cannot write a reply: "
+		    "%s",
+		    strerror(errno));
 	}
 	s->olen = 0;
 	return 0;
@@ -162,8 +164,10 @@ wait_input(struct smtpd *s)
 		switch (poll(&pfd, 1, ms)) {
 		case -1:
 			if (errno != EINTR)
-				return perr_set(s->err, EX_IOERR, "-bs: cannot "
-				    "wait for input: %s", strerror(errno));
+				return perr_set(s->err, EX_IOERR,
+				    "-bs: cannot "
+				    "wait for input: %s",
+				    strerror(errno));
 			break;
 		case 0:
 			break;
@@ -197,8 +201,10 @@ read_more(struct smtpd *s)
 		if (n >= 0)
 			break;
 		if (errno != EINTR)
-			return perr_set(s->err, EX_IOERR, "-bs: cannot read "
-			    "the input: %s", strerror(errno));
+			return perr_set(s->err, EX_IOERR,
+			    "-bs: cannot read "
+			    "the input: %s",
+			    strerror(errno));
 	}
 	s->ilen += (size_t)n;
 	return n;
@@ -278,9 +284,9 @@ choose_sender(struct smtpd *s, const char *given)
 	const char *why;
 
 	if (s->p->sender != NULL)
-		given = s->p->sender;	/* -f wins over MAIL FROM */
+		given = s->p->sender; /* -f wins over MAIL FROM */
 	if (sender_envelope(s->p->cfg, given, s->tx.sender,
-	    sizeof(s->tx.sender), &why) == -1) {
+		sizeof(s->tx.sender), &why) == -1) {
 		reply(s, "501 5.1.7 <%.200s>: %s", s->tx.sender, why);
 		return -1;
 	}
@@ -297,8 +303,8 @@ cmd_mail(struct smtpd *s, char *args)
 		reply(s, "503 5.5.1 MAIL already given; RSET first");
 		return;
 	}
-	if (esmtp_path_parse(args, "FROM:", addr, sizeof(addr),
-	    &params) == -1) {
+	if (esmtp_path_parse(args, "FROM:", addr, sizeof(addr), &params) ==
+	    -1) {
 		reply(s, "501 5.5.4 syntax: MAIL FROM:<address> [parameters]");
 		return;
 	}
@@ -316,9 +322,9 @@ cmd_mail(struct smtpd *s, char *args)
 
 /* alias_resolve() output, gathered before any of it is kept. */
 struct rlist {
-	char	**v;
-	size_t	  n, cap, room;
-	int	  nomem;
+	char **v;
+	size_t n, cap, room;
+	int nomem;
 };
 
 static int
@@ -329,7 +335,7 @@ rlist_cb(const char *addr, void *arg)
 	size_t ncap;
 
 	if (l->n >= l->room)
-		return 1;		/* over MAX_RCPTS */
+		return 1; /* over MAX_RCPTS */
 	if (l->n == l->cap) {
 		ncap = l->cap == 0 ? 4 : l->cap * 2;
 		if ((nv = reallocarray(l->v, ncap, sizeof(*nv))) == NULL) {
@@ -442,8 +448,10 @@ cmd_rcpt(struct smtpd *s, char *args)
 	}
 	for (i = 0; i < l.n; i++) {
 		if (addr_check_envelope(l.v[i], 0, &why) == -1) {
-			reply(s, "550 5.1.1 <%.200s> ([aliases] of <%.200s>): "
-			    "%s", l.v[i], addr, why);
+			reply(s,
+			    "550 5.1.1 <%.200s> ([aliases] of <%.200s>): "
+			    "%s",
+			    l.v[i], addr, why);
 			goto out;
 		}
 	}
@@ -504,7 +512,7 @@ data_begin(struct smtpd *s, struct perr *e)
 	mp.cfg = s->p->cfg;
 	mp.sender = s->tx.sender;
 	mp.from_addr = s->tx.sender[0] != '\0' ? s->tx.sender :
-	    s->p->default_from;
+						 s->p->default_from;
 	mp.fullname = NULL;
 	mp.from_headers = 0;
 	mp.dot_ends = 0;
@@ -538,9 +546,8 @@ data_end(struct smtpd *s, struct msg *m)
 	if (msg_end(m, &ent, &e) == 0) {
 		(void)xstrlcpy(id, ent.id, sizeof(id));
 		reply(s, "250 2.0.0 Ok: queued as %s", id);
-		log_info("%s: queued by -bs from <%s> for %zu recipient%s",
-		    id, s->tx.sender, s->tx.nrcpts,
-		    s->tx.nrcpts == 1 ? "" : "s");
+		log_info("%s: queued by -bs from <%s> for %zu recipient%s", id,
+		    s->tx.sender, s->tx.nrcpts, s->tx.nrcpts == 1 ? "" : "s");
 		spool_release(&ent);
 		/* the 250 is on its way before anyone acts on the entry */
 		(void)flush_out(s);
@@ -594,7 +601,7 @@ cmd_data(struct smtpd *s, char *args)
 	if (r == 1)
 		data_end(s, m);
 	else
-		msg_abort(m);	/* never acknowledged: keep nothing */
+		msg_abort(m); /* never acknowledged: keep nothing */
 	txn_reset(&s->tx);
 	return r;
 }
@@ -630,10 +637,8 @@ cmd_ehlo(struct smtpd *s, const char *args, int extended)
 static int
 dispatch(struct smtpd *s, char *line)
 {
-	static const char *const unoffered[] = {
-		"STARTTLS", "AUTH", "ETRN", "EXPN", "TURN", "ATRN", "BDAT",
-		"SEND", "SOML", "SAML"
-	};
+	static const char *const unoffered[] = { "STARTTLS", "AUTH", "ETRN",
+		"EXPN", "TURN", "ATRN", "BDAT", "SEND", "SOML", "SAML" };
 	size_t len, i;
 	char *args;
 
@@ -659,7 +664,8 @@ dispatch(struct smtpd *s, char *line)
 	} else if (esmtp_word_is(line, len, "VRFY"))
 		reply(s, "252 2.5.0 cannot VRFY; try RCPT");
 	else if (esmtp_word_is(line, len, "HELP"))
-		reply(s, "214 2.0.0 posta -bs: HELO EHLO MAIL RCPT DATA RSET "
+		reply(s,
+		    "214 2.0.0 posta -bs: HELO EHLO MAIL RCPT DATA RSET "
 		    "NOOP QUIT VRFY HELP; see posta(8)");
 	else {
 		for (i = 0; i < nitems(unoffered); i++)
@@ -687,8 +693,7 @@ set_host(struct smtpd *s)
 }
 
 int
-smtpd_run(int infd, int outfd, const struct smtpd_params *p,
-    struct perr *err)
+smtpd_run(int infd, int outfd, const struct smtpd_params *p, struct perr *err)
 {
 	struct smtpd *s;
 	enum line_rc lr;

@@ -17,22 +17,23 @@
 
 /* Bounds for clients that may misbehave: the -bd listener's. */
 struct smtpd_limits {
-	long long		 max_size;	/* octets of a message; 0: none */
-	long			 max_commands;	/* per session; 0: none */
-	int			 timeout;	/* seconds idle; 0: none */
-	volatile sig_atomic_t	*stop;		/* set: 421 at the next command */
+	long long max_size;	     /* octets of a message; 0: none */
+	long max_commands;	     /* per session; 0: none */
+	int timeout;		     /* seconds idle; 0: none */
+	volatile sig_atomic_t *stop; /* set: 421 at the next command */
 };
 
 struct smtpd_params {
-	const struct config	*cfg;
-	struct spool		*sp;
-	const char		*sender;	/* -f given with -bs, overrides MAIL FROM; or NULL */
-	const char		*default_from;	/* From: to generate when missing */
+	const struct config *cfg;
+	struct spool *sp;
+	const char
+	    *sender; /* -f given with -bs, overrides MAIL FROM; or NULL */
+	const char *default_from; /* From: to generate when missing */
 	/* called after the 250 for each accepted message */
-	void			(*accepted)(void *arg, const char *id);
-	void			*arg;
-	const struct smtpd_limits *lim;		/* NULL: none (-bs) */
-	const char		*client;	/* "[192.0.2.1]" of a network
+	void (*accepted)(void *arg, const char *id);
+	void *arg;
+	const struct smtpd_limits *lim; /* NULL: none (-bs) */
+	const char *client;		/* "[192.0.2.1]" of a network
 						   client, for Received:; or NULL */
 };
 
@@ -43,7 +44,7 @@ struct smtpd_params {
  * before that is safely queued. With lim->stop set, the message being
  * received is finished first.
  */
-int	smtpd_run(int infd, int outfd, const struct smtpd_params *p,
-	    struct perr *err);
+int smtpd_run(int infd, int outfd, const struct smtpd_params *p,
+    struct perr *err);
 
 #endif /* POSTA_SMTPD_H */

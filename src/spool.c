@@ -53,8 +53,8 @@
 #include "spool.h"
 #include "util.h"
 
-#define ID_LEN		16
-#define OPEN_FLAGS	(O_NOFOLLOW | O_CLOEXEC)
+#define ID_LEN	   16
+#define OPEN_FLAGS (O_NOFOLLOW | O_CLOEXEC)
 
 static const char *const subdirs[] = { "tmp", "q", "failed", "corrupt" };
 
@@ -79,9 +79,9 @@ open_dir(int at, const char *name, int create, struct perr *err,
 	fd = openat(at, name, O_RDONLY | O_DIRECTORY | OPEN_FLAGS);
 	if (fd == -1 && errno == ENOENT && create) {
 		if (mkdirat(at, name, 0770) == -1 && errno != EEXIST)
-			return perr_set(err, errno == EACCES ? EX_NOPERM :
-			    EX_CANTCREAT, "%s: cannot create: %s", shown,
-			    strerror(errno));
+			return perr_set(err,
+			    errno == EACCES ? EX_NOPERM : EX_CANTCREAT,
+			    "%s: cannot create: %s", shown, strerror(errno));
 		fd = openat(at, name, O_RDONLY | O_DIRECTORY | OPEN_FLAGS);
 	}
 	if (fd == -1)
@@ -106,7 +106,7 @@ spool_open(struct spool *sp, const char *dir, int create, struct perr *err)
 	for (i = 0; i < nitems(subdirs); i++) {
 		(void)snprintf(shown, sizeof(shown), "%s/%s", dir, subdirs[i]);
 		if ((*fds[i] = open_dir(sp->dirfd, subdirs[i], create, err,
-		    shown)) == -1)
+			 shown)) == -1)
 			goto fail;
 	}
 	return 0;
@@ -123,10 +123,13 @@ spool_writable(struct spool *sp, struct perr *err)
 
 	/* effective ids: what a set-group-id posta may do */
 	for (i = 0; i < nitems(need); i++)
-		if (faccessat(sp->dirfd, need[i], W_OK | X_OK,
-		    AT_EACCESS) == -1)
-			return perr_set(err, errno == EROFS || errno == EACCES ||
-			    errno == EPERM ? EX_CANTCREAT : EX_IOERR,
+		if (faccessat(sp->dirfd, need[i], W_OK | X_OK, AT_EACCESS) ==
+		    -1)
+			return perr_set(err,
+			    errno == EROFS || errno == EACCES ||
+				    errno == EPERM ?
+				EX_CANTCREAT :
+				EX_IOERR,
 			    "%s/%s: the spool cannot be written: %s", sp->path,
 			    need[i], strerror(errno));
 	return 0;
@@ -136,7 +139,7 @@ void
 spool_close(struct spool *sp)
 {
 	int *fds[] = { &sp->dirfd, &sp->tmpfd, &sp->qfd, &sp->failfd,
-	    &sp->corruptfd };
+		&sp->corruptfd };
 	size_t i;
 
 	for (i = 0; i < nitems(fds); i++) {
@@ -186,8 +189,8 @@ spool_create(struct spool *sp, struct spool_entry *ent, struct perr *err)
 			return perr_set(err, EX_OSERR, "new queue id: %s",
 			    strerror(errno));
 		name_of(name, sizeof(name), ent->id, "msg");
-		fd = openat(sp->tmpfd, name, O_RDWR | O_CREAT | O_EXCL |
-		    OPEN_FLAGS, 0660);
+		fd = openat(sp->tmpfd, name,
+		    O_RDWR | O_CREAT | O_EXCL | OPEN_FLAGS, 0660);
 		if (fd == -1 && errno == EEXIST)
 			continue;
 		if (fd == -1)
@@ -227,15 +230,15 @@ write_env(struct spool *sp, const struct spool_entry *ent, const char *ext,
 	if (env_write(&ent->env, fd, err) == -1)
 		goto out;
 	if (fsync(fd) == -1) {
-		perr_set(err, EX_CANTCREAT, "%s/tmp/%s: fsync: %s", sp->path, name,
-		    strerror(errno));
+		perr_set(err, EX_CANTCREAT, "%s/tmp/%s: fsync: %s", sp->path,
+		    name, strerror(errno));
 		goto out;
 	}
 	rc = 0;
 out:
 	if (close(fd) == -1 && rc == 0)
-		rc = perr_set(err, EX_CANTCREAT, "%s/tmp/%s: close: %s", sp->path,
-		    name, strerror(errno));
+		rc = perr_set(err, EX_CANTCREAT, "%s/tmp/%s: close: %s",
+		    sp->path, name, strerror(errno));
 	if (rc == -1)
 		(void)unlinkat(sp->tmpfd, name, 0);
 	return rc;
@@ -263,8 +266,8 @@ spool_commit(struct spool *sp, struct spool_entry *ent, int to_failed,
 	int dst = to_failed ? sp->failfd : sp->qfd;
 
 	if (fsync(ent->fd) == -1 || fstat(ent->fd, &st) == -1)
-		return perr_set(err, EX_CANTCREAT, "%s/tmp/%s.msg: %s", sp->path,
-		    ent->id, strerror(errno));
+		return perr_set(err, EX_CANTCREAT, "%s/tmp/%s.msg: %s",
+		    sp->path, ent->id, strerror(errno));
 	ent->size = st.st_size;
 	if (write_env(sp, ent, "env", err) == -1)
 		return -1;
@@ -298,9 +301,10 @@ static void
 quarantine(struct spool *sp, const char *name, const char *why)
 {
 	if (renameat(sp->qfd, name, sp->corruptfd, name) == -1) {
-		if (errno != ENOENT)	/* gone: its owner finished with it */
+		if (errno != ENOENT) /* gone: its owner finished with it */
 			log_errx("%s/q/%s: %s; cannot move it to corrupt/: "
-			    "%s", sp->path, name, why, strerror(errno));
+				 "%s",
+			    sp->path, name, why, strerror(errno));
 		return;
 	}
 	log_errx("%s/q/%s: %s; moved to %s/corrupt/", sp->path, name, why,
@@ -322,7 +326,7 @@ try_lock(int dirfd, const char *name, int flags)
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1 || fstat(fd, &st) == -1)
 		saved = errno;
 	else if (st.st_nlink == 0)
-		saved = ENOENT;	/* removed between open and lock */
+		saved = ENOENT; /* removed between open and lock */
 	else
 		return fd;
 	(void)close(fd);
@@ -371,7 +375,7 @@ spool_take(struct spool *sp, const char *id, struct spool_entry *ent,
 	ent->owner = st.st_uid;
 	name_of(name, sizeof(name), id, "env");
 	if ((efd = openat(sp->qfd, name, O_RDONLY | OPEN_FLAGS)) == -1) {
-		rc = 1;		/* delivered or failed meanwhile */
+		rc = 1; /* delivered or failed meanwhile */
 		goto out;
 	}
 	if (env_read(&ent->env, efd, &rerr) == 0 &&
@@ -412,7 +416,8 @@ spool_owner(struct spool *sp, const char *id, int corrupt, uid_t *uid)
 		return -1;
 	name_of(name, sizeof(name), id, "msg");
 	if (fstatat(corrupt ? sp->corruptfd : sp->qfd, name, &st,
-	    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode))
+		AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISREG(st.st_mode))
 		return -1;
 	*uid = st.st_uid;
 	return 0;
@@ -540,18 +545,18 @@ clean_tmp(struct spool *sp)
 		if (de->d_name[0] == '.')
 			continue;
 		if ((ext = split_name(de->d_name, id, sizeof(id))) == NULL)
-			continue;	/* not ours: leave it alone */
+			continue; /* not ours: leave it alone */
 		name_of(name, sizeof(name), id, "msg");
 		if ((fd = try_lock(sp->tmpfd, name, O_RDONLY)) == -1 &&
 		    errno != ENOENT && exists_at(sp->tmpfd, id, "msg"))
-			continue;	/* an intake is writing it */
+			continue; /* an intake is writing it */
 		if (fd == -1 && exists_at(sp->qfd, id, "msg")) {
 			if ((fd = try_lock(sp->qfd, name, O_RDONLY)) == -1)
-				continue;	/* its owner is alive */
+				continue; /* its owner is alive */
 			if (strcmp(ext, "env") == 0 &&
 			    !exists_at(sp->qfd, id, "env")) {
 				(void)close(fd);
-				continue;	/* state 3: recover_msg's job */
+				continue; /* state 3: recover_msg's job */
 			}
 		}
 		(void)unlinkat(sp->tmpfd, de->d_name, 0);
@@ -580,7 +585,7 @@ spool_list(struct spool *sp, int failed, char ***ids, size_t *nids,
 
 	*ids = NULL;
 	*nids = 0;
-	strvec_init(&sv, SIZE_MAX);	/* the directory is the bound */
+	strvec_init(&sv, SIZE_MAX); /* the directory is the bound */
 	if (!failed)
 		clean_tmp(sp);
 	/* pass 0 repairs, pass 1 lists what is left */
@@ -599,8 +604,10 @@ spool_list(struct spool *sp, int failed, char ***ids, size_t *nids,
 			    strcmp(de->d_name, "..") == 0)
 				continue;
 			ext = split_name(de->d_name, id, sizeof(id));
-			if (pass == 0 && (ext == NULL ||
-			    (strcmp(ext, "msg") != 0 && strcmp(ext, "env") != 0)))
+			if (pass == 0 &&
+			    (ext == NULL ||
+				(strcmp(ext, "msg") != 0 &&
+				    strcmp(ext, "env") != 0)))
 				quarantine(sp, de->d_name, "not a spool file");
 			else if (pass == 0 && strcmp(ext, "msg") == 0 &&
 			    !exists_at(sp->qfd, id, "env"))
@@ -708,7 +715,7 @@ spool_list_corrupt(struct spool *sp, char ***names, size_t *nnames,
 
 	*names = NULL;
 	*nnames = 0;
-	strvec_init(&sv, SIZE_MAX);	/* the directory is the bound */
+	strvec_init(&sv, SIZE_MAX); /* the directory is the bound */
 	if ((dfd = dup(sp->corruptfd)) == -1 || (d = fdopendir(dfd)) == NULL) {
 		if (dfd != -1)
 			(void)close(dfd);
@@ -759,8 +766,8 @@ spool_corrupt_claim(struct spool *sp, const char *id, struct perr *err)
 	if (!spool_valid_id(id))
 		return 1;
 	name_of(name, sizeof(name), id, "told");
-	fd = openat(sp->corruptfd, name, O_WRONLY | O_CREAT | O_EXCL |
-	    OPEN_FLAGS, 0660);
+	fd = openat(sp->corruptfd, name,
+	    O_WRONLY | O_CREAT | O_EXCL | OPEN_FLAGS, 0660);
 	if (fd == -1 && errno == EEXIST)
 		return 1;
 	if (fd == -1)
@@ -793,7 +800,8 @@ spool_corrupt_peek(struct spool *sp, const char *id, struct spool_entry *ent,
 	(void)xstrlcpy(ent->id, id, sizeof(ent->id));
 	name_of(name, sizeof(name), id, "msg");
 	if ((ent->fd = openat(sp->corruptfd, name, O_RDONLY | OPEN_FLAGS)) !=
-	    -1 && fstat(ent->fd, &st) == 0)
+		-1 &&
+	    fstat(ent->fd, &st) == 0)
 		ent->size = st.st_size;
 	name_of(name, sizeof(name), id, "env");
 	if ((fd = openat(sp->corruptfd, name, O_RDONLY | OPEN_FLAGS)) == -1)

@@ -37,28 +37,29 @@ resolve_sender(struct submit *a)
 
 	if (a->o->sender != NULL) {
 		if (addr_strip_angle(a->o->sender, raw, sizeof(raw)) == -1)
-			return perr_set(a->err, EX_USAGE, "-f %s: unbalanced <>",
-			    a->o->sender);
+			return perr_set(a->err, EX_USAGE,
+			    "-f %s: unbalanced <>", a->o->sender);
 		if (addr_check_envelope(raw, 1, &why) == -1)
 			return perr_set(a->err, EX_USAGE, "-f %s: %s",
 			    a->o->sender, why);
 		given = raw;
 	}
 	if (sender_envelope(a->cfg, given, a->sender, sizeof(a->sender),
-	    &why) == -1) {
+		&why) == -1) {
 		if (given != NULL)
 			return perr_set(a->err, EX_USAGE, "-f: %s", why);
-		return perr_set(a->err, EX_CONFIG, "sender <%s>: %s; set "
-		    "[sender] from", a->sender, why);
+		return perr_set(a->err, EX_CONFIG,
+		    "sender <%s>: %s; set "
+		    "[sender] from",
+		    a->sender, why);
 	}
-	sender_from_addr(a->cfg, a->sender, a->from_addr,
-	    sizeof(a->from_addr));
+	sender_from_addr(a->cfg, a->sender, a->from_addr, sizeof(a->from_addr));
 	return 0;
 }
 
 struct rcpt_ctx {
-	struct msg	*m;
-	struct submit	*a;
+	struct msg *m;
+	struct submit *a;
 };
 
 static int
@@ -100,8 +101,9 @@ deliver_one(struct submit *a, struct spool_entry *ent, int mode)
 	struct qsel flush = { 0, NULL, 1, FLUSH_BUDGET, ent->id };
 	int code = 0;
 
-	dsession_init(&ds, mode == DELIVERY_FOREGROUND ? bounded(a, &copy) :
-	    a->cfg, a->sp, a->o->verbose);
+	dsession_init(&ds,
+	    mode == DELIVERY_FOREGROUND ? bounded(a, &copy) : a->cfg, a->sp,
+	    a->o->verbose);
 	if (deliver_entry(&ds, ent, 1, &rep, a->err) == -1) {
 		dsession_close(&ds);
 		return a->err->code;
@@ -111,8 +113,10 @@ deliver_one(struct submit *a, struct spool_entry *ent, int mode)
 		fprintf(stderr, "posta: message %s queued for retry: %s\n",
 		    ent->id, rep.reason);
 	else if (rep.result == DR_FAILED && rep.ndone > 0)
-		fprintf(stderr, "posta: message %s: some recipients failed, "
-		    "a notification was sent: %s\n", ent->id, rep.reason);
+		fprintf(stderr,
+		    "posta: message %s: some recipients failed, "
+		    "a notification was sent: %s\n",
+		    ent->id, rep.reason);
 	else if (rep.result == DR_FAILED) {
 		perr_set(a->err, rep.code, "%s (message kept in %s/failed/)",
 		    rep.reason, a->sp->path);
@@ -154,7 +158,7 @@ background(struct submit *a, struct spool_entry *ent)
 {
 	switch (detach(a)) {
 	case -1:
-		spool_release(ent);	/* it stays queued */
+		spool_release(ent); /* it stays queued */
 		return 0;
 	case 0:
 		_exit(deliver_one(a, ent, DELIVERY_BACKGROUND) == 0 ? 0 : 1);
@@ -206,7 +210,7 @@ submit_stdin(struct submit *a)
 	/* argument recipients are checked before a byte of input is read */
 	for (i = 0; i < a->o->nrcpts; i++) {
 		if (addr_list_parse(a->o->rcpts[i], strlen(a->o->rcpts[i]),
-		    add_arg, &c) != 0) {
+			add_arg, &c) != 0) {
 			perr_set(a->err, EX_NOUSER, "%s: invalid address",
 			    a->o->rcpts[i]);
 			msg_abort(c.m);
@@ -236,7 +240,7 @@ static int
 dialogue(struct submit *a, int infd, int outfd, const struct smtpd_limits *lim)
 {
 	struct smtpd_params p = { a->cfg, a->sp, NULL, NULL, accepted, a, lim,
-	    NULL };
+		NULL };
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
 	char addr[CIDR_STRLEN], client[CIDR_STRLEN + 8];
@@ -246,7 +250,7 @@ dialogue(struct submit *a, int infd, int outfd, const struct smtpd_limits *lim)
 	size_t n;
 	int rc, mode;
 
-	strvec_init(&a->ids, SIZE_MAX);	/* as many as the dialogue accepted */
+	strvec_init(&a->ids, SIZE_MAX); /* as many as the dialogue accepted */
 	mode = a->o->delivery >= 0 ? a->o->delivery : (int)a->cfg->delivery;
 	if (resolve_sender(a) == -1)
 		return a->err->code;
@@ -256,8 +260,8 @@ dialogue(struct submit *a, int infd, int outfd, const struct smtpd_limits *lim)
 	if (getpeername(infd, (struct sockaddr *)&ss, &sslen) == 0 &&
 	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)) {
 		cidr_format((struct sockaddr *)&ss, 0, addr, sizeof(addr));
-		(void)snprintf(client, sizeof(client), strchr(addr, ':') !=
-		    NULL ? "[IPv6:%s]" : "[%s]", addr);
+		(void)snprintf(client, sizeof(client),
+		    strchr(addr, ':') != NULL ? "[IPv6:%s]" : "[%s]", addr);
 		p.client = client;
 	}
 	if (spool_open(a->sp, a->cfg->spooldir, 1, a->err) == -1)
@@ -270,10 +274,12 @@ dialogue(struct submit *a, int infd, int outfd, const struct smtpd_limits *lim)
 		(void)shutdown(outfd, SHUT_RDWR);
 	n = mode == DELIVERY_QUEUE ? 0 : a->ids.n;
 	if (mode == DELIVERY_BACKGROUND && n > 0 && detach(a) != 0)
-		n = 0;		/* the child delivers, or the next run */
+		n = 0; /* the child delivers, or the next run */
 	/* -bs: the caller waits for our exit; -bd: nobody waits */
-	dsession_init(&ds, mode == DELIVERY_FOREGROUND && lim == NULL ?
-	    bounded(a, &copy) : a->cfg, a->sp, a->o->verbose);
+	dsession_init(&ds,
+	    mode == DELIVERY_FOREGROUND && lim == NULL ? bounded(a, &copy) :
+							 a->cfg,
+	    a->sp, a->o->verbose);
 	runner_ids(&ds, a->ids.v, n, &st);
 	dsession_close(&ds);
 	strvec_free(&a->ids);

@@ -18,26 +18,25 @@
 #include "spool.h"
 
 struct submit {
-	struct opts		*o;
-	const struct config	*cfg;
-	struct spool		*sp;
-	struct perr		*err;
-	char			 sender[MAX_ADDR + 1];	/* envelope */
-	char			 from_addr[MAX_ADDR + 1];	/* for a generated From: */
-	struct strvec		 ids;		/* -bs: accepted messages */
+	struct opts *o;
+	const struct config *cfg;
+	struct spool *sp;
+	struct perr *err;
+	char sender[MAX_ADDR + 1];    /* envelope */
+	char from_addr[MAX_ADDR + 1]; /* for a generated From: */
+	struct strvec ids;	      /* -bs: accepted messages */
 };
 
 /* Read one message on standard input, queue it, deliver it by mode. */
-int	submit_stdin(struct submit *s);
+int submit_stdin(struct submit *s);
 
 /* Run the -bs dialogue, then deliver what it accepted by mode. */
-int	submit_smtpd(struct submit *s);
+int submit_smtpd(struct submit *s);
 
 /*
  * The same on one connection of the -bd listener, within lim; the
  * socket is shut down (not closed) before delivery starts.
  */
-int	submit_conn(struct submit *s, int fd,
-	    const struct smtpd_limits *lim);
+int submit_conn(struct submit *s, int fd, const struct smtpd_limits *lim);
 
 #endif /* POSTA_SUBMIT_H */

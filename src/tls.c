@@ -34,35 +34,30 @@
 #include "trust.h"
 #include "util.h"
 
-#define SESSION_MARGIN	5		/* seconds: too near expiry to offer */
-#define SESSION_MAX_AGE	(7 * 86400)	/* RFC 8446 4.6.1: a ticket's limit */
+#define SESSION_MARGIN	5	    /* seconds: too near expiry to offer */
+#define SESSION_MAX_AGE (7 * 86400) /* RFC 8446 4.6.1: a ticket's limit */
 
 struct tls {
-	SSL_CTX		*ctx;
-	SSL		*ssl;
-	struct trust	*trust;
-	SSL_SESSION	*newsess;	/* the latest one the server issued */
-	int		 fd;
-	int		(*wait)(int, short, double);
-	int		 has_pin;
-	int		 inspect;	/* record verification errors only */
-	int		 verify_err;	/* the first one, X509_V_OK: none */
-	int		 ca_file;	/* trust errors are config errors */
-	unsigned char	 pin[32];
-	char		 host[256];	/* for messages only */
-	char		 desc[160];
-	char		*cache;		/* session file, or NULL */
-	char		*peer;		/* its key: peer, name, trust digest */
-	char		 trusthex[2 * 32 + 1];
+	SSL_CTX *ctx;
+	SSL *ssl;
+	struct trust *trust;
+	SSL_SESSION *newsess; /* the latest one the server issued */
+	int fd;
+	int (*wait)(int, short, double);
+	int has_pin;
+	int inspect;	/* record verification errors only */
+	int verify_err; /* the first one, X509_V_OK: none */
+	int ca_file;	/* trust errors are config errors */
+	unsigned char pin[32];
+	char host[256]; /* for messages only */
+	char desc[160];
+	char *cache; /* session file, or NULL */
+	char *peer;  /* its key: peer, name, trust digest */
+	char trusthex[2 * 32 + 1];
 };
 
 /* What an SSL_* call needs before it can be retried. */
-enum tls_wait {
-	TLS_DONE,
-	TLS_AGAIN,
-	TLS_FAIL,
-	TLS_EOF
-};
+enum tls_wait { TLS_DONE, TLS_AGAIN, TLS_FAIL, TLS_EOF };
 
 static void
 tls_release(struct tls *t)
@@ -132,9 +127,9 @@ tls_retry(struct tls *t, int ret, double deadline, const char *what,
 		if (tls_poll(t, ev, deadline) == -1) {
 			saved = errno;
 			perr_set(err, EX_TEMPFAIL, "TLS %s %s: %s", what,
-			    t->host, saved == ETIMEDOUT ? "timed out" :
-			    strerror(saved));
-			errno = saved;	/* the caller tells a timeout by it */
+			    t->host,
+			    saved == ETIMEDOUT ? "timed out" : strerror(saved));
+			errno = saved; /* the caller tells a timeout by it */
 			return TLS_FAIL;
 		}
 		return TLS_AGAIN;
@@ -190,8 +185,10 @@ tls_client_cert(struct tls *t, const struct tls_params *p, struct perr *err)
 		return -1;
 	if (SSL_CTX_use_PrivateKey(t->ctx, key) != 1 ||
 	    SSL_CTX_check_private_key(t->ctx) != 1) {
-		perr_set(err, EX_CONFIG, "key_file %s: does not match "
-		    "cert_file %s", p->key_file, p->cert_file);
+		perr_set(err, EX_CONFIG,
+		    "key_file %s: does not match "
+		    "cert_file %s",
+		    p->key_file, p->cert_file);
 		goto out;
 	}
 	rc = 0;
@@ -210,7 +207,7 @@ tls_new_session(SSL *ssl, SSL_SESSION *sess)
 		return 0;
 	SSL_SESSION_free(t->newsess);
 	t->newsess = sess;
-	return 1;	/* the reference is ours now */
+	return 1; /* the reference is ours now */
 }
 
 /*
@@ -228,12 +225,12 @@ tls_trust_digest(struct tls *t, const struct tls_params *p)
 	size_t off, i;
 
 	if (xsnprintf(buf, sizeof(buf), "openssl %lx\nmin %d\npin ",
-	    (unsigned long)OpenSSL_version_num(),
-	    p->min_version == 13 ? 13 : 12) == -1)
+		(unsigned long)OpenSSL_version_num(),
+		p->min_version == 13 ? 13 : 12) == -1)
 		return -1;
 	off = strlen(buf);
 	for (i = 0; t->has_pin && i < sizeof(t->pin) && off + 3 < sizeof(buf);
-	    i++) {
+	     i++) {
 		buf[off++] = hex[t->pin[i] >> 4];
 		buf[off++] = hex[t->pin[i] & 15];
 	}
@@ -245,10 +242,11 @@ tls_trust_digest(struct tls *t, const struct tls_params *p)
 	    trust_ident(t->trust, buf + off, sizeof(buf) - off) == -1)
 		return -1;
 	off = strlen(buf);
-	if (p->cert_file != NULL && (trust_path_ident("cert", p->cert_file,
-	    buf, sizeof(buf), &off) == -1 || trust_path_ident("key",
-	    p->key_file != NULL ? p->key_file : "-", buf, sizeof(buf),
-	    &off) == -1))
+	if (p->cert_file != NULL &&
+	    (trust_path_ident("cert", p->cert_file, buf, sizeof(buf), &off) ==
+		    -1 ||
+		trust_path_ident("key", p->key_file != NULL ? p->key_file : "-",
+		    buf, sizeof(buf), &off) == -1))
 		return -1;
 	if (EVP_Digest(buf, off, md, &mdlen, EVP_sha256(), NULL) != 1 ||
 	    mdlen != 32)
@@ -343,8 +341,8 @@ tls_setup_cache(struct tls *t, const struct tls_params *p)
 		t->cache = NULL;
 		return 0;
 	}
-	SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_CLIENT |
-	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_set_session_cache_mode(t->ctx,
+	    SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(t->ctx, tls_new_session);
 	return 0;
 }
@@ -364,11 +362,14 @@ tls_setup(struct tls *t, const struct tls_params *p, struct perr *err)
 	 * Its teardown at exit only frees memory: skipped.
 	 */
 	(void)OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG |
-	    OPENSSL_INIT_NO_ATEXIT, NULL);
+		OPENSSL_INIT_NO_ATEXIT,
+	    NULL);
 	t->ctx = SSL_CTX_new(TLS_client_method());
 	if (t->ctx == NULL)
-		return perr_set(err, EX_TEMPFAIL, "TLS: cannot create context: "
-		    "%s", tls_reason(0, 0, buf, sizeof(buf)));
+		return perr_set(err, EX_TEMPFAIL,
+		    "TLS: cannot create context: "
+		    "%s",
+		    tls_reason(0, 0, buf, sizeof(buf)));
 	if (SSL_CTX_set_min_proto_version(t->ctx, minv) != 1)
 		return perr_set(err, EX_TEMPFAIL, "TLS: cannot require TLS %s",
 		    minv == TLS1_3_VERSION ? "1.3" : "1.2");
@@ -376,8 +377,8 @@ tls_setup(struct tls *t, const struct tls_params *p, struct perr *err)
 	 * SMTP detects a truncated dialogue by itself, and many servers
 	 * close without close_notify after QUIT.
 	 */
-	SSL_CTX_set_options(t->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF |
-	    SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_options(t->ctx,
+	    SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
 	/* Short writes let tls_write() restart the timeout on progress. */
 	SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE);
 
@@ -399,8 +400,10 @@ tls_setup(struct tls *t, const struct tls_params *p, struct perr *err)
 
 	t->ssl = SSL_new(t->ctx);
 	if (t->ssl == NULL)
-		return perr_set(err, EX_TEMPFAIL, "TLS: cannot create session: "
-		    "%s", tls_reason(0, 0, buf, sizeof(buf)));
+		return perr_set(err, EX_TEMPFAIL,
+		    "TLS: cannot create session: "
+		    "%s",
+		    tls_reason(0, 0, buf, sizeof(buf)));
 	SSL_set_app_data(t->ssl, t);
 	if (SSL_set_fd(t->ssl, t->fd) != 1)
 		return perr_set(err, EX_TEMPFAIL, "TLS: cannot attach socket");
@@ -419,7 +422,7 @@ tls_setup(struct tls *t, const struct tls_params *p, struct perr *err)
 	if (t->cache != NULL && !t->inspect)
 		tls_resume(t, p, minv);
 	if (t->has_pin || t->inspect)
-		return 0;	/* tls_peer() checks the name */
+		return 0; /* tls_peer() checks the name */
 	if (tlscert_is_ip(name)) {
 		vp = SSL_get0_param(t->ssl);
 		if (X509_VERIFY_PARAM_set1_ip_asc(vp, name) != 1)
@@ -483,8 +486,10 @@ tls_check_resumed(struct tls *t, const char *name, struct perr *err)
 	    SSL_get_verify_result(t->ssl) == X509_V_OK &&
 	    tlscert_name_ok(cert, name);
 	if (!ok)
-		return perr_set(err, EX_TEMPFAIL, "TLS handshake with %s: "
-		    "resumed session not valid for this name", t->host);
+		return perr_set(err, EX_TEMPFAIL,
+		    "TLS handshake with %s: "
+		    "resumed session not valid for this name",
+		    t->host);
 	return 0;
 }
 
@@ -602,8 +607,8 @@ tls_read(struct tls *t, void *buf, size_t len, double deadline,
 }
 
 int
-tls_write(struct tls *t, const void *buf, size_t len, int timeout,
-    double limit, struct perr *err)
+tls_write(struct tls *t, const void *buf, size_t len, int timeout, double limit,
+    struct perr *err)
 {
 	const unsigned char *p = buf;
 	enum tls_wait w;
@@ -676,8 +681,10 @@ tls_peer(struct tls *t, const char *servername, struct tls_peer *out,
 		return perr_set(err, EX_PROTOCOL, "%s sent no certificate",
 		    t->host);
 	if (tlscert_describe(cert, t->verify_err, servername, out) == -1)
-		rc = perr_set(err, EX_SOFTWARE, "cannot digest the certificate "
-		    "of %s", t->host);
+		rc = perr_set(err, EX_SOFTWARE,
+		    "cannot digest the certificate "
+		    "of %s",
+		    t->host);
 	X509_free(cert);
 	ERR_clear_error();
 	return rc;

@@ -20,8 +20,8 @@
 #include "tlscache.h"
 #include "util.h"
 
-#define MAGIC		"posta-tls-session 1\n"
-#define MAX_HEADER	4096
+#define MAGIC	   "posta-tls-session 1\n"
+#define MAX_HEADER 4096
 
 /* The header for key into buf; -1 when a value is unusable or too long. */
 static int
@@ -72,7 +72,7 @@ tlscache_load(const char *path, const struct tlscache_key *key,
 	memcpy(buf, data + hlen, len);
 out:
 	if (data != NULL) {
-		explicit_bzero(data, n);	/* holds the session's secret */
+		explicit_bzero(data, n); /* holds the session's secret */
 		free(data);
 	}
 	(void)close(fd);
@@ -106,8 +106,8 @@ tlscache_save(const char *path, const struct tlscache_key *key,
 	if (len == 0 || len > TLSCACHE_MAX ||
 	    header(key, hdr, sizeof(hdr)) == -1 ||
 	    dir_of(path, dir, sizeof(dir)) == -1 ||
-	    xsnprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path,
-	    (long)getpid()) == -1) {
+	    xsnprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) ==
+		-1) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -116,7 +116,7 @@ tlscache_save(const char *path, const struct tlscache_key *key,
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd == -1)
 		return -1;
-	(void)unlink(tmp);	/* left by a killed process with our pid */
+	(void)unlink(tmp); /* left by a killed process with our pid */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0660);
 	if (fd == -1)

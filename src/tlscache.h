@@ -10,12 +10,12 @@
 
 #include <stddef.h>
 
-#define TLSCACHE_MAX	16384		/* octets of a stored session */
+#define TLSCACHE_MAX 16384 /* octets of a stored session */
 
 struct tlscache_key {
-	const char	*peer;		/* "host:port mode" */
-	const char	*name;		/* the name the certificate was checked against */
-	const char	*trust;		/* digest of the trust settings, hex */
+	const char *peer;  /* "host:port mode" */
+	const char *name;  /* the name the certificate was checked against */
+	const char *trust; /* digest of the trust settings, hex */
 };
 
 /*
@@ -24,18 +24,18 @@ struct tlscache_key {
  * stored under another key, or the file is unusable. Never an error:
  * without a session the handshake is a full one.
  */
-size_t	tlscache_load(const char *path, const struct tlscache_key *key,
-	    unsigned char *buf, size_t cap);
+size_t tlscache_load(const char *path, const struct tlscache_key *key,
+    unsigned char *buf, size_t cap);
 
 /*
  * Replace path with blob under key: a new file (0660 less the umask),
  * fsync, rename over the old one, fsync of the directory, which is
  * created when missing. Returns 0, or -1 with errno.
  */
-int	tlscache_save(const char *path, const struct tlscache_key *key,
-	    const unsigned char *blob, size_t len);
+int tlscache_save(const char *path, const struct tlscache_key *key,
+    const unsigned char *blob, size_t len);
 
 /* Remove path (a session the server or a check refused); errors ignored. */
-void	tlscache_drop(const char *path);
+void tlscache_drop(const char *path);
 
 #endif /* POSTA_TLSCACHE_H */

@@ -32,7 +32,7 @@
 #include "tlscert.h"
 #include "util.h"
 
-#define MAX_KEY_FILE	(1024 * 1024)	/* octets of a PEM private key */
+#define MAX_KEY_FILE (1024 * 1024) /* octets of a PEM private key */
 
 int
 tlscert_is_ip(const char *name)
@@ -50,7 +50,7 @@ tlscert_name_ok(X509 *cert, const char *name)
 	if (tlscert_is_ip(name))
 		return X509_check_ip_asc(cert, name, 0) == 1;
 	return X509_check_host(cert, name, strlen(name),
-	    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
+		   X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
 }
 
 /* 1 when cert's SHA-256 is pin; 0 when not, -1 when it cannot be computed. */
@@ -115,14 +115,21 @@ tlscert_read_key(const char *path, struct perr *err)
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_size > MAX_KEY_FILE) {
-		perr_set(err, EX_CONFIG, "key_file %s: not a regular file of "
-		    "at most 1 MB", path);
+		perr_set(err, EX_CONFIG,
+		    "key_file %s: not a regular file of "
+		    "at most 1 MB",
+		    path);
 		goto out;
 	}
 	if ((st.st_mode & 007) != 0) {
-		perr_set(err, EX_CONFIG, "key_file %s: is %s by others; chmod "
-		    "600 %s", path, (st.st_mode & S_IROTH) ? "readable" :
-		    (st.st_mode & S_IWOTH) ? "writable" : "accessible", path);
+		perr_set(err, EX_CONFIG,
+		    "key_file %s: is %s by others; chmod "
+		    "600 %s",
+		    path,
+		    (st.st_mode & S_IROTH)     ? "readable" :
+			(st.st_mode & S_IWOTH) ? "writable" :
+						 "accessible",
+		    path);
 		goto out;
 	}
 	if ((data = malloc((size_t)st.st_size + 1)) == NULL) {
@@ -146,10 +153,13 @@ tlscert_read_key(const char *path, struct perr *err)
 	}
 	key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
 	if (key == NULL)
-		perr_set(err, EX_CONFIG, "key_file %s: no usable private key "
-		    "(PEM, not encrypted): %s", path,
-		    (why = tlscert_error(buf, sizeof(buf))) != NULL ? why :
-		    "SSL error 0");
+		perr_set(err, EX_CONFIG,
+		    "key_file %s: no usable private key "
+		    "(PEM, not encrypted): %s",
+		    path,
+		    (why = tlscert_error(buf, sizeof(buf))) != NULL ?
+			why :
+			"SSL error 0");
 out:
 	BIO_free(bio);
 	if (data != NULL) {
@@ -205,14 +215,15 @@ alt_names(X509 *cert, char *buf, size_t cap)
 			d = ASN1_STRING_get0_data(g->d.iPAddress);
 			n = ASN1_STRING_length(g->d.iPAddress);
 			if (inet_ntop(n == 4 ? AF_INET : AF_INET6, d, ip,
-			    sizeof(ip)) != NULL && (n == 4 || n == 16))
+				sizeof(ip)) != NULL &&
+			    (n == 4 || n == 16))
 				(void)xstrlcpy(one, ip, sizeof(one));
 		}
 		if (one[0] == '\0')
 			continue;
 		len = strlen(buf);
-		if (xsnprintf(buf + len, cap - len, "%s%s", len > 0 ? ", " :
-		    "", one) == -1) {
+		if (xsnprintf(buf + len, cap - len, "%s%s", len > 0 ? ", " : "",
+			one) == -1) {
 			buf[len] = '\0';
 			break;
 		}

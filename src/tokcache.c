@@ -26,9 +26,9 @@
 #include "tokcache.h"
 #include "util.h"
 
-#define CACHE_MAGIC	"posta-oauth-cache"
-#define CACHE_VERSION	1
-#define CACHE_MAX	(3 * MAX_SECRET + 8192)	/* file size */
+#define CACHE_MAGIC   "posta-oauth-cache"
+#define CACHE_VERSION 1
+#define CACHE_MAX     (3 * MAX_SECRET + 8192) /* file size */
 
 void
 tokcache_free(struct tokcache *c)
@@ -121,10 +121,12 @@ parse_line(struct tokcache *c, const char *key, const char *v)
 {
 	if (strcmp(key, "access") == 0)
 		return tokcache_token_ok(v, strlen(v)) ?
-		    tokcache_set(&c->access, v) : -1;
+		    tokcache_set(&c->access, v) :
+		    -1;
 	if (strcmp(key, "refresh") == 0)
 		return tokcache_token_ok(v, strlen(v)) ?
-		    tokcache_set(&c->refresh, v) : -1;
+		    tokcache_set(&c->refresh, v) :
+		    -1;
 	if (strcmp(key, "access-obtained") == 0)
 		return parse_time(v, &c->access_obtained);
 	if (strcmp(key, "access-expires") == 0)
@@ -156,7 +158,7 @@ tokcache_parse(char *text, struct tokcache *c, int *version)
 	while (*line != '\0') {
 		lineno++;
 		if ((nl = strchr(line, '\n')) == NULL)
-			return lineno;	/* every line ends in LF */
+			return lineno; /* every line ends in LF */
 		*nl = '\0';
 		if ((sp = strchr(line, ' ')) == NULL)
 			return lineno;
@@ -186,17 +188,20 @@ open_private(const char *path, int flags, struct perr *err)
 
 	fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0660);
 	if (fd == -1)
-		return errno == ENOENT && !(flags & O_CREAT) ? -2 :
+		return errno == ENOENT && !(flags & O_CREAT) ?
+		    -2 :
 		    perr_set(err, errno == ELOOP ? EX_CONFIG : EX_TEMPFAIL,
-		    "OAuth cache %s: %s", path, errno == ELOOP ?
-		    "is a symbolic link; refusing it" : strerror(errno));
+			"OAuth cache %s: %s", path,
+			errno == ELOOP ? "is a symbolic link; refusing it" :
+					 strerror(errno));
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    (st.st_mode & 007) != 0) {
 		(void)close(fd);
 		return perr_set(err, EX_CONFIG, "OAuth cache %s: %s", path,
-		    !S_ISREG(st.st_mode) ? "not a regular file" :
-		    "others can access it; chmod 600 it (or 660 in a "
-		    "set-group-id install)");
+		    !S_ISREG(st.st_mode) ?
+			"not a regular file" :
+			"others can access it; chmod 600 it (or 660 in a "
+			"set-group-id install)");
 	}
 	return fd;
 }
@@ -238,15 +243,18 @@ tokcache_read(const char *path, struct tokcache *c, struct perr *err)
 	else
 		bad = tokcache_parse(text, c, &version);
 	if (bad == 0 && version != CACHE_VERSION) {
-		perr_set(err, EX_CONFIG, "OAuth cache %s: format version %d "
-		    "is not %d (written by a newer posta?)", path, version,
-		    CACHE_VERSION);
+		perr_set(err, EX_CONFIG,
+		    "OAuth cache %s: format version %d "
+		    "is not %d (written by a newer posta?)",
+		    path, version, CACHE_VERSION);
 		goto out;
 	}
 	if (bad != 0) {
-		perr_set(err, EX_CONFIG, "OAuth cache %s: damaged at line %d; "
+		perr_set(err, EX_CONFIG,
+		    "OAuth cache %s: damaged at line %d; "
 		    "move it away and run posta --oauth-login or "
-		    "--oauth-import", path, bad);
+		    "--oauth-import",
+		    path, bad);
 		goto out;
 	}
 	rc = 0;
@@ -269,9 +277,10 @@ tokcache_format(const struct tokcache *c, struct buf *b)
 	rc |= buf_printf(b, "%s %d\nconf %s\n", CACHE_MAGIC, CACHE_VERSION,
 	    c->conf);
 	if (c->access != NULL)
-		rc |= buf_printf(b, "access %s\naccess-obtained %lld\n"
-		    "access-expires %lld\n", c->access,
-		    (long long)c->access_obtained,
+		rc |= buf_printf(b,
+		    "access %s\naccess-obtained %lld\n"
+		    "access-expires %lld\n",
+		    c->access, (long long)c->access_obtained,
 		    (long long)c->access_expires);
 	if (c->refresh != NULL)
 		rc |= buf_printf(b, "refresh %s\nrefresh-obtained %lld\n",
@@ -279,9 +288,11 @@ tokcache_format(const struct tokcache *c, struct buf *b)
 	if (c->seed[0] != '\0')
 		rc |= buf_printf(b, "seed %s\n", c->seed);
 	if (c->error[0] != '\0')
-		rc |= buf_printf(b, "error-kind %s\nerror-time %lld\n"
-		    "error %s\n", c->error_kind[0] != '\0' ? c->error_kind :
-		    "other", (long long)c->error_time, c->error);
+		rc |= buf_printf(b,
+		    "error-kind %s\nerror-time %lld\n"
+		    "error %s\n",
+		    c->error_kind[0] != '\0' ? c->error_kind : "other",
+		    (long long)c->error_time, c->error);
 	return rc;
 }
 
@@ -302,8 +313,7 @@ dir_of(const char *path, char *dir, size_t cap)
 
 /* The spool rules: temporary file, fsync, rename, fsync the directory. */
 int
-tokcache_write(const char *path, const struct tokcache *c,
-    struct perr *err)
+tokcache_write(const char *path, const struct tokcache *c, struct perr *err)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];
 	struct buf b;
@@ -380,8 +390,9 @@ make_dir(const char *path, struct perr *err)
 		c = *p;
 		*p = '\0';
 		if (mkdir(dir, 0770) == -1 && errno != EEXIST)
-			return perr_set(err, errno == EACCES ? EX_NOPERM :
-			    EX_CANTCREAT, "OAuth cache directory %s: %s", dir,
+			return perr_set(err,
+			    errno == EACCES ? EX_NOPERM : EX_CANTCREAT,
+			    "OAuth cache directory %s: %s", dir,
 			    strerror(errno));
 		if ((*p = c) == '\0')
 			break;
@@ -415,7 +426,8 @@ tokcache_lock(const char *cache, double wait, int *waited, struct perr *err)
 		}
 		if (mono_now() > deadline) {
 			(void)close(fd);
-			return perr_set(err, EX_TEMPFAIL, "OAuth cache lock "
+			return perr_set(err, EX_TEMPFAIL,
+			    "OAuth cache lock "
 			    "%s: another posta process holds it too long",
 			    path);
 		}
@@ -428,6 +440,5 @@ void
 tokcache_unlock(int fd)
 {
 	if (fd >= 0)
-		(void)close(fd);	/* the lock goes with the file */
+		(void)close(fd); /* the lock goes with the file */
 }
-

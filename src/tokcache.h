@@ -31,36 +31,35 @@
 
 #include "perr.h"
 
-#define TOKCACHE_HEX	64		/* SHA-256 in hex */
+#define TOKCACHE_HEX 64 /* SHA-256 in hex */
 
 struct buf;
 
 struct tokcache {
-	char	*access;	/* NULL: none */
-	time_t	 access_obtained;
-	time_t	 access_expires;
-	char	*refresh;	/* NULL: none */
-	time_t	 refresh_obtained;
-	char	 conf[TOKCACHE_HEX + 1];
-	char	 seed[TOKCACHE_HEX + 1];
-	char	 error_kind[32];
-	time_t	 error_time;
-	char	 error[1024];
-	int	 dirty;		/* to be written back (not stored) */
+	char *access; /* NULL: none */
+	time_t access_obtained;
+	time_t access_expires;
+	char *refresh; /* NULL: none */
+	time_t refresh_obtained;
+	char conf[TOKCACHE_HEX + 1];
+	char seed[TOKCACHE_HEX + 1];
+	char error_kind[32];
+	time_t error_time;
+	char error[1024];
+	int dirty; /* to be written back (not stored) */
 };
 
 /* Wipe and free the tokens, zero the rest. */
-void	tokcache_free(struct tokcache *c);
+void tokcache_free(struct tokcache *c);
 
 /* Replace *field by a copy of s (NULL clears it); -1 out of memory. */
-int	tokcache_set(char **field, const char *s);
+int tokcache_set(char **field, const char *s);
 
 /* 1 when s (len octets) can be a token: 1 to MAX_SECRET printable, no blank. */
-int	tokcache_token_ok(const char *s, size_t len);
+int tokcache_token_ok(const char *s, size_t len);
 
 /* SHA-256 of len bytes in lower-case hex. */
-void	tokcache_sha256(const void *data, size_t len,
-	    char hex[TOKCACHE_HEX + 1]);
+void tokcache_sha256(const void *data, size_t len, char hex[TOKCACHE_HEX + 1]);
 
 /*
  * Pure: parse text (NUL-terminated; changed in place, wiped by the
@@ -68,31 +67,30 @@ void	tokcache_sha256(const void *data, size_t len,
  * version other than 1 stops the parse there), or the number of the
  * first bad line.
  */
-int	tokcache_parse(char *text, struct tokcache *c, int *version);
+int tokcache_parse(char *text, struct tokcache *c, int *version);
 
 /* Pure: c in the file format, appended to b; -1 when b is full. */
-int	tokcache_format(const struct tokcache *c, struct buf *b);
+int tokcache_format(const struct tokcache *c, struct buf *b);
 
 /*
  * Read the cache at path into c; a missing file is an empty cache.
  * Refused (-1 with err, EX_CONFIG): a symbolic link, not a regular
  * file, access for others, damaged, another format version.
  */
-int	tokcache_read(const char *path, struct tokcache *c, struct perr *err);
+int tokcache_read(const char *path, struct tokcache *c, struct perr *err);
 
 /* Write c to path: temporary file, fsync, rename, fsync of the directory. */
-int	tokcache_write(const char *path, const struct tokcache *c,
-	    struct perr *err);
+int tokcache_write(const char *path, const struct tokcache *c,
+    struct perr *err);
 
 /*
  * Take the exclusive lock on path.lock (made with its directories when
  * missing), waiting at most wait seconds; *waited says whether another
  * process held it. Returns the descriptor, or -1 with err.
  */
-int	tokcache_lock(const char *path, double wait, int *waited,
-	    struct perr *err);
+int tokcache_lock(const char *path, double wait, int *waited, struct perr *err);
 
 /* Release the lock (close the descriptor; -1 is a no-op). */
-void	tokcache_unlock(int fd);
+void tokcache_unlock(int fd);
 
 #endif /* POSTA_TOKCACHE_H */

@@ -34,34 +34,34 @@
 #include "trust.h"
 #include "util.h"
 
-#define MAX_BUNDLE	(64L * 1024 * 1024)	/* octets of a PEM bundle */
+#define MAX_BUNDLE	 (64L * 1024 * 1024) /* octets of a PEM bundle */
 #define MAX_BUNDLE_CERTS 100000
 
 struct entry {
-	unsigned char	*der;		/* OPENSSL_malloc'ed */
-	long		 len;
-	int		 aux;		/* TRUSTED CERTIFICATE: with trust settings */
-	const unsigned char *sder;	/* the subject's DER, inside der */
-	size_t		 slen;
-	X509_NAME	*subject;	/* parsed when octets did not match */
-	X509		*x509;		/* decoded once needed, then kept */
+	unsigned char *der; /* OPENSSL_malloc'ed */
+	long len;
+	int aux; /* TRUSTED CERTIFICATE: with trust settings */
+	const unsigned char *sder; /* the subject's DER, inside der */
+	size_t slen;
+	X509_NAME *subject; /* parsed when octets did not match */
+	X509 *x509;	    /* decoded once needed, then kept */
 };
 
 struct bundle {
-	char		*path;
-	const char	*what;		/* "ca_file" or "SSL_CERT_FILE" ... */
-	int		 scanned;
-	int		 parsed;	/* every entry's subject parsed */
-	struct entry	*ents;
-	size_t		 n, cap;
-	char		 error[512];
+	char *path;
+	const char *what; /* "ca_file" or "SSL_CERT_FILE" ... */
+	int scanned;
+	int parsed; /* every entry's subject parsed */
+	struct entry *ents;
+	size_t n, cap;
+	char error[512];
 };
 
 struct trust {
 	X509_LOOKUP_METHOD *meth;
-	struct bundle	 b;		/* path NULL: no bundle */
-	char		*dir;		/* hashed directory list, or NULL */
-	int		 ca_file;	/* b is the configured ca_file */
+	struct bundle b; /* path NULL: no bundle */
+	char *dir;	 /* hashed directory list, or NULL */
+	int ca_file;	 /* b is the configured ca_file */
 };
 
 /* OpenSSL's own rule for its environment: not in set-id programs. */
@@ -85,7 +85,7 @@ der_next(const unsigned char **p, const unsigned char *end, int *tag,
 		return -1;
 	*tag = *q++;
 	if ((*tag & 0x1f) == 0x1f)
-		return -1;	/* high tag numbers: never in these fields */
+		return -1; /* high tag numbers: never in these fields */
 	n = *q++;
 	if (n & 0x80) {
 		nb = n & 0x7f;
@@ -126,7 +126,7 @@ trust_der_subject(const unsigned char *der, size_t len,
 	if (der_next(&p, end, &tag, &v, &n) == -1)
 		return -1;
 	if (tag != 0xa0)
-		p = start;	/* no version: v1 */
+		p = start; /* no version: v1 */
 	/* serialNumber, signature, issuer, validity */
 	for (i = 0; i < 4; i++) {
 		if (der_next(&p, end, &tag, &v, &n) == -1)
@@ -170,8 +170,10 @@ bundle_read(struct bundle *b, size_t *len)
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > MAX_BUNDLE) {
-		bundle_fail(b, S_ISREG(st.st_mode) ? "larger than 64 MB" :
-		    "not a regular file", NULL);
+		bundle_fail(b,
+		    S_ISREG(st.st_mode) ? "larger than 64 MB" :
+					  "not a regular file",
+		    NULL);
 		goto out;
 	}
 	/* one octet more than the size tells a growing file apart */
@@ -213,12 +215,11 @@ bundle_add(struct bundle *b, unsigned char *der, long len, int aux)
 	size_t slen;
 
 	if (trust_der_subject(der, (size_t)len, &subj, &slen) == -1)
-		return 0;	/* OpenSSL would have refused it too */
+		return 0; /* OpenSSL would have refused it too */
 	if (b->n == b->cap) {
 		if (b->cap >= MAX_BUNDLE_CERTS)
 			return -1;
-		e = reallocarray(b->ents, b->cap ? b->cap * 2 : 64,
-		    sizeof(*e));
+		e = reallocarray(b->ents, b->cap ? b->cap * 2 : 64, sizeof(*e));
 		if (e == NULL)
 			return -1;
 		b->ents = e;
@@ -254,7 +255,8 @@ pem_decode(const char *s, size_t len, long *outlen)
 		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
 			continue;
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '='))
+			(c >= '0' && c <= '9') || c == '+' || c == '/' ||
+			c == '='))
 			goto out;
 		clean[n++] = (unsigned char)c;
 	}
@@ -312,7 +314,8 @@ pem_next(const char **p, const char *end, const char **type, size_t *tlen,
 	te = find(t, (size_t)(end - t), dashes, sizeof(dashes) - 1);
 	if (te == NULL || te - t > 40 || memchr(t, '\n', (size_t)(te - t)))
 		return -1;
-	n = snprintf(mark, sizeof(mark), "-----END %.*s-----", (int)(te - t), t);
+	n = snprintf(mark, sizeof(mark), "-----END %.*s-----", (int)(te - t),
+	    t);
 	if (n < 0 || (size_t)n >= sizeof(mark))
 		return -1;
 	te += sizeof(dashes) - 1;
@@ -388,7 +391,7 @@ bundle_take(struct entry *e, X509_STORE *store)
 	if (e->x509 != NULL)
 		return 1;
 	e->x509 = e->aux ? d2i_X509_AUX(NULL, &q, e->len) :
-	    d2i_X509(NULL, &q, e->len);
+			   d2i_X509(NULL, &q, e->len);
 	if (e->x509 == NULL || X509_STORE_add_cert(store, e->x509) != 1) {
 		X509_free(e->x509);
 		e->x509 = NULL;
@@ -406,8 +409,8 @@ bundle_take(struct entry *e, X509_STORE *store)
  * parsing every name of a large bundle is most of a scan's cost.
  */
 static int
-bundle_by_subject(X509_LOOKUP *lu, X509_LOOKUP_TYPE type,
-    const X509_NAME *name, X509_OBJECT *ret)
+bundle_by_subject(X509_LOOKUP *lu, X509_LOOKUP_TYPE type, const X509_NAME *name,
+    X509_OBJECT *ret)
 {
 	struct bundle *b = X509_LOOKUP_get_method_data(lu);
 	X509_STORE *store = X509_LOOKUP_get_store(lu);
@@ -442,7 +445,8 @@ bundle_by_subject(X509_LOOKUP *lu, X509_LOOKUP_TYPE type,
 	}
 	for (i = 0; found == NULL && i < b->n; i++) {
 		e = &b->ents[i];
-		if (e->subject == NULL || X509_NAME_cmp(e->subject, name) != 0 ||
+		if (e->subject == NULL ||
+		    X509_NAME_cmp(e->subject, name) != 0 ||
 		    !bundle_take(e, store))
 			continue;
 		found = e->x509;
@@ -511,9 +515,10 @@ trust_attach(X509_STORE *store, const char *ca_file, struct perr *err)
 	}
 	t->meth = X509_LOOKUP_meth_new("posta bundle");
 	if (t->meth == NULL ||
-	    X509_LOOKUP_meth_set_get_by_subject(t->meth,
-	    bundle_by_subject) != 1) {
-		perr_set(err, EX_TEMPFAIL, "TLS: cannot set up the trust store");
+	    X509_LOOKUP_meth_set_get_by_subject(t->meth, bundle_by_subject) !=
+		1) {
+		perr_set(err, EX_TEMPFAIL,
+		    "TLS: cannot set up the trust store");
 		goto fail;
 	}
 	if (ca_file != NULL) {
@@ -534,10 +539,12 @@ trust_attach(X509_STORE *store, const char *ca_file, struct perr *err)
 			goto fail;
 		}
 		lu = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir());
-		if (lu == NULL || X509_LOOKUP_add_dir(lu, dir,
-		    X509_FILETYPE_PEM) != 1) {
-			perr_set(err, EX_TEMPFAIL, "TLS: cannot use the "
-			    "certificate directory %s", dir);
+		if (lu == NULL ||
+		    X509_LOOKUP_add_dir(lu, dir, X509_FILETYPE_PEM) != 1) {
+			perr_set(err, EX_TEMPFAIL,
+			    "TLS: cannot use the "
+			    "certificate directory %s",
+			    dir);
 			goto fail;
 		}
 	}
@@ -548,8 +555,9 @@ trust_attach(X509_STORE *store, const char *ca_file, struct perr *err)
 	 * after the directory, on a subject it does not have.
 	 */
 	if ((t->dir == NULL || file_env != NULL) &&
-	    add_bundle(t, store, file, file_env != NULL ? "SSL_CERT_FILE" :
-	    "trust store file", err) == -1)
+	    add_bundle(t, store, file,
+		file_env != NULL ? "SSL_CERT_FILE" : "trust store file",
+		err) == -1)
 		goto fail;
 	return t;
 fail:
@@ -598,11 +606,12 @@ trust_ident(const struct trust *t, char *buf, size_t cap)
 	if (cap == 0)
 		return -1;
 	buf[0] = '\0';
-	if (t->b.path != NULL && trust_path_ident(
-	    t->ca_file ? "ca_file" : "file", t->b.path, buf, cap, &off) == -1)
+	if (t->b.path != NULL &&
+	    trust_path_ident(t->ca_file ? "ca_file" : "file", t->b.path, buf,
+		cap, &off) == -1)
 		return -1;
 	/* a directory's mtime moves when a certificate is added or removed */
-	for (list = t->dir; list != NULL && *list != '\0'; ) {
+	for (list = t->dir; list != NULL && *list != '\0';) {
 		n = strcspn(list, ":");
 		if (n > 0 && n < sizeof(path)) {
 			memcpy(path, list, n);

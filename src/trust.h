@@ -25,33 +25,33 @@ struct trust;
  * EX_TEMPFAIL) only when memory or OpenSSL fails. Free with trust_free()
  * after the store.
  */
-struct trust	*trust_attach(X509_STORE *store, const char *ca_file,
-		    struct perr *err);
+struct trust *trust_attach(X509_STORE *store, const char *ca_file,
+    struct perr *err);
 
 /* Why a file of the store could not be used ("ca_file X: ..."), or NULL. */
-const char	*trust_error(const struct trust *t);
+const char *trust_error(const struct trust *t);
 
 /*
  * What the store is, with each file's identity (device, inode, size,
  * mtime), into buf: a session verified under another store is not
  * resumed. Returns -1 when it does not fit.
  */
-int		 trust_ident(const struct trust *t, char *buf, size_t cap);
+int trust_ident(const struct trust *t, char *buf, size_t cap);
 
-void		 trust_free(struct trust *t);
+void trust_free(struct trust *t);
 
 /*
  * Append "LABEL PATH dev:ino size mtime" (or "LABEL PATH -") and a
  * newline at buf + *off, moving *off; -1 when it does not fit.
  */
-int		 trust_path_ident(const char *label, const char *path,
-		    char *buf, size_t cap, size_t *off);
+int trust_path_ident(const char *label, const char *path, char *buf, size_t cap,
+    size_t *off);
 
 /*
  * Pure, for the unit tests: the subject Name (its whole DER TLV) of the
  * DER certificate der; -1 when der is not shaped like a certificate.
  */
-int		 trust_der_subject(const unsigned char *der, size_t len,
-		    const unsigned char **subj, size_t *slen);
+int trust_der_subject(const unsigned char *der, size_t len,
+    const unsigned char **subj, size_t *slen);
 
 #endif /* POSTA_TRUST_H */

@@ -114,7 +114,7 @@ wait_fd(int fd, short events, double deadline)
 		pfd.revents = 0;
 		n = poll(&pfd, 1, (int)(left * 1000) + 1);
 		if (n == -1 && errno == EINTR)
-			continue;	/* a stop signal: finish the step first */
+			continue; /* a stop signal: finish the step first */
 		if (n == -1)
 			return -1;
 		if (n > 0)
@@ -208,7 +208,7 @@ duration_parse(const char *s, enum dur_style style, long max)
 		if ((unit = unit_seconds(c)) != 0)
 			s++;
 		else if (style == DUR_QUEUE)
-			unit = 60;	/* sendmail: a bare number is minutes */
+			unit = 60; /* sendmail: a bare number is minutes */
 		else if (bare)
 			unit = 1;
 		else
