@@ -487,7 +487,8 @@ flush_headers(struct msg *m, size_t end)
 		    (header_is(&f, "To") || header_is(&f, "Cc") ||
 			header_is(&f, "Bcc")))
 			header_rcpts(m, &f);
-		if (header_is(&f, "Bcc"))
+		/* blind copies stay blind, Resent- ones too (not read) */
+		if (header_is(&f, "Bcc") || header_is(&f, "Resent-Bcc"))
 			continue;
 		if (header_is(&f, "Date"))
 			has_date = 1;

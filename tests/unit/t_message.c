@@ -231,6 +231,16 @@ main(void)
 	    "Bcc removed");
 	ok(strstr(got, "Cc: team:") != NULL, "Cc kept");
 	env_free(&env);
+	snprintf(in, sizeof(in), "%sTo: a@example.com\nResent-To: "
+	    "r@example.com\nResent-Bcc: rhidden@example.com\n\nbody\n",
+	    FIXED);
+	ok(run(in, 1, 1, &env, &err) == 0 && env.nrcpts == 1 &&
+	    strstr(got, "Resent-Bcc") == NULL && strstr(got, "rhidden") ==
+	    NULL && strstr(got, "Resent-To: r@example.com") != NULL,
+	    "Resent-Bcc removed, Resent-To kept and not read: %s", err.msg);
+	env_free(&env);
+	ok(run(in, 0, 1, NULL, &err) == 0 && strstr(got, "rhidden") == NULL,
+	    "Resent-Bcc removed without -t too");
 	snprintf(in, sizeof(in), "%sSubject: none\n\nbody\n", FIXED);
 	ok(run(in, 1, 1, &env, &err) == -1 && err.code == EX_DATAERR,
 	    "-t without recipients is a data error");
