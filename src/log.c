@@ -44,7 +44,7 @@ log_emit(int prio, const char *fmt, va_list ap)
 	int saved = errno, n;
 
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
-	str_blank_ctl(msg); /* one event, one line */
+	str_blank_term(msg); /* one event, one line */
 	if (lg.syslog)
 		syslog(prio, "%s", msg);
 	if (lg.fd != -1) {

@@ -13,16 +13,25 @@
 
 static const char *const state_word[] = { "pending", "delivered", "failed" };
 
+/* S as a terminal may show it, in BUF: controls, C1 included, blanked. */
+static const char *
+shown(const char *s, char buf[MAX_ADDR + MAX_REASON + 2])
+{
+	(void)xstrlcpy(buf, s, MAX_ADDR + MAX_REASON + 2);
+	str_blank_term(buf);
+	return buf;
+}
+
 static void
 print_entry(const struct spool_entry *ent, int failed, time_t now, FILE *out)
 {
 	const struct envelope *e = &ent->env;
-	char age[32], next[32];
+	char age[32], next[32], buf[MAX_ADDR + MAX_REASON + 2];
 	size_t i;
 
 	fmt_duration(now - e->created, age, sizeof(age));
 	fprintf(out, "%-16s %10lld %6s  <%s>\n", ent->id, (long long)ent->size,
-	    age, e->sender);
+	    age, shown(e->sender, buf));
 	if (failed)
 		fprintf(out, "    failed after %d attempt%s\n", e->attempts,
 		    e->attempts == 1 ? "" : "s");
@@ -34,12 +43,13 @@ print_entry(const struct spool_entry *ent, int failed, time_t now, FILE *out)
 		    next);
 	}
 	if (e->last_error != NULL)
-		fprintf(out, "    last error: %s\n", e->last_error);
+		fprintf(out, "    last error: %s\n", shown(e->last_error, buf));
 	for (i = 0; i < e->nrcpts; i++) {
 		fprintf(out, "    %-9s <%s>\n", state_word[e->rcpts[i].state],
-		    e->rcpts[i].addr);
+		    shown(e->rcpts[i].addr, buf));
 		if (env_reason(e, i) != NULL && e->rcpts[i].state != RCPT_DONE)
-			fprintf(out, "              %s\n", env_reason(e, i));
+			fprintf(out, "              %s\n",
+			    shown(env_reason(e, i), buf));
 	}
 }
 

@@ -21,7 +21,7 @@ perr_set(struct perr *err, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
-	str_blank_ctl(err->msg);
+	str_blank_term(err->msg);
 	return -1;
 }
 

@@ -64,7 +64,7 @@ trace(const struct smtp *s, const char *fmt, ...)
 	(void)vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	/* a hostile server must not drive the terminal */
-	str_blank_ctl(line);
+	str_blank_term(line);
 	(void)fprintf(stderr, "%s\n", line);
 }
 

@@ -109,6 +109,7 @@ deliver_one(struct submit *a, struct spool_entry *ent, int mode)
 		return a->err->code;
 	}
 	spool_release(ent);
+	str_blank_term(rep.reason); /* the server's words, for a terminal */
 	if (rep.result == DR_DEFERRED && mode == DELIVERY_FOREGROUND)
 		fprintf(stderr, "posta: message %s queued for retry: %s\n",
 		    ent->id, rep.reason);

@@ -152,6 +152,29 @@ str_blank_ctl(char *s)
 			*s = ' ';
 }
 
+void
+str_blank_term(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	int cont = 0; /* continuation bytes the lead byte announced */
+
+	str_blank_ctl(s);
+	for (; *p != '\0'; p++) {
+		if (*p >= 0x80 && *p <= 0xbf && cont > 0) {
+			cont--;
+			continue;
+		}
+		cont = 0;
+		if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			p[0] = p[1] = ' ';
+			p++;
+		} else if (*p >= 0x80 && *p <= 0x9f)
+			*p = ' ';
+		else if (*p >= 0xc2 && *p <= 0xf4)
+			cont = *p >= 0xf0 ? 3 : *p >= 0xe0 ? 2 : 1;
+	}
+}
+
 int
 hexval(int c)
 {

@@ -49,6 +49,12 @@ int has_ctl(const char *s);
  * spooled reason) stays one line and cannot drive a terminal.
  */
 void str_blank_ctl(char *s);
+/*
+ * str_blank_ctl, and also what a terminal takes for a C1 control:
+ * U+0080-U+009F in UTF-8 and bytes 0x80-0x9F no UTF-8 lead byte
+ * announced. For text shown to people (-v, logs, errors, mailq).
+ */
+void str_blank_term(char *s);
 
 /* The value of hex digit c (either case), or -1. */
 int hexval(int c);

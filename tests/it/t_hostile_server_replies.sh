@@ -89,6 +89,20 @@ grep -q '550 5.1.1 no such  *user' "$T/err" ||
 tr -d ' -~\n' <"$T/err" | grep -q . && fail "nul: control bytes in stderr"
 [ "$(received)" -eq 1 ] || fail "nul: $(received) messages arrived"
 
+# C1 controls in a reply (U+009B, a CSI for terminals that honour C1):
+# blanked in the -v transcript, the error line and mailq; kept queued
+c1=$(printf '\302\233')
+hostile c1 <<EOF2
+rcpt c1@ 450 4.2.0 busy ${c1}31m now
+EOF2
+timed 'send, deferred' -v c1@dest.test
+[ "$st" -eq 0 ] && [ "$(inq)" -eq 1 ] || fail "c1: exit $st: $(cat "$T/err")"
+"$POSTA" -C "$T/posta.conf" -bp >"$T/bp" 2>&1 || fail "c1: -bp: $(cat "$T/bp")"
+for f in "$T/err" "$T/bp"; do
+	grep -q 'busy  *31m now' "$f" || fail "c1: the reply is not in $f: $(cat "$f")"
+	LC_ALL=C grep -q "$c1" "$f" && fail "c1: a C1 control in $f"
+done
+
 # 250 to the final dot, then 550 to everything that follows (RSET,
 # QUIT): each message counts as delivered exactly once, none is resent
 hostile after_dot <<'EOF2'

@@ -114,6 +114,14 @@ test_ctl(void)
 	is_str(s, "a b  c [31md e\x80\xff",
 	    "every control byte blanked, the rest kept");
 	ok(!has_ctl(s), "nothing left to blank");
+
+	/* C1: 8-bit CSI, U+009B in UTF-8, a lone 0x85; UTF-8 text kept */
+	char t[] = "a\x9b" "31m b\xc2\x9b" "31m c\x85 \xc3\xa9\xe2\x82\xac"
+	    "\xf0\x9f\x98\x80 \xc2\xa0\xa9\x1b";
+
+	str_blank_term(t);
+	is_str(t, "a 31m b  31m c  \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80 "
+	    "\xc2\xa0\xa9 ", "C1 controls blanked, UTF-8 and Latin-1 text kept");
 }
 
 static void
