@@ -184,8 +184,10 @@ def run(a):
           % (len(res), time.monotonic() - t0, cal["intake"] * 1000,
              cal["delivery"] * 1000, killed["intake"], mid, ok["intake"],
              killed["delivery"], ok["delivery"]))
-    # the rounds must really have hit both phases, or the check is hollow
-    need = max(10, a.rounds // 16)
+    # the rounds must really have hit both phases, or the check is hollow;
+    # the bar scales with the rounds (60 under ASan: 3 of each kind, where
+    # a fixed 10 failed one run in a few by chance alone)
+    need = max(3, a.rounds // 16)
     if mid < need or killed["delivery"] < need or ok["intake"] < need or ok["delivery"] < need:
         print("FAIL: too few rounds of some kind (want %d each); the timing is off here" % need)
         return 1
