@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Base64 through OpenSSL's EVP_EncodeBlock/EVP_DecodeBlock, with the
- * checks EVP leaves to its caller, and RFC 2047 encoded words on top.
+ * Base64 (RFC 4648 section 4) and RFC 2047 encoded words on top. Not
+ * OpenSSL's EVP_EncodeBlock: intake encodes display names with it, and
+ * no path without TLS loads OpenSSL (ossl.h).
  */
 #include <sys/types.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <string.h>
-
-#include <openssl/evp.h>
 
 #include "b64.h"
 #include "buf.h"
@@ -19,41 +17,80 @@
 #define WORD_OPEN     "=?UTF-8?B?"
 #define WORD_CLOSE    "?="
 
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
 int
 b64_encode(const void *in, size_t len, char *out, size_t cap)
 {
+	const unsigned char *s = in;
+	unsigned long v;
+	size_t i, o = 0;
+
 	if (len > (size_t)1 << 20 || cap < 4 * ((len + 2) / 3) + 1)
 		return -1;
-	(void)EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+	for (i = 0; i < len; i += 3) {
+		v = (unsigned long)s[i] << 16;
+		if (i + 1 < len)
+			v |= (unsigned long)s[i + 1] << 8;
+		if (i + 2 < len)
+			v |= s[i + 2];
+		out[o++] = b64_alphabet[v >> 18 & 63];
+		out[o++] = b64_alphabet[v >> 12 & 63];
+		out[o++] = i + 1 < len ? b64_alphabet[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < len ? b64_alphabet[v & 63] : '=';
+	}
+	out[o] = '\0';
 	return 0;
 }
 
-/* EVP's decoder counts the padding as data: the length is fixed up here. */
+/* The value of one base64 character, -1 for anything else ('=' too). */
+static int
+b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* Padding only at the end; leftover bits of a padded quantum are ignored. */
 ssize_t
 b64_decode(const char *in, unsigned char *out, size_t cap)
 {
-	size_t len, pad = 0, i;
-	int n;
+	size_t len, i, o = 0, pad = 0;
+	unsigned long v;
+	int d, k;
 
 	len = strlen(in);
 	if (len % 4 != 0 || len / 4 * 3 + 1 > cap || len > (size_t)1 << 21)
 		return -1;
-	for (i = 0; i < len; i++)
-		if (!isalnum((unsigned char)in[i]) && in[i] != '+' &&
-		    in[i] != '/' && !(in[i] == '=' && i >= len - 2))
-			return -1;
 	if (len > 0 && in[len - 1] == '=')
-		pad++;
-	if (len > 1 && in[len - 2] == '=') {
-		if (pad == 0)
-			return -1;
-		pad++;
+		pad = len > 1 && in[len - 2] == '=' ? 2 : 1;
+	for (i = 0; i < len; i += 4) {
+		v = 0;
+		for (k = 0; k < 4; k++) {
+			if (i + (size_t)k >= len - pad)
+				d = 0;
+			else if ((d = b64_value((unsigned char)in[i + k])) ==
+			    -1)
+				return -1;
+			v = v << 6 | (unsigned long)d;
+		}
+		out[o++] = (unsigned char)(v >> 16);
+		out[o++] = (unsigned char)(v >> 8);
+		out[o++] = (unsigned char)v;
 	}
-	n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)len);
-	if (n < 0 || (size_t)n < pad)
-		return -1;
-	out[n - pad] = '\0';
-	return (ssize_t)(n - (int)pad);
+	o -= pad;
+	out[o] = '\0';
+	return (ssize_t)o;
 }
 
 /*

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Base64 (RFC 4648) through OpenSSL's EVP: the one copy in the tree, for
- * SASL exchanges and for RFC 2047 encoded words in header fields.
+ * Base64 (RFC 4648): the one copy in the tree, for SASL exchanges, the
+ * JWT of a service account and RFC 2047 encoded words in header fields.
  */
 #ifndef POSTA_B64_H
 #define POSTA_B64_H

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "b64.h"
 #include "buf.h"
 #include "jwt.h"
 #include "util.h"
@@ -19,18 +20,15 @@
 #define JWT_MAX_PART 8192 /* header or claims, as JSON */
 #define JWT_MAX_SIG  1024 /* RSA-8192 signature */
 
-/*
- * base64url through EVP_EncodeBlock, translated in place. TODO(i8):
- * replace with the shared base64 helper once it lands.
- */
+/* base64url without padding (RFC 7515 2): base64, translated in place. */
 int
 jwt_b64url(const void *in, size_t len, char *out, size_t cap)
 {
 	size_t n, i;
 
-	if (len > (size_t)1 << 20 || cap < 4 * ((len + 2) / 3) + 1)
+	if (b64_encode(in, len, out, cap) == -1)
 		return -1;
-	n = (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+	n = strlen(out);
 	while (n > 0 && out[n - 1] == '=')
 		n--;
 	out[n] = '\0';

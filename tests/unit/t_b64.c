@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * b64.c: RFC 4648 vectors both ways, strict decoding, and RFC 2047
+ * b64.c: RFC 4648 vectors both ways, strict decoding, the same text as
+ * OpenSSL's EVP_EncodeBlock for every length up to 300, and RFC 2047
  * encoded words: at most 75 characters each, lines of at most 76, split
  * between characters and never inside one.
  */
+#include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "b64.h"
 #include "buf.h"
@@ -42,6 +46,28 @@ test_vectors(void)
 	is_int(b64_decode("Zm-v", dec, sizeof(dec)), -1, "URL alphabet");
 	is_int(b64_decode("AAE=", dec, sizeof(dec)), 2, "binary: length");
 	ok(dec[0] == 0 && dec[1] == 1, "binary: bytes");
+}
+
+/* Pseudo-random bytes of every length: encoded as EVP does, and back. */
+static void
+test_same_as_evp(void)
+{
+	unsigned char in[300], dec[301];
+	char enc[401], ref[401];
+	size_t len, i, bad = 0;
+
+	srand(4648);
+	for (len = 0; len <= sizeof(in); len++) {
+		for (i = 0; i < len; i++)
+			in[i] = (unsigned char)rand();
+		(void)EVP_EncodeBlock((unsigned char *)ref, in, (int)len);
+		if (b64_encode(in, len, enc, sizeof(enc)) != 0 ||
+		    strcmp(enc, ref) != 0 ||
+		    b64_decode(enc, dec, sizeof(dec)) != (ssize_t)len ||
+		    memcmp(dec, in, len) != 0)
+			bad++;
+	}
+	is_int((long)bad, 0, "0 to 300 bytes: as EVP_EncodeBlock, and back");
 }
 
 /* 1 when the n bytes at s are whole UTF-8 characters. */
@@ -191,6 +217,7 @@ int
 main(void)
 {
 	test_vectors();
+	test_same_as_evp();
 	test_words();
 	return done_testing();
 }
