@@ -22,6 +22,8 @@ P_CFLAGS   = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 	     -Wformat=2 -Wvla -Wimplicit-fallthrough \
 	     $(shell $(PKG_CONFIG) --cflags openssl inih)
 P_LDLIBS   = $(shell $(PKG_CONFIG) --libs openssl inih)
+# posta itself loads OpenSSL only when it needs it (src/ossl.h)
+POSTA_LDLIBS = $(shell $(PKG_CONFIG) --libs inih) $(LDLIBS)
 
 # Hardening: the flags below that $(CC) accepts (-fcf-protection is for
 # x86 only, say), probed when a recipe first needs them: all at once,
@@ -74,7 +76,7 @@ SH_SCRIPTS := tests/run tests/demo.sh tests/layers.sh .ci/run \
 all: src/posta
 
 src/posta: $(OBJS)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(OBJS) $(ALL_LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(OBJS) $(POSTA_LDLIBS)
 
 src/%.o: src/%.c | src/paths.h
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<

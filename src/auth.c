@@ -15,11 +15,9 @@
 #include <strings.h>
 #include <sysexits.h>
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
 #include "auth.h"
 #include "b64.h"
+#include "ossl.h"
 #include "posta.h"
 #include "util.h"
 

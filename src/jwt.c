@@ -8,13 +8,10 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include <openssl/bio.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-
 #include "b64.h"
 #include "buf.h"
 #include "jwt.h"
+#include "ossl.h"
 #include "util.h"
 
 #define JWT_MAX_PART 8192 /* header or claims, as JSON */
@@ -125,6 +122,8 @@ jwt_assertion(const struct jwt_claims *c, const char *kid, const char *pem,
 	EVP_MD_CTX *md = NULL;
 	int rc = -1;
 
+	if (ossl_load(err) == -1)
+		return -1;
 	buf_init(&hdr, JWT_MAX_PART);
 	buf_init(&cl, JWT_MAX_PART);
 	if (c->iss == NULL || c->aud == NULL) {

@@ -19,13 +19,11 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
 #include "buf.h"
 #include "http.h"
 #include "jwt.h"
 #include "loopback.h"
+#include "ossl.h"
 #include "posta.h"
 #include "util.h"
 

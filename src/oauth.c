@@ -24,6 +24,7 @@
 #include "log.h"
 #include "oauth.h"
 #include "oauthreq.h"
+#include "ossl.h"
 #include "posta.h"
 #include "secret.h"
 #include "tokcache.h"
@@ -257,6 +258,8 @@ oauth_token(const struct config *cfg, int force, char *buf, size_t cap,
 
 	if (cap > 0)
 		buf[0] = '\0';
+	if (ossl_load(err) == -1)
+		return -1;
 	memset(&c, 0, sizeof(c));
 	rc = obtain(cfg, force ? OBTAIN_FORCE : OBTAIN_DUE, NULL, &c, err);
 	if (rc == 0)
@@ -273,9 +276,11 @@ oauth_token_renew(const struct config *cfg, const char *refused, char *buf,
 	struct tokcache c;
 	int rc;
 
-	tokcache_sha256(refused, strlen(refused), hex);
 	if (cap > 0)
 		buf[0] = '\0';
+	if (ossl_load(err) == -1)
+		return -1;
+	tokcache_sha256(refused, strlen(refused), hex);
 	memset(&c, 0, sizeof(c));
 	rc = obtain(cfg, OBTAIN_RENEW, hex, &c, err);
 	if (rc == 0)

@@ -41,9 +41,6 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
-
 #include "buf.h"
 #include "http.h"
 #include "json.h"
@@ -52,6 +49,7 @@
 #include "oauth.h"
 #include "oauthlogin.h"
 #include "oauthreq.h"
+#include "ossl.h"
 #include "posta.h"
 #include "secret.h"
 #include "util.h"
@@ -555,6 +553,8 @@ random_b64url(size_t n, char *out, size_t cap, struct perr *err)
 	unsigned char rnd[48];
 	int rc = 0;
 
+	if (ossl_load(err) == -1)
+		return -1;
 	if (n > sizeof(rnd) || RAND_bytes(rnd, (int)n) != 1 ||
 	    jwt_b64url(rnd, n, out, cap) == -1)
 		rc = perr_set(err, EX_SOFTWARE, "no random bytes from OpenSSL");

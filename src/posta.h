@@ -21,7 +21,7 @@
  *	             tls tlscert tlscache trust tokcache spool
  *	1 grammar:   addr header esmtp dotstuff json jsonw jwt cidr qualify
  *	             envelope envpriv envfile
- *	0 base:      posta paths util buf perr log b64 tlsparams
+ *	0 base:      posta paths util buf perr log b64 tlsparams ossl
  *
  * modes: what main() dispatches to; policy: what is delivered, retried
  * or failed; protocol: SMTP client and -bs server, intake, the log

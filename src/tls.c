@@ -21,13 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
+#include "ossl.h"
 #include "tls.h"
 #include "tlscache.h"
 #include "tlscert.h"
@@ -544,6 +538,8 @@ tls_begin(int fd, const struct tls_params *p, int inspect, double deadline,
 {
 	struct tls *t;
 
+	if (ossl_load(err) == -1)
+		return NULL;
 	t = calloc(1, sizeof(*t));
 	if (t == NULL) {
 		perr_set(err, EX_OSERR, "TLS: out of memory");

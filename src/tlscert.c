@@ -21,14 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/asn1.h>
-#include <openssl/bio.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
+#include "ossl.h"
 #include "tlscert.h"
 #include "util.h"
 

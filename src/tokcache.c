@@ -18,9 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "buf.h"
+#include "ossl.h"
 #include "posta.h"
 #include "secret.h"
 #include "tokcache.h"

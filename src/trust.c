@@ -25,11 +25,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509_vfy.h>
-
+#include "ossl.h"
 #include "posta.h"
 #include "trust.h"
 #include "util.h"

@@ -78,7 +78,7 @@ relink_posta() {
 	# shellcheck disable=SC2086,SC2046
 	$ccx $san -DSYSCONFDIR="\"$2\"" -D_DEFAULT_SOURCE -I"$ROOT/src" \
 	    -o "$1" "$ROOT/src/main.c" $extra $objs \
-	    $(pkg-config --libs openssl inih) 2>"$T/cc.err" ||
+	    $(pkg-config --libs inih) 2>"$T/cc.err" ||
 	    fail "build ($ccx$san): $(tail -n 5 "$T/cc.err")"
 }
 
