@@ -47,16 +47,22 @@ trap 'exit 130' INT TERM
 # is mostly ASan's shadow memory and quarantine, not posta's.
 sanitized() { grep -qa '__asan_init' "$POSTA"; }
 
-# relink_posta OUT SYSCONFDIR: posta linked again as OUT from the
-# objects next to $POSTA, with main.c compiled for another SYSCONFDIR;
+# relink_posta OUT SYSCONFDIR [OSSL_SONAME]: posta linked again as OUT
+# from the objects next to $POSTA, with main.c compiled for another
+# SYSCONFDIR (and ossl.c loading another libssl, when one is named);
 # linked as the objects were compiled: with clang if clang made them,
 # with the sanitizer runtimes after `make SANITIZE=1`. LeakSanitizer is
 # built in as off: it stops the world with ptrace, which a set-group-id
 # (not dumpable) process run by nobody does not allow, and such a
 # process cannot read ASAN_OPTIONS from /proc/self/environ.
 relink_posta() {
+	ossl=""
 	objs=$(find "$(dirname "$POSTA")" -maxdepth 1 -name '*.o' \
 	    ! -name main.o | sort)
+	if [ -n "${3:-}" ]; then
+		objs=$(echo "$objs" | grep -v '/ossl\.o$')
+		ossl="$ROOT/src/ossl.c -DOSSL_SONAME=\"$3\" $(pkg-config --cflags openssl)"
+	fi
 	[ -n "$objs" ] || fail "no object files next to $POSTA"
 	ccx=cc
 	# shellcheck disable=SC2086
@@ -77,7 +83,7 @@ relink_posta() {
 	esac
 	# shellcheck disable=SC2086,SC2046
 	$ccx $san -DSYSCONFDIR="\"$2\"" -D_DEFAULT_SOURCE -I"$ROOT/src" \
-	    -o "$1" "$ROOT/src/main.c" $extra $objs \
+	    -o "$1" "$ROOT/src/main.c" $ossl $extra $objs \
 	    $(pkg-config --libs inih) 2>"$T/cc.err" ||
 	    fail "build ($ccx$san): $(tail -n 5 "$T/cc.err")"
 }
