@@ -276,11 +276,12 @@ oauth_token_renew(const struct config *cfg, const char *refused, char *buf,
 	struct tokcache c;
 	int rc;
 
-	if (cap > 0)
-		buf[0] = '\0';
+	/* refused may be buf: hashed before buf is cleared */
 	if (ossl_load(err) == -1)
 		return -1;
 	tokcache_sha256(refused, strlen(refused), hex);
+	if (cap > 0)
+		buf[0] = '\0';
 	memset(&c, 0, sizeof(c));
 	rc = obtain(cfg, OBTAIN_RENEW, hex, &c, err);
 	if (rc == 0)
