@@ -40,14 +40,17 @@ static const struct {
 int
 ossl_load(struct perr *err)
 {
+	const char *why;
 	void *h, *sym;
 	size_t i;
 
 	if (ossl_loaded)
 		return 0;
-	if ((h = dlopen(OSSL_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL)
+	if ((h = dlopen(OSSL_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		why = dlerror();
 		return perr_set(err, EX_TEMPFAIL, "cannot load OpenSSL: %s",
-		    dlerror());
+		    why != NULL ? why : OSSL_SONAME);
+	}
 	for (i = 0; i < sizeof(ossl_entries) / sizeof(ossl_entries[0]); i++) {
 		if ((sym = dlsym(h, ossl_entries[i].name)) == NULL)
 			return perr_set(err, EX_TEMPFAIL,
