@@ -56,12 +56,12 @@ sanitized() { grep -qa '__asan_init' "$POSTA"; }
 # (not dumpable) process run by nobody does not allow, and such a
 # process cannot read ASAN_OPTIONS from /proc/self/environ.
 relink_posta() {
-	ossl=""
+	ossl="" ossl_def=-UOSSL_SONAME
 	objs=$(find "$(dirname "$POSTA")" -maxdepth 1 -name '*.o' \
 	    ! -name main.o | sort)
 	if [ -n "${3:-}" ]; then
 		objs=$(echo "$objs" | grep -v '/ossl\.o$')
-		ossl="$ROOT/src/ossl.c -DOSSL_SONAME=\"$3\" $(pkg-config --cflags openssl)"
+		ossl=$ROOT/src/ossl.c ossl_def="-DOSSL_SONAME=\"$3\""
 	fi
 	[ -n "$objs" ] || fail "no object files next to $POSTA"
 	ccx=cc
@@ -83,6 +83,7 @@ relink_posta() {
 	esac
 	# shellcheck disable=SC2086,SC2046
 	$ccx $san -DSYSCONFDIR="\"$2\"" -D_DEFAULT_SOURCE -I"$ROOT/src" \
+	    $(pkg-config --cflags openssl) "$ossl_def" \
 	    -o "$1" "$ROOT/src/main.c" $ossl $extra $objs \
 	    $(pkg-config --libs inih) 2>"$T/cc.err" ||
 	    fail "build ($ccx$san): $(tail -n 5 "$T/cc.err")"
