@@ -182,8 +182,13 @@ nsrun "$POSTA" -C "$conf" -q 2>"$T/err" || fail "syslog: -q: exit $?: $(cat "$T/
 for x in "$okid 22" "$id 20"; do
 	set -- $x
 	fileline=$(grep " posta\[[0-9]*\]: $1: from=" "$LOG" | sed 's/^[^ ]* posta\[[0-9]*\]: //')
-	sysline=$(grep "posta\[[0-9]*\]: $1: from=" "$T/syslog.out") ||
-	    fail "syslog: no line for $1: $(cat "$T/syslog.out")"
+	# the listener writes asynchronously: up to 10 s for the line
+	i=0
+	until sysline=$(grep "posta\[[0-9]*\]: $1: from=" "$T/syslog.out"); do
+		i=$((i + 1))
+		[ $i -gt 100 ] && fail "syslog: no line for $1 in 10 s: $(cat "$T/syslog.out")"
+		sleep 0.1
+	done
 	case $sysline in "<$2>"*) ;; *) fail "syslog: not mail.$2: $sysline" ;; esac
 	assert_eq "${sysline#*posta\[*\]: }" "$fileline" "syslog: the same line as the file"
 done

@@ -5,31 +5,35 @@
 . "$(dirname "$0")/../lib/common.sh"
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
-wait_msgs() {	# wait_msgs N: up to 10 s
+wait_msgs() {	# wait_msgs N: up to 30 s
 	i=0; while [ "$(fault_msgs)" -lt "$1" ]; do
-		i=$((i + 1)); [ $i -gt 100 ] && return 1
+		i=$((i + 1)); [ $i -gt 300 ] && return 1
 		sleep 0.1
 	done
 }
 set_delivery() { sed -i '/^delivery = /d' "$conf"; sed -i "s/^\[queue\]\$/[queue]\ndelivery = $1/" "$conf"; }
 
-printf 'delay DOT 2\n' >"$T/sdot"
+# The server takes 10 s for the first dot (the -odb message: a bound of
+# 5 s on -odb leaves a loaded machine room and is still well below what
+# a delivery in the foreground takes), 2 s for the others
+printf 'delay DOT 8 once\ndelay DOT 2\n' >"$T/sdot"
 fault_start "$T/sdot"
 conf=$(posta_conf_fault "$FAULT_PORT")
+sed -i 's/^timeout = .*/timeout = 30/' "$conf"	# more than the 10 s for the dot
 
-# -odb: back at once although the server takes 2 s for the dot; stdout and
-# stderr of the caller are not held open by the child (the command
+# -odb: back at once although the server takes 10 s for the dot; stdout
+# and stderr of the caller are not held open by the child (the command
 # substitution below returns only when they are closed)
 t0=$(now)
 out=$(printf 'Subject: bg\n\nbg body\n' | "$POSTA" -C "$conf" -odb bg@dest.test 2>&1; echo "rc=$?")
 dt=$(elapsed "$t0")
 assert_eq "$out" "rc=0" "-odb: output and exit status"
-awk -v d="$dt" 'BEGIN { exit !(d < 1) }' || fail "-odb took ${dt}s (server needs 2 s for the dot)"
+awk -v d="$dt" 'BEGIN { exit !(d < 5) }' || fail "-odb took ${dt}s (server needs 10 s for the dot)"
 # it was queued before posta returned, and the child delivers it
 [ "$(fault_msgs)" -eq 0 ] || fail "-odb: delivered before returning?"
 wait_msgs 1 || fail "-odb: the background child did not deliver"
 assert_file_contains "$FAULT_DIR/msgs/000001.eml" "bg body"
-i=0; while [ "$(queued)" -gt 0 ]; do i=$((i + 1)); [ $i -gt 50 ] && fail "-odb: entry left in q/"; sleep 0.1; done
+i=0; while [ "$(queued)" -gt 0 ]; do i=$((i + 1)); [ $i -gt 300 ] && fail "-odb: entry left in q/"; sleep 0.1; done
 
 # -odq: only queued, no connection at all
 c0=$(fault_connections)
@@ -58,14 +62,19 @@ grep -rl 'ci body' "$FAULT_DIR/msgs" >/dev/null || fail "-odi: not delivered in 
 "$POSTA" -C "$conf" -q 2>/dev/null || fail "-q: exit $?"
 assert_eq "$(queued)" 0 "delivery = queue: left in q/ after -q"
 
-# delivery = background in posta.conf: same as -odb
+# delivery = background in posta.conf: same as -odb (a server on the
+# same port that takes 10 s for every dot)
 set_delivery background
+fault_stop
+printf 'delay DOT 10\n' >"$T/sdot10"
+fault_start "$T/sdot10"
 n0=$(fault_msgs)
 t0=$(now)
 out=$(printf 'Subject: cb\n\ncb body\n' | "$POSTA" -C "$conf" cb@dest.test 2>&1; echo "rc=$?")
 dt=$(elapsed "$t0")
 assert_eq "$out" "rc=0" "delivery = background: output and exit status"
-awk -v d="$dt" 'BEGIN { exit !(d < 1) }' || fail "delivery = background took ${dt}s"
+awk -v d="$dt" 'BEGIN { exit !(d < 5) }' || fail "delivery = background took ${dt}s (server needs 10 s for the dot)"
+[ "$(fault_msgs)" -eq "$n0" ] || fail "delivery = background: delivered before returning?"
 wait_msgs $((n0 + 1)) || fail "delivery = background: not delivered"
 grep -rl 'cb body' "$FAULT_DIR/msgs" >/dev/null || fail "delivery = background: wrong message"
 exit 0
