@@ -48,17 +48,11 @@ b64_encode(const void *in, size_t len, char *out, size_t cap)
 static int
 b64_value(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	const char *p;
+
+	if (c == '\0' || (p = strchr(b64_alphabet, c)) == NULL)
+		return -1;
+	return (int)(p - b64_alphabet);
 }
 
 /* Padding only at the end; leftover bits of a padded quantum are ignored. */

@@ -63,6 +63,7 @@ struct msg {
 
 static int rcpt_cb(const char *, void *);
 static int out_put(struct msg *, const char *, size_t);
+static int out_field(struct msg *, struct buf *, int);
 
 /* 1 when s is 1 to max octets, each alphanumeric or one of extra. */
 static int
@@ -117,12 +118,7 @@ put_received(struct msg *m)
 		    m->user, m->user[0] != '\0' ? ")" : "",
 		    p->protocol != NULL ? " with " : "",
 		    p->protocol != NULL ? p->protocol : "", m->ent.id, date);
-	if (rc == -1)
-		rc = perr_set(&m->ioerr, EX_OSERR, "out of memory");
-	else
-		rc = out_put(m, b.data, b.len);
-	buf_free(&b);
-	return rc;
+	return out_field(m, &b, rc);
 }
 
 struct msg *
@@ -195,6 +191,20 @@ out_put(struct msg *m, const char *s, size_t n)
 		n -= k;
 	}
 	return 0;
+}
+
+/* A header field built in b (built -1: out of memory) goes out; b is freed. */
+static int
+out_field(struct msg *m, struct buf *b, int built)
+{
+	int rc;
+
+	if (built == -1)
+		rc = perr_set(&m->ioerr, EX_OSERR, "out of memory");
+	else
+		rc = out_put(m, b->data, b->len);
+	buf_free(b);
+	return rc;
 }
 
 static int
@@ -278,12 +288,7 @@ put_from(struct msg *m, const char *name, int raw, const char *addr)
 		buf_reset(&b);
 		rc = buf_printf(&b, "From: %s\r\n", addr);
 	}
-	if (rc == -1)
-		rc = perr_set(&m->ioerr, EX_OSERR, "out of memory");
-	else
-		rc = out_put(m, b.data, b.len);
-	buf_free(&b);
-	return rc;
+	return out_field(m, &b, rc);
 }
 
 static const char *

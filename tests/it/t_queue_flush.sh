@@ -4,8 +4,6 @@
 # without cron still retries); entries in back-off are left alone.
 # Also --delete.
 . "$(dirname "$0")/../lib/common.sh"
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 enqueue() {
 	printf 'Subject: %s\n\ntoken %s\n' "$1" "$1" |
 	    "$POSTA" -C "$conf" -odq "$1@dest.test" || fail "-odq $1: exit $?"

@@ -3,8 +3,6 @@
 # honouring back-off; SIGTERM/SIGINT stop it cleanly, and the entry in
 # flight is either delivered or still queued intact.
 . "$(dirname "$0")/../lib/common.sh"
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 until_true() {	# until_true TENTHS CMD...: poll
 	n=$1; shift
 	while ! "$@"; do

@@ -3,8 +3,6 @@
 # a detached child delivers; -odq only queues; the same through
 # "delivery = background | queue" in posta.conf; -odi overrides them.
 . "$(dirname "$0")/../lib/common.sh"
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 wait_msgs() {	# wait_msgs N: up to 30 s
 	i=0; while [ "$(fault_msgs)" -lt "$1" ]; do
 		i=$((i + 1)); [ $i -gt 300 ] && return 1

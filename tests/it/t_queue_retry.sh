@@ -4,8 +4,6 @@
 # timeout, and the back-off that a failed attempt sets.
 . "$(dirname "$0")/../lib/common.sh"
 msg() { printf 'Subject: %s\n\n%s body\n' "$1" "$1"; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 env_field() { sed -n "s/^$2 //p" "$1"; }	# env_field FILE KEY
 # backoff_is WHAT NT TB TA SECONDS: the next try NT was set SECONDS after
 # a failure between TB and TA (date +%s before and after the attempt;

@@ -37,11 +37,11 @@ server() {
 # it must come back within the budget, exit 0, queued for retry
 send() {
 	n=$(queued)
-	t0=$(date +%s.%N)
+	t0=$(now)
 	printf 'Subject: %s\n\nbody of %s\n' "$1" "$1" |
 	    timeout -k 2 120 "$POSTA" -C "$T/posta.conf" "b-$1@dest.test" 2>"$T/err"
 	st=$?
-	secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+	secs=$(elapsed "$t0")
 	echo "# $1: exit $st after $secs s (send_timeout $BUDGET): $(cat "$T/err")" >&2
 	assert_eq "$st" 0 "$1: exit status"
 	awk -v s="$secs" -v b="$BUDGET" -v k="$SLACK" 'BEGIN { exit !(s >= b - 0.2 && s <= b + k) }' ||

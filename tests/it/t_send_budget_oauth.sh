@@ -16,9 +16,9 @@ conf=$(oconf g google refresh_token)	# Google: refresh tokens do not rotate
 sed -i "s/^timeout = .*/timeout = 60\nsend_timeout = $BUDGET/" "$conf"
 oimport "$conf"
 
-t0=$(date +%s.%N)
+t0=$(now)
 osend "$conf" slow@example.com
-secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+secs=$(elapsed "$t0")
 echo "# exit $OST after $secs s: $(cat "$T/err")" >&2
 assert_eq "$OST" 0 "exit status"
 awk -v s="$secs" -v b="$BUDGET" -v k="$SLACK" 'BEGIN { exit !(s >= b - 0.2 && s <= b + k) }' ||

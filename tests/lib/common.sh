@@ -90,6 +90,10 @@ relink_posta() {
 }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# now: the time in seconds with nanoseconds; elapsed T0: seconds since
+# T0 (taken with now), two decimals
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 skip() { echo "skip: $*" >&2; exit 77; }
 need_testbed() { [ -n "${TB_PORT_SUBMISSION:-}" ] || skip "no test bed (run through tests/run)"; }
 
