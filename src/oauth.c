@@ -277,8 +277,6 @@ oauth_token_renew(const struct config *cfg, const char *refused, char *buf,
 	int rc;
 
 	/* refused may be buf: hashed before buf is cleared */
-	if (ossl_load(err) == -1)
-		return -1;
 	tokcache_sha256(refused, strlen(refused), hex);
 	if (cap > 0)
 		buf[0] = '\0';
