@@ -455,8 +455,7 @@ spool_remove(struct spool *sp, struct spool_entry *ent, struct perr *err)
 int
 spool_fail(struct spool *sp, struct spool_entry *ent, struct perr *err)
 {
-	if (spool_update(sp, ent, err) == -1 ||
-	    move(sp, sp->qfd, sp->failfd, ent->id, "env", "env", err) == -1 ||
+	if (move(sp, sp->qfd, sp->failfd, ent->id, "env", "env", err) == -1 ||
 	    move(sp, sp->qfd, sp->failfd, ent->id, "msg", "msg", err) == -1)
 		return -1;
 	if (fsync_dir(sp->failfd) == -1 || fsync_dir(sp->qfd) == -1)
