@@ -26,6 +26,9 @@ round() {
 	FAULT_PORT=""
 	fault_start "$T/script$1"
 	conf=$(posta_conf_fault "$FAULT_PORT")
+	# the wait for the reply to the dot must outlast the filling, however
+	# loaded the machine: a timeout would be a deferral of its own
+	sed -i 's/^timeout = .*/timeout = 60\nsend_timeout = 120/' "$conf"
 	printf 'Subject: late %s\n\nthe disk fills after the commit\n' "$1" |
 	    "$POSTA" -C "$conf" "late$1@dest.test" 2>"$T/err" &
 	pid=$!
