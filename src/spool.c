@@ -529,8 +529,8 @@ out:
 /*
  * failed/ID.msg, not locked, and tmp/ID.env: an intake committing to
  * failed/ stopped between its two renames (state 3f); finish it, as
- * recover_msg() does for q/, so the message is kept in failed/ as its
- * caller was told, and listed there.
+ * recover_msg() does for q/, so that the message is kept in failed/ and
+ * listed there like any intake refused as data.
  */
 static void
 recover_failed(struct spool *sp, const char *id)
