@@ -97,6 +97,9 @@ tests/unit/t_%: tests/unit/t_%.c tests/unit/tap.h $(LIB_OBJS) | src/paths.h
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $< \
 	    $(LIB_OBJS) $(ALL_LDLIBS)
 
+# t_wipe looks into every block our code reallocates or frees
+tests/unit/t_wipe: ALL_LDFLAGS += -Wl,--wrap=realloc,--wrap=free
+
 -include $(OBJS:.o=.d) $(UNIT_BINS:=.d)
 
 # Every test: unit tests, then integration tests against the loopback

@@ -42,6 +42,12 @@ buf_reserve(struct buf *b, size_t n)
 }
 
 int
+buf_prealloc(struct buf *b)
+{
+	return buf_reserve(b, b->max - b->len);
+}
+
+int
 buf_add(struct buf *b, const void *p, size_t n)
 {
 	if (buf_reserve(b, n) == -1)

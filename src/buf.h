@@ -23,6 +23,13 @@ struct buf {
 /* Start empty with a cap of max bytes. */
 void buf_init(struct buf *b, size_t max);
 
+/*
+ * Allocate the whole cap now, for a buffer that is to hold secrets:
+ * growing by realloc would leave copies of them in freed memory, out of
+ * reach of buf_wipe(). -1 with errno ENOMEM, b unchanged.
+ */
+int buf_prealloc(struct buf *b);
+
 /* Append; -1 with errno E2BIG past the cap or ENOMEM, b unchanged. */
 int buf_add(struct buf *b, const void *p, size_t n);
 int buf_addc(struct buf *b, char c);

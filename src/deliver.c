@@ -463,7 +463,15 @@ deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
 		rep->result = DR_FAILED;
 		rep->code = EX_UNAVAILABLE;
 		(void)env_set_str(&e->last_error, why, NULL);
-		rc = spool_fail(ds->sp, ent, err);
+		/*
+		 * The failure reaches the envelope first. When even that
+		 * cannot be written, the entry stays queued as it was, to
+		 * be tried again: on disk, that is a deferral.
+		 */
+		if ((rc = spool_update(ds->sp, ent, err)) == -1)
+			rep->result = DR_DEFERRED;
+		else
+			rc = spool_fail(ds->sp, ent, err);
 	}
 	if (expired) {
 		fmt_duration(now - e->created, age, sizeof(age));

@@ -55,8 +55,13 @@ void dsession_init(struct dsession *ds, const struct config *cfg,
  * status notification goes to the sender for recipients that failed,
  * unless the sender is null, or caller_told is set and every recipient
  * failed in this very attempt (the caller gets the error instead).
- * Returns 0 with rep filled in, or -1 with err when the spool could
- * not be updated (the entry then keeps its previous state).
+ * Returns 0 with rep filled in, or -1 with err and rep filled in when
+ * the spool could not record the outcome. rep->result then says where
+ * the entry stands all the same: DR_DELIVERED, the upstream has it (the
+ * entry may still be in q/ and be sent again); DR_DEFERRED, it is
+ * queued, without what this attempt did (a recipient accepted now may
+ * get it again); DR_FAILED, the failure is in its envelope, and a
+ * later queue run finishes the move to failed/ if it was cut short.
  */
 int deliver_entry(struct dsession *ds, struct spool_entry *ent, int caller_told,
     struct dreport *rep, struct perr *err);

@@ -55,29 +55,6 @@ is_tchar(int c)
 	    is_digit(c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
-/*
- * Allocate b's whole cap now: growing by realloc would leave copies of
- * the secrets it holds in freed memory, out of reach of buf_wipe().
- */
-static int
-prealloc(struct buf *b)
-{
-	static const char zeros[4096];
-	size_t n;
-
-	while (b->len < b->max) {
-		n = b->max - b->len;
-		if (n > sizeof(zeros))
-			n = sizeof(zeros);
-		if (buf_add(b, zeros, n) == -1) {
-			buf_free(b);
-			return -1;
-		}
-	}
-	buf_reset(b);
-	return 0;
-}
-
 int
 http_url_parse(const char *url, struct http_url *u, struct perr *err)
 {
@@ -216,7 +193,7 @@ int
 http_form_init(struct buf *form)
 {
 	buf_init(form, HTTP_MAX_FORM);
-	return prealloc(form);
+	return buf_prealloc(form);
 }
 
 int
@@ -493,7 +470,7 @@ hp_body(struct http_parser *p, const char *d, size_t n, struct perr *err)
 {
 	struct buf *b = &p->resp->body;
 
-	if (b->data == NULL && prealloc(b) == -1)
+	if (b->data == NULL && buf_prealloc(b) == -1)
 		return hp_fail(p, err, EX_OSERR, "out of memory");
 	if (buf_add(b, d, n) == -1)
 		return hp_too_large(p, err);
@@ -695,7 +672,7 @@ http_post_form(const struct http_request *req, struct http_response *resp,
 		    "Authorization value");
 		goto out;
 	}
-	if (prealloc(&head) == -1 || http_head(&head, req, &u) == -1) {
+	if (buf_prealloc(&head) == -1 || http_head(&head, req, &u) == -1) {
 		perr_set(err, EX_SOFTWARE, "HTTP: request head too large");
 		goto out;
 	}

@@ -101,6 +101,11 @@ read_key_file(const char *path, struct buf *b, struct perr *err)
 		    path, path);
 		goto out;
 	}
+	/* the key goes in: no realloc may leave a copy of it behind */
+	if (buf_prealloc(b) == -1) {
+		perr_set(err, EX_OSERR, "key_file %s: out of memory", path);
+		goto out;
+	}
 	for (;;) {
 		r = read(fd, chunk, sizeof(chunk));
 		if (r == -1 && errno == EINTR)

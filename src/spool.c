@@ -19,6 +19,8 @@
  *	2 + tmp/ID.env written		tmp/ID.msg, tmp/ID.env		unlinks both
  *	3 msg renamed to q/		q/ID.msg, tmp/ID.env		renames the envelope in: queued
  *	4 env renamed to q/: QUEUED	q/ID.msg, q/ID.env		(this is the normal state)
+ *	3f the same into failed/	failed/ID.msg, tmp/ID.env	renames the envelope in: failed
+ *	 (an intake refused as data)
  *	5 envelope update		tmp/ID.upd			unlinks it; q/ID.env is the old one
  *	6 delivered: env unlinked	q/ID.msg alone			unlinks it
  *	7 failing: env to failed/	q/ID.msg, failed/ID.env		moves the message to failed/
@@ -455,8 +457,7 @@ spool_remove(struct spool *sp, struct spool_entry *ent, struct perr *err)
 int
 spool_fail(struct spool *sp, struct spool_entry *ent, struct perr *err)
 {
-	if (spool_update(sp, ent, err) == -1 ||
-	    move(sp, sp->qfd, sp->failfd, ent->id, "env", "env", err) == -1 ||
+	if (move(sp, sp->qfd, sp->failfd, ent->id, "env", "env", err) == -1 ||
 	    move(sp, sp->qfd, sp->failfd, ent->id, "msg", "msg", err) == -1)
 		return -1;
 	if (fsync_dir(sp->failfd) == -1 || fsync_dir(sp->qfd) == -1)
@@ -525,6 +526,25 @@ out:
 	(void)close(fd);
 }
 
+/*
+ * failed/ID.msg, not locked, and tmp/ID.env: an intake committing to
+ * failed/ stopped between its two renames (state 3f); finish it, as
+ * recover_msg() does for q/, so that the message is kept in failed/ and
+ * listed there like any intake refused as data.
+ */
+static void
+recover_failed(struct spool *sp, const char *id)
+{
+	struct perr err = { 0, "" };
+
+	if (move(sp, sp->tmpfd, sp->failfd, id, "env", "env", &err) == -1) {
+		log_warnx("%s", err.msg);
+		return;
+	}
+	(void)fsync_dir(sp->failfd);
+	log_info("%s: recovered an interrupted intake into failed/", id);
+}
+
 /* tmp/ debris: anything whose message is not locked by a live process. */
 static void
 clean_tmp(struct spool *sp)
@@ -557,6 +577,24 @@ clean_tmp(struct spool *sp)
 			    !exists_at(sp->qfd, id, "env")) {
 				(void)close(fd);
 				continue; /* state 3: recover_msg's job */
+			}
+		} else if (fd == -1 && exists_at(sp->failfd, id, "msg")) {
+			/*
+			 * State 3f. Into failed/ too, the intake moves the
+			 * message first: a half-done commit then looks the
+			 * same for both, and the lock on the message, which
+			 * follows it there, tells whether the intake is
+			 * alive. The envelope first would, after a crash,
+			 * leave failed/ID.env and the message in tmp/, where
+			 * it looks like debris.
+			 */
+			if ((fd = try_lock(sp->failfd, name, O_RDONLY)) == -1)
+				continue; /* its owner is alive */
+			if (strcmp(ext, "env") == 0 &&
+			    !exists_at(sp->failfd, id, "env")) {
+				recover_failed(sp, id);
+				(void)close(fd);
+				continue;
 			}
 		}
 		(void)unlinkat(sp->tmpfd, de->d_name, 0);

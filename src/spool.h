@@ -80,7 +80,11 @@ int spool_update(struct spool *sp, struct spool_entry *ent, struct perr *err);
 /* Delivered: remove the entry (envelope first, then the message). */
 int spool_remove(struct spool *sp, struct spool_entry *ent, struct perr *err);
 
-/* Failed definitively: store ent->env and move the entry to failed/. */
+/*
+ * Failed definitively: move the entry to failed/, its envelope stored
+ * with spool_update() first. A q/ entry left with nothing to try (the
+ * move failed) is moved by the next delivery that takes it.
+ */
 int spool_fail(struct spool *sp, struct spool_entry *ent, struct perr *err);
 
 /* Let go of an entry (unlock, close, free the envelope). */

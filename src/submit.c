@@ -20,6 +20,7 @@
 #include "alias.h"
 #include "cidr.h"
 #include "deliver.h"
+#include "log.h"
 #include "message.h"
 #include "posta.h"
 #include "runner.h"
@@ -90,6 +91,44 @@ bounded(const struct submit *a, struct config *copy)
 	return copy;
 }
 
+/*
+ * The attempt is over, but the spool could not record its outcome (a
+ * disk that filled up or failed after the commit): serr says why. The
+ * message is delivered or queued all the same, and that is exit 0 with
+ * a warning: a caller that retries on an error would send it twice.
+ * Only a refusal whose failure reached the envelope is an error, as it
+ * is without the spool error (deliver.h says where each result stands).
+ */
+static int
+unrecorded(struct submit *a, const struct spool_entry *ent,
+    const struct dreport *rep, const struct perr *serr)
+{
+	log_warnx("%s: the outcome of the delivery was not recorded: %s",
+	    ent->id, serr->msg);
+	if (rep->result == DR_DELIVERED)
+		fprintf(stderr,
+		    "posta: message %s delivered, but it may be sent again: "
+		    "%s\n",
+		    ent->id, serr->msg);
+	else if (rep->result == DR_DEFERRED)
+		fprintf(stderr,
+		    "posta: message %s queued for retry: %s; this attempt "
+		    "was not recorded: %s\n",
+		    ent->id, rep->reason, serr->msg);
+	else if (rep->ndone > 0)
+		fprintf(stderr,
+		    "posta: message %s: some recipients failed: %s; the "
+		    "spool could not record it all: %s\n",
+		    ent->id, rep->reason, serr->msg);
+	else {
+		perr_set(a->err, rep->code,
+		    "%s (message goes to %s/failed/; the spool said: %s)",
+		    rep->reason, a->sp->path, serr->msg);
+		return rep->code;
+	}
+	return 0;
+}
+
 /* Deliver one committed, locked entry as the delivery mode says. */
 static int
 deliver_one(struct submit *a, struct spool_entry *ent, int mode)
@@ -98,15 +137,20 @@ deliver_one(struct submit *a, struct spool_entry *ent, int mode)
 	struct dreport rep;
 	struct runstats st;
 	struct config copy;
+	struct perr serr = { 0, "" };
 	struct qsel flush = { 0, NULL, 1, FLUSH_BUDGET, ent->id };
 	int code = 0;
 
 	dsession_init(&ds,
 	    mode == DELIVERY_FOREGROUND ? bounded(a, &copy) : a->cfg, a->sp,
 	    a->o->verbose);
-	if (deliver_entry(&ds, ent, 1, &rep, a->err) == -1) {
+	if (deliver_entry(&ds, ent, 1, &rep, &serr) == -1) {
+		str_blank_term(rep.reason);
+		code = unrecorded(a, ent, &rep, &serr);
+		/* a spool that cannot be written: the rest waits for a run */
+		spool_release(ent);
 		dsession_close(&ds);
-		return a->err->code;
+		return code;
 	}
 	spool_release(ent);
 	str_blank_term(rep.reason); /* the server's words, for a terminal */

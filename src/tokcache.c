@@ -324,6 +324,11 @@ tokcache_write(const char *path, const struct tokcache *c, struct perr *err)
 		perr_set(err, EX_CONFIG, "OAuth cache %s: bad path", path);
 		goto out;
 	}
+	/* the tokens go in: no realloc may leave a copy of them behind */
+	if (buf_prealloc(&b) == -1) {
+		perr_set(err, EX_OSERR, "OAuth cache %s: out of memory", path);
+		goto out;
+	}
 	if (tokcache_format(c, &b) != 0) {
 		perr_set(err, EX_SOFTWARE, "OAuth cache %s: too large", path);
 		goto out;

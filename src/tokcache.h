@@ -69,7 +69,10 @@ void tokcache_sha256(const void *data, size_t len, char hex[TOKCACHE_HEX + 1]);
  */
 int tokcache_parse(char *text, struct tokcache *c, int *version);
 
-/* Pure: c in the file format, appended to b; -1 when b is full. */
+/*
+ * Pure: c in the file format, appended to b; -1 when b is full. It
+ * holds the tokens: buf_prealloc() b first, buf_wipe() it after.
+ */
 int tokcache_format(const struct tokcache *c, struct buf *b);
 
 /*

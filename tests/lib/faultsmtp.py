@@ -20,6 +20,9 @@ global across connections, so a retry succeeds once they are used up:
   drop CMD [COUNT]               close instead of replying to CMD
   delay CMD SECONDS [COUNT]      wait before replying to CMD (GREET too: the
                                  greeting, after the connection is accepted)
+  hold CMD FILE [COUNT]          before replying to CMD, log "hold" and wait
+                                 until FILE exists (at most 60 s): the test
+                                 does something to the client meanwhile
   max-rcpts N                    452 4.5.3 after N recipients per transaction
   rcpt-long CODE OCTETS          answer every RCPT with a multi-line CODE reply
                                  of about OCTETS octets naming the recipient
@@ -39,7 +42,7 @@ any other non-220 greeting waits for QUIT (RFC 5321 3.1).  Unknown
 directives are an error (exit 2), so a typo cannot pass silently.
 
 D/transcript gets "C<n> < line", "C<n> > line", "C<n> * event" for every
-connection n (events: connect, tls, tls-version V, tls-error REASON, drop, delay S,
+connection n (events: connect, tls, tls-version V, tls-error REASON, drop, delay S, hold,
 close-after, close).  AUTH lines and their continuation lines are logged
 as they arrived, so a test can prove a secret never travelled in clear:
 everything logged before "C<n> * tls" on that connection was cleartext. Each accepted message is D/msgs/NNNNNN.eml (the DATA,
@@ -94,7 +97,7 @@ def parse_count(words):
 
 KINDS = ("greet", "reply", "rcpt", "drop", "delay", "ehlo-fail", "no",
          "auth-plaintext", "max-rcpts", "close-after")
-KINDS += ("rcpt-long", "max-per-connection", "close-at")
+KINDS += ("rcpt-long", "max-per-connection", "close-at", "hold")
 CMDS = ("EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "DOT", "RSET",
         "QUIT")
 
@@ -159,13 +162,15 @@ def load_script(path):
             bad(path, raw, "unknown directive")
         if kind == "delay" and len(words) > 1 and words[1].upper() == "GREET":
             pass
-        elif kind in ("reply", "drop", "delay") and (
+        elif kind in ("reply", "drop", "delay", "hold") and (
                 len(words) < 2 or words[1].upper() not in CMDS):
             bad(path, raw, "CMD must be one of " + " ".join(CMDS))
         if kind in ("greet", "reply", "rcpt") and len(words) < 3:
             bad(path, raw, "needs a reply code")
         if kind == "delay" and len(words) < 3:
             bad(path, raw, "needs SECONDS")
+        if kind == "hold" and len(parse_count(words[1:])[0]) != 2:
+            bad(path, raw, "needs CMD and FILE")
         if kind in ("max-rcpts", "close-after", "max-per-connection") and (
                 len(words) != 2 or not words[1].isdigit()):
             bad(path, raw, "needs a number")
@@ -176,7 +181,7 @@ def load_script(path):
         if kind == "rcpt-long" and (len(words) != 3 or not words[1].isdigit()
                                     or not words[2].isdigit()):
             bad(path, raw, "needs a reply code and a size")
-        if kind in ("greet", "reply", "rcpt", "drop", "delay"):
+        if kind in ("greet", "reply", "rcpt", "drop", "delay", "hold"):
             if kind == "delay":  # delay CMD SECONDS [COUNT]
                 rest = words[1:3]
                 count = (None if len(words) < 4 else
@@ -311,7 +316,14 @@ class Session:
         return line.rstrip(b"\r")
 
     def special(self, cmd, default):
-        """Apply delay/drop/reply rules for cmd; return the reply or None to drop."""
+        """Apply hold/delay/drop/reply rules for cmd; return the reply or None to drop."""
+        for r in self.rules("hold"):
+            if r.words[0].upper() == cmd and r.fire():
+                self.log("*", b"hold")
+                self.flush()
+                end = time.monotonic() + 60
+                while not os.path.exists(r.words[1]) and time.monotonic() < end:
+                    time.sleep(0.05)
         for r in self.rules("delay"):
             if r.words[0].upper() == cmd and r.fire():
                 self.log("*", b"delay %s" % r.words[1].encode())

@@ -45,6 +45,19 @@ main(void)
 	is_int(b.len, 100000, "grows by doubling");
 	buf_free(&b);
 
+	/* a buffer for secrets: allocated once, never moved by a realloc */
+	buf_init(&b, 5000);
+	ok(buf_adds(&b, "ab") == 0 && buf_prealloc(&b) == 0, "prealloc");
+	ok(b.cap == 5001 && strcmp(buf_str(&b), "ab") == 0,
+	    "the whole cap and its NUL, contents kept");
+	p = b.data;
+	for (i = 0; i < 4998; i++)
+		if (buf_addc(&b, 'x') == -1)
+			break;
+	ok(b.len == 5000 && b.data == p, "filled to the cap in place");
+	ok(buf_addc(&b, 'x') == -1 && errno == E2BIG, "the cap still holds");
+	buf_wipe(&b);
+
 	strvec_init(&sv, 3);
 	ok(strvec_push(&sv, "a") == 0 && strvec_push_n(&sv, "bcd", 2) == 0,
 	    "push");
