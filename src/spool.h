@@ -81,9 +81,11 @@ int spool_update(struct spool *sp, struct spool_entry *ent, struct perr *err);
 int spool_remove(struct spool *sp, struct spool_entry *ent, struct perr *err);
 
 /*
- * Failed definitively: move the entry to failed/, its envelope stored
- * with spool_update() first. A q/ entry left with nothing to try (the
- * move failed) is moved by the next delivery that takes it.
+ * Failed definitively: move the entry to failed/. The caller stores its
+ * envelope with spool_update() first, so that a failure to record the
+ * refusal is told apart from a failure to move it. A q/ entry left with
+ * nothing to try (the move failed) is moved by the next delivery that
+ * takes it.
  */
 int spool_fail(struct spool *sp, struct spool_entry *ent, struct perr *err);
 
