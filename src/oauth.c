@@ -10,6 +10,12 @@
  * and only then is the endpoint asked: N processes make one request.
  * The stored refresh token is never dropped on an error; a rotated one
  * is stored before the new access token is used.
+ *
+ * A process that waited the whole lock wait in vain refreshes without
+ * the lock: the holder may be stopped for good (in a set-group-id
+ * install any user can SIGSTOP their own posta), and its mail must not
+ * hold up everyone's. A failed refresh never overwrites a usable token
+ * that another process stored meanwhile.
  */
 #include <sys/types.h>
 
@@ -40,15 +46,19 @@ enum obtain {
 
 /*
  * Long enough for another process to finish one token request: its
- * HTTP exchange is bounded by the timeout. Not past the deadline of a
- * foreground delivery.
+ * HTTP exchange is bounded by the timeout.
  */
+static double
+full_wait(const struct config *cfg)
+{
+	return 2.0 * (cfg->timeout > 0 ? cfg->timeout : DEFAULT_TIMEOUT) + 5;
+}
+
+/* The same, but not past the deadline of a foreground delivery. */
 static double
 lock_wait(const struct config *cfg)
 {
-	double w = 2.0 * (cfg->timeout > 0 ? cfg->timeout : DEFAULT_TIMEOUT) +
-	    5,
-	       left;
+	double w = full_wait(cfg), left;
 
 	if (cfg->deadline > 0 && (left = cfg->deadline - mono_now()) < w)
 		w = left > 0 ? left : 0;
@@ -167,6 +177,58 @@ quiet(const struct config *cfg, const struct tokcache *c, time_t now,
 }
 
 /*
+ * The lock for a refresh. When it is held for the whole wait, and the
+ * wait was not cut short by a delivery's deadline, go on without it
+ * (*fd -1): the holder is stuck, not busy.
+ */
+static int
+lock_or_go(const struct config *cfg, int *fd, int *waited, struct perr *err)
+{
+	double wait = lock_wait(cfg);
+
+	*fd = tokcache_lock(cfg->oauth.cache, wait, waited, err);
+	if (*fd >= 0)
+		return 0;
+	if (*fd == -1 || wait < full_wait(cfg))
+		return -1;
+	*fd = -1;
+	log_warnx("oauth: %s; refreshing the token without the lock", err->msg);
+	perr_clear(err);
+	return 0;
+}
+
+/*
+ * After a failed refresh: the cache on disk again. When another process
+ * stored a usable token meanwhile (the one refused excepted), that
+ * token is the outcome, and the failure is not written over it.
+ */
+static int
+superseded(const struct config *cfg, const char *refused, struct tokcache *c,
+    struct perr *err)
+{
+	char hex[TOKCACHE_HEX + 1];
+	struct perr e = { 0, "" };
+	struct tokcache now;
+
+	if (tokcache_read(cfg->oauth.cache, &now, &e) == -1)
+		return 0;
+	if (!usable(cfg, &now, time(NULL)))
+		goto no;
+	tokcache_sha256(now.access, strlen(now.access), hex);
+	if (refused != NULL && strcmp(hex, refused) == 0)
+		goto no;
+	log_info("oauth: %s; another process stored a new token meanwhile",
+	    err->msg);
+	perr_clear(err);
+	tokcache_free(c);
+	*c = now;
+	return 1;
+no:
+	tokcache_free(&now);
+	return 0;
+}
+
+/*
  * The token, refreshed under the lock when due (how says what "due"
  * means). refused, with OBTAIN_RENEW, is the SHA-256 of the token the
  * upstream turned down. The cache is left in c.
@@ -184,8 +246,7 @@ obtain(const struct config *cfg, enum obtain how, const char *refused,
 		return 0;
 	tokcache_free(c);
 	perr_clear(err);
-	if ((fd = tokcache_lock(cfg->oauth.cache, lock_wait(cfg), &waited,
-		 err)) == -1)
+	if (lock_or_go(cfg, &fd, &waited, err) == -1)
 		return -1;
 	if (tokcache_read(cfg->oauth.cache, c, err) == -1)
 		goto out;
@@ -227,9 +288,13 @@ obtain(const struct config *cfg, enum obtain how, const char *refused,
 	if (how != OBTAIN_FORCE && quiet(cfg, c, now, err) == -1)
 		goto out;
 	rc = oauthreq_grant(cfg, c, err);
+	if (rc == -1 && superseded(cfg, refused, c, err))
+		rc = 0; /* c is what is on disk: nothing to write */
 out:
 	if (c->dirty) {
-		if (tokcache_write(cfg->oauth.cache, c, err) == -1)
+		if ((fd >= 0 ? tokcache_write(cfg->oauth.cache, c, err) :
+			       tokcache_write_unlocked(cfg->oauth.cache, c,
+				   err)) == -1)
 			rc = -1;
 		c->dirty = 0;
 	}
@@ -305,7 +370,7 @@ oauth_store(const struct config *cfg, const char *refresh, const char *access,
 		    MAX_SECRET);
 	memset(&c, 0, sizeof(c));
 	if ((fd = tokcache_lock(cfg->oauth.cache, lock_wait(cfg), &waited,
-		 err)) == -1)
+		 err)) < 0)
 		return -1;
 	/* a damaged or foreign cache is replaced: this is a new start */
 	if (tokcache_read(cfg->oauth.cache, &c, err) == -1) {
@@ -343,7 +408,7 @@ oauth_note_error(const struct config *cfg, const char *what, struct perr *err)
 
 	memset(&c, 0, sizeof(c));
 	if ((fd = tokcache_lock(cfg->oauth.cache, lock_wait(cfg), &waited,
-		 err)) == -1)
+		 err)) < 0)
 		return -1;
 	if (tokcache_read(cfg->oauth.cache, &c, err) == -1)
 		goto out;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -310,17 +311,56 @@ dir_of(const char *path, char *dir, size_t cap)
 	return 0;
 }
 
-/* The spool rules: temporary file, fsync, rename, fsync the directory. */
-int
-tokcache_write(const char *path, const struct tokcache *c, struct perr *err)
+/*
+ * What an unlocked writer (tokcache_write_unlocked) leaves behind when
+ * it dies between writing and renaming: CACHE.tmp.PID.TIME. A writer
+ * under the lock removes those old enough that no live writer can
+ * still be busy with one (a write and a rename take a moment).
+ */
+#define STALE_TMP_AGE 3600
+
+static void
+sweep_unlocked_tmp(const char *path, const char *dir)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX];
+	const char *base = strrchr(path, '/') + 1;
+	size_t blen = strlen(base);
+	time_t now = time(NULL);
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int dfd;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return;
+	if ((d = fdopendir(dfd)) == NULL) {
+		(void)close(dfd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, base, blen) != 0 ||
+		    strncmp(de->d_name + blen, ".tmp.", 5) != 0 ||
+		    de->d_name[blen + 5] == '\0' ||
+		    strspn(de->d_name + blen + 5, "0123456789.") !=
+			strlen(de->d_name + blen + 5))
+			continue;
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_mtime + STALE_TMP_AGE < now)
+			(void)unlinkat(dfd, de->d_name, 0);
+	}
+	(void)closedir(d);
+}
+
+/* The spool rules: write tmp, fsync, rename it to path, fsync the directory. */
+static int
+write_via(const char *path, const char *tmp, const struct tokcache *c,
+    struct perr *err)
+{
+	char dir[PATH_MAX];
 	struct buf b;
 	int fd = -1, dfd = -1, rc = -1;
 
 	buf_init(&b, CACHE_MAX);
-	if (xsnprintf(tmp, sizeof(tmp), "%s.tmp", path) == -1 ||
-	    dir_of(path, dir, sizeof(dir)) == -1) {
+	if (dir_of(path, dir, sizeof(dir)) == -1) {
 		perr_set(err, EX_CONFIG, "OAuth cache %s: bad path", path);
 		goto out;
 	}
@@ -331,12 +371,6 @@ tokcache_write(const char *path, const struct tokcache *c, struct perr *err)
 	}
 	if (tokcache_format(c, &b) != 0) {
 		perr_set(err, EX_SOFTWARE, "OAuth cache %s: too large", path);
-		goto out;
-	}
-	/* a crash may have left one; we hold the lock, so it is stale */
-	if (unlink(tmp) == -1 && errno != ENOENT) {
-		perr_set(err, EX_TEMPFAIL, "OAuth cache %s: %s", tmp,
-		    strerror(errno));
 		goto out;
 	}
 	if ((fd = open_private(tmp, O_WRONLY | O_CREAT | O_EXCL, err)) < 0)
@@ -356,6 +390,7 @@ tokcache_write(const char *path, const struct tokcache *c, struct perr *err)
 	if (rename(tmp, path) == -1) {
 		perr_set(err, EX_TEMPFAIL, "OAuth cache %s: rename: %s", path,
 		    strerror(errno));
+		(void)unlink(tmp);
 		goto out;
 	}
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
@@ -374,6 +409,37 @@ out:
 		(void)close(dfd);
 	buf_wipe(&b);
 	return rc;
+}
+
+int
+tokcache_write(const char *path, const struct tokcache *c, struct perr *err)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+
+	if (xsnprintf(tmp, sizeof(tmp), "%s.tmp", path) == -1 ||
+	    dir_of(path, dir, sizeof(dir)) == -1)
+		return perr_set(err, EX_CONFIG, "OAuth cache %s: bad path",
+		    path);
+	/* a crash may have left one; we hold the lock, so it is stale */
+	if (unlink(tmp) == -1 && errno != ENOENT)
+		return perr_set(err, EX_TEMPFAIL, "OAuth cache %s: %s", tmp,
+		    strerror(errno));
+	sweep_unlocked_tmp(path, dir);
+	return write_via(path, tmp, c, err);
+}
+
+int
+tokcache_write_unlocked(const char *path, const struct tokcache *c,
+    struct perr *err)
+{
+	char tmp[PATH_MAX];
+
+	/* a name of its own: another writer may be at work beside it */
+	if (xsnprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%lld", path, (long)getpid(),
+		(long long)time(NULL)) == -1)
+		return perr_set(err, EX_CONFIG, "OAuth cache %s: bad path",
+		    path);
+	return write_via(path, tmp, c, err);
 }
 
 /*
@@ -430,10 +496,11 @@ tokcache_lock(const char *cache, double wait, int *waited, struct perr *err)
 		}
 		if (mono_now() > deadline) {
 			(void)close(fd);
-			return perr_set(err, EX_TEMPFAIL,
+			(void)perr_set(err, EX_TEMPFAIL,
 			    "OAuth cache lock "
 			    "%s: another posta process holds it too long",
 			    path);
+			return -2;
 		}
 		(void)nanosleep(&tick, NULL);
 	}

@@ -17,6 +17,11 @@
  *	CACHE.tmp	the next state being written under the lock: a crash
  *			leaves it behind, the next writer unlinks it, CACHE
  *			is still the old state
+ *	CACHE.tmp.PID.TIME
+ *			the same, written without the lock by a process
+ *			that waited the whole lock wait in vain (the
+ *			holder is stopped); a writer under the lock
+ *			removes those older than an hour
  *	rename		CACHE.tmp -> CACHE after fsync, then fsync of the
  *			directory: CACHE is old or new, never partial
  *
@@ -82,14 +87,22 @@ int tokcache_format(const struct tokcache *c, struct buf *b);
  */
 int tokcache_read(const char *path, struct tokcache *c, struct perr *err);
 
-/* Write c to path: temporary file, fsync, rename, fsync of the directory. */
+/*
+ * Write c to path: temporary file, fsync, rename, fsync of the
+ * directory. The caller holds the lock.
+ */
 int tokcache_write(const char *path, const struct tokcache *c,
+    struct perr *err);
+
+/* The same, without the lock: through a temporary file of its own. */
+int tokcache_write_unlocked(const char *path, const struct tokcache *c,
     struct perr *err);
 
 /*
  * Take the exclusive lock on path.lock (made with its directories when
  * missing), waiting at most wait seconds; *waited says whether another
- * process held it. Returns the descriptor, or -1 with err.
+ * process held it. Returns the descriptor, -2 with err when the wait ran
+ * out, or -1 with err.
  */
 int tokcache_lock(const char *path, double wait, int *waited, struct perr *err);
 

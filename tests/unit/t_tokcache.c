@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -140,11 +141,18 @@ test_files(void)
 		struct perr e = { 0, "" };
 		int w = 0;
 
-		_exit(tokcache_lock(path, 0.2, &w, &e) == -1 &&
+		_exit(tokcache_lock(path, 0.2, &w, &e) == -2 &&
 		    e.code == EX_TEMPFAIL ? 0 : 1);
 	}
 	(void)waitpid(pid, &st, 0);
-	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "a bounded wait gives up");
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "a bounded wait gives up, and says it was the wait (-2)");
+	/* without the lock, beside its holder: a temporary file of its own */
+	(void)tokcache_set(&c.refresh, "r2");
+	is_int(tokcache_write_unlocked(path, &c, &err), 0, "unlocked write");
+	is_int(tokcache_read(path, &d, &err), 0, "read back");
+	is_str(d.refresh, "r2", "the unlocked write is the cache");
+	tokcache_free(&d);
 	tokcache_unlock(fd);
 
 	/* a stale temporary file from a crash does not stop the next write */
@@ -152,6 +160,28 @@ test_files(void)
 	ok(write(fd, "half", 4) == 4, "stale .tmp made");
 	(void)close(fd);
 	is_int(tokcache_write(path, &c, &err), 0, "write over a stale .tmp");
+
+	/* what a dead unlocked writer left: swept once an hour old */
+	{
+		struct timespec old[2] = { { 0, 0 }, { 0, 0 } };
+		char young[300], aged[300], foreign[300];
+
+		old[0].tv_sec = old[1].tv_sec = time(NULL) - 7200;
+		(void)snprintf(young, sizeof(young), "%s.tmp.123.456", path);
+		(void)snprintf(aged, sizeof(aged), "%s.tmp.124.456", path);
+		(void)snprintf(foreign, sizeof(foreign), "%s.tmp.x", path);
+		(void)close(open(young, O_WRONLY | O_CREAT, 0600));
+		(void)close(open(aged, O_WRONLY | O_CREAT, 0600));
+		(void)close(open(foreign, O_WRONLY | O_CREAT, 0600));
+		(void)utimensat(AT_FDCWD, aged, old, 0);
+		(void)utimensat(AT_FDCWD, foreign, old, 0);
+		is_int(tokcache_write(path, &c, &err), 0, "write with leftovers");
+		ok(access(aged, F_OK) == -1, "an hour-old unlocked .tmp swept");
+		ok(access(young, F_OK) == 0, "a young one left to its writer");
+		ok(access(foreign, F_OK) == 0, "a name not ours left alone");
+		(void)unlink(young);
+		(void)unlink(foreign);
+	}
 
 	(void)chmod(path, 0644);
 	ok(tokcache_read(path, &d, &err) == -1 && err.code == EX_CONFIG &&
