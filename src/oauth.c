@@ -199,12 +199,13 @@ lock_or_go(const struct config *cfg, int *fd, int *waited, struct perr *err)
 
 /*
  * After a failed refresh: the cache on disk again. When another process
- * stored a usable token meanwhile (the one refused excepted), that
- * token is the outcome, and the failure is not written over it.
+ * stored a usable token meanwhile (neither the one seen under the lock,
+ * seen, nor the one refused), that token is the outcome, and the
+ * failure is not written over it.
  */
 static int
-superseded(const struct config *cfg, const char *refused, struct tokcache *c,
-    struct perr *err)
+superseded(const struct config *cfg, const char *seen, const char *refused,
+    struct tokcache *c, struct perr *err)
 {
 	char hex[TOKCACHE_HEX + 1];
 	struct perr e = { 0, "" };
@@ -215,7 +216,8 @@ superseded(const struct config *cfg, const char *refused, struct tokcache *c,
 	if (!usable(cfg, &now, time(NULL)))
 		goto no;
 	tokcache_sha256(now.access, strlen(now.access), hex);
-	if (refused != NULL && strcmp(hex, refused) == 0)
+	if (strcmp(hex, seen) == 0 ||
+	    (refused != NULL && strcmp(hex, refused) == 0))
 		goto no;
 	log_info("oauth: %s; another process stored a new token meanwhile",
 	    err->msg);
@@ -238,6 +240,7 @@ obtain(const struct config *cfg, enum obtain how, const char *refused,
     struct tokcache *c, struct perr *err)
 {
 	char hex[TOKCACHE_HEX + 1], conf[TOKCACHE_HEX + 1];
+	char seen[TOKCACHE_HEX + 1] = "";
 	time_t now = time(NULL), started = now;
 	int fd = -1, rc = -1, waited;
 
@@ -250,6 +253,8 @@ obtain(const struct config *cfg, enum obtain how, const char *refused,
 		return -1;
 	if (tokcache_read(cfg->oauth.cache, c, err) == -1)
 		goto out;
+	if (c->access != NULL)
+		tokcache_sha256(c->access, strlen(c->access), seen);
 	now = time(NULL);
 	oauthreq_fingerprint(cfg, conf);
 	if (strcmp(conf, c->conf) != 0) {
@@ -288,7 +293,7 @@ obtain(const struct config *cfg, enum obtain how, const char *refused,
 	if (how != OBTAIN_FORCE && quiet(cfg, c, now, err) == -1)
 		goto out;
 	rc = oauthreq_grant(cfg, c, err);
-	if (rc == -1 && superseded(cfg, refused, c, err))
+	if (rc == -1 && superseded(cfg, seen, refused, c, err))
 		rc = 0; /* c is what is on disk: nothing to write */
 out:
 	if (c->dirty) {

@@ -62,5 +62,11 @@ osend "$conf" after@example.com
 assert_eq "$OST" 0 "next send: exit"
 [ "$(ob_get counts.messages)" = 2 ] || fail "next send not delivered: $(cat "$T/err")"
 assert_eq "$(otokens)" "$n" "token requests of the next send"
-ob_leaks "$T/posta.log" "$T/err" "$T/holder.out"
+# a forced refresh that fails is a failure, although the token it
+# found under the lock is still usable: nobody stored a new one
+ob_ctl fault kind=500 >/dev/null
+"$POSTA" -C "$conf" --oauth-refresh >"$T/force.out" 2>&1
+fst=$?
+[ "$fst" -ne 0 ] || fail "a failed --oauth-refresh exited 0: $(cat "$T/force.out")"
+ob_leaks "$T/posta.log" "$T/err" "$T/holder.out" "$T/force.out"
 exit 0
