@@ -497,6 +497,26 @@ split_name(const char *name, char *id, size_t cap)
 	return dot + 1;
 }
 
+/*
+ * tmp/ID.env, whose message is in dst (q/ or failed/) and not locked:
+ * an intake stopped between its two renames (state 3 or 3f). Finish
+ * its commit, so that the entry is queued, or kept in failed/ and
+ * listed there like any intake refused as data.
+ */
+static void
+recover_env(struct spool *sp, int dst, const char *id)
+{
+	struct perr err = { 0, "" };
+
+	if (move(sp, sp->tmpfd, dst, id, "env", "env", &err) == -1) {
+		log_warnx("%s", err.msg);
+		return;
+	}
+	(void)fsync_dir(dst);
+	log_info("%s: recovered an interrupted intake%s", id,
+	    dst == sp->failfd ? " into failed/" : "");
+}
+
 /* q/ID.msg without an envelope, not locked: finish what a crash interrupted. */
 static void
 recover_msg(struct spool *sp, const char *id)
@@ -513,36 +533,14 @@ recover_msg(struct spool *sp, const char *id)
 	if (exists_at(sp->failfd, id, "env")) {
 		if (move(sp, sp->qfd, sp->failfd, id, "msg", "msg", &err) == 0)
 			(void)fsync_dir(sp->failfd);
-	} else if (exists_at(sp->tmpfd, id, "env")) {
-		if (move(sp, sp->tmpfd, sp->qfd, id, "env", "env", &err) == 0) {
-			(void)fsync_dir(sp->qfd);
-			log_info("%s: recovered an interrupted intake", id);
-		}
-	} else
+		else
+			log_warnx("%s", err.msg);
+	} else if (exists_at(sp->tmpfd, id, "env"))
+		recover_env(sp, sp->qfd, id);
+	else
 		(void)unlinkat(sp->qfd, name, 0);
-	if (err.code != 0)
-		log_warnx("%s", err.msg);
 out:
 	(void)close(fd);
-}
-
-/*
- * failed/ID.msg, not locked, and tmp/ID.env: an intake committing to
- * failed/ stopped between its two renames (state 3f); finish it, as
- * recover_msg() does for q/, so that the message is kept in failed/ and
- * listed there like any intake refused as data.
- */
-static void
-recover_failed(struct spool *sp, const char *id)
-{
-	struct perr err = { 0, "" };
-
-	if (move(sp, sp->tmpfd, sp->failfd, id, "env", "env", &err) == -1) {
-		log_warnx("%s", err.msg);
-		return;
-	}
-	(void)fsync_dir(sp->failfd);
-	log_info("%s: recovered an interrupted intake into failed/", id);
 }
 
 /* tmp/ debris: anything whose message is not locked by a live process. */
@@ -592,7 +590,7 @@ clean_tmp(struct spool *sp)
 				continue; /* its owner is alive */
 			if (strcmp(ext, "env") == 0 &&
 			    !exists_at(sp->failfd, id, "env")) {
-				recover_failed(sp, id);
+				recover_env(sp, sp->failfd, id);
 				(void)close(fd);
 				continue;
 			}
