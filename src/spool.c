@@ -31,7 +31,18 @@
  * ID.env, an envelope without its message, and any envelope that does
  * not parse, goes to corrupt/ with an error in the log. Nothing there
  * is changed again; ID.told is only ever added (spool_corrupt_claim).
+ *
+ * No move into q/ or failed/ replaces a file there (move()); only an
+ * envelope update does, by design (state 5). A queue id can repeat
+ * when the clock steps back: the intake that meets its id taken fails
+ * with EX_TEMPFAIL and removes its own files, and the entry already
+ * there is left as it was. Where RENAME_NOREPLACE is missing, a move
+ * is a link and an unlink. A crash between them leaves the file under
+ * both names, unlocked: a scan takes the message in tmp/ for debris, and
+ * the envelope in tmp/ too once its entry is complete; a move tried
+ * again finds its own file at the target and only unlinks the old name.
  */
+#define _GNU_SOURCE /* renameat2 */
 #include <sys/types.h>
 #include <sys/file.h>
 #include <sys/random.h>
@@ -246,6 +257,55 @@ out:
 	return rc;
 }
 
+/* The name of one of the spool's directories, for messages. */
+static const char *
+dir_name(const struct spool *sp, int fd)
+{
+	if (fd == sp->qfd)
+		return "q";
+	if (fd == sp->failfd)
+		return "failed";
+	if (fd == sp->corruptfd)
+		return "corrupt";
+	return "tmp";
+}
+
+/*
+ * rename() that never replaces: to/tname must not exist (EEXIST if it
+ * does). Without RENAME_NOREPLACE in the file system (EINVAL) or the
+ * kernel (ENOSYS), link() and unlink(): the link fails on an existing
+ * name too. A crash between the two leaves one file under both names,
+ * which the next move of it finishes (see move()).
+ */
+static int
+rename_noreplace(int from, const char *fname, int to, const char *tname)
+{
+	if (renameat2(from, fname, to, tname, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (linkat(from, fname, to, tname, 0) == -1)
+		return -1;
+	return unlinkat(from, fname, 0);
+}
+
+/* 1 when a/aname and b/bname are one file (two links to it). */
+static int
+same_file(int a, const char *aname, int b, const char *bname)
+{
+	struct stat sa, sb;
+
+	return fstatat(a, aname, &sa, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    fstatat(b, bname, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/*
+ * Move ID.fext in from to ID.text in to, never over a file already
+ * there: a queue id repeats when the clock steps back, and a rename()
+ * would silently replace the other entry's file. Such a clash is
+ * EX_TEMPFAIL, and nothing has moved.
+ */
 static int
 move(struct spool *sp, int from, int to, const char *id, const char *fext,
     const char *text, struct perr *err)
@@ -254,10 +314,40 @@ move(struct spool *sp, int from, int to, const char *id, const char *fext,
 
 	name_of(fname, sizeof(fname), id, fext);
 	name_of(tname, sizeof(tname), id, text);
-	if (renameat(from, fname, to, tname) == -1)
+	if (rename_noreplace(from, fname, to, tname) == 0)
+		return 0;
+	if (errno != EEXIST)
 		return perr_set(err, EX_IOERR, "%s: rename %s: %s", sp->path,
 		    fname, strerror(errno));
+	if (!same_file(from, fname, to, tname))
+		return perr_set(err, EX_TEMPFAIL,
+		    "%s/%s/%s exists: queue id %s is in use (has the clock "
+		    "gone back?); nothing replaced, try again",
+		    sp->path, dir_name(sp, to), tname, id);
+	/* a link() and unlink() move of this file stopped halfway */
+	if (unlinkat(from, fname, 0) == -1)
+		return perr_set(err, EX_IOERR, "%s: unlink %s: %s", sp->path,
+		    fname, strerror(errno));
 	return 0;
+}
+
+/*
+ * An intake's envelope found its name in dst taken after its message
+ * had moved there. In q/ no state leaves an envelope without its
+ * message, so that is a foreign file; in failed/ it is another entry of
+ * the same id in state 7. Either way the message must not stay next to
+ * it: take it out, with the envelope left in tmp/.
+ */
+static void
+uncommit(struct spool *sp, int dst, const char *id)
+{
+	char name[64];
+
+	name_of(name, sizeof(name), id, "msg");
+	(void)unlinkat(dst, name, 0);
+	(void)fsync_dir(dst);
+	name_of(name, sizeof(name), id, "env");
+	(void)unlinkat(sp->tmpfd, name, 0);
 }
 
 int
@@ -273,11 +363,16 @@ spool_commit(struct spool *sp, struct spool_entry *ent, int to_failed,
 	ent->size = st.st_size;
 	if (write_env(sp, ent, "env", err) == -1)
 		return -1;
+	/* on a clash here both stay in tmp/, for spool_discard() */
 	if (move(sp, sp->tmpfd, dst, ent->id, "msg", "msg", err) == -1)
 		return -1;
 	ent->in_tmp = 0;
-	if (move(sp, sp->tmpfd, dst, ent->id, "env", "env", err) == -1 ||
-	    fsync_dir(dst) == -1)
+	if (move(sp, sp->tmpfd, dst, ent->id, "env", "env", err) == -1) {
+		if (err->code == EX_TEMPFAIL)
+			uncommit(sp, dst, ent->id);
+		return -1;
+	}
+	if (fsync_dir(dst) == -1)
 		return perr_set(err, EX_IOERR, "%s: fsync: %s", sp->path,
 		    strerror(errno));
 	return 0;
@@ -428,9 +523,16 @@ spool_owner(struct spool *sp, const char *id, int corrupt, uid_t *uid)
 int
 spool_update(struct spool *sp, struct spool_entry *ent, struct perr *err)
 {
-	if (write_env(sp, ent, "upd", err) == -1 ||
-	    move(sp, sp->tmpfd, sp->qfd, ent->id, "upd", "env", err) == -1)
+	char fname[64], tname[64];
+
+	if (write_env(sp, ent, "upd", err) == -1)
 		return -1;
+	/* the one move that replaces: the new envelope over the old one */
+	name_of(fname, sizeof(fname), ent->id, "upd");
+	name_of(tname, sizeof(tname), ent->id, "env");
+	if (renameat(sp->tmpfd, fname, sp->qfd, tname) == -1)
+		return perr_set(err, EX_IOERR, "%s: rename %s: %s", sp->path,
+		    fname, strerror(errno));
 	if (fsync_dir(sp->qfd) == -1)
 		return perr_set(err, EX_IOERR, "%s/q: fsync: %s", sp->path,
 		    strerror(errno));
@@ -497,6 +599,26 @@ split_name(const char *name, char *id, size_t cap)
 	return dot + 1;
 }
 
+/*
+ * tmp/ID.env, whose message is in dst (q/ or failed/) and not locked:
+ * an intake stopped between its two renames (state 3 or 3f). Finish
+ * its commit, so that the entry is queued, or kept in failed/ and
+ * listed there like any intake refused as data.
+ */
+static void
+recover_env(struct spool *sp, int dst, const char *id)
+{
+	struct perr err = { 0, "" };
+
+	if (move(sp, sp->tmpfd, dst, id, "env", "env", &err) == -1) {
+		log_warnx("%s", err.msg);
+		return;
+	}
+	(void)fsync_dir(dst);
+	log_info("%s: recovered an interrupted intake%s", id,
+	    dst == sp->failfd ? " into failed/" : "");
+}
+
 /* q/ID.msg without an envelope, not locked: finish what a crash interrupted. */
 static void
 recover_msg(struct spool *sp, const char *id)
@@ -513,36 +635,14 @@ recover_msg(struct spool *sp, const char *id)
 	if (exists_at(sp->failfd, id, "env")) {
 		if (move(sp, sp->qfd, sp->failfd, id, "msg", "msg", &err) == 0)
 			(void)fsync_dir(sp->failfd);
-	} else if (exists_at(sp->tmpfd, id, "env")) {
-		if (move(sp, sp->tmpfd, sp->qfd, id, "env", "env", &err) == 0) {
-			(void)fsync_dir(sp->qfd);
-			log_info("%s: recovered an interrupted intake", id);
-		}
-	} else
+		else
+			log_warnx("%s", err.msg);
+	} else if (exists_at(sp->tmpfd, id, "env"))
+		recover_env(sp, sp->qfd, id);
+	else
 		(void)unlinkat(sp->qfd, name, 0);
-	if (err.code != 0)
-		log_warnx("%s", err.msg);
 out:
 	(void)close(fd);
-}
-
-/*
- * failed/ID.msg, not locked, and tmp/ID.env: an intake committing to
- * failed/ stopped between its two renames (state 3f); finish it, as
- * recover_msg() does for q/, so that the message is kept in failed/ and
- * listed there like any intake refused as data.
- */
-static void
-recover_failed(struct spool *sp, const char *id)
-{
-	struct perr err = { 0, "" };
-
-	if (move(sp, sp->tmpfd, sp->failfd, id, "env", "env", &err) == -1) {
-		log_warnx("%s", err.msg);
-		return;
-	}
-	(void)fsync_dir(sp->failfd);
-	log_info("%s: recovered an interrupted intake into failed/", id);
 }
 
 /* tmp/ debris: anything whose message is not locked by a live process. */
@@ -592,7 +692,7 @@ clean_tmp(struct spool *sp)
 				continue; /* its owner is alive */
 			if (strcmp(ext, "env") == 0 &&
 			    !exists_at(sp->failfd, id, "env")) {
-				recover_failed(sp, id);
+				recover_env(sp, sp->failfd, id);
 				(void)close(fd);
 				continue;
 			}

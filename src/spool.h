@@ -47,7 +47,9 @@ int spool_create(struct spool *sp, struct spool_entry *ent, struct perr *err);
  * Make an intake durable: fsync the message, write and fsync the
  * envelope, rename both into q/ (or failed/ with to_failed), fsync the
  * directory. Only after this returns 0 may posta say the message is
- * accepted. The entry stays locked and open for delivery.
+ * accepted. The entry stays locked and open for delivery. When its id
+ * is taken there (the clock went back): -1 with EX_TEMPFAIL, nothing
+ * replaced; spool_discard() removes what is left of the intake.
  */
 int spool_commit(struct spool *sp, struct spool_entry *ent, int to_failed,
     struct perr *err);
@@ -85,7 +87,8 @@ int spool_remove(struct spool *sp, struct spool_entry *ent, struct perr *err);
  * envelope with spool_update() first, so that a failure to record the
  * refusal is told apart from a failure to move it. A q/ entry left with
  * nothing to try (the move failed) is moved by the next delivery that
- * takes it.
+ * takes it. An entry of the same id in failed/ is not replaced: -1 with
+ * EX_TEMPFAIL.
  */
 int spool_fail(struct spool *sp, struct spool_entry *ent, struct perr *err);
 

@@ -1,12 +1,19 @@
 /* SPDX-License-Identifier: ISC */
-/* The spool state machine: commit, take, lock, and repair of each crash state. */
+/*
+ * The spool state machine: commit, take, lock, and repair of each crash
+ * state. Linked with --wrap=renameat2 (Makefile): renameat2 can be made
+ * to fail as on file systems and kernels without RENAME_NOREPLACE, so
+ * that the moves take their other way, link() and unlink().
+ */
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -15,6 +22,61 @@
 
 static char dir[] = "/tmp/t_spool.XXXXXX";
 static struct spool sp;
+
+int __real_renameat2(int from, const char *fname, int to, const char *tname,
+    unsigned int flags);
+int __wrap_renameat2(int from, const char *fname, int to, const char *tname,
+    unsigned int flags);
+
+static int no_noreplace;     /* errno for renameat2 to fail with, or 0 */
+static int renameat2_called; /* since the last reset */
+
+int
+__wrap_renameat2(int from, const char *fname, int to, const char *tname,
+    unsigned int flags)
+{
+	renameat2_called++;
+	if (no_noreplace != 0) {
+		errno = no_noreplace;
+		return -1;
+	}
+	return __real_renameat2(from, fname, to, tname, flags);
+}
+
+static void
+path_of(char *p, size_t cap, const char *sub, const char *id, const char *ext)
+{
+	snprintf(p, cap, "%s/%s/%s.%s", dir, sub, id, ext);
+}
+
+static void
+unlink_entry(const char *sub, const char *id)
+{
+	char p[512];
+
+	path_of(p, sizeof(p), sub, id, "msg");
+	unlink(p);
+	path_of(p, sizeof(p), sub, id, "env");
+	unlink(p);
+}
+
+/* The contents of sub/id.ext into buf (NUL-terminated), or "(none)". */
+static void
+slurp(const char *sub, const char *id, const char *ext, char *buf, size_t cap)
+{
+	char p[512];
+	size_t n = 0;
+	FILE *f;
+
+	path_of(p, sizeof(p), sub, id, ext);
+	if ((f = fopen(p, "r")) == NULL) {
+		snprintf(buf, cap, "(none)");
+		return;
+	}
+	n = fread(buf, 1, cap - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
 
 static int
 exists(const char *sub, const char *id, const char *ext)
@@ -38,9 +100,9 @@ touch(const char *sub, const char *name, const char *content)
 	}
 }
 
-/* A committed entry, released; returns its id in id. */
+/* An entry committed to q/ (failed/ with to_failed), released, in id. */
 static void
-make_entry(char *id, size_t cap)
+commit_entry(char *id, size_t cap, int to_failed)
 {
 	struct spool_entry ent;
 	struct perr err = { 0, "" };
@@ -50,9 +112,41 @@ make_entry(char *id, size_t cap)
 		fprintf(stderr, "write failed\n");
 	env_set_sender(&ent.env, "me@example.com", &err);
 	env_add_rcpt(&ent.env, "a@example.com", &err);
-	spool_commit(&sp, &ent, 0, &err);
+	spool_commit(&sp, &ent, to_failed, &err);
 	snprintf(id, cap, "%s", ent.id);
 	spool_release(&ent);
+}
+
+static void
+make_entry(char *id, size_t cap)
+{
+	commit_entry(id, cap, 0);
+}
+
+/*
+ * An intake, not committed. With id, one that drew that queue id, as
+ * spool_create() does when the clock has gone back to when id was
+ * made: its message renamed in tmp/ to that id.
+ */
+static void
+intake_as(struct spool_entry *ent, const char *id)
+{
+	struct perr err = { 0, "" };
+	char a[512], b[512];
+
+	spool_create(&sp, ent, &err);
+	if (write(ent->fd, "Subject: new\r\n\r\nnew\r\n", 21) != 21)
+		fprintf(stderr, "write failed\n");
+	if (id != NULL) {
+		path_of(a, sizeof(a), "tmp", ent->id, "msg");
+		path_of(b, sizeof(b), "tmp", id, "msg");
+		if (rename(a, b) == -1)
+			fprintf(stderr, "rename failed\n");
+		snprintf(ent->id, sizeof(ent->id), "%s", id);
+		snprintf(ent->env.id, sizeof(ent->env.id), "%s", id);
+	}
+	env_set_sender(&ent->env, "new@example.com", &err);
+	env_add_rcpt(&ent->env, "b@example.com", &err);
 }
 
 static size_t
@@ -80,12 +174,102 @@ mv(const char *from, const char *to, const char *id, const char *ext)
 	rename(a, b);
 }
 
+/*
+ * A commit onto the id of an entry already in q/ (failed/ with
+ * to_failed) fails as temporary, leaves that entry byte for byte as it
+ * was and nothing of its own.
+ */
+static void
+clash(int to_failed, const char *how)
+{
+	const char *sub = to_failed ? "failed" : "q";
+	struct perr err = { 0, "" };
+	struct spool_entry ent;
+	char id[32], msg0[256], env0[1024], msg1[256], env1[1024];
+	size_t n;
+
+	commit_entry(id, sizeof(id), to_failed);
+	n = count(to_failed);
+	slurp(sub, id, "msg", msg0, sizeof(msg0));
+	slurp(sub, id, "env", env0, sizeof(env0));
+	intake_as(&ent, id);
+	is_int(spool_commit(&sp, &ent, to_failed, &err), -1,
+	    "%s: commit onto an id in %s/ fails", how, sub);
+	is_int(err.code, EX_TEMPFAIL, "%s: ... as temporary (EX_TEMPFAIL)",
+	    how);
+	ok(strstr(err.msg, id) != NULL && strchr(err.msg, '\n') == NULL,
+	    "%s: ... with one line naming the id: %s", how, err.msg);
+	spool_discard(&sp, &ent);
+	slurp(sub, id, "msg", msg1, sizeof(msg1));
+	slurp(sub, id, "env", env1, sizeof(env1));
+	is_str(msg1, msg0, "%s: the queued message is unchanged", how);
+	is_str(env1, env0, "%s: the queued envelope is unchanged", how);
+	ok(!exists("tmp", id, "msg") && !exists("tmp", id, "env"),
+	    "%s: nothing of the intake left in tmp/", how);
+	is_int(count(to_failed), n, "%s: as many entries listed in %s/", how,
+	    sub);
+	ok(spool_delete(&sp, id, &err) == 0, "%s: deleted", how);
+}
+
+/*
+ * The envelope's name taken after the message moved: in q/ a foreign
+ * file, in failed/ another entry of the id in state 7. The message
+ * must not stay beside it.
+ */
+static void
+clash_env(int to_failed, const char *how)
+{
+	const char *sub = to_failed ? "failed" : "q";
+	struct perr err = { 0, "" };
+	struct spool_entry ent;
+	char name[64], p[512], env1[64];
+
+	intake_as(&ent, NULL);
+	snprintf(name, sizeof(name), "%s.env", ent.id);
+	touch(sub, name, "other\n");
+	is_int(spool_commit(&sp, &ent, to_failed, &err), -1,
+	    "%s: commit onto a lone %s/ID.env fails", how, sub);
+	is_int(err.code, EX_TEMPFAIL, "%s: ... as temporary (EX_TEMPFAIL)",
+	    how);
+	spool_discard(&sp, &ent);
+	ok(!exists(sub, ent.id, "msg"),
+	    "%s: the message did not stay beside that envelope", how);
+	slurp(sub, ent.id, "env", env1, sizeof(env1));
+	is_str(env1, "other\n", "%s: that envelope is unchanged", how);
+	ok(!exists("tmp", ent.id, "msg") && !exists("tmp", ent.id, "env"),
+	    "%s: nothing of the intake left in tmp/", how);
+	path_of(p, sizeof(p), sub, ent.id, "env");
+	unlink(p);
+}
+
+/* The moves that commit, one time each way. */
+static void
+clashes(const char *how)
+{
+	char id[32];
+
+	renameat2_called = 0;
+	make_entry(id, sizeof(id));
+	ok(exists("q", id, "msg") && exists("q", id, "env") &&
+		!exists("tmp", id, "msg") && !exists("tmp", id, "env"),
+	    "%s: a plain commit works", how);
+	ok(renameat2_called > 0, "%s: by renameat2 (%d calls)", how,
+	    renameat2_called);
+	ok(spool_delete(&sp, id, &(struct perr){ 0, "" }) == 0, "%s: deleted",
+	    how);
+	clash(0, how);
+	clash(1, how);
+	clash_env(0, how);
+	clash_env(1, how);
+}
+
 int
 main(void)
 {
 	struct perr err = { 0, "" };
 	struct spool_entry ent, ent2, live;
 	char id[32], id2[32];
+	size_t nfailed;
 
 	log_init(0, NULL, 0);
 	if (mkdtemp(dir) == NULL || spool_open(&sp, dir, 1, &err) == -1)
@@ -184,6 +368,50 @@ main(void)
 	ok(exists("corrupt", id, "env") && exists("corrupt", id, "msg"),
 	    "corrupt entry moved aside");
 	is_int(count(0), 0, "queue clean");
+
+	/* a queue id that repeats (the clock went back) replaces nothing */
+	clashes("renameat2");
+	no_noreplace = EINVAL; /* a file system without RENAME_NOREPLACE */
+	clashes("link, EINVAL");
+	no_noreplace = ENOSYS; /* a kernel without renameat2 */
+	clashes("link, ENOSYS");
+	no_noreplace = 0;
+
+	/* state 7 of an entry whose id failed/ holds already: not replaced */
+	make_entry(id, sizeof(id));
+	mv("q", "failed", id, "env");
+	{
+		char name[64], got[64];
+
+		snprintf(name, sizeof(name), "%s.msg", id);
+		touch("failed", name, "other\n");
+		count(0);
+		slurp("failed", id, "msg", got, sizeof(got));
+		is_str(got, "other\n",
+		    "recovery into failed/ replaces nothing");
+		ok(exists("q", id, "msg"), "... and leaves the message in q/");
+		unlink_entry("q", id);
+		unlink_entry("failed", id);
+	}
+
+	/* a link() and unlink() move stopped halfway is finished */
+	nfailed = count(1);
+	make_entry(id, sizeof(id));
+	mv("q", "failed", id, "env");
+	{
+		char a[512], b[512];
+
+		path_of(a, sizeof(a), "q", id, "msg");
+		path_of(b, sizeof(b), "failed", id, "msg");
+		if (link(a, b) == -1)
+			fprintf(stderr, "link failed\n");
+	}
+	is_int(count(0), 0, "half-linked message: q/ empty");
+	ok(!exists("q", id, "msg") && exists("failed", id, "msg") &&
+		exists("failed", id, "env"),
+	    "... and the entry in failed/");
+	is_int(count(1), nfailed + 1, "... listed there");
+	ok(spool_delete(&sp, id, &err) == 0, "deleted");
 
 	spool_close(&sp);
 	return done_testing();
