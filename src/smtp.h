@@ -22,10 +22,11 @@ struct smtp {
 	int verbose;		     /* transcript on stderr */
 	int ext;		     /* ESMTP_EXT_* from the last EHLO */
 	unsigned long long size_max; /* SIZE parameter, 0 = none */
-	char auth_offer[256];	     /* AUTH keyword parameters */
-	int auth_refused;	     /* smtp_open failed on the AUTH reply */
-	int ntx;		     /* transactions started */
-	int broken;		     /* the session cannot be used again */
+	/* AUTH keyword parameters: room for a whole reply line */
+	char auth_offer[MAX_REPLY_LINE];
+	int auth_refused;      /* smtp_open failed on the AUTH reply */
+	int ntx;	       /* transactions started */
+	int broken;	       /* the session cannot be used again */
 	int timedout;	       /* it broke because a step ran out of time */
 	char awaiting[32];     /* "reply to MAIL": for messages */
 	char tls_version[16];  /* "TLSv1.3" once TLS is on */
