@@ -41,7 +41,8 @@ void smtp_init(struct smtp *s);
  * EHLO is refused and no TLS or AUTH is needed), implicit TLS or
  * STARTTLS (required when configured: not offered means stop before
  * any credentials or mail), EHLO again, then AUTH when a username is
- * set, only over TLS. The secret is fetched with secret_get(), or
+ * set, only over TLS. AUTH offers secret, which stays the caller's to
+ * wipe; with secret NULL it is fetched with secret_get(), or
  * oauth_token() with [oauth], and wiped after use. With cfg->deadline
  * set, every wait of the session (those of smtp_send() and smtp_close()
  * too) ends by then (conn_open_until()). Returns 0, or -1
@@ -49,8 +50,8 @@ void smtp_init(struct smtp *s);
  * *last (may be NULL; s->auth_refused says it answered AUTH). Every
  * failure here is a session failure: the caller keeps the mail queued.
  */
-int smtp_open(struct smtp *s, const struct config *cfg, int verbose,
-    struct esmtp_reply *last, struct perr *err);
+int smtp_open(struct smtp *s, const struct config *cfg, const char *secret,
+    int verbose, struct esmtp_reply *last, struct perr *err);
 
 /*
  * One recipient of a transaction: 16 octets, so that a transaction
