@@ -485,7 +485,8 @@ login(struct check *ck)
 	struct perr e = { 0, "" };
 	struct smtp s;
 
-	if (smtp_open(&s, cfg, ck->p->verbose, &last, &e) == -1) {
+	/* NULL: smtp_open() fetches the secret (with [oauth], the token) */
+	if (smtp_open(&s, cfg, NULL, ck->p->verbose, &last, &e) == -1) {
 		login_failed(ck, &last, &e);
 		if (ck->p->addr != NULL)
 			check_say(ck, CHECK_SKIP, 0, "test message: not sent");

@@ -454,7 +454,7 @@ static int
 probe(struct check *ck)
 {
 	const struct config *cfg = ck->cfg;
-	char text[MAX_REPLY_TEXT], auth[256];
+	char text[MAX_REPLY_TEXT], auth[MAX_REPLY_LINE];
 	unsigned long long size_max = 0;
 	struct perr e = { 0, "" };
 	struct esmtp_reply r;

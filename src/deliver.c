@@ -88,6 +88,9 @@ deliver_backoff(int attempts)
  * With [oauth] the token comes first: a refresh then never keeps an
  * SMTP connection idle, and a token problem costs no connection. A
  * 535 or 5.7.x to that token gets one new token and one more try.
+ * AUTH offers this very token: read from the cache again, it could be
+ * another one (renewed by another process meanwhile), and the renewal,
+ * told tok was refused, would hand back the refused one.
  */
 static int
 open_session(struct dsession *ds, struct esmtp_reply *last)
@@ -105,7 +108,7 @@ open_session(struct dsession *ds, struct esmtp_reply *last)
 		    -1)
 			goto out;
 	}
-	rc = smtp_open(&ds->smtp, cfg, ds->verbose, last, &ds->down_err);
+	rc = smtp_open(&ds->smtp, cfg, tok, ds->verbose, last, &ds->down_err);
 	if (rc == -1 && tok != NULL && ds->smtp.auth_refused &&
 	    auth_token_refused(last->code, last->text)) {
 		log_info("upstream refused the OAuth token (%s); getting a "
@@ -114,7 +117,7 @@ open_session(struct dsession *ds, struct esmtp_reply *last)
 		perr_clear(&ds->down_err);
 		if (oauth_token_renew(cfg, tok, tok, MAX_SECRET + 1,
 			&ds->down_err) == 0)
-			rc = smtp_open(&ds->smtp, cfg, ds->verbose, last,
+			rc = smtp_open(&ds->smtp, cfg, tok, ds->verbose, last,
 			    &ds->down_err);
 	}
 out:

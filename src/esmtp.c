@@ -124,6 +124,26 @@ copy_n(char *dst, size_t cap, const char *src, size_t len)
 	dst[len] = '\0';
 }
 
+/*
+ * The AUTH mechanisms src[0..len) into dst, cut to cap at a blank: a
+ * word cut short could name a mechanism the server does not offer
+ * ("SCRAM-SHA-256-PLUS" cut to "SCRAM-SHA-256").
+ */
+static void
+copy_words(char *dst, size_t cap, const char *src, size_t len)
+{
+	if (cap == 0)
+		return;
+	if (len >= cap) {
+		len = cap - 1;
+		while (len > 0 && src[len] != ' ' && src[len] != '\t')
+			len--;
+	}
+	while (len > 0 && (src[len - 1] == ' ' || src[len - 1] == '\t'))
+		len--;
+	copy_n(dst, cap, src, len);
+}
+
 /* One EHLO keyword line; returns its ESMTP_EXT_* bit, or 0. */
 static int
 ehlo_line(const char *p, size_t len, unsigned long long *size_max, char *auth,
@@ -142,14 +162,14 @@ ehlo_line(const char *p, size_t len, unsigned long long *size_max, char *auth,
 	plen = (size_t)(p + len - param);
 
 	if (esmtp_word_is(p, kw, "AUTH")) {
-		copy_n(auth, cap, param, plen);
+		copy_words(auth, cap, param, plen);
 		*auth_sp = 1;
 		return ESMTP_EXT_AUTH;
 	}
 	if (kw > 5 && strncasecmp(p, "AUTH=", 5) == 0) {
 		/* the pre-RFC 4954 form; the standard line wins when both come */
 		if (!*auth_sp)
-			copy_n(auth, cap, p + 5, len - 5);
+			copy_words(auth, cap, p + 5, len - 5);
 		return ESMTP_EXT_AUTH;
 	}
 	if (esmtp_word_is(p, kw, "SIZE")) {

@@ -59,7 +59,9 @@ size_t esmtp_reply_vfmt(char *buf, size_t cap, const char *fmt, va_list ap)
 /*
  * The ESMTP_EXT_* bits of an EHLO reply text (lines after the greeting
  * line, '\n'-separated); SIZE into *size_max (0: no limit), AUTH's
- * list into auth (the RFC 4954 line wins over the older "AUTH=").
+ * list into auth (the RFC 4954 line wins over the older "AUTH="). An
+ * auth of MAX_REPLY_LINE holds any AUTH line; a smaller one keeps only
+ * the mechanisms that fit whole.
  */
 int esmtp_ehlo_parse(const char *text, unsigned long long *size_max, char *auth,
     size_t cap);

@@ -312,13 +312,17 @@ struct auth_bufs {
 	char resp[AUTH_RESP_MAX];
 };
 
-/* The SASL dialogue (RFC 4954) with the buffers wiped on every path. */
+/*
+ * The SASL dialogue (RFC 4954) with the buffers wiped on every path.
+ * given is the secret to offer, or NULL to fetch it here.
+ */
 static int
-smtp_auth(struct smtp *s, const struct config *cfg, struct esmtp_reply *last,
-    struct perr *err)
+smtp_auth(struct smtp *s, const struct config *cfg, const char *given,
+    struct esmtp_reply *last, struct perr *err)
 {
 	struct auth_bufs *b;
-	char *secret, *resp, what[64];
+	const char *secret;
+	char *resp, what[64];
 	struct perr e = { 0, "" };
 	struct esmtp_reply r;
 	enum auth_mech mech;
@@ -329,7 +333,12 @@ smtp_auth(struct smtp *s, const struct config *cfg, struct esmtp_reply *last,
 	memset(&a, 0, sizeof(a));
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return perr_set(err, EX_OSERR, "out of memory");
-	secret = b->secret;
+	/*
+	 * A token given was fetched before the connection: fetching it
+	 * again could offer another one (the cache renewed meanwhile),
+	 * and a refusal would then be blamed on the wrong token.
+	 */
+	secret = given != NULL ? given : b->secret;
 	resp = b->resp;
 	a.host = cfg->host;
 	a.port = cfg->port;
@@ -346,7 +355,8 @@ smtp_auth(struct smtp *s, const struct config *cfg, struct esmtp_reply *last,
 		goto out;
 	}
 	if (auth_pick(s->auth_offer, cfg->auth, &mech, &e) == -1 ||
-	    credential(cfg, secret, sizeof(b->secret), &e) == -1 ||
+	    (given == NULL &&
+		credential(cfg, b->secret, sizeof(b->secret), &e) == -1) ||
 	    auth_start(&a, mech, cfg->username, secret, resp, sizeof(b->resp),
 		&e) == -1) {
 		wrap(s, err, &e);
@@ -421,8 +431,8 @@ smtp_init(struct smtp *s)
  * dialogue is still sane), so the caller has nothing to clean up.
  */
 int
-smtp_open(struct smtp *s, const struct config *cfg, int verbose,
-    struct esmtp_reply *last, struct perr *err)
+smtp_open(struct smtp *s, const struct config *cfg, const char *secret,
+    int verbose, struct esmtp_reply *last, struct perr *err)
 {
 	struct esmtp_reply r;
 	int helo_ok, rc = -1;
@@ -455,7 +465,7 @@ smtp_open(struct smtp *s, const struct config *cfg, int verbose,
 	if (cfg->tls == TLS_STARTTLS && smtp_starttls(s, cfg, last, err) == -1)
 		goto out;
 	if (cfg->username != NULL && cfg->username[0] != '\0' &&
-	    smtp_auth(s, cfg, last, err) == -1)
+	    smtp_auth(s, cfg, secret, last, err) == -1)
 		goto out;
 	rc = 0;
 out:

@@ -22,10 +22,11 @@ struct smtp {
 	int verbose;		     /* transcript on stderr */
 	int ext;		     /* ESMTP_EXT_* from the last EHLO */
 	unsigned long long size_max; /* SIZE parameter, 0 = none */
-	char auth_offer[256];	     /* AUTH keyword parameters */
-	int auth_refused;	     /* smtp_open failed on the AUTH reply */
-	int ntx;		     /* transactions started */
-	int broken;		     /* the session cannot be used again */
+	/* AUTH keyword parameters: room for a whole reply line */
+	char auth_offer[MAX_REPLY_LINE];
+	int auth_refused;      /* smtp_open failed on the AUTH reply */
+	int ntx;	       /* transactions started */
+	int broken;	       /* the session cannot be used again */
 	int timedout;	       /* it broke because a step ran out of time */
 	char awaiting[32];     /* "reply to MAIL": for messages */
 	char tls_version[16];  /* "TLSv1.3" once TLS is on */
@@ -40,7 +41,8 @@ void smtp_init(struct smtp *s);
  * EHLO is refused and no TLS or AUTH is needed), implicit TLS or
  * STARTTLS (required when configured: not offered means stop before
  * any credentials or mail), EHLO again, then AUTH when a username is
- * set, only over TLS. The secret is fetched with secret_get(), or
+ * set, only over TLS. AUTH offers secret, which stays the caller's to
+ * wipe; with secret NULL it is fetched with secret_get(), or
  * oauth_token() with [oauth], and wiped after use. With cfg->deadline
  * set, every wait of the session (those of smtp_send() and smtp_close()
  * too) ends by then (conn_open_until()). Returns 0, or -1
@@ -48,8 +50,8 @@ void smtp_init(struct smtp *s);
  * *last (may be NULL; s->auth_refused says it answered AUTH). Every
  * failure here is a session failure: the caller keeps the mail queued.
  */
-int smtp_open(struct smtp *s, const struct config *cfg, int verbose,
-    struct esmtp_reply *last, struct perr *err);
+int smtp_open(struct smtp *s, const struct config *cfg, const char *secret,
+    int verbose, struct esmtp_reply *last, struct perr *err);
 
 /*
  * One recipient of a transaction: 16 octets, so that a transaction

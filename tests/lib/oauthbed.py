@@ -142,6 +142,10 @@ Recipes for posta's tests (sh, after ob_start):
   A 535 on a cached token: ob_ctl revoke access=all, send: one refresh,
     one retry (or ob_ctl fault target=smtp_auth kind="535 5.7.3 ...").
   Expiry: --set expires_in=2, send, sleep 3, send: two token requests.
+  The cache changing between posta's token fetch and its AUTH: ob_ctl set
+    greeting_hold=true, send in the background, wait until ob_get
+    counts.greeting_held is 1, posta --oauth-refresh, ob_ctl set
+    greeting_hold=false.
   Device login: ob_ctl set device_approve=manual, run posta --oauth-login in
     the background, read the user code it printed, ob_ctl approve.
   Loopback login: run posta --oauth-login=loopback:PORT in the background,
@@ -205,6 +209,8 @@ CONFIG_DEFAULTS = {
     "ms_line_limit": 512,
     "google_line_limit": 0,      # 0: none
     "stall_seconds": 30,
+    "greeting_hold": False,      # SMTP: no 220 while set (at most
+                                 # stall_seconds); counts.greeting_held
 }
 
 MS_SCOPE = "https://outlook.office.com/SMTP.Send offline_access"
@@ -1280,6 +1286,7 @@ class SMTPConn:
             self.ev(event="connect")
             if self.implicit:
                 self.starttls()
+            self.hold_greeting()
             if self.profile == "microsoft":
                 self.send("220 %s Microsoft ESMTP MAIL Service ready at %s"
                           % (MS_HOST, time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())))
@@ -1294,6 +1301,20 @@ class SMTPConn:
                 self.sock.close()
             except OSError:
                 pass
+
+    def hold_greeting(self):
+        """No greeting while greeting_hold is set: the client has connected
+        and waits, and a test acts (refreshes the token cache) before the
+        client's first command."""
+        if not self.bed.cfg["greeting_hold"]:
+            return
+        self.bed.count("greeting_held")
+        self.ev(event="greeting-held")
+        end = time.time() + self.bed.cfg["stall_seconds"]
+        while (self.bed.cfg["greeting_hold"] and time.time() < end and
+               not self.bed.stop.is_set()):
+            time.sleep(0.05)
+        self.ev(event="greeting-released")
 
     def ms(self):
         return self.profile == "microsoft"

@@ -3,6 +3,7 @@
  * esmtp.c, the grammar client and server share: the reply parser and
  * its one-line and server forms, EHLO keywords, verbs, paths, MAIL and
  * RCPT parameters both ways, xtext both ways, the DSN value checks.
+ * The AUTH offer is checked with the buffer smtp.c keeps it in.
  */
 #include <limits.h>
 #include <stdarg.h>
@@ -10,9 +11,11 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "auth.h"
 #include "esmtp.h"
 #include "perr.h"
 #include "posta.h"
+#include "smtp.h"
 #include "tap.h"
 
 /* Feed lines until the parser says done or fails; returns its last answer. */
@@ -248,11 +251,81 @@ test_ehlo(void)
 	(void)esmtp_ehlo_parse("host\nAUTH PLAIN LOGIN", &size, tiny,
 	    sizeof(tiny));
 	is_str(tiny, "PLAIN", "AUTH offer cut to its buffer");
+	/* a cut word could name a mechanism the server does not offer */
+	(void)esmtp_ehlo_parse("host\nAUTH PLAINX LOGIN", &size, tiny,
+	    sizeof(tiny));
+	is_str(tiny, "", "AUTH offer cut: no part of a word kept");
+	(void)esmtp_ehlo_parse("host\nAUTH LOGIN PLAINX", &size, tiny,
+	    sizeof(tiny));
+	is_str(tiny, "LOGIN", "AUTH offer cut after the last whole word");
+	(void)esmtp_ehlo_parse("host\nAUTH LOGIN   PLAIN", &size, tiny,
+	    sizeof(tiny));
+	is_str(tiny, "LOGIN", "AUTH offer cut: no blanks kept at the end");
 
 	ext = esmtp_ehlo_parse("just one line", &size, auth, sizeof(auth));
 	is_int(ext, 0, "one-line EHLO: no extensions");
 	ext = esmtp_ehlo_parse("", &size, auth, sizeof(auth));
 	is_int(ext, 0, "empty EHLO text: no extensions");
+}
+
+/*
+ * An EHLO reply whose AUTH line is about len octets long, made-up
+ * mechanisms first and last at the end, parsed into the buffer smtp.c
+ * keeps the offer in: the whole line is kept and auth_pick() with want
+ * picks last.
+ */
+static void
+long_auth(size_t len, const char *last, enum auth_mech want,
+    enum auth_mech picked)
+{
+	struct esmtp_reply r;
+	struct perr err;
+	struct smtp s;
+	char line[MAX_REPLY_LINE + 1];
+	unsigned long long size;
+	enum auth_mech m = AUTH_AUTO;
+	size_t n;
+
+	memset(&r, 0, sizeof(r));
+	memset(&err, 0, sizeof(err));
+	ok(esmtp_reply_feed(&r, "250-mx.example.com", &err) == 0,
+	    "AUTH of %zu: first line", len);
+	n = (size_t)snprintf(line, sizeof(line), "250-AUTH");
+	/* made-up mechanisms of 8 octets: X-MECH00, X-MECH01, ... */
+	while (n + 9 + 1 + strlen(last) <= len)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " X-MECH%02zu",
+		    (n - 8) / 9 % 100);
+	(void)snprintf(line + n, sizeof(line) - n, " %s", last);
+	ok(strlen(line) > len - 9 && strlen(line) <= len,
+	    "AUTH of %zu: line of %zu octets", len, strlen(line));
+	ok(esmtp_reply_feed(&r, line, &err) == 0, "AUTH of %zu: line", len);
+	ok(esmtp_reply_feed(&r, "250 8BITMIME", &err) == 1,
+	    "AUTH of %zu: last line", len);
+
+	ok(esmtp_ehlo_parse(r.text, &size, s.auth_offer,
+	       sizeof(s.auth_offer)) &
+		ESMTP_EXT_AUTH,
+	    "AUTH of %zu: AUTH offered", len);
+	is_str(s.auth_offer, line + 9, "AUTH of %zu: the whole offer is kept",
+	    len);
+	is_int(auth_pick(s.auth_offer, want, &m, &err), 0,
+	    "AUTH of %zu: %s, offered last, is picked", len, last);
+	is_int(m, picked, "AUTH of %zu: the mechanism picked is %s", len,
+	    last);
+}
+
+/*
+ * Servers that offer many mechanisms (over 300 octets of them) with
+ * the one posta needs last, up to an AUTH line as long as a reply line
+ * can be.
+ */
+static void
+test_ehlo_long_auth(void)
+{
+	long_auth(330, "XOAUTH2", AUTH_XOAUTH2, AUTH_XOAUTH2);
+	long_auth(330, "OAUTHBEARER", AUTH_OAUTHBEARER, AUTH_OAUTHBEARER);
+	long_auth(330, "PLAIN", AUTH_AUTO, AUTH_PLAIN);
+	long_auth(MAX_REPLY_LINE, "XOAUTH2", AUTH_XOAUTH2, AUTH_XOAUTH2);
 }
 
 static void
@@ -578,6 +651,7 @@ main(void)
 	test_reply();
 	test_reply_line();
 	test_ehlo();
+	test_ehlo_long_auth();
 	test_xtext();
 	test_reply_vfmt();
 	test_verbs();
