@@ -14,8 +14,9 @@
  * A process that waited the whole lock wait in vain refreshes without
  * the lock: the holder may be stopped for good (in a set-group-id
  * install any user can SIGSTOP their own posta), and its mail must not
- * hold up everyone's. A failed refresh never overwrites a usable token
- * that another process stored meanwhile.
+ * hold up everyone's. A failed refresh never writes over a cache that
+ * changed since it was read (the change may be a rotated refresh token)
+ * and, without the lock, writes nothing.
  */
 #include <sys/types.h>
 
@@ -197,36 +198,63 @@ lock_or_go(const struct config *cfg, int *fd, int *waited, struct perr *err)
 	return 0;
 }
 
+/* What a refresh found in the cache: its tokens' SHA-256, "" for none. */
+struct seen {
+	char access[TOKCACHE_HEX + 1];
+	char refresh[TOKCACHE_HEX + 1];
+};
+
+static void
+hash_or_empty(const char *tok, char hex[TOKCACHE_HEX + 1])
+{
+	if (tok == NULL)
+		hex[0] = '\0';
+	else
+		tokcache_sha256(tok, strlen(tok), hex);
+}
+
+static void
+see(const struct tokcache *c, struct seen *s)
+{
+	hash_or_empty(c->access, s->access);
+	hash_or_empty(c->refresh, s->refresh);
+}
+
 /*
- * After a failed refresh: the cache on disk again. When another process
- * stored a usable token meanwhile (neither the one seen under the lock,
- * seen, nor the one refused), that token is the outcome, and the
- * failure is not written over it.
+ * After a failed refresh, before its outcome is written. A cache that
+ * changed since it was read (written by a process that went on without
+ * the lock, or by anyone when this one did) is newer than this state
+ * and is never written over: it may hold a refresh token that has
+ * rotated since, and this one's would then be refused for good. When
+ * it holds a usable token other than the one refused, that token is
+ * the outcome (1).
  */
 static int
-superseded(const struct config *cfg, const char *seen, const char *refused,
-    struct tokcache *c, struct perr *err)
+after_failure(const struct config *cfg, const struct seen *s,
+    const char *refused, struct tokcache *c, struct perr *err)
 {
-	char hex[TOKCACHE_HEX + 1];
 	struct perr e = { 0, "" };
-	struct tokcache now;
+	struct tokcache disk;
+	struct seen d;
 
-	if (tokcache_read(cfg->oauth.cache, &now, &e) == -1)
+	if (tokcache_read(cfg->oauth.cache, &disk, &e) == -1)
 		return 0;
-	if (!usable(cfg, &now, time(NULL)))
-		goto no;
-	tokcache_sha256(now.access, strlen(now.access), hex);
-	if (strcmp(hex, seen) == 0 ||
-	    (refused != NULL && strcmp(hex, refused) == 0))
-		goto no;
+	see(&disk, &d);
+	if (strcmp(d.access, s->access) == 0 &&
+	    strcmp(d.refresh, s->refresh) == 0)
+		goto keep;
+	c->dirty = 0;
+	if (!usable(cfg, &disk, time(NULL)) ||
+	    (refused != NULL && strcmp(d.access, refused) == 0))
+		goto keep;
 	log_info("oauth: %s; another process stored a new token meanwhile",
 	    err->msg);
 	perr_clear(err);
 	tokcache_free(c);
-	*c = now;
+	*c = disk;
 	return 1;
-no:
-	tokcache_free(&now);
+keep:
+	tokcache_free(&disk);
 	return 0;
 }
 
@@ -240,7 +268,7 @@ obtain(const struct config *cfg, enum obtain how, const char *refused,
     struct tokcache *c, struct perr *err)
 {
 	char hex[TOKCACHE_HEX + 1], conf[TOKCACHE_HEX + 1];
-	char seen[TOKCACHE_HEX + 1] = "";
+	struct seen seen;
 	time_t now = time(NULL), started = now;
 	int fd = -1, rc = -1, waited;
 
@@ -253,8 +281,7 @@ obtain(const struct config *cfg, enum obtain how, const char *refused,
 		return -1;
 	if (tokcache_read(cfg->oauth.cache, c, err) == -1)
 		goto out;
-	if (c->access != NULL)
-		tokcache_sha256(c->access, strlen(c->access), seen);
+	see(c, &seen);
 	now = time(NULL);
 	oauthreq_fingerprint(cfg, conf);
 	if (strcmp(conf, c->conf) != 0) {
@@ -293,10 +320,11 @@ obtain(const struct config *cfg, enum obtain how, const char *refused,
 	if (how != OBTAIN_FORCE && quiet(cfg, c, now, err) == -1)
 		goto out;
 	rc = oauthreq_grant(cfg, c, err);
-	if (rc == -1 && superseded(cfg, seen, refused, c, err))
+	if (rc == -1 && after_failure(cfg, &seen, refused, c, err))
 		rc = 0; /* c is what is on disk: nothing to write */
 out:
-	if (c->dirty) {
+	/* without the lock only a new token is stored, never a failure */
+	if (c->dirty && (fd >= 0 || rc == 0)) {
 		if ((fd >= 0 ? tokcache_write(cfg->oauth.cache, c, err) :
 			       tokcache_write_unlocked(cfg->oauth.cache, c,
 				   err)) == -1)

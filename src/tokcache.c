@@ -5,6 +5,7 @@
  * states on disk.
  */
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -312,10 +313,10 @@ dir_of(const char *path, char *dir, size_t cap)
 }
 
 /*
- * What an unlocked writer (tokcache_write_unlocked) leaves behind when
- * it dies between writing and renaming: CACHE.tmp.PID.TIME. A writer
- * under the lock removes those old enough that no live writer can
- * still be busy with one (a write and a rename take a moment).
+ * What an unlocked writer (tokcache_write_unlocked) leaves behind when it
+ * dies between writing and renaming: CACHE.tmp.PID.TIME.RANDOM. A
+ * writer under the lock removes those old enough that no live writer
+ * can still be busy with one (a write and a rename take a moment).
  */
 #define STALE_TMP_AGE 3600
 
@@ -340,7 +341,7 @@ sweep_unlocked_tmp(const char *path, const char *dir)
 		if (strncmp(de->d_name, base, blen) != 0 ||
 		    strncmp(de->d_name + blen, ".tmp.", 5) != 0 ||
 		    de->d_name[blen + 5] == '\0' ||
-		    strspn(de->d_name + blen + 5, "0123456789.") !=
+		    strspn(de->d_name + blen + 5, "0123456789abcdef.") !=
 			strlen(de->d_name + blen + 5))
 			continue;
 		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -382,6 +383,7 @@ write_via(const char *path, const char *tmp, const struct tokcache *c,
 	}
 	if (close(fd) == -1) {
 		fd = -1;
+		(void)unlink(tmp);
 		perr_set(err, EX_TEMPFAIL, "OAuth cache %s: write: %s", tmp,
 		    strerror(errno));
 		goto out;
@@ -433,10 +435,18 @@ tokcache_write_unlocked(const char *path, const struct tokcache *c,
     struct perr *err)
 {
 	char tmp[PATH_MAX];
+	unsigned r;
 
-	/* a name of its own: another writer may be at work beside it */
-	if (xsnprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%lld", path, (long)getpid(),
-		(long long)time(NULL)) == -1)
+	/*
+	 * A name of its own: another writer may be at work beside it. Not
+	 * one to guess: in a set-group-id install other users may create
+	 * files here, and one made in advance would stop this write.
+	 */
+	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return perr_set(err, EX_OSERR, "getrandom: %s",
+		    strerror(errno));
+	if (xsnprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%lld.%08x", path,
+		(long)getpid(), (long long)time(NULL), r) == -1)
 		return perr_set(err, EX_CONFIG, "OAuth cache %s: bad path",
 		    path);
 	return write_via(path, tmp, c, err);

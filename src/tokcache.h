@@ -17,7 +17,7 @@
  *	CACHE.tmp	the next state being written under the lock: a crash
  *			leaves it behind, the next writer unlinks it, CACHE
  *			is still the old state
- *	CACHE.tmp.PID.TIME
+ *	CACHE.tmp.PID.TIME.RANDOM
  *			the same, written without the lock by a process
  *			that waited the whole lock wait in vain (the
  *			holder is stopped); a writer under the lock

@@ -3,50 +3,64 @@
 # set-group-id install any user can SIGSTOP their own posta) must not
 # hold up everyone's mail: a process that waited the whole lock wait
 # refreshes without the lock, says so, and delivers. When the stopped
-# one goes on and its refresh fails, it does not write its failure over
-# the good token stored meanwhile.
+# one goes on and its refresh fails, it never writes over what was
+# stored meanwhile: with Google it takes the good token stored there;
+# with Microsoft, whose refresh tokens rotate, it must not put back the
+# refresh token that has since been used up, or OAuth mail would stop
+# until a new sign-in.
 . "$(dirname "$0")/../lib/common.sh"
 . "$LIB/oauthbed.sh"
 . "$LIB/oauthconf.sh"
 ob_start
-# Google's refresh tokens do not rotate: two refreshes from one are fine.
-# timeout 2: the lock wait is 2 * 2 + 5 = 9 s
+
+# hold CONF: a forced refresh that takes the lock and whose request the
+# endpoint holds for 20 s, stopped once the request is in. Its own
+# timeout is long, so that it is surely still waiting when stopped.
+hold() {
+	ob_ctl fault kind=stall seconds=20 >/dev/null
+	h_n=$(otokens)
+	POSTA_UPSTREAM_TIMEOUT=30 "$POSTA" -C "$1" --oauth-refresh \
+	    >"$T/holder.out" 2>&1 &
+	holder=$!
+	FAULT_PIDS="$FAULT_PIDS $holder"
+	h_i=0
+	while [ "$(otokens)" = "$h_n" ]; do
+		h_i=$((h_i + 1)); [ $h_i -gt 300 ] && fail "no token request within 15 s"
+		sleep 0.05
+	done
+	kill -STOP "$holder" || fail "the holder ended early: $(cat "$T/holder.out")"
+}
+
+# stalled_send CONF RCPT N: a send beside the stopped holder delivers
+# (the Nth message of the bed) after the whole lock wait, 9 s with
+# timeout 2, and warns
+stalled_send() {
+	s_t0=$(now)
+	osend "$1" "$2"
+	s_dt=$(elapsed "$s_t0")
+	assert_eq "$OST" 0 "send beside a stopped lock holder ($2): exit"
+	grep -q 'queued' "$T/err" && fail "$2 queued, not delivered: $(cat "$T/err")"
+	[ "$(ob_get counts.messages)" = "$3" ] || fail "$2 not delivered: $(cat "$T/err")"
+	awk -v d="$s_dt" 'BEGIN { exit !(d >= 8) }' ||
+	    fail "$2 delivered after $s_dt s: it did not wait the lock wait (9 s)"
+	[ "$(find "$T/spool/oauth" -name '*.tmp.*' | wc -l)" -eq 0 ] ||
+	    fail "the unlocked write left a temporary file: $(ls "$T/spool/oauth")"
+}
+
+# Google: refresh tokens do not rotate
 conf=$(oconf g google refresh_token)
 sed -i 's/^timeout = .*/timeout = 2/' "$conf"
 oimport "$conf"
 cache=$(cache_file "$T"/spool/oauth/g.conf-*) || fail "no cache after the import"
-
-# the holder: a forced refresh whose request the endpoint never answers,
-# stopped once the request is in
-ob_ctl fault kind=stall seconds=60 >/dev/null
-n=$(otokens)
-"$POSTA" -C "$conf" --oauth-refresh >"$T/holder.out" 2>&1 &
-holder=$!
-FAULT_PIDS="$FAULT_PIDS $holder"
-i=0
-while [ "$(otokens)" = "$n" ]; do
-	i=$((i + 1)); [ $i -gt 300 ] && fail "no token request within 15 s"
-	sleep 0.05
-done
-kill -STOP "$holder"
-
-t0=$(now)
-osend "$conf" stall@example.com
-dt=$(elapsed "$t0")
-assert_eq "$OST" 0 "send beside a stopped lock holder: exit"
-grep -q 'queued' "$T/err" && fail "queued, not delivered: $(cat "$T/err")"
-[ "$(ob_get counts.messages)" = 1 ] || fail "not delivered: $(cat "$T/err")"
+hold "$conf"
+stalled_send "$conf" stall@example.com 1
 grep -q 'OAuth cache lock .*holds it too long; refreshing the token without the lock' \
     "$T/posta.log" || fail "no warning in the log: $(tail -n 3 "$T/posta.log")"
-awk -v d="$dt" 'BEGIN { exit !(d >= 8) }' ||
-    fail "delivered after $dt s: it did not wait the lock wait (9 s)"
-[ "$(find "$T/spool/oauth" -name '*.tmp.*' | wc -l)" -eq 0 ] ||
-    fail "the unlocked write left a temporary file: $(ls "$T/spool/oauth")"
 cp "$cache" "$T/good"
 grep -q '^access ' "$T/good" || fail "no access token stored"
 
-# the holder goes on: its request times out; the token stored meanwhile
-# stays, and the failure is not written over it
+# the holder goes on: its request fails; it takes the token stored
+# meanwhile, and the failure is not written over it
 kill -CONT "$holder"
 wait "$holder"
 hst=$?
@@ -62,11 +76,36 @@ osend "$conf" after@example.com
 assert_eq "$OST" 0 "next send: exit"
 [ "$(ob_get counts.messages)" = 2 ] || fail "next send not delivered: $(cat "$T/err")"
 assert_eq "$(otokens)" "$n" "token requests of the next send"
+
 # a forced refresh that fails is a failure, although the token it
 # found under the lock is still usable: nobody stored a new one
 ob_ctl fault kind=500 >/dev/null
 "$POSTA" -C "$conf" --oauth-refresh >"$T/force.out" 2>&1
 fst=$?
 [ "$fst" -ne 0 ] || fail "a failed --oauth-refresh exited 0: $(cat "$T/force.out")"
+
+# Microsoft: the unlocked send uses the refresh token up (it rotates);
+# its access token lives 6 s, so that by the time the holder goes on
+# there is no usable token on disk, only the new refresh token
+mconf=$(oconf ms microsoft refresh_token)
+sed -i 's/^timeout = .*/timeout = 2/' "$mconf"
+oimport "$mconf"
+mcache=$(cache_file "$T"/spool/oauth/ms.conf-*) || fail "no cache after the import"
+hold "$mconf"
+ob_ctl set expires_in=6 >/dev/null
+stalled_send "$mconf" rotate@example.com 3
+cp "$mcache" "$T/rotated"
+sleep 7
+kill -CONT "$holder"
+wait "$holder"
+hst=$?
+[ "$hst" -ne 0 ] || fail "the holder's failed refresh exited 0: $(cat "$T/holder.out")"
+cmp -s "$mcache" "$T/rotated" ||
+    fail "the stopped refresh wrote over the rotated refresh token: $(diff "$T/rotated" "$mcache" | grep -v '^[<>] \(access\|refresh\) ' | head -n 5)"
+ob_ctl set expires_in=3600 >/dev/null
+osend "$mconf" rotated@example.com
+assert_eq "$OST" 0 "send after the holder: exit"
+[ "$(ob_get counts.messages)" = 4 ] ||
+    fail "send after the holder not delivered: $(cat "$T/err")"
 ob_leaks "$T/posta.log" "$T/err" "$T/holder.out" "$T/force.out"
 exit 0

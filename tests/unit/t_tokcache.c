@@ -167,8 +167,8 @@ test_files(void)
 		char young[300], aged[300], foreign[300];
 
 		old[0].tv_sec = old[1].tv_sec = time(NULL) - 7200;
-		(void)snprintf(young, sizeof(young), "%s.tmp.123.456", path);
-		(void)snprintf(aged, sizeof(aged), "%s.tmp.124.456", path);
+		(void)snprintf(young, sizeof(young), "%s.tmp.123.456.0a1b2c3d", path);
+		(void)snprintf(aged, sizeof(aged), "%s.tmp.124.456.ffee0011", path);
 		(void)snprintf(foreign, sizeof(foreign), "%s.tmp.x", path);
 		(void)close(open(young, O_WRONLY | O_CREAT, 0600));
 		(void)close(open(aged, O_WRONLY | O_CREAT, 0600));
