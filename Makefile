@@ -99,8 +99,10 @@ tests/unit/t_%: tests/unit/t_%.c tests/unit/tap.h $(LIB_OBJS) | src/paths.h
 
 # t_wipe looks into every block our code reallocates or frees
 tests/unit/t_wipe: ALL_LDFLAGS += -Wl,--wrap=realloc,--wrap=free
-# t_spool makes renameat2 fail as without RENAME_NOREPLACE, for the fallback
-tests/unit/t_spool: ALL_LDFLAGS += -Wl,--wrap=renameat2
+# t_spool makes renameat2 fail as without RENAME_NOREPLACE, for the fallback,
+# and tells the queue ids drawn (a clock that went back)
+tests/unit/t_spool: ALL_LDFLAGS += \
+    -Wl,--wrap=renameat2,--wrap=getrandom,--wrap=clock_gettime
 
 -include $(OBJS:.o=.d) $(UNIT_BINS:=.d)
 

@@ -30,17 +30,23 @@
  * never disturbs a live process. Anything in q/ that is not ID.msg or
  * ID.env, an envelope without its message, and any envelope that does
  * not parse, goes to corrupt/ with an error in the log. Nothing there
- * is changed again; ID.told is only ever added (spool_corrupt_claim).
+ * is changed again or replaced: a file whose name corrupt/ has already
+ * (an entry's files: either name) stays in q/, with an error at each
+ * scan. ID.told is only ever added (spool_corrupt_claim).
  *
  * No move into q/ or failed/ replaces a file there (move()); only an
  * envelope update does, by design (state 5). A queue id can repeat
- * when the clock steps back: the intake that meets its id taken fails
- * with EX_TEMPFAIL and removes its own files, and the entry already
- * there is left as it was. Where RENAME_NOREPLACE is missing, a move
- * is a link and an unlink. A crash between them leaves the file under
- * both names, unlocked: a scan takes the message in tmp/ for debris, and
- * the envelope in tmp/ too once its entry is complete; a move tried
- * again finds its own file at the target and only unlinks the old name.
+ * when the clock steps back: spool_create() draws another when the id
+ * is in use in tmp/, q/ or failed/. Only when ID_DRAWS ids in a row
+ * are, or the id is taken between the draw and the commit, does an
+ * intake meet its id taken at commit: it fails with EX_TEMPFAIL and
+ * removes its own files, and the entry already there is left as it
+ * was. Where the file system or kernel lacks RENAME_NOREPLACE, or a
+ * sandbox refuses renameat2, a move is a link and an unlink. A crash
+ * between them leaves the file under both names, unlocked: a scan
+ * takes the message in tmp/ for debris, and the envelope in tmp/ too
+ * once its entry is complete; a move tried again finds its own file at
+ * the target and only unlinks the old name.
  */
 #define _GNU_SOURCE /* renameat2 */
 #include <sys/types.h>
@@ -67,6 +73,7 @@
 #include "util.h"
 
 #define ID_LEN	   16
+#define ID_DRAWS   16 /* ids drawn against one taken elsewhere */
 #define OPEN_FLAGS (O_NOFOLLOW | O_CLOEXEC)
 
 static const char *const subdirs[] = { "tmp", "q", "failed", "corrupt" };
@@ -168,10 +175,20 @@ name_of(char *buf, size_t cap, const char *id, const char *ext)
 	(void)snprintf(buf, cap, "%s.%s", id, ext);
 }
 
+static int
+exists_at(int dirfd, const char *id, const char *ext)
+{
+	char name[64];
+	struct stat st;
+
+	name_of(name, sizeof(name), id, ext);
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 /*
  * Ids sort in creation order, which is the order of a queue run: 8 hex
  * digits of the second, 5 of the microsecond, 3 random ones against
- * a clash (the O_EXCL create retries on one). Still the 16 lower-case
+ * a clash (spool_create() draws again on one). Still the 16 lower-case
  * hex digits of the older second-and-random ids, so spools written
  * before read the same.
  */
@@ -189,6 +206,20 @@ new_id(char *id, size_t cap)
 	    (unsigned long)ts.tv_nsec / 1000, rnd & 0xfffu);
 }
 
+/*
+ * 1 when an entry or an intake already has id (the clock went back):
+ * its envelope in tmp/, or its message or envelope in q/ or failed/.
+ * The message in tmp/ is the O_EXCL create's to find.
+ */
+static int
+id_taken(struct spool *sp, const char *id)
+{
+	return exists_at(sp->tmpfd, id, "env") ||
+	    exists_at(sp->qfd, id, "msg") || exists_at(sp->qfd, id, "env") ||
+	    exists_at(sp->failfd, id, "msg") ||
+	    exists_at(sp->failfd, id, "env");
+}
+
 int
 spool_create(struct spool *sp, struct spool_entry *ent, struct perr *err)
 {
@@ -201,6 +232,14 @@ spool_create(struct spool *sp, struct spool_entry *ent, struct perr *err)
 		if (new_id(ent->id, sizeof(ent->id)) == -1)
 			return perr_set(err, EX_OSERR, "new queue id: %s",
 			    strerror(errno));
+		/*
+		 * An id in use would clash at commit or, when only failed/
+		 * has it, in spool_fail() later, which then could never
+		 * move the entry: draw another. After ID_DRAWS, take what
+		 * comes; the moves still refuse to replace anything.
+		 */
+		if (tries < ID_DRAWS && id_taken(sp, ent->id))
+			continue;
 		name_of(name, sizeof(name), ent->id, "msg");
 		fd = openat(sp->tmpfd, name,
 		    O_RDWR | O_CREAT | O_EXCL | OPEN_FLAGS, 0660);
@@ -272,17 +311,20 @@ dir_name(const struct spool *sp, int fd)
 
 /*
  * rename() that never replaces: to/tname must not exist (EEXIST if it
- * does). Without RENAME_NOREPLACE in the file system (EINVAL) or the
- * kernel (ENOSYS), link() and unlink(): the link fails on an existing
- * name too. A crash between the two leaves one file under both names,
- * which the next move of it finishes (see move()).
+ * does). Without RENAME_NOREPLACE in the file system (EINVAL,
+ * EOPNOTSUPP) or the kernel (ENOSYS), or with renameat2 refused by a
+ * sandbox (EPERM), link() and unlink(): the link fails on an existing
+ * name too, and a real permission error fails there again. A crash
+ * between the two leaves one file under both names, which the next
+ * move of it finishes (see move()).
  */
 static int
 rename_noreplace(int from, const char *fname, int to, const char *tname)
 {
 	if (renameat2(from, fname, to, tname, RENAME_NOREPLACE) == 0)
 		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
+	if (errno != EINVAL && errno != ENOSYS && errno != EPERM &&
+	    errno != EOPNOTSUPP)
 		return -1;
 	if (linkat(from, fname, to, tname, 0) == -1)
 		return -1;
@@ -393,19 +435,63 @@ spool_discard(struct spool *sp, struct spool_entry *ent)
 	spool_release(ent);
 }
 
-/* Move a q/ file aside, keeping its name; never fails the caller. */
-static void
+/*
+ * Move a q/ file aside, keeping its name, and never over a file in
+ * corrupt/: that may be the only copy of a message accepted under the
+ * same id before. 0 when moved; -1 when it stays in q/, logged unless
+ * it is gone (its owner finished with it). A later scan tries again.
+ */
+static int
 quarantine(struct spool *sp, const char *name, const char *why)
 {
-	if (renameat(sp->qfd, name, sp->corruptfd, name) == -1) {
-		if (errno != ENOENT) /* gone: its owner finished with it */
-			log_errx("%s/q/%s: %s; cannot move it to corrupt/: "
-				 "%s",
-			    sp->path, name, why, strerror(errno));
+	int rc, saved;
+
+	rc = rename_noreplace(sp->qfd, name, sp->corruptfd, name);
+	saved = errno;
+	/* a link() and unlink() move of this file stopped halfway */
+	if (rc == -1 && saved == EEXIST &&
+	    same_file(sp->qfd, name, sp->corruptfd, name)) {
+		rc = unlinkat(sp->qfd, name, 0);
+		saved = errno;
+	}
+	if (rc == 0) {
+		log_errx("%s/q/%s: %s; moved to %s/corrupt/", sp->path, name,
+		    why, sp->path);
+		return 0;
+	}
+	if (saved == EEXIST)
+		log_errx("%s/q/%s: %s; left in q/: a file of that name is "
+			 "already in %s/corrupt/",
+		    sp->path, name, why, sp->path);
+	else if (saved != ENOENT)
+		log_errx("%s/q/%s: %s; cannot move it to corrupt/: %s",
+		    sp->path, name, why, strerror(saved));
+	return -1;
+}
+
+/*
+ * Set entry id aside, both files or neither: beside another entry's
+ * files of that id in corrupt/, a message would be taken for theirs.
+ * The message goes first, since a q/ID.msg left alone is deleted by
+ * the next scan (state 6), a lone q/ID.env only set aside.
+ */
+static void
+quarantine_entry(struct spool *sp, const char *id, const char *why)
+{
+	char name[64];
+
+	if (exists_at(sp->corruptfd, id, "msg") ||
+	    exists_at(sp->corruptfd, id, "env")) {
+		log_errx("%s/q/%s.env: %s; entry left in q/: %s/corrupt/ "
+			 "has a file of id %s already",
+		    sp->path, id, why, sp->path, id);
 		return;
 	}
-	log_errx("%s/q/%s: %s; moved to %s/corrupt/", sp->path, name, why,
-	    sp->path);
+	name_of(name, sizeof(name), id, "msg");
+	if (quarantine(sp, name, "its envelope is unreadable") == -1)
+		return;
+	name_of(name, sizeof(name), id, "env");
+	(void)quarantine(sp, name, why);
 }
 
 /*
@@ -429,16 +515,6 @@ try_lock(int dirfd, const char *name, int flags)
 	(void)close(fd);
 	errno = saved;
 	return -1;
-}
-
-static int
-exists_at(int dirfd, const char *id, const char *ext)
-{
-	char name[64];
-	struct stat st;
-
-	name_of(name, sizeof(name), id, ext);
-	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 int
@@ -489,9 +565,7 @@ spool_take(struct spool *sp, const char *id, struct spool_entry *ent,
 		    rerr.msg);
 		perr_set(err, EX_DATAERR, "%s/q/%s: %s", sp->path, name, why);
 		env_free(&ent->env);
-		quarantine(sp, name, why);
-		name_of(name, sizeof(name), id, "msg");
-		quarantine(sp, name, "its envelope is unreadable");
+		quarantine_entry(sp, id, why);
 		goto out;
 	}
 	rc = 0;

@@ -7,7 +7,9 @@
 # second, the microsecond and 3 random hex digits (spool.c new_id()):
 # under faketime the clock stands still, so one intake's id gives the
 # first 13 digits of the next, and the 4096 ids that can follow are all
-# put in the spool first, as copies of that first entry.
+# put in the spool first, as copies of that first entry: the intake,
+# which draws again while its id is in use (16 times), then keeps one
+# in use, and its commit must refuse it.
 . "$(dirname "$0")/../lib/common.sh"
 command -v faketime >/dev/null || skip "no faketime"
 # nothing is sent: a port nobody listens on

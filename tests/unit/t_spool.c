@@ -2,8 +2,10 @@
 /*
  * The spool state machine: commit, take, lock, and repair of each crash
  * state. Linked with --wrap=renameat2 (Makefile): renameat2 can be made
- * to fail as on file systems and kernels without RENAME_NOREPLACE, so
- * that the moves take their other way, link() and unlink().
+ * to fail as on file systems and kernels without RENAME_NOREPLACE, or
+ * in a sandbox that refuses it, so that the moves take their other way,
+ * link() and unlink(). With --wrap=getrandom,--wrap=clock_gettime, the
+ * queue ids drawn can be told, as under a clock that went back.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -43,6 +46,48 @@ __wrap_renameat2(int from, const char *fname, int to, const char *tname,
 	return __real_renameat2(from, fname, to, tname, flags);
 }
 
+ssize_t __real_getrandom(void *buf, size_t len, unsigned int flags);
+ssize_t __wrap_getrandom(void *buf, size_t len, unsigned int flags);
+int __real_clock_gettime(clockid_t clk, struct timespec *ts);
+int __wrap_clock_gettime(clockid_t clk, struct timespec *ts);
+
+/* while ndraws > 0: the random part of the ids drawn, the last repeated */
+static unsigned int draws[8];
+static size_t ndraws, drawn;
+
+ssize_t
+__wrap_getrandom(void *buf, size_t len, unsigned int flags)
+{
+	unsigned int v;
+
+	if (ndraws == 0 || len != sizeof(v))
+		return __real_getrandom(buf, len, flags);
+	v = draws[drawn < ndraws ? drawn : ndraws - 1];
+	drawn++;
+	memcpy(buf, &v, sizeof(v));
+	return (ssize_t)len;
+}
+
+/* while ndraws > 0: a clock that stands still */
+int
+__wrap_clock_gettime(clockid_t clk, struct timespec *ts)
+{
+	if (ndraws == 0 || clk != CLOCK_REALTIME)
+		return __real_clock_gettime(clk, ts);
+	ts->tv_sec = 1622548800;
+	ts->tv_nsec = 123456000;
+	return 0;
+}
+
+/* The next ids drawn end in the n given hex numbers; n 0: random again. */
+static void
+script_draws(size_t n, const unsigned int *v)
+{
+	memcpy(draws, v, n * sizeof(*v));
+	ndraws = n;
+	drawn = 0;
+}
+
 static void
 path_of(char *p, size_t cap, const char *sub, const char *id, const char *ext)
 {
@@ -60,15 +105,13 @@ unlink_entry(const char *sub, const char *id)
 	unlink(p);
 }
 
-/* The contents of sub/id.ext into buf (NUL-terminated), or "(none)". */
+/* The contents of file p into buf (NUL-terminated), or "(none)". */
 static void
-slurp(const char *sub, const char *id, const char *ext, char *buf, size_t cap)
+slurp_path(const char *p, char *buf, size_t cap)
 {
-	char p[512];
 	size_t n = 0;
 	FILE *f;
 
-	path_of(p, sizeof(p), sub, id, ext);
 	if ((f = fopen(p, "r")) == NULL) {
 		snprintf(buf, cap, "(none)");
 		return;
@@ -76,6 +119,16 @@ slurp(const char *sub, const char *id, const char *ext, char *buf, size_t cap)
 	n = fread(buf, 1, cap - 1, f);
 	buf[n] = '\0';
 	fclose(f);
+}
+
+/* The contents of sub/id.ext into buf (NUL-terminated), or "(none)". */
+static void
+slurp(const char *sub, const char *id, const char *ext, char *buf, size_t cap)
+{
+	char p[512];
+
+	path_of(p, sizeof(p), sub, id, ext);
+	slurp_path(p, buf, cap);
 }
 
 static int
@@ -242,6 +295,64 @@ clash_env(int to_failed, const char *how)
 	unlink(p);
 }
 
+/*
+ * A corrupt entry, and a foreign file, whose name corrupt/ has already
+ * (an id that came again): left in q/, and corrupt/ byte for byte as it
+ * was, since it may hold the only copy of an accepted message. A file
+ * half moved there by link() is finished.
+ */
+static void
+corrupt_kept(const char *how)
+{
+	struct perr err = { 0, "" };
+	struct spool_entry ent;
+	char id[32], name[64], got[64], a[512], b[512];
+
+	make_entry(id, sizeof(id));
+	snprintf(name, sizeof(name), "%s.env", id);
+	touch("q", name, "garbage\n");
+	touch("corrupt", name, "old envelope\n");
+	snprintf(name, sizeof(name), "%s.msg", id);
+	touch("corrupt", name, "old message\n");
+	is_int(spool_take(&sp, id, &ent, &err), -1,
+	    "%s: corrupt entry of an id in corrupt/: refused", how);
+	slurp("corrupt", id, "msg", got, sizeof(got));
+	is_str(got, "old message\n", "%s: corrupt/ID.msg unchanged", how);
+	slurp("corrupt", id, "env", got, sizeof(got));
+	is_str(got, "old envelope\n", "%s: corrupt/ID.env unchanged", how);
+	slurp("q", id, "env", got, sizeof(got));
+	ok(exists("q", id, "msg") && strcmp(got, "garbage\n") == 0,
+	    "%s: ... and the entry left in q/", how);
+	/* one name taken is enough: never a pair of two entries' files */
+	path_of(a, sizeof(a), "corrupt", id, "msg");
+	unlink(a);
+	is_int(spool_take(&sp, id, &ent, &err), -1,
+	    "%s: with only corrupt/ID.env there: refused", how);
+	ok(exists("q", id, "msg") && exists("q", id, "env") &&
+		!exists("corrupt", id, "msg"),
+	    "%s: ... and the entry left in q/", how);
+	unlink_entry("q", id);
+	unlink_entry("corrupt", id);
+
+	touch("q", "NOTES", "new\n");
+	touch("corrupt", "NOTES", "old\n");
+	count(0);
+	snprintf(a, sizeof(a), "%s/corrupt/NOTES", dir);
+	snprintf(b, sizeof(b), "%s/q/NOTES", dir);
+	slurp_path(a, got, sizeof(got));
+	is_str(got, "old\n", "%s: corrupt/NOTES unchanged", how);
+	slurp_path(b, got, sizeof(got));
+	is_str(got, "new\n",
+	    "%s: ... and a foreign file of that name stays in q/", how);
+	unlink(a);
+	if (link(b, a) == -1)
+		fprintf(stderr, "link failed\n");
+	count(0);
+	ok(access(a, F_OK) == 0 && access(b, F_OK) == -1,
+	    "%s: a half-done move to corrupt/ is finished", how);
+	unlink(a);
+}
+
 /* The moves that commit, one time each way. */
 static void
 clashes(const char *how)
@@ -261,6 +372,63 @@ clashes(const char *how)
 	clash(1, how);
 	clash_env(0, how);
 	clash_env(1, how);
+	corrupt_kept(how);
+}
+
+/*
+ * Queue ids in use in failed/ only, as after the clock went back: the
+ * intake draws another, so that its entry, queued in q/, can later
+ * move to failed/ (before, spool_fail() clashed there on every run).
+ * Only with an id taken every time is it kept, and the commit refuses.
+ */
+static void
+taken_in_failed(void)
+{
+	static const unsigned int five = 5, seq[] = { 5, 6, 7 };
+	struct perr err = { 0, "" };
+	struct spool_entry ent;
+	char id5[32], id6[32], name[64], got[64];
+	int rc;
+
+	script_draws(1, &five);
+	commit_entry(id5, sizeof(id5), 1);
+	ok(exists("failed", id5, "msg") && !exists("q", id5, "msg"),
+	    "id ...005 in failed/ only: %s", id5);
+	snprintf(id6, sizeof(id6), "%.13s006", id5);
+	snprintf(name, sizeof(name), "%s.env", id6);
+	touch("failed", name, "state 7\n");
+
+	script_draws(sizeof(seq) / sizeof(seq[0]), seq);
+	ok(spool_create(&sp, &ent, &err) == 0, "intake at that time");
+	ok(strncmp(ent.id, id5, 13) == 0 && strcmp(ent.id + 13, "007") == 0,
+	    "... draws past the ids in failed/: %s", ent.id);
+	if (write(ent.fd, "Subject: y\r\n\r\ny\r\n", 17) != 17)
+		fprintf(stderr, "write failed\n");
+	env_set_sender(&ent.env, "me@example.com", &err);
+	env_add_rcpt(&ent.env, "a@example.com", &err);
+	ok(spool_commit(&sp, &ent, 0, &err) == 0, "... queued");
+	ok(spool_fail(&sp, &ent, &err) == 0, "... and it can fail later: %s",
+	    err.msg);
+	spool_release(&ent);
+	ok(spool_delete(&sp, ent.id, &err) == 0, "... deleted");
+
+	script_draws(1, &five);
+	rc = spool_create(&sp, &ent, &err);
+	ok(rc == 0 && strcmp(ent.id, id5) == 0 && drawn > 1 && drawn <= 32,
+	    "id taken at every draw: kept after %zu draws", drawn);
+	env_set_sender(&ent.env, "me@example.com", &err);
+	env_add_rcpt(&ent.env, "a@example.com", &err);
+	perr_clear(&err);
+	is_int(spool_commit(&sp, &ent, 1, &err), -1,
+	    "... and its commit refuses the clash");
+	is_int(err.code, EX_TEMPFAIL, "... as temporary");
+	spool_discard(&sp, &ent);
+	slurp("failed", id6, "env", got, sizeof(got));
+	is_str(got, "state 7\n", "failed/ID.env left as it was");
+	script_draws(0, NULL);
+	ok(spool_delete(&sp, id5, &err) == 0, "... deleted");
+	snprintf(name, sizeof(name), "%s/failed/%s.env", dir, id6);
+	unlink(name);
 }
 
 int
@@ -375,7 +543,13 @@ main(void)
 	clashes("link, EINVAL");
 	no_noreplace = ENOSYS; /* a kernel without renameat2 */
 	clashes("link, ENOSYS");
+	no_noreplace = EPERM; /* a sandbox (seccomp) refusing renameat2 */
+	clashes("link, EPERM");
+	no_noreplace = EOPNOTSUPP; /* a file system without it, too */
+	clashes("link, EOPNOTSUPP");
 	no_noreplace = 0;
+
+	taken_in_failed();
 
 	/* state 7 of an entry whose id failed/ holds already: not replaced */
 	make_entry(id, sizeof(id));
