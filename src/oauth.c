@@ -237,8 +237,10 @@ after_failure(const struct config *cfg, const struct seen *s,
 	struct tokcache disk;
 	struct seen d;
 
-	if (tokcache_read(cfg->oauth.cache, &disk, &e) == -1)
+	if (tokcache_read(cfg->oauth.cache, &disk, &e) == -1) {
+		c->dirty = 0; /* unknown is not unchanged */
 		return 0;
+	}
 	see(&disk, &d);
 	if (strcmp(d.access, s->access) == 0 &&
 	    strcmp(d.refresh, s->refresh) == 0)

@@ -826,7 +826,8 @@ spool_list(struct spool *sp, int failed, char ***ids, size_t *nids,
 				recover_msg(sp, id);
 			else if (pass == 0 && strcmp(ext, "env") == 0 &&
 			    !exists_at(sp->qfd, id, "msg"))
-				/* never a state of ours: envelopes go first */
+				/* a quarantine stopped halfway (the message
+				 * goes first), or not ours: set it aside */
 				quarantine(sp, de->d_name,
 				    "envelope without a message");
 			else if (pass == 1 && ext != NULL &&

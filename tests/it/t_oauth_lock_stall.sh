@@ -85,17 +85,17 @@ fst=$?
 [ "$fst" -ne 0 ] || fail "a failed --oauth-refresh exited 0: $(cat "$T/force.out")"
 
 # Microsoft: the unlocked send uses the refresh token up (it rotates);
-# its access token lives 6 s, so that by the time the holder goes on
+# its access token lives 12 s, so that by the time the holder goes on
 # there is no usable token on disk, only the new refresh token
 mconf=$(oconf ms microsoft refresh_token)
 sed -i 's/^timeout = .*/timeout = 2/' "$mconf"
 oimport "$mconf"
 mcache=$(cache_file "$T"/spool/oauth/ms.conf-*) || fail "no cache after the import"
 hold "$mconf"
-ob_ctl set expires_in=6 >/dev/null
+ob_ctl set expires_in=12 >/dev/null
 stalled_send "$mconf" rotate@example.com 3
 cp "$mcache" "$T/rotated"
-sleep 7
+sleep 13
 kill -CONT "$holder"
 wait "$holder"
 hst=$?
@@ -107,5 +107,23 @@ osend "$mconf" rotated@example.com
 assert_eq "$OST" 0 "send after the holder: exit"
 [ "$(ob_get counts.messages)" = 4 ] ||
     fail "send after the holder not delivered: $(cat "$T/err")"
+
+# without the lock a failure is never written: the refresh of a send
+# beside the stopped holder fails (500); the mail is queued and the
+# cache is as it was, byte for byte
+g2conf=$(oconf g2 google refresh_token)
+sed -i 's/^timeout = .*/timeout = 2/' "$g2conf"
+oimport "$g2conf"
+g2cache=$(cache_file "$T"/spool/oauth/g2.conf-*) || fail "no cache after the import"
+cp "$g2cache" "$T/g2.before"
+hold "$g2conf"
+ob_ctl fault kind=500 >/dev/null
+osend "$g2conf" failing@example.com
+assert_eq "$OST" 0 "a failed unlocked refresh: exit (queued)"
+grep -q 'queued' "$T/err" || fail "a failed unlocked refresh: $(cat "$T/err")"
+cmp -s "$g2cache" "$T/g2.before" ||
+    fail "a failed refresh without the lock wrote the cache: $(diff "$T/g2.before" "$g2cache" | grep -v '^[<>] \(access\|refresh\) ' | head -n 5)"
+kill -CONT "$holder"
+wait "$holder"
 ob_leaks "$T/posta.log" "$T/err" "$T/holder.out" "$T/force.out"
 exit 0

@@ -35,7 +35,8 @@ chmod 755 "$T"
 FAULT_PIDS=""
 cleanup() {
 	st=$?
-	for p in $FAULT_PIDS; do kill "$p" 2>/dev/null; done
+	# CONT too: a process a test stopped would keep its TERM pending
+	for p in $FAULT_PIDS; do kill "$p" 2>/dev/null; kill -CONT "$p" 2>/dev/null; done
 	# a skip (77) leaves nothing to look at, and its reason last
 	if [ $st -eq 0 ] || [ $st -eq 77 ]; then rm -rf "$T"; else echo "# kept $T" >&2; fi
 }
