@@ -83,7 +83,8 @@ __wrap_clock_gettime(clockid_t clk, struct timespec *ts)
 static void
 script_draws(size_t n, const unsigned int *v)
 {
-	memcpy(draws, v, n * sizeof(*v));
+	if (n > 0) /* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(draws, v, n * sizeof(*v));
 	ndraws = n;
 	drawn = 0;
 }
