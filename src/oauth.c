@@ -269,7 +269,7 @@ static int
 obtain(const struct config *cfg, enum obtain how, const char *refused,
     struct tokcache *c, struct perr *err)
 {
-	char hex[TOKCACHE_HEX + 1], conf[TOKCACHE_HEX + 1];
+	char conf[TOKCACHE_HEX + 1];
 	struct seen seen;
 	time_t now = time(NULL), started = now;
 	int fd = -1, rc = -1, waited;
@@ -299,12 +299,12 @@ obtain(const struct config *cfg, enum obtain how, const char *refused,
 		goto out;
 	}
 	if (how == OBTAIN_RENEW && c->access != NULL) {
-		tokcache_sha256(c->access, strlen(c->access), hex);
-		if (strcmp(hex, refused) != 0 && usable(cfg, c, now)) {
+		/* c->access is still the token read: seen holds its hash */
+		if (strcmp(seen.access, refused) != 0 && usable(cfg, c, now)) {
 			rc = 0; /* another process has renewed it */
 			goto out;
 		}
-		if (strcmp(hex, refused) == 0) {
+		if (strcmp(seen.access, refused) == 0) {
 			/* known bad: never offered again, even if this fails */
 			(void)tokcache_set(&c->access, NULL);
 			c->dirty = 1;

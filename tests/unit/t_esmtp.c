@@ -189,8 +189,23 @@ test_reply_line(void)
 static void
 test_ehlo(void)
 {
+	/* an offer cut to its buffer: a cut word could name a mechanism the
+	 * server does not offer */
+	static const struct {
+		const char *text, *want, *what;
+	} cuts[] = {
+		{ "host\nAUTH PLAIN LOGIN", "PLAIN",
+		    "AUTH offer cut to its buffer" },
+		{ "host\nAUTH PLAINX LOGIN", "",
+		    "AUTH offer cut: no part of a word kept" },
+		{ "host\nAUTH LOGIN PLAINX", "LOGIN",
+		    "AUTH offer cut after the last whole word" },
+		{ "host\nAUTH LOGIN   PLAIN", "LOGIN",
+		    "AUTH offer cut: no blanks kept at the end" },
+	};
 	unsigned long long size;
 	char auth[256], tiny[6];
+	size_t i;
 	int ext;
 
 	ext = esmtp_ehlo_parse("smtp.example.com Hello [127.0.0.1]\n"
@@ -248,19 +263,10 @@ test_ehlo(void)
 	is_int(ext, ESMTP_EXT_AUTH, "AUTH without mechanisms");
 	is_str(auth, "", "AUTH without mechanisms: empty offer");
 
-	(void)esmtp_ehlo_parse("host\nAUTH PLAIN LOGIN", &size, tiny,
-	    sizeof(tiny));
-	is_str(tiny, "PLAIN", "AUTH offer cut to its buffer");
-	/* a cut word could name a mechanism the server does not offer */
-	(void)esmtp_ehlo_parse("host\nAUTH PLAINX LOGIN", &size, tiny,
-	    sizeof(tiny));
-	is_str(tiny, "", "AUTH offer cut: no part of a word kept");
-	(void)esmtp_ehlo_parse("host\nAUTH LOGIN PLAINX", &size, tiny,
-	    sizeof(tiny));
-	is_str(tiny, "LOGIN", "AUTH offer cut after the last whole word");
-	(void)esmtp_ehlo_parse("host\nAUTH LOGIN   PLAIN", &size, tiny,
-	    sizeof(tiny));
-	is_str(tiny, "LOGIN", "AUTH offer cut: no blanks kept at the end");
+	for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		(void)esmtp_ehlo_parse(cuts[i].text, &size, tiny, sizeof(tiny));
+		is_str(tiny, cuts[i].want, "%s", cuts[i].what);
+	}
 
 	ext = esmtp_ehlo_parse("just one line", &size, auth, sizeof(auth));
 	is_int(ext, 0, "one-line EHLO: no extensions");
